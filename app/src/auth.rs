@@ -1,0 +1,247 @@
+//! Login by phone and one-time code (everyone), by password (staff), logout,
+//! and the personal settings (language, large text). These forms are plain
+//! HTML forms: they work the same with and without WASM.
+
+use crate::i18n::t;
+use crate::layout::{FormError, Page};
+use crate::session::{code_text, SessionInfo};
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::use_query_map;
+
+/// Only local paths, so a crafted link cannot send a user elsewhere after login.
+pub fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
+}
+
+#[server]
+pub async fn request_code(phone: String, next: Option<String>) -> Result<(), ServerFnError> {
+    use crate::session::ssr::*;
+    let state = state()?;
+    let req = request()?;
+    let next = safe_next(next.as_deref().unwrap_or("/"));
+    match backend::auth::request_code(&state, &phone, &client_ip(&req)).await {
+        Ok(p) => {
+            leptos_actix::redirect(&format!(
+                "/login?{}",
+                query(&[("phone", p.as_str()), ("sent", "1"), ("next", &next)])
+            ));
+            Ok(())
+        }
+        Err(e) => {
+            let code = e.code;
+            let _ = app_err(e);
+            Err(fail_form("/login", code, &[("phone", &phone), ("next", &next)]))
+        }
+    }
+}
+
+#[server]
+pub async fn login_with_code(phone: String, code: String, next: Option<String>) -> Result<(), ServerFnError> {
+    use crate::session::ssr::*;
+    use backend::auth::CodePurpose;
+    let state = state()?;
+    let next = safe_next(next.as_deref().unwrap_or("/"));
+    match backend::auth::login_with_code(&state, &phone, &code, CodePurpose::ResidentOrRegister).await {
+        Ok(session) => {
+            finish_login(&session).await?;
+            leptos_actix::redirect(&next);
+            Ok(())
+        }
+        Err(e) => {
+            let c = e.code;
+            let _ = app_err(e);
+            Err(fail_form("/login", c, &[("phone", &phone), ("sent", "1"), ("next", &next)]))
+        }
+    }
+}
+
+#[server]
+pub async fn login_with_password(phone: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
+    use crate::session::ssr::*;
+    let state = state()?;
+    let req = request()?;
+    let next = safe_next(next.as_deref().unwrap_or("/staff"));
+    match backend::auth::login_with_password(&state, &phone, &password, &client_ip(&req)).await {
+        Ok(session) => {
+            finish_login(&session).await?;
+            leptos_actix::redirect(&next);
+            Ok(())
+        }
+        // the password is never echoed back
+        Err(e) => {
+            let c = e.code;
+            let _ = app_err(e);
+            Err(fail_form("/login/password", c, &[("phone", &phone), ("next", &next)]))
+        }
+    }
+}
+
+#[server]
+pub async fn logout() -> Result<(), ServerFnError> {
+    use crate::session::ssr::*;
+    let state = state()?;
+    if let Some(u) = current_user() {
+        backend::auth::logout(&state, &u.session_id).await.map_err(app_err)?;
+    }
+    clear_session_cookies()?;
+    leptos_actix::redirect("/login");
+    Ok(())
+}
+
+#[server]
+pub async fn set_preferences(lang: Option<String>, large_text: Option<String>) -> Result<(), ServerFnError> {
+    use crate::session::{ssr::*, LANG_COOKIE, LARGE_TEXT_COOKIE};
+    const YEAR: i64 = 365 * 86_400;
+    if let Some(l) = lang.as_deref().and_then(crate::i18n::Lang::parse) {
+        set_cookie(cookie(LANG_COOKIE, l.code(), YEAR, false)?);
+        if let Some(u) = current_user() {
+            backend::auth::set_language(&state()?, u.id, l.code()).await.map_err(app_err)?;
+        }
+    }
+    if let Some(v) = large_text.as_deref() {
+        set_cookie(cookie(LARGE_TEXT_COOKIE, if v == "1" { "1" } else { "0" }, YEAR, false)?);
+    }
+    leptos_actix::redirect("/me");
+    Ok(())
+}
+
+fn q(key: &'static str) -> Option<String> {
+    use_query_map().with_untracked(|m| m.get(key))
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    view! {
+        <Page title=("登录", "Log in") login_required=false render=move |s: SessionInfo| {
+            let lang = s.lang;
+            let phone = q("phone").unwrap_or_default();
+            let sent = q("sent").is_some();
+            let next = q("next").map(|n| safe_next(&n)).unwrap_or_else(|| "/".into());
+            let error = q("error").map(|c| code_text(&c, lang));
+            let already = s.user.clone();
+            view! {
+                <section class="card narrow">
+                    {already.map(|u| view! {
+                        <p class="notice">{t(lang, "您已登录:", "You are logged in as ")}{u.name}" · "<a href="/">{t(lang, "返回首页", "Home")}</a></p>
+                    })}
+                    <p class="lead">{t(lang, "用手机号和短信验证码登录。首次登录将自动注册。", "Log in with your mobile number and a one-time code. First-time users are registered automatically.")}</p>
+                    {(q("wechat").as_deref() == Some("bind")).then(|| view! {
+                        <p class="notice" role="status">{t(lang, "首次使用微信登录:请用手机号登录一次,之后在微信中将自动登录。", "First WeChat login: log in once with your phone number; after that WeChat logs you in.")}</p>
+                    })}
+                    {(s.wechat_login && s.in_wechat).then(|| view! {
+                        <p><a class="button primary wide" href=format!("/auth/wechat?next={}", next.clone())>{t(lang, "微信一键登录", "Log in with WeChat")}</a></p>
+                    })}
+                    <FormError message=error/>
+                    {if sent {
+                        view! {
+                            <p class="notice" role="status">{t(lang, "验证码已发送,5分钟内有效。", "A code has been sent. It is valid for 5 minutes.")}</p>
+                            <form method="post" action=LoginWithCode::PATH class="stack">
+                                <input type="hidden" name="next" value=next.clone()/>
+                                <label>{t(lang, "手机号", "Mobile number")}
+                                    <input type="tel" name="phone" inputmode="numeric" autocomplete="tel" required value=phone.clone()/>
+                                </label>
+                                <label>{t(lang, "验证码", "Code")}
+                                    <input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required autofocus/>
+                                </label>
+                                <button type="submit" class="primary">{t(lang, "登录", "Log in")}</button>
+                            </form>
+                            <form method="post" action=RequestCode::PATH class="inline">
+                                <input type="hidden" name="phone" value=phone/>
+                                <input type="hidden" name="next" value=next.clone()/>
+                                <button type="submit" class="link">{t(lang, "重新获取验证码", "Send a new code")}</button>
+                            </form>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <form method="post" action=RequestCode::PATH class="stack">
+                                <input type="hidden" name="next" value=next.clone()/>
+                                <label>{t(lang, "手机号", "Mobile number")}
+                                    <input type="tel" name="phone" inputmode="numeric" autocomplete="tel" required value=phone placeholder="138 0000 0000"/>
+                                </label>
+                                <button type="submit" class="primary">{t(lang, "获取验证码", "Send code")}</button>
+                            </form>
+                        }.into_any()
+                    }}
+                    <p class="alt"><a href="/login/password">{t(lang, "工作人员密码登录", "Staff: log in with a password")}</a></p>
+                    {s.dev_mode.then(|| view! {
+                        <p class="dev-hint">{t(lang, "开发模式:验证码显示在 ", "Development mode: codes are shown at ")}<a href="/dev/codes">"/dev/codes"</a></p>
+                    })}
+                </section>
+            }
+        }/>
+    }
+}
+
+#[component]
+pub fn PasswordLoginPage() -> impl IntoView {
+    view! {
+        <Page title=("工作人员登录", "Staff log in") login_required=false render=move |s: SessionInfo| {
+            let lang = s.lang;
+            let phone = q("phone").unwrap_or_default();
+            let next = q("next").map(|n| safe_next(&n)).unwrap_or_else(|| "/staff".into());
+            let error = q("error").map(|c| code_text(&c, lang));
+            view! {
+                <section class="card narrow">
+                    <FormError message=error/>
+                    <form method="post" action=LoginWithPassword::PATH class="stack">
+                        <input type="hidden" name="next" value=next/>
+                        <label>{t(lang, "手机号", "Mobile number")}
+                            <input type="tel" name="phone" inputmode="numeric" autocomplete="username" required value=phone/>
+                        </label>
+                        <label>{t(lang, "密码", "Password")}
+                            <input type="password" name="password" autocomplete="current-password" required/>
+                        </label>
+                        <button type="submit" class="primary">{t(lang, "登录", "Log in")}</button>
+                    </form>
+                    <p class="alt"><a href="/login">{t(lang, "用验证码登录", "Log in with a code")}</a></p>
+                </section>
+            }
+        }/>
+    }
+}
+
+#[component]
+pub fn MePage() -> impl IntoView {
+    view! {
+        <Page title=("我的", "Me") render=move |s: SessionInfo| {
+            let lang = s.lang;
+            let large = s.large_text;
+            let u = s.user.clone().unwrap_or_else(|| crate::session::UserInfo {
+                id: 0, name: String::new(), phone_masked: String::new(), roles: vec![], primary: None,
+            });
+            view! {
+                <section class="card">
+                    <h2>{u.name.clone()}</h2>
+                    <p class="muted">{t(lang, "手机号 ", "Mobile ")}{u.phone_masked.clone()}</p>
+                    <ul class="roles">
+                        {u.roles.iter().map(|(r, org)| view! { <li>{r.label(lang.is_en())}" · "{org.clone()}</li> }).collect_view()}
+                    </ul>
+                    {u.roles.is_empty().then(|| view! {
+                        <p class="notice">{t(lang, "您的账号尚未绑定社区住址,绑定后可查看本社区公告和办理业务。",
+                                               "Your account is not yet linked to a home address in a community.")}</p>
+                    })}
+                    <p><a href="/residence">{t(lang, "住户认证(绑定住址)", "Verify my home")}</a></p>
+                </section>
+                <section class="card">
+                    <h2>{t(lang, "显示设置", "Display")}</h2>
+                    <form method="post" action=SetPreferences::PATH class="row">
+                        <input type="hidden" name="large_text" value=if large { "0" } else { "1" }/>
+                        <button type="submit">{if large { t(lang, "关闭大字模式", "Normal text") } else { t(lang, "开启大字模式", "Large text") }}</button>
+                    </form>
+                    <form method="post" action=SetPreferences::PATH class="row">
+                        <input type="hidden" name="lang" value=if lang.is_en() { "zh" } else { "en" }/>
+                        <button type="submit" lang=if lang.is_en() { "zh-CN" } else { "en" }>{if lang.is_en() { "切换到中文" } else { "English" }}</button>
+                    </form>
+                </section>
+                <form method="post" action=Logout::PATH>
+                    <button type="submit" class="danger wide">{t(lang, "退出登录", "Log out")}</button>
+                </form>
+            }
+        }/>
+    }
+}

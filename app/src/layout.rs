@@ -1,0 +1,121 @@
+//! The frame of every page: header, the WeChat hint, the role's navigation
+//! (a bottom bar on phones, a side bar on desktops) and the page body.
+
+use crate::i18n::{t, Lang};
+use crate::session::{SessionInfo, UserInfo};
+use domain::Role;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_location;
+
+pub type SessionResource = Resource<Result<SessionInfo, ServerFnError>>;
+
+/// Renders `render(session)` inside the page frame once the session is known.
+/// `login_required` pages send anonymous visitors to /login.
+#[component]
+pub fn Page<F, V>(
+    title: (&'static str, &'static str),
+    #[prop(default = true)] login_required: bool,
+    render: F,
+) -> impl IntoView
+where
+    F: Fn(SessionInfo) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let session = expect_context::<SessionResource>();
+    let location = use_location();
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"…"</p> }>
+            {move || {
+                let render = render.clone();
+                Suspend::new(async move {
+                    let s = session.await.unwrap_or_default();
+                    let lang = s.lang;
+                    if login_required && s.user.is_none() {
+                        let next = location.pathname.get_untracked();
+                        let to = format!("/login?next={}", next);
+                        return view! { <GoTo path=to/> }.into_any();
+                    }
+                    let user = s.user.clone();
+                    let in_wechat = s.in_wechat;
+                    let body = render(s);
+                    view! {
+                        <Title text=format!("{} · {}", t(lang, title.0, title.1), t(lang, "智慧社区", "Smart Community"))/>
+                        <header class="topbar">
+                            <a class="brand" href="/">{t(lang, "智慧社区", "Smart Community")}</a>
+                            <h1>{t(lang, title.0, title.1)}</h1>
+                        </header>
+                        {in_wechat.then(|| view! {
+                            <p class="wechat-hint" role="note">
+                                {t(lang, "提示:点右上角「⋯」选择「在浏览器打开」,可把智慧社区添加到桌面。",
+                                       "Tip: tap “⋯” at the top right and choose “Open in browser” to install the app.")}
+                            </p>
+                        })}
+                        <div class="frame">
+                            {user.map(|u| view! { <Nav user=u lang=lang/> })}
+                            <main id="main" class="content">{body}</main>
+                        </div>
+                    }
+                    .into_any()
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Nav(user: UserInfo, lang: Lang) -> impl IntoView {
+    let location = use_location();
+    let items: Vec<(&'static str, &'static str, &'static str, &'static str)> = match user.primary {
+        Some(Role::Staff) | Some(Role::Admin) => vec![
+            ("/staff", "工作台", "Console", "⌂"),
+            ("/staff/residences", "住户认证", "Residents", "✓"),
+            ("/staff/import", "导入", "Import", "⇪"),
+            ("/announcements", "公告", "Notices", "✉"),
+            ("/me", "我的", "Me", "☺"),
+        ],
+        _ => vec![("/", "首页", "Home", "⌂"), ("/announcements", "公告", "Notices", "✉"), ("/me", "我的", "Me", "☺")],
+    };
+    view! {
+        <nav class="tabbar" aria-label=t(lang, "主导航", "Main navigation")>
+            {items
+                .into_iter()
+                .map(|(href, zh, en, icon)| {
+                    let current = move || {
+                        let p = location.pathname.get();
+                        let exact = href == "/" || href == "/staff";
+                        if p == href || (!exact && p.starts_with(href)) { Some("page") } else { None }
+                    };
+                    view! {
+                        <a href=href aria-current=current>
+                            <span class="icon" aria-hidden="true">{icon}</span>
+                            <span>{t(lang, zh, en)}</span>
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </nav>
+    }
+}
+
+/// An error line under a form, in the user's language.
+#[component]
+pub fn FormError(message: Option<String>) -> impl IntoView {
+    message.map(|m| view! { <p class="form-error" role="alert">{m}</p> })
+}
+
+/// Sends the browser to `path`: a real 302 when rendered on the server
+/// (whatever the request's Accept header says), a client-side navigation
+/// after hydration.
+#[component]
+pub fn GoTo(#[prop(into)] path: String) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_actix::ResponseOptions>() {
+        use actix_web::http::{header, StatusCode};
+        if let Ok(v) = header::HeaderValue::from_str(&path) {
+            res.insert_header(header::LOCATION, v);
+            res.set_status(StatusCode::FOUND);
+        }
+    }
+    view! { <leptos_router::components::Redirect path=path/> }
+}

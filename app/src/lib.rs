@@ -1,0 +1,115 @@
+//! 智慧社区 pages, components and server functions. Rendered on the server
+//! (feature `ssr`) and hydrated in the browser (feature `hydrate`).
+//!
+//! Features live in their own modules: `auth` (login, settings),
+//! `announcements` (社区公告), `dev` (development pages).
+
+pub mod announcements;
+pub mod auth;
+pub mod dev;
+pub mod i18n;
+pub mod import;
+pub mod layout;
+pub mod residence;
+pub mod session;
+
+use leptos::prelude::*;
+use leptos_meta::provide_meta_context;
+#[cfg(feature = "ssr")]
+use leptos_meta::MetaTags;
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+/// Hashed file names of the built assets (see script/build), read at start-up.
+#[derive(Clone, Debug, Default)]
+pub struct Assets {
+    pub js: Option<String>,
+    pub wasm: Option<String>,
+    pub css: Option<String>,
+}
+
+/// The HTML document around the app. Language and large-text mode come from
+/// the request, so the very first paint is right.
+#[cfg(feature = "ssr")]
+pub fn shell(assets: Assets) -> impl IntoView {
+    use session::ssr::{lang_of, large_text_of, request};
+    // Islands mode: only islands hydrate, so the rest of the page carries no
+    // hydration markers (what leptos' HydrationScripts does with islands=true).
+    if let Some(sc) = Owner::current_shared_context() {
+        sc.set_is_hydrating(false);
+    }
+    let (lang, large) = match request() {
+        Ok(r) => (lang_of(&r), large_text_of(&r)),
+        Err(_) => (i18n::Lang::Zh, false),
+    };
+    let css = assets.css.clone().map(|c| format!("/pkg/{c}"));
+    let boot = match (&assets.js, &assets.wasm) {
+        (Some(js), Some(wasm)) => Some(format!(
+            "import('/pkg/{js}').then(m=>m.default({{module_or_path:'/pkg/{wasm}'}}).then(()=>m.hydrate())).catch(e=>console.warn('hydration skipped',e));\
+             if('serviceWorker' in navigator){{addEventListener('load',()=>navigator.serviceWorker.register('/sw.js').catch(()=>{{}}))}}"
+        )),
+        _ => None,
+    };
+    let preload_js = assets.js.clone().map(|j| format!("/pkg/{j}"));
+    view! {
+        <!DOCTYPE html>
+        <html lang=lang.html_lang() class=if large { "large-text" } else { "" }>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
+                <meta name="theme-color" content="#c8102e"/>
+                <link rel="manifest" href="/manifest.webmanifest"/>
+                <link rel="icon" href="/favicon.ico" sizes="any"/>
+                <link rel="apple-touch-icon" href="/icons/icon-192.png"/>
+                {css.map(|href| view! { <link rel="stylesheet" href=href/> })}
+                {preload_js.map(|href| view! { <link rel="modulepreload" href=href/> })}
+                <MetaTags/>
+                {boot.map(|b| view! { <script type="module" inner_html=b></script> })}
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let session: layout::SessionResource = Resource::new(|| (), |_| session::get_session());
+    provide_context(session);
+    view! {
+        <a class="skip" href="#main">"跳到正文 / Skip to content"</a>
+        <Router>
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/") view=announcements::HomePage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/login/password") view=auth::PasswordLoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/me") view=auth::MePage ssr=SsrMode::Async/>
+                <Route path=path!("/announcements") view=announcements::AnnouncementsPage ssr=SsrMode::Async/>
+                <Route path=path!("/announcements/:id") view=announcements::AnnouncementPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff") view=announcements::StaffConsolePage ssr=SsrMode::Async/>
+                <Route path=path!("/residence") view=residence::ResidencePage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/residences") view=residence::StaffResidencesPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/import") view=import::ImportPage ssr=SsrMode::Async/>
+                <Route path=path!("/dev/codes") view=dev::DevCodesPage ssr=SsrMode::Async/>
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_actix::ResponseOptions>() {
+        res.set_status(actix_web::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main class="content">
+            <h1>"页面不存在 / Not found"</h1>
+            <p><a href="/">"返回首页 / Home"</a></p>
+        </main>
+    }
+}

@@ -1,0 +1,261 @@
+//! Configuration from the environment. Every key has a default, a doc line
+//! (docs/configuration.md, .env.example) and is validated at start-up with a
+//! readable error.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    /// `DATABASE_URL`: `sqlite://data/zhsq.db` (default) or `postgres://…`.
+    pub database_url: String,
+    pub database_kind: DatabaseKind,
+    /// `DATABASE_MAX_CONNECTIONS` (default 10).
+    pub database_max_connections: u32,
+    /// `REDIS_URL`: optional; when set, rate limits (and later pub/sub) go through Redis.
+    pub redis_url: Option<String>,
+    /// `REDIS_PREFIX` (default `zhsq:`): key prefix, so instances of one deployment share keys and tests do not.
+    pub redis_prefix: String,
+    /// `BIND` (default `127.0.0.1:3000`).
+    pub bind: SocketAddr,
+    /// `PUBLIC_URL` (default `http://127.0.0.1:3000`): how users reach us; https makes cookies Secure.
+    pub public_url: String,
+    /// `SITE_ROOT` (default `target/site`): built assets (pkg/, icons, manifest, service worker).
+    pub site_root: PathBuf,
+    /// `DATA_DIR` (default `data`): SQLite file and generated secrets.
+    pub data_dir: PathBuf,
+    /// `JWT_SECRET`: at least 32 bytes; default: generated once and kept in `DATA_DIR/jwt-secret`.
+    pub jwt_secret: Vec<u8>,
+    /// `ACCESS_TOKEN_TTL_SECONDS` (default 900).
+    pub access_ttl: Duration,
+    /// `REFRESH_TOKEN_TTL_DAYS` (default 30).
+    pub refresh_ttl: Duration,
+    /// `REFRESH_REUSE_GRACE_SECONDS` (default 10): a refresh token presented again this soon after
+    /// its first use is taken as two tabs refreshing at once, not as theft. 0 turns this off.
+    pub refresh_reuse_grace: Duration,
+    /// `CODE_RESEND_SECONDS` (default 60): how long before a number may ask for another code.
+    pub code_resend: Duration,
+    /// `CODES_PER_HOUR` (default 10 per number; 3× that per client address).
+    pub codes_per_hour: u32,
+    /// `CODE_SENDER` (default `dev`): where one-time codes go. `dev` writes them to the log
+    /// (phone masked) and to the development page /dev/codes.
+    pub code_sender: String,
+    /// `DEV_MODE` (default `true` unless `PUBLIC_URL` is https): development pages and hints.
+    pub dev_mode: bool,
+    /// `DEMO_DATA` (default `false`): load the demo street on an empty database at start-up.
+    pub demo_data: bool,
+    /// `WECHAT_APPID`, `WECHAT_SECRET`: enable WeChat OAuth (snsapi_base) login when both are set;
+    /// the callback is `PUBLIC_URL/auth/wechat/callback`.
+    pub wechat_appid: Option<String>,
+    pub wechat_secret: Option<String>,
+    /// `WECHAT_API_BASE` (default `https://api.weixin.qq.com`): overridable for tests.
+    pub wechat_api_base: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets never reach a log.
+        f.debug_struct("Config")
+            .field("database_kind", &self.database_kind)
+            .field("redis", &self.redis_url.is_some())
+            .field("bind", &self.bind)
+            .field("public_url", &self.public_url)
+            .field("dev_mode", &self.dev_mode)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error in {key}: {message}")]
+pub struct ConfigError {
+    pub key: &'static str,
+    pub message: String,
+}
+
+fn err(key: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError { key, message: message.into() }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads configuration through `get` (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}/zhsq.db", data_dir.display()));
+        let database_kind = if database_url.starts_with("sqlite:") {
+            DatabaseKind::Sqlite
+        } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+            DatabaseKind::Postgres
+        } else {
+            return Err(err("DATABASE_URL", "only sqlite://path and postgres://user@host/db are supported"));
+        };
+        let database_max_connections = parse_num(&get, "DATABASE_MAX_CONNECTIONS", 10, 1, 1000)? as u32;
+        let redis_url = get("REDIS_URL");
+        if let Some(u) = &redis_url {
+            if !(u.starts_with("redis://") || u.starts_with("rediss://")) {
+                return Err(err("REDIS_URL", "must start with redis:// or rediss://"));
+            }
+        }
+        let redis_prefix = get("REDIS_PREFIX").unwrap_or_else(|| "zhsq:".into());
+        let bind: SocketAddr = get("BIND")
+            .unwrap_or_else(|| "127.0.0.1:3000".into())
+            .parse()
+            .map_err(|_| err("BIND", "must be host:port, for example 127.0.0.1:3000"))?;
+        let public_url = get("PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}"));
+        let parsed = url::Url::parse(&public_url).map_err(|_| err("PUBLIC_URL", "must be an absolute http(s) URL"))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(err("PUBLIC_URL", "must be an absolute http(s) URL"));
+        }
+        let https = parsed.scheme() == "https";
+        let site_root = PathBuf::from(get("SITE_ROOT").unwrap_or_else(|| "target/site".into()));
+        let jwt_secret = match get("JWT_SECRET") {
+            Some(s) if s.len() >= 32 => s.into_bytes(),
+            Some(_) => return Err(err("JWT_SECRET", "must be at least 32 bytes")),
+            None => Vec::new(), // filled by `ensure_secrets`
+        };
+        let access_ttl = Duration::from_secs(parse_num(&get, "ACCESS_TOKEN_TTL_SECONDS", 900, 10, 86_400)?);
+        let refresh_ttl = Duration::from_secs(86_400 * parse_num(&get, "REFRESH_TOKEN_TTL_DAYS", 30, 1, 365)?);
+        let refresh_reuse_grace = Duration::from_secs(parse_num(&get, "REFRESH_REUSE_GRACE_SECONDS", 10, 0, 60)?);
+        let code_resend = Duration::from_secs(parse_num(&get, "CODE_RESEND_SECONDS", 60, 0, 3600)?);
+        let codes_per_hour = parse_num(&get, "CODES_PER_HOUR", 10, 1, 10_000)? as u32;
+        let code_sender = get("CODE_SENDER").unwrap_or_else(|| "dev".into());
+        if code_sender != "dev" {
+            return Err(err(
+                "CODE_SENDER",
+                "only `dev` is available in this version (an SMS adapter comes with notifications)",
+            ));
+        }
+        let dev_mode = parse_bool(&get, "DEV_MODE", !https)?;
+        let demo_data = parse_bool(&get, "DEMO_DATA", false)?;
+        let wechat_appid = get("WECHAT_APPID");
+        let wechat_secret = get("WECHAT_SECRET");
+        if wechat_appid.is_some() != wechat_secret.is_some() {
+            return Err(err("WECHAT_APPID", "WECHAT_APPID and WECHAT_SECRET must be set together"));
+        }
+        let wechat_api_base = get("WECHAT_API_BASE").unwrap_or_else(|| "https://api.weixin.qq.com".into());
+        Ok(Config {
+            database_url,
+            database_kind,
+            database_max_connections,
+            redis_url,
+            redis_prefix,
+            bind,
+            public_url,
+            site_root,
+            data_dir,
+            jwt_secret,
+            access_ttl,
+            refresh_ttl,
+            refresh_reuse_grace,
+            code_resend,
+            codes_per_hour,
+            code_sender,
+            dev_mode,
+            demo_data,
+            wechat_appid,
+            wechat_secret,
+            wechat_api_base,
+        })
+    }
+
+    pub fn https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// Creates the data directory and a persistent JWT secret when none is configured.
+    pub fn ensure_secrets(&mut self) -> std::io::Result<()> {
+        if !self.jwt_secret.is_empty() {
+            return Ok(());
+        }
+        std::fs::create_dir_all(&self.data_dir)?;
+        let path = self.data_dir.join("jwt-secret");
+        match std::fs::read(&path) {
+            Ok(s) if s.len() >= 32 => self.jwt_secret = s,
+            _ => {
+                use rand::RngCore;
+                let mut b = [0u8; 48];
+                rand::rngs::OsRng.fill_bytes(&mut b);
+                let s = hex::encode(b).into_bytes();
+                std::fs::write(&path, &s)?;
+                self.jwt_secret = s;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse_num(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &'static str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    match get(key) {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(err(key, format!("must be a whole number from {min} to {max}, got {v:?}"))),
+        },
+    }
+}
+
+fn parse_bool(get: &impl Fn(&str) -> Option<String>, key: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match get(key).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(v) => Err(err(key, format!("must be true or false, got {v:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_sqlite_on_loopback() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.database_kind, DatabaseKind::Sqlite);
+        assert_eq!(c.bind.to_string(), "127.0.0.1:3000");
+        assert!(c.dev_mode && !c.https());
+    }
+
+    #[test]
+    fn unsupported_database_is_a_clear_error() {
+        let e = cfg(&[("DATABASE_URL", "mysql://x")]).err().unwrap();
+        assert_eq!(e.key, "DATABASE_URL");
+        assert!(e.to_string().contains("sqlite://"));
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        assert_eq!(cfg(&[("BIND", "nope")]).err().unwrap().key, "BIND");
+        assert_eq!(cfg(&[("JWT_SECRET", "short")]).err().unwrap().key, "JWT_SECRET");
+        assert_eq!(cfg(&[("ACCESS_TOKEN_TTL_SECONDS", "0")]).err().unwrap().key, "ACCESS_TOKEN_TTL_SECONDS");
+        assert_eq!(cfg(&[("DEV_MODE", "maybe")]).err().unwrap().key, "DEV_MODE");
+        assert_eq!(cfg(&[("REDIS_URL", "http://x")]).err().unwrap().key, "REDIS_URL");
+        assert_eq!(cfg(&[("WECHAT_APPID", "wx1")]).err().unwrap().key, "WECHAT_APPID");
+    }
+
+    #[test]
+    fn https_turns_dev_mode_off() {
+        let c = cfg(&[("PUBLIC_URL", "https://sq.example.cn")]).unwrap();
+        assert!(c.https() && !c.dev_mode);
+    }
+}

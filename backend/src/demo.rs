@@ -1,0 +1,201 @@
+//! Demo data: one street with two communities, grids, buildings, units,
+//! households, demo users for every role and a few announcements. Loaded
+//! only into an empty database.
+
+use chrono::Utc;
+use domain::{OrgLevel, OrgPath};
+use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
+
+use crate::{
+    auth::hash_password,
+    entities::{announcement, building, dwelling, household, org_unit, residence, user, user_role},
+    error::AppResult,
+    State,
+};
+
+pub const DEMO_PASSWORD: &str = "demo1234";
+
+/// (phone, name, role, org name, password?)
+pub const DEMO_USERS: &[(&str, &str, &str, &str, bool)] = &[
+    ("13900000001", "街道管理员 王芳", "admin", "幸福街道", true),
+    ("13900000002", "阳光社区 李敏", "staff", "阳光社区", true),
+    ("13900000003", "和谐社区 赵磊", "staff", "和谐社区", true),
+    ("13700000001", "网格员 张伟", "grid_worker", "阳光社区第一网格", false),
+    ("13700000002", "网格员 刘洋", "grid_worker", "和谐社区第一网格", false),
+    ("13800000001", "居民 陈静", "resident", "阳光社区", false),
+    ("13800000002", "居民 周强", "resident", "和谐社区", false),
+];
+
+pub async fn seed_if_empty(state: &State) -> AppResult<bool> {
+    if org_unit::Entity::find().count(&state.db).await? > 0 {
+        return Ok(false);
+    }
+    seed(state).await?;
+    Ok(true)
+}
+
+async fn org(
+    state: &State,
+    parent: Option<&org_unit::Model>,
+    level: OrgLevel,
+    name: &str,
+) -> AppResult<org_unit::Model> {
+    let now = Utc::now();
+    let row = org_unit::ActiveModel {
+        parent_id: Set(parent.map(|p| p.id)),
+        level: Set(level.as_str().into()),
+        name: Set(name.into()),
+        // real path is known only after the id: insert with a unique placeholder, then fix
+        path: Set(format!("pending:{}", uuid::Uuid::new_v4())),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?;
+    let path = match parent.and_then(|p| OrgPath::parse(&p.path)) {
+        Some(pp) => pp.child(row.id),
+        None => OrgPath::root(row.id),
+    };
+    let mut am: org_unit::ActiveModel = row.into();
+    am.path = Set(path.as_str().into());
+    Ok(am.update(&state.db).await?)
+}
+
+async fn seed(state: &State) -> AppResult<()> {
+    let now = Utc::now();
+    let city = org(state, None, OrgLevel::City, "示例市").await?;
+    let district = org(state, Some(&city), OrgLevel::District, "示例区").await?;
+    let street = org(state, Some(&district), OrgLevel::Street, "幸福街道").await?;
+    let mut orgs = vec![street.clone()];
+    let mut first_dwelling = std::collections::HashMap::new();
+    for (ci, cname) in ["阳光社区", "和谐社区"].iter().enumerate() {
+        let community = org(state, Some(&street), OrgLevel::Community, cname).await?;
+        orgs.push(community.clone());
+        for gi in 1..=2 {
+            let gname = format!("{cname}第{}网格", ["一", "二"][gi - 1]);
+            let grid = org(state, Some(&community), OrgLevel::Grid, &gname).await?;
+            orgs.push(grid.clone());
+            for bi in 1..=2 {
+                let bno = (gi - 1) * 2 + bi;
+                let b = building::ActiveModel {
+                    community_id: Set(community.id),
+                    grid_id: Set(grid.id),
+                    name: Set(format!("{bno}号楼")),
+                    created_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(&state.db)
+                .await?;
+                for entrance in 1..=2 {
+                    for floor in 1..=3 {
+                        for room in 1..=2 {
+                            let area = 8_000 + (ci as i64 * 700) + (floor * 150) + (room * 1_234);
+                            let d = dwelling::ActiveModel {
+                                building_id: Set(b.id),
+                                entrance: Set(format!("{entrance}单元")),
+                                room: Set(format!("{floor}0{room}")),
+                                area_centi_m2: Set(Some(area * 100 / 100)),
+                                created_at: Set(now),
+                                ..Default::default()
+                            }
+                            .insert(&state.db)
+                            .await?;
+                            first_dwelling.entry(community.id).or_insert(d.id);
+                            household::ActiveModel {
+                                dwelling_id: Set(d.id),
+                                head_name: Set(None),
+                                members: Set(((floor + room) % 4 + 1) as i32),
+                                created_at: Set(now),
+                                ..Default::default()
+                            }
+                            .insert(&state.db)
+                            .await?;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let pw = hash_password(DEMO_PASSWORD)?;
+    let mut staff_ids = std::collections::HashMap::new();
+    for (phone, name, role, org_name, has_pw) in DEMO_USERS {
+        let scope = orgs
+            .iter()
+            .find(|o| o.name == *org_name)
+            .ok_or_else(|| crate::AppError::internal(anyhow::anyhow!("demo org {org_name}")))?;
+        let u = user::ActiveModel {
+            phone: Set((*phone).into()),
+            name: Set((*name).into()),
+            password_hash: Set(has_pw.then(|| pw.clone())),
+            wechat_openid: Set(None),
+            lang: Set("zh".into()),
+            failed_logins: Set(0),
+            locked_until: Set(None),
+            active: Set(true),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&state.db)
+        .await?;
+        user_role::ActiveModel {
+            user_id: Set(u.id),
+            role: Set((*role).into()),
+            org_unit_id: Set(scope.id),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&state.db)
+        .await?;
+        if *role == "resident" {
+            if let Some(d) = first_dwelling.get(&scope.id) {
+                residence::ActiveModel {
+                    user_id: Set(u.id),
+                    dwelling_id: Set(*d),
+                    relation: Set("owner".into()),
+                    area_centi_m2: Set(None),
+                    status: Set("approved".into()),
+                    reason: Set(None),
+                    reviewed_by: Set(None),
+                    reviewed_at: Set(Some(now)),
+                    created_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(&state.db)
+                .await?;
+            }
+        }
+        if *role == "staff" || *role == "admin" {
+            staff_ids.insert(*org_name, u.id);
+        }
+    }
+    let notices = [
+        ("幸福街道", "冬季用火用电安全提示", "天气转冷,请各位居民注意用火用电安全:不私拉电线,不在楼道内给电动车充电,离家时关闭燃气阀门。\n\n如发现安全隐患,请联系所在社区或网格员。", true),
+        ("阳光社区", "本周六上午社区义诊活动", "本周六上午9:00—11:30,社区卫生服务中心医生将在阳光社区党群服务中心一楼开展义诊,提供量血压、测血糖和健康咨询。\n\n请携带医保卡。", false),
+        ("阳光社区", "3号楼二次供水设施清洗停水通知", "因二次供水设施清洗,3号楼将于周三9:00—15:00停水,请提前做好储水准备。给您带来不便,敬请谅解。", false),
+        ("和谐社区", "和谐社区议事会召开通知", "和谐社区将于下周二晚7点召开居民议事会,讨论小区停车位划线方案,欢迎居民代表参加。", false),
+    ];
+    for (org_name, title, body, pinned) in notices {
+        let Some(target) = orgs.iter().find(|o| o.name == org_name) else { continue };
+        let author = if org_name == "和谐社区" {
+            staff_ids.get("和谐社区")
+        } else if org_name == "阳光社区" {
+            staff_ids.get("阳光社区")
+        } else {
+            staff_ids.get("幸福街道")
+        };
+        let Some(author) = author else { continue };
+        announcement::ActiveModel {
+            org_unit_id: Set(target.id),
+            title: Set(title.into()),
+            body: Set(body.into()),
+            pinned: Set(pinned),
+            author_id: Set(*author),
+            published_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&state.db)
+        .await?;
+    }
+    tracing::info!("demo data loaded");
+    Ok(())
+}

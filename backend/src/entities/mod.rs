@@ -1,0 +1,14 @@
+//! sea-orm entities, one per table. Behaviour lives in the service modules,
+//! not here.
+
+pub mod announcement;
+pub mod announcement_read;
+pub mod building;
+pub mod dwelling;
+pub mod household;
+pub mod org_unit;
+pub mod otp_code;
+pub mod refresh_token;
+pub mod residence;
+pub mod user;
+pub mod user_role;

@@ -1,0 +1,394 @@
+//! Staff import buildings, units (户) and households from CSV or XLSX. The
+//! whole file is validated first; every bad row is reported with its row
+//! number and reason; a file with any error imports nothing. A file without
+//! errors is imported in one transaction.
+//!
+//! Columns (first row, Chinese or English names, any order):
+//! 网格 grid · 楼栋 building · 单元 entrance · 房号 room · 面积 area (m², optional)
+//! · 户主 head (optional) · 人数 members (optional).
+
+use chrono::Utc;
+use domain::{residence::AreaCentiM2, ErrorCode, OrgLevel, OrgPath};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use std::collections::HashMap;
+
+use crate::{
+    auth::CurrentUser,
+    entities::{building, dwelling, household, org_unit},
+    error::{AppError, AppResult},
+    State,
+};
+
+pub const MAX_BYTES: usize = 5 * 1024 * 1024;
+pub const MAX_ROWS: usize = 20_000;
+
+pub use domain::import::{Outcome, Problem, RowError, Summary};
+
+/// Reads the first sheet of an XLSX file or a CSV file into rows of text,
+/// with the spreadsheet row number of each.
+pub fn read_table(bytes: &[u8], filename: &str) -> Result<Vec<(usize, Vec<String>)>, Problem> {
+    if bytes.len() > MAX_BYTES {
+        return Err(Problem::UnreadableFile);
+    }
+    let lower = filename.to_ascii_lowercase();
+    let is_zip = bytes.starts_with(b"PK\x03\x04");
+    if lower.ends_with(".xlsx") || is_zip {
+        read_xlsx(bytes)
+    } else {
+        read_csv(bytes)
+    }
+}
+
+fn read_xlsx(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, Problem> {
+    use calamine::{Data, Reader};
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|_| Problem::UnreadableFile)?;
+    let range = book.worksheet_range_at(0).ok_or(Problem::UnreadableFile)?.map_err(|_| Problem::UnreadableFile)?;
+    let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
+    let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
+    let mut out = Vec::new();
+    for (i, row) in range.rows().enumerate() {
+        let mut cells: Vec<String> = vec![String::new(); first_col];
+        cells.extend(row.iter().map(|c| match c {
+            Data::Int(i) => i.to_string(),
+            // Only to show the typed value as text; areas are then parsed exactly from it.
+            Data::Float(f) => format!("{f}"),
+            Data::String(s) => s.clone(),
+            Data::Bool(b) => b.to_string(),
+            Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+            Data::DateTime(d) => d.to_string(),
+            Data::Error(_) | Data::Empty => String::new(),
+        }));
+        out.push((first_row + i + 1, cells));
+    }
+    Ok(out)
+}
+
+fn read_csv(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, Problem> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // Excel in China saves CSV as GBK unless told otherwise.
+    let text = match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => {
+            let (s, _, bad) = encoding_rs::GBK.decode(bytes);
+            if bad {
+                return Err(Problem::UnreadableFile);
+            }
+            s.into_owned()
+        }
+    };
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|_| Problem::UnreadableFile)?;
+        let line = rec.position().map(|p| p.line() as usize).unwrap_or(out.len() + 1);
+        out.push((line, rec.iter().map(str::to_string).collect()));
+    }
+    Ok(out)
+}
+
+const COLUMNS: [(&str, &[&str], bool); 7] = [
+    ("grid", &["网格", "grid"], true),
+    ("building", &["楼栋", "楼", "building"], true),
+    ("entrance", &["单元", "entrance"], true),
+    ("room", &["房号", "户", "room", "unit"], true),
+    ("area", &["面积", "产权面积", "area"], false),
+    ("head", &["户主", "head"], false),
+    ("members", &["人数", "members"], false),
+];
+
+fn column_label(key: &str) -> String {
+    COLUMNS.iter().find(|c| c.0 == key).map(|c| c.1[0].to_string()).unwrap_or_else(|| key.to_string())
+}
+
+struct Parsed {
+    row: usize,
+    grid: String,
+    building: String,
+    entrance: String,
+    room: String,
+    area: Option<AreaCentiM2>,
+    head: Option<String>,
+    members: i32,
+}
+
+/// Validates and, when the whole file is clean, imports it into `community_id`.
+pub async fn import(
+    state: &State,
+    staff: &CurrentUser,
+    community_id: i64,
+    bytes: &[u8],
+    filename: &str,
+) -> AppResult<Outcome> {
+    let community = org_unit::Entity::find_by_id(community_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    let path = OrgPath::parse(&community.path).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad org path")))?;
+    if community.level != OrgLevel::Community.as_str() {
+        return Err(ErrorCode::InvalidInput.into());
+    }
+    if !staff.can_manage(&path) {
+        return Err(ErrorCode::Forbidden.into());
+    }
+    let one = |problem| Ok(Outcome::Rejected(vec![RowError { row: 0, column: None, problem, detail: None }]));
+    let table = match read_table(bytes, filename) {
+        Ok(t) => t,
+        Err(p) => return one(p),
+    };
+    let mut rows = table.into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
+    let Some((header_row, header)) = rows.next() else { return one(Problem::Empty) };
+    let index: HashMap<&str, usize> = COLUMNS
+        .iter()
+        .filter_map(|(key, names, _)| header.iter().position(|h| names.contains(&h.trim())).map(|i| (*key, i)))
+        .collect();
+    let mut errors: Vec<RowError> = COLUMNS
+        .iter()
+        .filter(|(key, _, required)| *required && !index.contains_key(key))
+        .map(|(key, _, _)| RowError {
+            row: header_row,
+            column: Some(column_label(key)),
+            problem: Problem::MissingColumn,
+            detail: None,
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Ok(Outcome::Rejected(errors));
+    }
+    let data: Vec<(usize, Vec<String>)> = rows.collect();
+    if data.len() > MAX_ROWS {
+        return one(Problem::TooManyRows);
+    }
+
+    let grids: HashMap<String, i64> = org_unit::Entity::find()
+        .filter(org_unit::Column::ParentId.eq(community.id))
+        .filter(org_unit::Column::Level.eq(OrgLevel::Grid.as_str()))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|g| (g.name, g.id))
+        .collect();
+    let existing_buildings: HashMap<String, building::Model> = building::Entity::find()
+        .filter(building::Column::CommunityId.eq(community.id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|b| (b.name.clone(), b))
+        .collect();
+    let building_ids: Vec<i64> = existing_buildings.values().map(|b| b.id).collect();
+    let existing_dwellings: std::collections::HashSet<(i64, String, String)> = dwelling::Entity::find()
+        .filter(dwelling::Column::BuildingId.is_in(building_ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|d| (d.building_id, d.entrance, d.room))
+        .collect();
+
+    let mut parsed = Vec::with_capacity(data.len());
+    let mut seen: HashMap<(String, String, String), usize> = HashMap::new();
+    let mut building_grid: HashMap<String, (String, usize)> = HashMap::new();
+    for (row, cells) in data {
+        let cell =
+            |key: &str| index.get(key).and_then(|i| cells.get(*i)).map(|s| s.trim().to_string()).unwrap_or_default();
+        let mut row_errors = Vec::new();
+        let mut required = |key: &str| {
+            let v = cell(key);
+            if v.is_empty() {
+                row_errors.push(RowError {
+                    row,
+                    column: Some(column_label(key)),
+                    problem: Problem::Empty,
+                    detail: None,
+                });
+            } else if v.chars().count() > 20 {
+                row_errors.push(RowError {
+                    row,
+                    column: Some(column_label(key)),
+                    problem: Problem::TooLong,
+                    detail: None,
+                });
+            }
+            v
+        };
+        let grid = required("grid");
+        let building_name = required("building");
+        let entrance = required("entrance");
+        let room = required("room");
+        if !grid.is_empty() && !grids.contains_key(&grid) {
+            row_errors.push(RowError {
+                row,
+                column: Some(column_label("grid")),
+                problem: Problem::UnknownGrid,
+                detail: Some(grid.clone()),
+            });
+        }
+        let area_text = cell("area");
+        let area = if area_text.is_empty() {
+            None
+        } else {
+            match AreaCentiM2::parse(&area_text) {
+                Ok(a) => Some(a),
+                Err(_) => {
+                    row_errors.push(RowError {
+                        row,
+                        column: Some(column_label("area")),
+                        problem: Problem::InvalidArea,
+                        detail: Some(area_text),
+                    });
+                    None
+                }
+            }
+        };
+        let members_text = cell("members");
+        let members = if members_text.is_empty() {
+            0
+        } else {
+            match members_text.parse::<i32>() {
+                Ok(n) if (0..=99).contains(&n) => n,
+                _ => {
+                    row_errors.push(RowError {
+                        row,
+                        column: Some(column_label("members")),
+                        problem: Problem::InvalidMembers,
+                        detail: Some(members_text),
+                    });
+                    0
+                }
+            }
+        };
+        let head = Some(cell("head")).filter(|h| !h.is_empty()).map(|h| h.chars().take(30).collect());
+        if row_errors.is_empty() {
+            let key = (building_name.clone(), entrance.clone(), room.clone());
+            if let Some(first) = seen.get(&key) {
+                row_errors.push(RowError {
+                    row,
+                    column: None,
+                    problem: Problem::DuplicateInFile,
+                    detail: Some(first.to_string()),
+                });
+            } else {
+                seen.insert(key, row);
+            }
+            match existing_buildings.get(&building_name) {
+                Some(b) => {
+                    if grids.get(&grid) != Some(&b.grid_id) {
+                        row_errors.push(RowError {
+                            row,
+                            column: Some(column_label("grid")),
+                            problem: Problem::BuildingInOtherGrid,
+                            detail: None,
+                        });
+                    } else if existing_dwellings.contains(&(b.id, entrance.clone(), room.clone())) {
+                        row_errors.push(RowError { row, column: None, problem: Problem::AlreadyExists, detail: None });
+                    }
+                }
+                None => match building_grid.get(&building_name) {
+                    Some((g, first)) if *g != grid => row_errors.push(RowError {
+                        row,
+                        column: Some(column_label("grid")),
+                        problem: Problem::BuildingInOtherGrid,
+                        detail: Some(first.to_string()),
+                    }),
+                    Some(_) => {}
+                    None => {
+                        building_grid.insert(building_name.clone(), (grid.clone(), row));
+                    }
+                },
+            }
+        }
+        if row_errors.is_empty() {
+            parsed.push(Parsed { row, grid, building: building_name, entrance, room, area, head, members });
+        }
+        errors.extend(row_errors);
+    }
+    if !errors.is_empty() {
+        return Ok(Outcome::Rejected(errors));
+    }
+
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let mut summary = Summary { rows: parsed.len(), ..Default::default() };
+    let mut buildings: HashMap<String, i64> = existing_buildings.iter().map(|(k, b)| (k.clone(), b.id)).collect();
+    for p in parsed {
+        let building_id = match buildings.get(&p.building) {
+            Some(id) => *id,
+            None => {
+                let grid_id = *grids
+                    .get(&p.grid)
+                    .ok_or_else(|| AppError::internal(anyhow::anyhow!("grid vanished at row {}", p.row)))?;
+                let b = building::ActiveModel {
+                    community_id: Set(community.id),
+                    grid_id: Set(grid_id),
+                    name: Set(p.building.clone()),
+                    created_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+                summary.buildings_created += 1;
+                buildings.insert(p.building.clone(), b.id);
+                b.id
+            }
+        };
+        let d = dwelling::ActiveModel {
+            building_id: Set(building_id),
+            entrance: Set(p.entrance),
+            room: Set(p.room),
+            area_centi_m2: Set(p.area.map(|a| a.centi())),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        // a concurrent import of the same unit: the unique index refuses, nothing is kept
+        .map_err(|e| {
+            if crate::db::is_unique_violation(&e) {
+                AppError::from(ErrorCode::Conflict)
+            } else {
+                e.into()
+            }
+        })?;
+        summary.dwellings_created += 1;
+        household::ActiveModel {
+            dwelling_id: Set(d.id),
+            head_name: Set(p.head),
+            members: Set(p.members),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        summary.households_created += 1;
+    }
+    txn.commit().await?;
+    tracing::info!(community = community.id, staff = staff.id, rows = summary.rows, "import done");
+    Ok(Outcome::Imported(summary))
+}
+
+/// Communities a staff member may import into.
+pub async fn target_communities(state: &State, staff: &CurrentUser) -> AppResult<Vec<(i64, String)>> {
+    Ok(crate::org::publish_targets(state, staff)
+        .await?
+        .into_iter()
+        .filter(|n| n.level == OrgLevel::Community)
+        .map(|n| (n.id, n.name))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_in_utf8_with_bom_and_in_gbk() {
+        let utf8 = "\u{feff}网格,楼栋,单元,房号\n第一网格,1号楼,1单元,101\n";
+        let rows = read_table(utf8.as_bytes(), "a.csv").unwrap();
+        assert_eq!(rows[0].1[0], "网格");
+        assert_eq!(rows[1], (2, vec!["第一网格".into(), "1号楼".into(), "1单元".into(), "101".into()]));
+        let (gbk, _, _) = encoding_rs::GBK.encode("网格,楼栋\n第一网格,2号楼\n");
+        let rows = read_table(&gbk, "b.csv").unwrap();
+        assert_eq!(rows[1].1[1], "2号楼");
+    }
+
+    #[test]
+    fn garbage_is_unreadable() {
+        assert_eq!(read_table(b"PK\x03\x04garbage", "x.xlsx"), Err(Problem::UnreadableFile));
+    }
+}

@@ -1,0 +1,75 @@
+//! Server-only core of 智慧社区: configuration, database, entities and the
+//! services (identity, organisation, announcements). Never linked into the
+//! WASM client (CI checks that).
+
+pub mod announcements;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod entities;
+pub mod error;
+pub mod flash;
+pub mod import;
+pub mod org;
+pub mod ratelimit;
+pub mod residence;
+pub mod sender;
+pub mod wechat;
+
+use std::sync::Arc;
+
+pub use config::Config;
+pub use error::{AppError, AppResult};
+
+/// Everything a request needs, cheap to clone.
+#[derive(Clone)]
+pub struct State(Arc<Inner>);
+
+pub struct Inner {
+    pub db: sea_orm::DatabaseConnection,
+    pub config: Config,
+    pub limiter: Arc<dyn ratelimit::RateLimiter>,
+    pub sender: Arc<dyn sender::CodeSender>,
+    /// Set when the development code sender is in use.
+    pub dev_sender: Option<Arc<sender::DevSender>>,
+    pub flash: flash::FlashStore,
+    /// Set when WeChat login is configured.
+    pub wechat: Option<wechat::WeChat>,
+}
+
+impl std::ops::Deref for State {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl State {
+    /// Connects to the database (and Redis when configured), runs the
+    /// migrations and, when asked, loads the demo data into an empty database.
+    pub async fn init(mut config: Config) -> anyhow::Result<State> {
+        config.ensure_secrets()?;
+        let db = db::connect(&config).await?;
+        db::migrate(&db).await?;
+        let limiter: Arc<dyn ratelimit::RateLimiter> = match &config.redis_url {
+            Some(url) => Arc::new(ratelimit::RedisLimiter::connect(url, &config.redis_prefix).await?),
+            None => Arc::new(ratelimit::MemoryLimiter::default()),
+        };
+        let dev = Arc::new(sender::DevSender::default());
+        let state = State(Arc::new(Inner {
+            db,
+            limiter,
+            sender: dev.clone(),
+            dev_sender: Some(dev),
+            flash: flash::FlashStore::default(),
+            wechat: wechat::WeChat::from_config(&config),
+            config,
+        }));
+        if state.config.demo_data {
+            demo::seed_if_empty(&state).await?;
+        }
+        Ok(state)
+    }
+}
+pub use url;

@@ -1,0 +1,214 @@
+//! 住户认证: a person asks to be bound to a dwelling as owner, co-owner,
+//! tenant or family member; staff of that community approve or reject with a
+//! reason. Approval grants the resident role in the community. Bills, votes
+//! and quotas later hang off approved residences.
+
+use chrono::Utc;
+use domain::{
+    residence::{AreaCentiM2, Relation, ResidenceStatus},
+    ErrorCode, OrgLevel, OrgPath, Role,
+};
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+
+use crate::{
+    auth::CurrentUser,
+    entities::{building, dwelling, org_unit, residence, user, user_role},
+    error::{AppError, AppResult},
+    State,
+};
+
+pub use domain::residence::{Choice, ResidenceView};
+
+pub async fn communities(state: &State) -> AppResult<Vec<Choice>> {
+    Ok(org_unit::Entity::find()
+        .filter(org_unit::Column::Level.eq(OrgLevel::Community.as_str()))
+        .order_by_asc(org_unit::Column::Path)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|o| Choice { id: o.id, name: o.name })
+        .collect())
+}
+
+pub async fn buildings(state: &State, community_id: i64) -> AppResult<Vec<Choice>> {
+    let mut rows =
+        building::Entity::find().filter(building::Column::CommunityId.eq(community_id)).all(&state.db).await?;
+    rows.sort_by_key(|b| natural_key(&b.name));
+    Ok(rows.into_iter().map(|b| Choice { id: b.id, name: b.name }).collect())
+}
+
+pub async fn dwellings(state: &State, building_id: i64) -> AppResult<Vec<Choice>> {
+    let mut rows = dwelling::Entity::find().filter(dwelling::Column::BuildingId.eq(building_id)).all(&state.db).await?;
+    rows.sort_by(|a, b| {
+        (natural_key(&a.entrance), natural_key(&a.room)).cmp(&(natural_key(&b.entrance), natural_key(&b.room)))
+    });
+    Ok(rows.into_iter().map(|d| Choice { id: d.id, name: format!("{} {}", d.entrance, d.room) }).collect())
+}
+
+/// Sorts "10号楼" after "9号楼".
+fn natural_key(s: &str) -> (u64, String) {
+    let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
+    (digits.parse().unwrap_or(u64::MAX), s.to_string())
+}
+
+pub struct NewResidence {
+    pub dwelling_id: i64,
+    pub relation: Relation,
+    pub area: Option<AreaCentiM2>,
+}
+
+impl NewResidence {
+    /// Parses the form fields; owners and co-owners must give the registered area.
+    pub fn parse(dwelling_id: &str, relation: &str, area: &str) -> Result<NewResidence, ErrorCode> {
+        let dwelling_id = dwelling_id.trim().parse().map_err(|_| ErrorCode::InvalidInput)?;
+        let relation = Relation::parse(relation.trim()).ok_or(ErrorCode::InvalidInput)?;
+        let area = if relation.needs_area() {
+            Some(AreaCentiM2::parse(area)?)
+        } else if area.trim().is_empty() {
+            None
+        } else {
+            Some(AreaCentiM2::parse(area)?)
+        };
+        Ok(NewResidence { dwelling_id, relation, area })
+    }
+}
+
+pub async fn request(state: &State, user: &CurrentUser, new: NewResidence) -> AppResult<i64> {
+    dwelling::Entity::find_by_id(new.dwelling_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    let row = residence::ActiveModel {
+        user_id: Set(user.id),
+        dwelling_id: Set(new.dwelling_id),
+        relation: Set(new.relation.as_str().into()),
+        area_centi_m2: Set(new.area.map(|a| a.centi())),
+        status: Set(ResidenceStatus::Pending.as_str().into()),
+        reason: Set(None),
+        reviewed_by: Set(None),
+        reviewed_at: Set(None),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await
+    .map_err(|e| if crate::db::is_unique_violation(&e) { ErrorCode::Conflict.into() } else { AppError::from(e) })?;
+    Ok(row.id)
+}
+
+/// The community (and its path) a dwelling belongs to.
+async fn community_of(state: &State, dwelling_id: i64) -> AppResult<org_unit::Model> {
+    let d = dwelling::Entity::find_by_id(dwelling_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    let b = building::Entity::find_by_id(d.building_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    Ok(org_unit::Entity::find_by_id(b.community_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?)
+}
+
+/// Approves or rejects a pending request. Only staff whose scope holds the
+/// dwelling's community may decide; a request is decided once (compare-and-swap).
+pub async fn decide(state: &State, staff: &CurrentUser, id: i64, approve: bool, reason: &str) -> AppResult<()> {
+    let row = residence::Entity::find_by_id(id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    let community = community_of(state, row.dwelling_id).await?;
+    let path = OrgPath::parse(&community.path).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad org path")))?;
+    if !staff.can_manage(&path) {
+        // outside the staff member's communities the request does not exist for them
+        return Err(ErrorCode::NotFound.into());
+    }
+    let reason = reason.trim();
+    if !approve && reason.is_empty() {
+        return Err(ErrorCode::ReasonRequired.into());
+    }
+    if reason.chars().count() > 200 {
+        return Err(ErrorCode::InvalidInput.into());
+    }
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let status = if approve { ResidenceStatus::Approved } else { ResidenceStatus::Rejected };
+    let done = residence::Entity::update_many()
+        .col_expr(residence::Column::Status, Expr::value(status.as_str()))
+        .col_expr(residence::Column::Reason, Expr::value((!reason.is_empty()).then(|| reason.to_string())))
+        .col_expr(residence::Column::ReviewedBy, Expr::value(staff.id))
+        .col_expr(residence::Column::ReviewedAt, Expr::value(now))
+        .filter(residence::Column::Id.eq(id))
+        .filter(residence::Column::Status.eq(ResidenceStatus::Pending.as_str()))
+        .exec(&txn)
+        .await?;
+    if done.rows_affected != 1 {
+        txn.rollback().await?;
+        return Err(ErrorCode::AlreadyDecided.into());
+    }
+    if approve {
+        let has_role = user_role::Entity::find()
+            .filter(user_role::Column::UserId.eq(row.user_id))
+            .filter(user_role::Column::Role.eq(Role::Resident.as_str()))
+            .filter(user_role::Column::OrgUnitId.eq(community.id))
+            .one(&txn)
+            .await?
+            .is_some();
+        if !has_role {
+            user_role::ActiveModel {
+                user_id: Set(row.user_id),
+                role: Set(Role::Resident.as_str().into()),
+                org_unit_id: Set(community.id),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    tracing::info!(residence = id, approve, staff = staff.id, "residence decided");
+    Ok(())
+}
+
+/// The user's own requests, newest first.
+pub async fn mine(state: &State, user: &CurrentUser) -> AppResult<Vec<ResidenceView>> {
+    let rows = residence::Entity::find()
+        .filter(residence::Column::UserId.eq(user.id))
+        .order_by_desc(residence::Column::Id)
+        .all(&state.db)
+        .await?;
+    views(state, rows).await
+}
+
+/// Pending requests in the staff member's communities, oldest first.
+pub async fn pending(state: &State, staff: &CurrentUser) -> AppResult<Vec<ResidenceView>> {
+    if !staff.is_staff() {
+        return Err(ErrorCode::Forbidden.into());
+    }
+    let rows = residence::Entity::find()
+        .filter(residence::Column::Status.eq(ResidenceStatus::Pending.as_str()))
+        .order_by_asc(residence::Column::Id)
+        .all(&state.db)
+        .await?;
+    let mut mine = Vec::new();
+    for r in rows {
+        let c = community_of(state, r.dwelling_id).await?;
+        if OrgPath::parse(&c.path).map(|p| staff.can_manage(&p)).unwrap_or(false) {
+            mine.push(r);
+        }
+    }
+    views(state, mine).await
+}
+
+async fn views(state: &State, rows: Vec<residence::Model>) -> AppResult<Vec<ResidenceView>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let d = dwelling::Entity::find_by_id(r.dwelling_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+        let b = building::Entity::find_by_id(d.building_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+        let c = org_unit::Entity::find_by_id(b.community_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+        let u = user::Entity::find_by_id(r.user_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+        out.push(ResidenceView {
+            id: r.id,
+            community: c.name,
+            address: format!("{} {} {}", b.name, d.entrance, d.room),
+            relation: Relation::parse(&r.relation).unwrap_or(Relation::FamilyMember),
+            area: r.area_centi_m2.and_then(AreaCentiM2::from_centi),
+            status: ResidenceStatus::parse(&r.status).unwrap_or(ResidenceStatus::Pending),
+            reason: r.reason,
+            applicant_name: u.name,
+            applicant_phone: domain::phone::mask_phone(&u.phone),
+            created_at: crate::announcements::beijing_time(r.created_at),
+        });
+    }
+    Ok(out)
+}

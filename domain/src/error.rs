@@ -1,0 +1,184 @@
+//! Error policy: one closed set of stable snake_case codes. The server maps a
+//! code to an HTTP status in one place; the UI translates the code into the
+//! user's language. Internal causes go to the logs, never to users.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidPhone,
+    InvalidCode,
+    CodeExpired,
+    TooManyAttempts,
+    RateLimited,
+    InvalidCredentials,
+    AccountLocked,
+    NotRegistered,
+    NotLoggedIn,
+    SessionExpired,
+    Forbidden,
+    NotFound,
+    InvalidTitle,
+    InvalidBody,
+    InvalidInput,
+    InvalidFile,
+    InvalidArea,
+    ReasonRequired,
+    AlreadyDecided,
+    WechatFailed,
+    Conflict,
+    Internal,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 22] = [
+        ErrorCode::InvalidPhone,
+        ErrorCode::InvalidCode,
+        ErrorCode::CodeExpired,
+        ErrorCode::TooManyAttempts,
+        ErrorCode::RateLimited,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::AccountLocked,
+        ErrorCode::NotRegistered,
+        ErrorCode::NotLoggedIn,
+        ErrorCode::SessionExpired,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::InvalidTitle,
+        ErrorCode::InvalidBody,
+        ErrorCode::InvalidInput,
+        ErrorCode::InvalidFile,
+        ErrorCode::InvalidArea,
+        ErrorCode::ReasonRequired,
+        ErrorCode::AlreadyDecided,
+        ErrorCode::WechatFailed,
+        ErrorCode::Conflict,
+        ErrorCode::Internal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidPhone => "invalid_phone",
+            ErrorCode::InvalidCode => "invalid_code",
+            ErrorCode::CodeExpired => "code_expired",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::AccountLocked => "account_locked",
+            ErrorCode::NotRegistered => "not_registered",
+            ErrorCode::NotLoggedIn => "not_logged_in",
+            ErrorCode::SessionExpired => "session_expired",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::InvalidTitle => "invalid_title",
+            ErrorCode::InvalidBody => "invalid_body",
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::InvalidFile => "invalid_file",
+            ErrorCode::InvalidArea => "invalid_area",
+            ErrorCode::ReasonRequired => "reason_required",
+            ErrorCode::AlreadyDecided => "already_decided",
+            ErrorCode::WechatFailed => "wechat_failed",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ErrorCode> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The HTTP status this code is answered with (the one place that decides).
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::NotLoggedIn | ErrorCode::SessionExpired => 401,
+            ErrorCode::InvalidCredentials => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound | ErrorCode::NotRegistered => 404,
+            ErrorCode::Conflict | ErrorCode::AlreadyDecided => 409,
+            ErrorCode::AccountLocked | ErrorCode::TooManyAttempts | ErrorCode::RateLimited => 429,
+            ErrorCode::Internal => 500,
+            _ => 400,
+        }
+    }
+
+    /// Message shown to a user, in Chinese (default) or English.
+    pub fn message(self, english: bool) -> &'static str {
+        let (zh, en) = match self {
+            ErrorCode::InvalidPhone => ("请输入正确的11位手机号码", "Please enter a valid 11-digit mobile number"),
+            ErrorCode::InvalidCode => ("验证码不正确", "The verification code is not correct"),
+            ErrorCode::CodeExpired => ("验证码已失效,请重新获取", "The code has expired; please request a new one"),
+            ErrorCode::TooManyAttempts => {
+                ("尝试次数过多,请重新获取验证码", "Too many attempts; please request a new code")
+            }
+            ErrorCode::RateLimited => ("操作太频繁,请稍后再试", "Too many requests; please try again later"),
+            ErrorCode::InvalidCredentials => ("账号或密码不正确", "The account or password is not correct"),
+            ErrorCode::AccountLocked => (
+                "密码错误次数过多,账号已临时锁定15分钟",
+                "Too many wrong passwords; the account is locked for 15 minutes",
+            ),
+            ErrorCode::NotRegistered => {
+                ("该手机号尚未登记为网格员或工作人员", "This number is not registered as a grid worker or staff")
+            }
+            ErrorCode::NotLoggedIn => ("请先登录", "Please log in first"),
+            ErrorCode::SessionExpired => ("登录已过期,请重新登录", "Your session has expired; please log in again"),
+            ErrorCode::Forbidden => ("您没有权限进行此操作", "You are not allowed to do this"),
+            ErrorCode::NotFound => ("内容不存在或已删除", "Not found"),
+            ErrorCode::InvalidTitle => ("标题不能为空,且不超过60个字", "The title must be 1 to 60 characters"),
+            ErrorCode::InvalidBody => ("正文不能为空,且不超过5000个字", "The text must be 1 to 5000 characters"),
+            ErrorCode::InvalidInput => ("填写的内容有误,请检查", "Some input is not valid"),
+            ErrorCode::InvalidFile => ("文件有误,请检查", "The file has errors"),
+            ErrorCode::InvalidArea => (
+                "面积格式不正确,请填写如 89.50 的数字(单位:平方米)",
+                "The area must be a number such as 89.50 (square metres)",
+            ),
+            ErrorCode::ReasonRequired => ("驳回时请填写原因", "Please give a reason for rejecting"),
+            ErrorCode::WechatFailed => (
+                "微信登录未成功,请用手机号验证码登录",
+                "WeChat login did not work; please log in with your phone number",
+            ),
+            ErrorCode::AlreadyDecided => {
+                ("该申请已处理,请刷新后查看", "This request has already been decided; reload to see it")
+            }
+            ErrorCode::Conflict => ("内容已被他人修改,请刷新后重试", "Changed by someone else; reload and try again"),
+            ErrorCode::Internal => ("系统繁忙,请稍后再试", "Something went wrong on our side; please try again"),
+        };
+        if english {
+            en
+        } else {
+            zh
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::error::Error for ErrorCode {}
+
+impl std::str::FromStr for ErrorCode {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Self::parse(s).ok_or(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_are_unique() {
+        for c in ErrorCode::ALL {
+            assert_eq!(ErrorCode::parse(c.as_str()), Some(c));
+            assert!(!c.message(false).is_empty() && !c.message(true).is_empty());
+        }
+        let mut names: Vec<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+    }
+}

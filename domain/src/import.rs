@@ -1,0 +1,72 @@
+//! Results of importing buildings, units and households from a spreadsheet:
+//! shared by the server (which validates) and the page (which shows them).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Problem {
+    UnreadableFile,
+    TooManyRows,
+    MissingColumn,
+    Empty,
+    TooLong,
+    UnknownGrid,
+    InvalidArea,
+    InvalidMembers,
+    DuplicateInFile,
+    AlreadyExists,
+    BuildingInOtherGrid,
+}
+
+impl Problem {
+    pub fn message(self, english: bool) -> &'static str {
+        let (zh, en) = match self {
+            Problem::UnreadableFile => (
+                "无法读取文件:请上传 CSV(UTF-8 或 GBK)或 XLSX 文件",
+                "Cannot read the file: upload CSV (UTF-8 or GBK) or XLSX",
+            ),
+            Problem::TooManyRows => ("行数超过 20000 行,请分批导入", "More than 20,000 rows: split the file"),
+            Problem::MissingColumn => ("缺少必填列", "A required column is missing"),
+            Problem::Empty => ("必填项为空", "A required cell is empty"),
+            Problem::TooLong => ("内容过长(最多20个字)", "Too long (at most 20 characters)"),
+            Problem::UnknownGrid => ("本社区没有这个网格", "No such grid in this community"),
+            Problem::InvalidArea => {
+                ("面积应为大于0的数字,最多两位小数", "The area must be a positive number with at most two decimals")
+            }
+            Problem::InvalidMembers => ("人数应为 0–99 的整数", "Members must be a whole number from 0 to 99"),
+            Problem::DuplicateInFile => ("与文件中前面的行重复", "Repeats an earlier row of the file"),
+            Problem::AlreadyExists => ("该房屋已存在", "This unit already exists"),
+            Problem::BuildingInOtherGrid => ("该楼栋已登记在其他网格", "This building is registered in another grid"),
+        };
+        if english {
+            en
+        } else {
+            zh
+        }
+    }
+}
+
+/// One problem: the spreadsheet row number (header is row 1), the column, why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowError {
+    pub row: usize,
+    pub column: Option<String>,
+    pub problem: Problem,
+    /// extra detail, such as the earlier row a duplicate repeats
+    pub detail: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub rows: usize,
+    pub buildings_created: usize,
+    pub dwellings_created: usize,
+    pub households_created: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    Imported(Summary),
+    Rejected(Vec<RowError>),
+}

@@ -1,0 +1,18 @@
+//! Domain types and rules of 智慧社区 that must be exactly right.
+//!
+//! Everything here is pure (no I/O, no framework), compiled for the server
+//! and for the WASM client alike. External input is parsed into these types
+//! at the edge ("parse, don't validate").
+
+pub mod error;
+pub mod import;
+pub mod org;
+pub mod phone;
+pub mod residence;
+pub mod role;
+pub mod text;
+
+pub use error::ErrorCode;
+pub use org::{OrgLevel, OrgPath};
+pub use phone::Phone;
+pub use role::Role;

@@ -1,0 +1,16 @@
+//! The database schema, one file per change, each with a `down`.
+//! Backend differences go through `manager.get_database_backend()` only.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_foundation;
+mod m20261122_000002_residence_unique;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_foundation::Migration), Box::new(m20261122_000002_residence_unique::Migration)]
+    }
+}

@@ -1,0 +1,251 @@
+//! REST routes for external clients (mobile apps, integrations): JSON in and
+//! out, Bearer tokens. Errors are `{"error": code, "message": text}` with the
+//! status from `ErrorCode::http_status`, in the caller's language.
+
+use actix_web::{http::StatusCode, web, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use app::i18n::Lang;
+use backend::{announcements, auth, AppError, State};
+use domain::{
+    text::{AnnouncementBody, AnnouncementTitle},
+    ErrorCode,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    english: bool,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code.as_str())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code())
+            .json(serde_json::json!({ "error": self.code.as_str(), "message": self.code.message(self.english) }))
+    }
+}
+
+fn english(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| Lang::from_accept_language(v).is_en())
+        .unwrap_or(false)
+}
+
+fn api_err(req: &HttpRequest) -> impl Fn(AppError) -> ApiError + '_ {
+    move |e| {
+        if let Some(c) = &e.cause {
+            tracing::error!(code = %e.code, "api request failed: {c:#}");
+        }
+        ApiError { code: e.code, english: english(req) }
+    }
+}
+
+fn code_err(req: &HttpRequest, code: ErrorCode) -> ApiError {
+    ApiError { code, english: english(req) }
+}
+
+fn user(req: &HttpRequest) -> Result<auth::CurrentUser, ApiError> {
+    req.extensions().get::<auth::CurrentUser>().cloned().ok_or_else(|| code_err(req, ErrorCode::NotLoggedIn))
+}
+
+pub fn scope() -> actix_web::Scope {
+    web::scope("/api/v1")
+        .route("/auth/code", web::post().to(request_code))
+        .route("/auth/login", web::post().to(login_code))
+        .route("/auth/password", web::post().to(login_password))
+        .route("/auth/refresh", web::post().to(refresh))
+        .route("/auth/logout", web::post().to(logout))
+        .route("/me", web::get().to(me))
+        .route("/announcements", web::get().to(list))
+        .route("/announcements", web::post().to(publish))
+        .route("/announcements/{id}", web::get().to(read))
+}
+
+/// A trivial handler: the framework's ceiling in benchmarks.
+pub async fn ping() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("pong")
+}
+
+pub async fn healthz(state: web::Data<State>) -> HttpResponse {
+    match state.db.ping().await {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ok", "rate_limits": state.limiter.backend()})),
+        Err(_) => HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "database unavailable"})),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PhoneBody {
+    phone: String,
+}
+
+async fn request_code(
+    req: HttpRequest,
+    state: web::Data<State>,
+    body: web::Json<PhoneBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ip = req.connection_info().realip_remote_addr().unwrap_or("unknown").to_string();
+    auth::request_code(&state, &body.phone, &ip).await.map_err(api_err(&req))?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Serialize)]
+struct TokenResponse {
+    token_type: &'static str,
+    access_token: String,
+    expires_in: u64,
+    refresh_token: String,
+    refresh_expires_in: u64,
+}
+
+fn tokens(s: auth::Session) -> HttpResponse {
+    HttpResponse::Ok().json(TokenResponse {
+        token_type: "Bearer",
+        access_token: s.access_token,
+        expires_in: s.access_expires_in.as_secs(),
+        refresh_token: s.refresh_token,
+        refresh_expires_in: s.refresh_expires_in.as_secs(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct CodeLogin {
+    phone: String,
+    code: String,
+}
+
+async fn login_code(
+    req: HttpRequest,
+    state: web::Data<State>,
+    body: web::Json<CodeLogin>,
+) -> Result<HttpResponse, ApiError> {
+    let s = auth::login_with_code(&state, &body.phone, &body.code, auth::CodePurpose::ResidentOrRegister)
+        .await
+        .map_err(api_err(&req))?;
+    Ok(tokens(s))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordLogin {
+    phone: String,
+    password: String,
+}
+
+async fn login_password(
+    req: HttpRequest,
+    state: web::Data<State>,
+    body: web::Json<PasswordLogin>,
+) -> Result<HttpResponse, ApiError> {
+    let ip = req.connection_info().realip_remote_addr().unwrap_or("unknown").to_string();
+    let s = auth::login_with_password(&state, &body.phone, &body.password, &ip).await.map_err(api_err(&req))?;
+    Ok(tokens(s))
+}
+
+#[derive(Deserialize)]
+pub struct RefreshBody {
+    refresh_token: String,
+}
+
+async fn refresh(
+    req: HttpRequest,
+    state: web::Data<State>,
+    body: web::Json<RefreshBody>,
+) -> Result<HttpResponse, ApiError> {
+    let s = auth::refresh(&state, &body.refresh_token).await.map_err(api_err(&req))?;
+    Ok(tokens(s))
+}
+
+async fn logout(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+    let u = user(&req)?;
+    auth::logout(&state, &u.session_id).await.map_err(api_err(&req))?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Serialize)]
+struct Me {
+    id: i64,
+    name: String,
+    /// masked: the API never returns a full phone number here
+    phone: String,
+    roles: Vec<RoleOut>,
+}
+
+#[derive(Serialize)]
+struct RoleOut {
+    role: domain::Role,
+    org_unit_id: i64,
+    org_name: String,
+}
+
+async fn me(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let u = user(&req)?;
+    Ok(HttpResponse::Ok().json(Me {
+        id: u.id,
+        name: u.name.clone(),
+        phone: u.phone.masked(),
+        roles: u
+            .grants
+            .iter()
+            .map(|g| RoleOut { role: g.role, org_unit_id: g.org_unit_id, org_name: g.org_name.clone() })
+            .collect(),
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    page: Option<u64>,
+}
+
+async fn list(req: HttpRequest, state: web::Data<State>, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+    let u = user(&req)?;
+    let page = q.page.unwrap_or(0);
+    let size = app::announcements::PAGE_SIZE;
+    let l = announcements::list(&state, &u, size, page * size).await.map_err(api_err(&req))?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "items": l.items.into_iter().map(app::announcements::to_view).collect::<Vec<_>>(),
+        "total": l.total,
+        "unread": l.unread,
+        "page": page,
+    })))
+}
+
+async fn read(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let u = user(&req)?;
+    let a = announcements::read(&state, &u, id.into_inner()).await.map_err(api_err(&req))?;
+    Ok(HttpResponse::Ok().json(app::announcements::to_view(a)))
+}
+
+#[derive(Deserialize)]
+pub struct NewAnnouncement {
+    org_unit_id: i64,
+    title: String,
+    body: String,
+    #[serde(default)]
+    pinned: bool,
+}
+
+async fn publish(
+    req: HttpRequest,
+    state: web::Data<State>,
+    body: web::Json<NewAnnouncement>,
+) -> Result<HttpResponse, ApiError> {
+    let u = user(&req)?;
+    let b = body.into_inner();
+    let new = announcements::NewAnnouncement {
+        org_unit_id: b.org_unit_id,
+        title: AnnouncementTitle::parse(&b.title).map_err(|c| code_err(&req, c))?,
+        body: AnnouncementBody::parse(&b.body).map_err(|c| code_err(&req, c))?,
+        pinned: b.pinned,
+    };
+    let id = announcements::publish(&state, &u, new).await.map_err(api_err(&req))?;
+    Ok(HttpResponse::Created().json(serde_json::json!({ "id": id })))
+}

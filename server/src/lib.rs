@@ -1,0 +1,119 @@
+//! The actix-web application: state, middleware, REST routes for external
+//! clients, static assets and the Leptos pages. `main.rs` only calls `run`.
+
+pub mod api;
+pub mod assets;
+pub mod middleware;
+pub mod upload;
+pub mod wechat;
+
+use actix_web::{
+    dev::Server,
+    middleware::{Compress, DefaultHeaders, Logger},
+    web, App, HttpServer,
+};
+use backend::{Config, State};
+use leptos::prelude::*;
+use leptos_actix::{generate_route_list, LeptosRoutes};
+use std::net::TcpListener;
+
+pub struct Application {
+    pub port: u16,
+    pub state: State,
+    server: Server,
+}
+
+impl Application {
+    /// Connects, migrates and binds (port 0 picks a free port, for tests).
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let listener =
+            TcpListener::bind(config.bind).map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
+        let port = listener.local_addr()?.port();
+        let mut config = config;
+        if let Some(base) = config.public_url.strip_suffix(":0") {
+            // bound to a free port (tests): the public address is the real one
+            config.public_url = format!("{base}:{port}");
+        }
+        let state = State::init(config).await?;
+        let server = serve(listener, state.clone())?;
+        Ok(Application { port, state, server })
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub fn into_server(self) -> Server {
+        self.server
+    }
+}
+
+fn serve(listener: TcpListener, state: State) -> anyhow::Result<Server> {
+    let assets = assets::Manifest::load(&state.config.site_root);
+    if assets.js.is_none() {
+        tracing::warn!(site_root = %state.config.site_root.display(), "no built WASM client found: pages render without hydration (run script/build)");
+    }
+    let site_root = state.config.site_root.clone();
+    let routes = generate_route_list(app::App);
+    let server = HttpServer::new(move || {
+        let shell_assets = assets.clone();
+        let ctx_state = state.clone();
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .app_data(web::Data::new(assets.clone()))
+            .app_data(web::FormConfig::default().limit(256 * 1024))
+            .app_data(web::JsonConfig::default().limit(256 * 1024))
+            .wrap(actix_web::middleware::from_fn(middleware::authenticate))
+            .wrap(actix_web::middleware::from_fn(middleware::cache_and_security_headers))
+            .wrap(Compress::default())
+            // The path only: query strings can carry personal data.
+            .wrap(
+                Logger::new("%s %{method}xi %U %T")
+                    .custom_request_replace("method", |req| req.method().to_string())
+                    .exclude("/healthz")
+                    .log_target("zhsq::access"),
+            )
+            .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
+            .route("/healthz", web::get().to(api::healthz))
+            .route("/ping", web::get().to(api::ping))
+            .route("/staff/import", web::post().to(upload::import_households))
+            .route("/auth/wechat", web::get().to(wechat::start))
+            .route("/auth/wechat/callback", web::get().to(wechat::callback))
+            .service(api::scope())
+            .service(assets::pkg_service())
+            .configure(|cfg| assets::public_files(cfg, site_root.clone()))
+            .leptos_routes_with_context(
+                routes.clone(),
+                move || provide_context(ctx_state.clone()),
+                move || app::shell(to_shell(&shell_assets)),
+            )
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+fn to_shell(m: &assets::Manifest) -> app::Assets {
+    app::Assets { js: m.js.clone(), wasm: m.wasm.clone(), css: m.css.clone() }
+}
+
+/// Start-up for the binary: logging, configuration, then serve until stopped.
+pub async fn run() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
+        )
+        .init();
+    let config = Config::from_env()?;
+    tracing::info!(?config, "starting");
+    let public = config.public_url.clone();
+    let app = Application::build(config).await?;
+    tracing::info!("智慧社区 is listening on {public} (port {})", app.port);
+    app.run_until_stopped().await?;
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! Request middleware: who is calling (access token from the Bearer header or
+//! the cookie, refreshed transparently from the refresh cookie), and the
+//! cache and security headers of every response.
+
+use actix_web::{
+    body::MessageBody,
+    cookie::{Cookie, SameSite},
+    dev::{ServiceRequest, ServiceResponse},
+    http::header::{self, HeaderValue},
+    middleware::Next,
+    web, Error, HttpMessage,
+};
+use app::session::{ACCESS_COOKIE, REFRESH_COOKIE};
+use backend::{auth, State};
+
+fn skip_auth(path: &str) -> bool {
+    path.starts_with("/pkg/")
+        || path.starts_with("/icons/")
+        || matches!(path, "/sw.js" | "/manifest.webmanifest" | "/favicon.ico" | "/offline.html" | "/healthz")
+}
+
+pub fn bearer(req: &ServiceRequest) -> Option<String> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(|t| t.trim().to_string())
+}
+
+/// An HttpOnly, SameSite=Lax cookie for the whole site (Secure over https).
+pub fn session_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> Cookie<'static> {
+    Cookie::build(name.to_string(), value.to_string())
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::seconds(max_age))
+        .finish()
+}
+
+/// Puts the `CurrentUser` into the request extensions when the caller is
+/// logged in. An expired cookie session is renewed from the refresh cookie
+/// (rotating it); a Bearer caller refreshes explicitly via the API.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if skip_auth(req.path()) {
+        return next.call(req).await;
+    }
+    let Some(state) = req.app_data::<web::Data<State>>().map(|s| s.get_ref().clone()) else {
+        return next.call(req).await;
+    };
+    let mut renewed: Option<auth::Session> = None;
+    let mut clear = false;
+    if let Some(token) = bearer(&req) {
+        if let Ok(user) = auth::authenticate(&state, &token).await {
+            req.extensions_mut().insert(user);
+        }
+    } else {
+        let access = req.cookie(ACCESS_COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty());
+        let refresh = req.cookie(REFRESH_COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty());
+        let mut user = match &access {
+            Some(t) => auth::authenticate(&state, t).await.ok(),
+            None => None,
+        };
+        if user.is_none() {
+            if let Some(rt) = refresh {
+                match auth::refresh(&state, &rt).await {
+                    Ok(s) => {
+                        user = auth::authenticate(&state, &s.access_token).await.ok();
+                        renewed = Some(s);
+                    }
+                    Err(_) => clear = true,
+                }
+            } else if access.is_some() {
+                clear = true;
+            }
+        }
+        if let Some(u) = user {
+            req.extensions_mut().insert(u);
+        }
+    }
+    let secure = state.config.https();
+    let mut res = next.call(req).await?;
+    if let Some(s) = renewed {
+        let _ = res.response_mut().add_cookie(&session_cookie(
+            ACCESS_COOKIE,
+            &s.access_token,
+            s.access_expires_in.as_secs() as i64,
+            secure,
+        ));
+        let _ = res.response_mut().add_cookie(&session_cookie(
+            REFRESH_COOKIE,
+            &s.refresh_token,
+            s.refresh_expires_in.as_secs() as i64,
+            secure,
+        ));
+    } else if clear && !res.headers().contains_key(header::SET_COOKIE) {
+        let _ = res.response_mut().add_cookie(&session_cookie(ACCESS_COOKIE, "", 0, secure));
+        let _ = res.response_mut().add_cookie(&session_cookie(REFRESH_COOKIE, "", 0, secure));
+    }
+    Ok(res)
+}
+
+/// HTML is never cached (WeChat's web view over-caches; a stale page must
+/// never pair old JS glue with new WASM); hashed assets set their own.
+pub async fn cache_and_security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let mut res = next.call(req).await?;
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.starts_with("text/html"))
+        .unwrap_or(false);
+    let h = res.headers_mut();
+    if is_html {
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    Ok(res)
+}

@@ -1,0 +1,66 @@
+//! Plain multipart form posts (files), which server functions do not take
+//! from a browser without WASM. They answer like every form here: a redirect
+//! back to the page, with the outcome kept in the flash store.
+
+use actix_multipart::Multipart;
+use actix_web::{http::header, web, HttpMessage, HttpRequest, HttpResponse};
+use backend::{auth::CurrentUser, import, State};
+use domain::ErrorCode;
+use futures_util::StreamExt;
+
+fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
+}
+
+fn back_with(code: ErrorCode) -> HttpResponse {
+    see_other(&format!("/staff/import?error={}", code.as_str()))
+}
+
+/// POST /staff/import: `community_id` and `file` (CSV or XLSX).
+pub async fn import_households(req: HttpRequest, state: web::Data<State>, mut payload: Multipart) -> HttpResponse {
+    let Some(user) = req.extensions().get::<CurrentUser>().cloned() else {
+        return see_other("/login?next=/staff/import");
+    };
+    if !user.is_staff() {
+        return back_with(ErrorCode::Forbidden);
+    }
+    let mut community: Option<i64> = None;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(item) = payload.next().await {
+        let Ok(mut field) = item else { return back_with(ErrorCode::InvalidFile) };
+        let name = field.name().unwrap_or_default().to_string();
+        let filename = field.content_disposition().and_then(|cd| cd.get_filename()).unwrap_or_default().to_string();
+        let mut buf = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let Ok(chunk) = chunk else { return back_with(ErrorCode::InvalidFile) };
+            if buf.len() + chunk.len() > import::MAX_BYTES {
+                return back_with(ErrorCode::InvalidFile);
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "community_id" => community = String::from_utf8(buf).ok().and_then(|s| s.trim().parse().ok()),
+            "file" => file = Some((filename, buf)),
+            _ => {}
+        }
+    }
+    let (Some(community), Some((filename, bytes))) = (community, file) else {
+        return back_with(ErrorCode::InvalidInput);
+    };
+    if bytes.is_empty() {
+        return back_with(ErrorCode::InvalidFile);
+    }
+    match import::import(&state, &user, community, &bytes, &filename).await {
+        Ok(outcome) => {
+            let report = serde_json::to_string(&outcome).unwrap_or_default();
+            let key = state.flash.put(Some(user.id), vec![("report".into(), report), ("file".into(), filename)]);
+            see_other(&format!("/staff/import?report={key}&community={community}"))
+        }
+        Err(e) => {
+            if let Some(c) = &e.cause {
+                tracing::error!("import failed: {c:#}");
+            }
+            see_other(&format!("/staff/import?error={}&community={community}", e.code.as_str()))
+        }
+    }
+}

@@ -1,0 +1,150 @@
+use backend::Config;
+use server::Application;
+use std::collections::HashMap;
+
+pub const RESIDENT_A: &str = "13800000001"; // 阳光社区
+pub const RESIDENT_B: &str = "13800000002"; // 和谐社区
+pub const STAFF_A: &str = "13900000002"; // 阳光社区
+pub const STAFF_B: &str = "13900000003"; // 和谐社区
+pub const ADMIN: &str = "13900000001"; // 幸福街道
+pub const WORKER_A: &str = "13700000001";
+pub const PASSWORD: &str = backend::demo::DEMO_PASSWORD;
+
+pub struct TestApp {
+    pub address: String,
+    pub state: backend::State,
+    pub client: reqwest::Client,
+    _data_dir: TempDir,
+}
+
+pub struct TempDir(pub std::path::PathBuf);
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn backend_name() -> String {
+    std::env::var("TEST_DATABASE").unwrap_or_else(|_| "sqlite".into())
+}
+
+async fn database_url(dir: &std::path::Path) -> String {
+    match backend_name().as_str() {
+        "postgres" => {
+            use sea_orm::{ConnectionTrait, Database};
+            let admin =
+                std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+            let name = format!("zhsq_t_{}", uuid::Uuid::new_v4().simple());
+            let db = Database::connect(&admin).await.expect("connect to PostgreSQL admin database");
+            db.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            db.close().await.ok();
+            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
+            format!("{base}/{name}")
+        }
+        _ => format!("sqlite://{}/test.db", dir.display()),
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        let _ = tracing_subscriber_init();
+    }
+    let dir = std::env::temp_dir().join(format!("zhsq-test-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut env: HashMap<String, String> = HashMap::new();
+    env.insert("DATABASE_URL".into(), database_url(&dir).await);
+    env.insert("DATA_DIR".into(), dir.display().to_string());
+    env.insert("BIND".into(), "127.0.0.1:0".into());
+    env.insert("JWT_SECRET".into(), "test-secret-test-secret-test-secret-0123456789".into());
+    env.insert("DEMO_DATA".into(), "true".into());
+    env.insert("DATABASE_MAX_CONNECTIONS".into(), "5".into());
+    env.insert("SITE_ROOT".into(), "../target/site".into());
+    if let Ok(redis) = std::env::var("TEST_REDIS_URL") {
+        env.insert("REDIS_URL".into(), redis);
+        env.insert("REDIS_PREFIX".into(), format!("zhsq-test-{}:", uuid::Uuid::new_v4().simple()));
+    }
+    for (k, v) in extra {
+        env.insert((*k).into(), (*v).into());
+    }
+    let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
+    let app = Application::build(config).await.expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port);
+    let state = app.state.clone();
+    tokio::spawn(app.into_server());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    TestApp { address, state, client, _data_dir: TempDir(dir) }
+}
+
+fn tracing_subscriber_init() -> Result<(), ()> {
+    Ok(())
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn last_code(&self, phone: &str) -> String {
+        self.state.dev_sender.as_ref().and_then(|s| s.latest_for(phone)).expect("a code was sent")
+    }
+
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client.post(self.url(path)).json(&body).send().await.expect("request")
+    }
+
+    pub async fn request_code(&self, phone: &str) -> reqwest::Response {
+        self.post_json("/api/v1/auth/code", serde_json::json!({ "phone": phone })).await
+    }
+
+    /// Logs in through the JSON API with a code; returns the tokens.
+    pub async fn login_code(&self, phone: &str) -> Tokens {
+        let r = self.request_code(phone).await;
+        assert_eq!(r.status(), 204, "request code for {phone}");
+        let code = self.last_code(phone);
+        let r = self.post_json("/api/v1/auth/login", serde_json::json!({ "phone": phone, "code": code })).await;
+        assert_eq!(r.status(), 200, "login {phone}");
+        r.json().await.expect("tokens")
+    }
+
+    pub async fn login_password(&self, phone: &str) -> Tokens {
+        let r =
+            self.post_json("/api/v1/auth/password", serde_json::json!({ "phone": phone, "password": PASSWORD })).await;
+        assert_eq!(r.status(), 200, "password login {phone}");
+        r.json().await.expect("tokens")
+    }
+
+    pub async fn get_bearer(&self, path: &str, token: &str) -> reqwest::Response {
+        reqwest::Client::new().get(self.url(path)).bearer_auth(token).send().await.expect("request")
+    }
+
+    pub async fn post_bearer(&self, path: &str, token: &str, body: serde_json::Value) -> reqwest::Response {
+        reqwest::Client::new().post(self.url(path)).bearer_auth(token).json(&body).send().await.expect("request")
+    }
+
+    /// The org unit id of a named node of the demo tree.
+    pub async fn org_id(&self, name: &str) -> i64 {
+        use backend::entities::org_unit;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        org_unit::Entity::find()
+            .filter(org_unit::Column::Name.eq(name))
+            .one(&self.state.db)
+            .await
+            .expect("query")
+            .expect("org exists")
+            .id
+    }
+}

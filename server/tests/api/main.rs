@@ -1,0 +1,12 @@
+//! Integration tests: one binary, every test spawns the app on port 0 with a
+//! fresh database. `TEST_DATABASE=postgres` runs them on PostgreSQL (a new
+//! database per test), and `TEST_REDIS_URL` puts rate limits in Redis (a new
+//! key prefix per test); script/test runs every combination.
+
+mod announcements;
+mod auth;
+mod helpers;
+mod import;
+mod pages;
+mod residence;
+mod wechat;

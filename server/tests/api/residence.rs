@@ -1,0 +1,152 @@
+//! 住户认证 end to end through the plain forms, and its rules.
+
+use crate::helpers::*;
+use crate::pages::{location, path};
+use app::residence::{DecideResidence, RequestResidence};
+
+/// A dwelling of 阳光社区's 1号楼: (community id, building id, dwelling id).
+async fn a_dwelling(app: &TestApp) -> (i64, i64, i64) {
+    use backend::entities::{building, dwelling};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let community = app.org_id("阳光社区").await;
+    let b = building::Entity::find()
+        .filter(building::Column::CommunityId.eq(community))
+        .filter(building::Column::Name.eq("1号楼"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let d = dwelling::Entity::find()
+        .filter(dwelling::Column::BuildingId.eq(b.id))
+        .order_by_desc(dwelling::Column::Id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    (community, b.id, d.id)
+}
+
+const NEWCOMER: &str = "13612340000";
+
+async fn submit(app: &TestApp, c: i64, b: i64, d: i64, relation: &str, area: &str) -> reqwest::Response {
+    app.form(
+        path::<RequestResidence>(),
+        "/residence",
+        &[
+            ("community", &c.to_string()),
+            ("building", &b.to_string()),
+            ("dwelling_id", &d.to_string()),
+            ("relation", relation),
+            ("area", area),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_newcomer_asks_staff_approve_and_the_community_opens_up() {
+    let app = spawn_app().await;
+    app.browser_login(NEWCOMER).await;
+    let (c, b, d) = a_dwelling(&app).await;
+
+    // picking step by step with plain GET forms
+    let (_, html) = app.page("/residence").await;
+    assert!(html.contains("阳光社区") && html.contains("和谐社区"));
+    let (_, html) = app.page(&format!("/residence?community={c}")).await;
+    assert!(html.contains("1号楼"));
+    let (_, html) = app.page(&format!("/residence?community={c}&building={b}")).await;
+    assert!(html.contains("1单元 101") && html.contains("产权面积"));
+
+    // an owner must give the area: refused, with every choice kept
+    let r = submit(&app, c, b, d, "owner", "").await;
+    let to = location(&r);
+    assert!(to.contains("error=invalid_area"), "{to}");
+    let (_, html) = app.page(&to).await;
+    assert!(html.contains("面积格式不正确"));
+    assert!(html.contains(&format!(r#"<option value="{d}" selected"#)), "dwelling kept");
+
+    let r = submit(&app, c, b, d, "owner", "89.5").await;
+    assert_eq!(location(&r), "/residence?submitted=1");
+    let (_, html) = app.page("/residence").await;
+    assert!(html.contains("待审核") && html.contains("89.50 m²"));
+    // the same request twice is refused by the database
+    let r = submit(&app, c, b, d, "owner", "89.5").await;
+    assert!(location(&r).contains("error=conflict"), "{}", location(&r));
+    // nothing to read yet
+    let (_, html) = app.page("/announcements").await;
+    assert!(!html.contains("本周六上午社区义诊活动"));
+
+    // staff of the other community do not see it and cannot decide it
+    let staff_b = app.login_password(STAFF_B).await;
+    let staff_a = app.login_password(STAFF_A).await;
+    let pending_b = backend_pending(&app, &staff_b.access_token).await;
+    assert!(pending_b.is_empty());
+    let pending_a = backend_pending(&app, &staff_a.access_token).await;
+    assert_eq!(pending_a.len(), 1);
+    assert_eq!(pending_a[0].applicant_phone, "136****0000");
+    let id = pending_a[0].id;
+    let user_b = backend::auth::authenticate(&app.state, &staff_b.access_token).await.unwrap();
+    let e = backend::residence::decide(&app.state, &user_b, id, true, "").await.unwrap_err();
+    assert_eq!(e.code, domain::ErrorCode::NotFound);
+
+    // staff A: rejecting needs a reason; approving works once
+    let user_a = backend::auth::authenticate(&app.state, &staff_a.access_token).await.unwrap();
+    let e = backend::residence::decide(&app.state, &user_a, id, false, "  ").await.unwrap_err();
+    assert_eq!(e.code, domain::ErrorCode::ReasonRequired);
+    let (first, second) = tokio::join!(
+        backend::residence::decide(&app.state, &user_a, id, true, ""),
+        backend::residence::decide(&app.state, &user_a, id, true, ""),
+    );
+    assert!(first.is_ok() != second.is_ok(), "exactly one decision wins");
+    let loser = first.err().or(second.err()).unwrap();
+    assert_eq!(loser.code, domain::ErrorCode::AlreadyDecided);
+
+    // the newcomer is now a resident of 阳光社区
+    let (_, html) = app.page("/residence").await;
+    assert!(html.contains("已通过"));
+    let (_, html) = app.page("/announcements").await;
+    assert!(html.contains("本周六上午社区义诊活动"));
+}
+
+async fn backend_pending(app: &TestApp, token: &str) -> Vec<domain::residence::ResidenceView> {
+    let u = backend::auth::authenticate(&app.state, token).await.unwrap();
+    backend::residence::pending(&app.state, &u).await.unwrap()
+}
+
+#[tokio::test]
+async fn staff_reject_with_a_reason_through_the_form_and_the_applicant_sees_it() {
+    let app = spawn_app().await;
+    app.browser_login(NEWCOMER).await;
+    let (c, b, d) = a_dwelling(&app).await;
+    assert_eq!(location(&submit(&app, c, b, d, "tenant", "").await), "/residence?submitted=1");
+
+    let staff = crate::pages::browser(&app).await;
+    staff.password_login(STAFF_A).await;
+    let (_, html) = staff.page("/staff/residences").await;
+    assert!(html.contains("136****0000") && html.contains("租户"));
+    assert!(!html.contains(NEWCOMER), "full phone number shown to staff");
+    let t = app.login_password(STAFF_A).await;
+    let id = backend_pending(&app, &t.access_token).await[0].id.to_string();
+    let r = staff
+        .form(path::<DecideResidence>(), "/staff/residences", &[("id", &id), ("decision", "reject"), ("reason", "")])
+        .await;
+    assert!(location(&r).contains("error=reason_required"));
+    let r = staff
+        .form(
+            path::<DecideResidence>(),
+            "/staff/residences",
+            &[("id", &id), ("decision", "reject"), ("reason", "租赁合同未上传")],
+        )
+        .await;
+    assert_eq!(location(&r), "/staff/residences?done=reject");
+    let (_, html) = app.page("/residence").await;
+    assert!(html.contains("未通过") && html.contains("租赁合同未上传"));
+}
+
+#[tokio::test]
+async fn residents_cannot_see_the_review_queue() {
+    let app = spawn_app().await;
+    app.browser_login(RESIDENT_A).await;
+    let (_, html) = app.page("/staff/residences").await;
+    assert!(html.contains("没有权限"));
+}
