@@ -35,6 +35,8 @@ pub struct PublishForm {
     pub title: String,
     pub body: String,
     pub pinned: bool,
+    /// As typed (Beijing time, `datetime-local`), kept after an error.
+    pub publish_at: String,
 }
 
 pub const PAGE_SIZE: u64 = 20;
@@ -101,7 +103,18 @@ pub async fn get_publish_form(draft: Option<String>) -> Result<PublishForm, Serv
         title: field("title").unwrap_or_default(),
         body: field("body").unwrap_or_default(),
         pinned: field("pinned").is_some(),
+        publish_at: field("publish_at").unwrap_or_default(),
     })
+}
+
+/// Announcements set to go out later, for the staff console.
+#[server]
+pub async fn list_scheduled() -> Result<Vec<Announcement>, ServerFnError> {
+    use crate::session::ssr::*;
+    let state = state()?;
+    let user = require_user()?;
+    let rows = backend::announcements::scheduled(&state, &user).await.map_err(app_err)?;
+    Ok(rows.into_iter().map(to_view).collect())
 }
 
 #[server]
@@ -110,6 +123,7 @@ pub async fn publish_announcement(
     title: String,
     body: String,
     pinned: Option<String>,
+    publish_at: Option<String>,
 ) -> Result<(), ServerFnError> {
     use crate::session::ssr::*;
     use domain::text::{AnnouncementBody, AnnouncementTitle};
@@ -122,6 +136,14 @@ pub async fn publish_announcement(
             title: AnnouncementTitle::parse(&title)?,
             body: AnnouncementBody::parse(&body)?,
             pinned: pinned.is_some(),
+            publish_at: match publish_at.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(t) => Some(
+                    domain::text::parse_beijing_local(t)
+                        .and_then(|secs| backend::announcements::Timestamp::from_timestamp(secs, 0))
+                        .ok_or(domain::ErrorCode::InvalidTime)?,
+                ),
+            },
         })
     })();
     let result = match parsed {
@@ -141,6 +163,9 @@ pub async fn publish_announcement(
                 ("title".to_string(), title),
                 ("body".to_string(), body),
             ];
+            if let Some(t) = publish_at {
+                kept.push(("publish_at".into(), t));
+            }
             if pinned.is_some() {
                 kept.push(("pinned".into(), "1".into()));
             }
@@ -301,6 +326,7 @@ pub fn StaffConsolePage() -> impl IntoView {
     let draft = use_query_map().with_untracked(|m| m.get("draft"));
     let form = Resource::new(move || draft.clone(), get_publish_form);
     let list = Resource::new(|| 0u64, list_announcements);
+    let scheduled = Resource::new(|| (), |_| list_scheduled());
     view! {
         <Page title=("工作台", "Console") render=move |s: SessionInfo| {
             let lang = s.lang;
@@ -336,6 +362,9 @@ pub fn StaffConsolePage() -> impl IntoView {
                                                 <textarea name="body" required rows="8" maxlength="5000">{f.body}</textarea>
                                             </label>
                                             <label class="check"><input type="checkbox" name="pinned" value="1" checked=f.pinned/>{t(lang, "置顶", "Pin to top")}</label>
+                                            <label>{t(lang, "定时发布(北京时间,留空则立即发布)", "Publish later (Beijing time; empty publishes now)")}
+                                                <input type="datetime-local" name="publish_at" value=f.publish_at/>
+                                            </label>
                                             <button type="submit" class="primary">{t(lang, "发布", "Publish")}</button>
                                         </form>
                                     }.into_any()
@@ -345,6 +374,25 @@ pub fn StaffConsolePage() -> impl IntoView {
                         })}
                     </Suspense>
                 </section>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match scheduled.await {
+                            Ok(items) if !items.is_empty() => view! {
+                                <section class="card" id="scheduled">
+                                    <h2>{t(lang, "待发布", "Scheduled")}</h2>
+                                    <ul class="list">
+                                        {items.into_iter().map(|a| view! {
+                                            <li><a href=format!("/announcements/{}", a.id)>{a.title}</a>
+                                                <span class="meta">{a.org_name}" · "{t(lang, "将于 ", "at ")}{a.published}{t(lang, " 发布", "")}</span></li>
+                                        }).collect_view()}
+                                    </ul>
+                                </section>
+                            }.into_any(),
+                            Ok(_) => ().into_any(),
+                            Err(e) => view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
+                        }
+                    })}
+                </Suspense>
                 <section class="card">
                     <h2>{t(lang, "已发布", "Published")}</h2>
                     <Suspense fallback=|| ()>

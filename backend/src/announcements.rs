@@ -9,6 +9,7 @@ use domain::{
 use sea_orm::{
     sea_query::{Expr, ExprTrait, Query},
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +38,8 @@ pub struct NewAnnouncement {
     pub title: AnnouncementTitle,
     pub body: AnnouncementBody,
     pub pinned: bool,
+    /// 定时发布: a later publication time; `None` publishes now.
+    pub publish_at: Option<DateTime<Utc>>,
 }
 
 pub async fn publish(state: &State, actor: &CurrentUser, new: NewAnnouncement) -> AppResult<i64> {
@@ -47,18 +50,37 @@ pub async fn publish(state: &State, actor: &CurrentUser, new: NewAnnouncement) -
     if matches!(target.level, domain::OrgLevel::Grid) {
         return Err(ErrorCode::InvalidInput.into());
     }
+    let now = Utc::now();
+    let at = match new.publish_at {
+        None => now,
+        Some(t) if t > now - chrono::Duration::minutes(1) && t < now + chrono::Duration::days(90) => Ord::max(t, now),
+        Some(_) => return Err(ErrorCode::InvalidTime.into()),
+    };
+    // The announcement and its inbox fan-out commit together.
+    let txn = state.db.begin().await?;
     let row = announcement::ActiveModel {
         org_unit_id: Set(target.id),
         title: Set(new.title.into_inner()),
         body: Set(new.body.into_inner()),
         pinned: Set(new.pinned),
         author_id: Set(actor.id),
-        published_at: Set(Utc::now()),
+        published_at: Set(at),
         ..Default::default()
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await?;
-    tracing::info!(announcement = row.id, org_unit = target.id, actor = actor.id, "announcement published");
+    crate::notify::schedule_announcement(&txn, row.id, at).await?;
+    txn.commit().await?;
+    if at <= now {
+        state.jobs.kick();
+    }
+    tracing::info!(
+        announcement = row.id,
+        org_unit = target.id,
+        actor = actor.id,
+        scheduled = at > now,
+        "announcement published"
+    );
     Ok(row.id)
 }
 
@@ -84,7 +106,9 @@ pub struct Listing {
 /// visible org units are worked out once for all three.
 pub async fn list(state: &State, user: &CurrentUser, limit: u64, offset: u64) -> AppResult<Listing> {
     let ids = org::visible_ids(state, user).await?;
-    let q = announcement::Entity::find().filter(announcement::Column::OrgUnitId.is_in(ids));
+    let q = announcement::Entity::find()
+        .filter(announcement::Column::OrgUnitId.is_in(ids))
+        .filter(announcement::Column::PublishedAt.lte(Utc::now()));
     let total = q.clone().count(&state.db).await?;
     let unread = q.clone().filter(unread_filter(user.id)).count(&state.db).await?;
     let rows = q
@@ -106,6 +130,13 @@ pub async fn read(state: &State, user: &CurrentUser, id: i64) -> AppResult<Annou
     if !ids.contains(&row.org_unit_id) {
         return Err(ErrorCode::NotFound.into());
     }
+    // scheduled and not yet out: only staff who may manage it see it
+    if row.published_at > Utc::now() {
+        let target = org::get(state, row.org_unit_id).await?.ok_or(ErrorCode::NotFound)?;
+        if !user.can_manage(&target.path) {
+            return Err(ErrorCode::NotFound.into());
+        }
+    }
     let mark =
         announcement_read::ActiveModel { user_id: Set(user.id), announcement_id: Set(id), read_at: Set(Utc::now()) };
     if let Err(e) = announcement_read::Entity::insert(mark)
@@ -124,6 +155,7 @@ pub async fn read(state: &State, user: &CurrentUser, id: i64) -> AppResult<Annou
             return Err(e.into());
         }
     }
+    crate::notify::mark_read_by_key(state, user.id, &crate::notify::announcement_key(id)).await?;
     let mut v = views(state, user, vec![row]).await?;
     let mut one = v.pop().ok_or(ErrorCode::NotFound)?;
     one.read = true;
@@ -170,4 +202,20 @@ pub type Timestamp = DateTime<Utc>;
 /// "2026-11-22 09:30" in Beijing time (UTC+8, no daylight saving).
 pub fn beijing_time(t: Timestamp) -> String {
     (t.naive_utc() + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// Announcements set to go out later (定时发布) in the staff member's scope, soonest first.
+pub async fn scheduled(state: &State, staff: &CurrentUser) -> AppResult<Vec<AnnouncementView>> {
+    if !staff.is_staff() {
+        return Err(ErrorCode::Forbidden.into());
+    }
+    let ids: Vec<i64> = org::publish_targets(state, staff).await?.into_iter().map(|n| n.id).collect();
+    let rows = announcement::Entity::find()
+        .filter(announcement::Column::OrgUnitId.is_in(ids))
+        .filter(announcement::Column::PublishedAt.gt(Utc::now()))
+        .order_by_asc(announcement::Column::PublishedAt)
+        .limit(50)
+        .all(&state.db)
+        .await?;
+    views(state, staff, rows).await
 }

@@ -23,6 +23,8 @@ pub struct Config {
     pub redis_prefix: String,
     /// `BIND` (default `127.0.0.1:3000`).
     pub bind: SocketAddr,
+    /// `HTTP_WORKERS` (default: one per CPU core): HTTP worker threads of this instance.
+    pub http_workers: usize,
     /// `PUBLIC_URL` (default `http://127.0.0.1:3000`): how users reach us; https makes cookies Secure.
     pub public_url: String,
     /// `SITE_ROOT` (default `target/site`): built assets (pkg/, icons, manifest, service worker).
@@ -53,6 +55,13 @@ pub struct Config {
     /// the callback is `PUBLIC_URL/auth/wechat/callback`.
     pub wechat_appid: Option<String>,
     pub wechat_secret: Option<String>,
+    /// `JOB_WORKER` (default `true`): run the background job worker in this instance.
+    pub job_worker: bool,
+    /// `JOB_POLL_MS` (default 1000): how often the worker looks for due jobs.
+    pub job_poll: Duration,
+    /// `JOB_LEASE_SECONDS` (default 300): how long a claimed job is held before another
+    /// instance may take it over (a job never runs longer than this).
+    pub job_lease: Duration,
     /// `WECHAT_API_BASE` (default `https://api.weixin.qq.com`): overridable for tests.
     pub wechat_api_base: String,
 }
@@ -110,6 +119,8 @@ impl Config {
             .unwrap_or_else(|| "127.0.0.1:3000".into())
             .parse()
             .map_err(|_| err("BIND", "must be host:port, for example 127.0.0.1:3000"))?;
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as u64;
+        let http_workers = parse_num(&get, "HTTP_WORKERS", cores, 1, 256)? as usize;
         let public_url = get("PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}"));
         let parsed = url::Url::parse(&public_url).map_err(|_| err("PUBLIC_URL", "must be an absolute http(s) URL"))?;
         if !matches!(parsed.scheme(), "http" | "https") {
@@ -141,6 +152,9 @@ impl Config {
         if wechat_appid.is_some() != wechat_secret.is_some() {
             return Err(err("WECHAT_APPID", "WECHAT_APPID and WECHAT_SECRET must be set together"));
         }
+        let job_worker = parse_bool(&get, "JOB_WORKER", true)?;
+        let job_poll = Duration::from_millis(parse_num(&get, "JOB_POLL_MS", 1000, 50, 60_000)?);
+        let job_lease = Duration::from_secs(parse_num(&get, "JOB_LEASE_SECONDS", 300, 2, 86_400)?);
         let wechat_api_base = get("WECHAT_API_BASE").unwrap_or_else(|| "https://api.weixin.qq.com".into());
         Ok(Config {
             database_url,
@@ -149,6 +163,7 @@ impl Config {
             redis_url,
             redis_prefix,
             bind,
+            http_workers,
             public_url,
             site_root,
             data_dir,
@@ -164,6 +179,9 @@ impl Config {
             wechat_appid,
             wechat_secret,
             wechat_api_base,
+            job_worker,
+            job_poll,
+            job_lease,
         })
     }
 

@@ -9,8 +9,11 @@ pub mod db;
 pub mod demo;
 pub mod entities;
 pub mod error;
+pub mod events;
 pub mod flash;
 pub mod import;
+pub mod jobs;
+pub mod notify;
 pub mod org;
 pub mod ratelimit;
 pub mod residence;
@@ -36,6 +39,12 @@ pub struct Inner {
     pub flash: flash::FlashStore,
     /// Set when WeChat login is configured.
     pub wechat: Option<wechat::WeChat>,
+    /// Live events: in-process, or through Redis when configured.
+    pub bus: Arc<dyn events::Bus>,
+    /// Wakes this instance's job worker.
+    pub jobs: jobs::Kicker,
+    /// Ways beyond the inbox to reach people (Web Push, SMS, WeChat), as configured.
+    pub channels: Vec<Arc<dyn notify::Channel>>,
 }
 
 impl std::ops::Deref for State {
@@ -56,6 +65,10 @@ impl State {
             Some(url) => Arc::new(ratelimit::RedisLimiter::connect(url, &config.redis_prefix).await?),
             None => Arc::new(ratelimit::MemoryLimiter::default()),
         };
+        let bus: Arc<dyn events::Bus> = match &config.redis_url {
+            Some(url) => Arc::new(events::RedisBus::connect(url, &config.redis_prefix).await?),
+            None => Arc::new(events::MemoryBus::default()),
+        };
         let dev = Arc::new(sender::DevSender::default());
         let state = State(Arc::new(Inner {
             db,
@@ -64,6 +77,9 @@ impl State {
             dev_sender: Some(dev),
             flash: flash::FlashStore::default(),
             wechat: wechat::WeChat::from_config(&config),
+            bus,
+            jobs: jobs::Kicker::default(),
+            channels: Vec::new(),
             config,
         }));
         if state.config.demo_data {

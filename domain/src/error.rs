@@ -28,11 +28,12 @@ pub enum ErrorCode {
     AlreadyDecided,
     WechatFailed,
     Conflict,
+    InvalidTime,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 23] = [
         ErrorCode::InvalidPhone,
         ErrorCode::InvalidCode,
         ErrorCode::CodeExpired,
@@ -54,6 +55,7 @@ impl ErrorCode {
         ErrorCode::AlreadyDecided,
         ErrorCode::WechatFailed,
         ErrorCode::Conflict,
+        ErrorCode::InvalidTime,
         ErrorCode::Internal,
     ];
 
@@ -80,6 +82,7 @@ impl ErrorCode {
             ErrorCode::AlreadyDecided => "already_decided",
             ErrorCode::WechatFailed => "wechat_failed",
             ErrorCode::Conflict => "conflict",
+            ErrorCode::InvalidTime => "invalid_time",
             ErrorCode::Internal => "internal",
         }
     }
@@ -141,6 +144,10 @@ impl ErrorCode {
                 ("该申请已处理,请刷新后查看", "This request has already been decided; reload to see it")
             }
             ErrorCode::Conflict => ("内容已被他人修改,请刷新后重试", "Changed by someone else; reload and try again"),
+            ErrorCode::InvalidTime => (
+                "时间有误:请选择今后90天内的时间(北京时间)",
+                "The time is not valid: choose a time within the next 90 days (Beijing time)",
+            ),
             ErrorCode::Internal => ("系统繁忙,请稍后再试", "Something went wrong on our side; please try again"),
         };
         if english {

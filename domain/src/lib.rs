@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod import;
+pub mod notify;
 pub mod org;
 pub mod phone;
 pub mod residence;

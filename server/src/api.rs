@@ -231,6 +231,9 @@ pub struct NewAnnouncement {
     body: String,
     #[serde(default)]
     pinned: bool,
+    /// RFC 3339; absent publishes now.
+    #[serde(default)]
+    publish_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 async fn publish(
@@ -245,6 +248,7 @@ async fn publish(
         title: AnnouncementTitle::parse(&b.title).map_err(|c| code_err(&req, c))?,
         body: AnnouncementBody::parse(&b.body).map_err(|c| code_err(&req, c))?,
         pinned: b.pinned,
+        publish_at: b.publish_at,
     };
     let id = announcements::publish(&state, &u, new).await.map_err(api_err(&req))?;
     Ok(HttpResponse::Created().json(serde_json::json!({ "id": id })))

@@ -35,6 +35,9 @@ impl Application {
             config.public_url = format!("{base}:{port}");
         }
         let state = State::init(config).await?;
+        if state.config.job_worker {
+            backend::jobs::spawn_worker(state.clone());
+        }
         let server = serve(listener, state.clone())?;
         Ok(Application { port, state, server })
     }
@@ -59,6 +62,7 @@ fn serve(listener: TcpListener, state: State) -> anyhow::Result<Server> {
     }
     let site_root = state.config.site_root.clone();
     let routes = generate_route_list(app::App);
+    let workers = state.config.http_workers;
     let server = HttpServer::new(move || {
         let shell_assets = assets.clone();
         let ctx_state = state.clone();
@@ -92,6 +96,7 @@ fn serve(listener: TcpListener, state: State) -> anyhow::Result<Server> {
                 move || app::shell(to_shell(&shell_assets)),
             )
     })
+    .workers(workers)
     .listen(listener)?
     .run();
     Ok(server)

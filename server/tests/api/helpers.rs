@@ -63,6 +63,8 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     env.insert("DEMO_DATA".into(), "true".into());
     env.insert("DATABASE_MAX_CONNECTIONS".into(), "5".into());
     env.insert("SITE_ROOT".into(), "../target/site".into());
+    env.insert("HTTP_WORKERS".into(), "1".into());
+    env.insert("JOB_POLL_MS".into(), "100".into());
     if let Ok(redis) = std::env::var("TEST_REDIS_URL") {
         env.insert("REDIS_URL".into(), redis);
         env.insert("REDIS_PREFIX".into(), format!("zhsq-test-{}:", uuid::Uuid::new_v4().simple()));
