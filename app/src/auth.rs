@@ -212,7 +212,7 @@ pub fn MePage() -> impl IntoView {
             let lang = s.lang;
             let large = s.large_text;
             let u = s.user.clone().unwrap_or_else(|| crate::session::UserInfo {
-                id: 0, name: String::new(), phone_masked: String::new(), roles: vec![], primary: None,
+                id: 0, name: String::new(), phone_masked: String::new(), roles: vec![], primary: None, unread: 0,
             });
             view! {
                 <section class="card">

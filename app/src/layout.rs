@@ -72,10 +72,17 @@ fn Nav(user: UserInfo, lang: Lang) -> impl IntoView {
             ("/staff/residences", "住户认证", "Residents", "✓"),
             ("/staff/import", "导入", "Import", "⇪"),
             ("/announcements", "公告", "Notices", "✉"),
+            ("/inbox", "消息", "Inbox", "✆"),
             ("/me", "我的", "Me", "☺"),
         ],
-        _ => vec![("/", "首页", "Home", "⌂"), ("/announcements", "公告", "Notices", "✉"), ("/me", "我的", "Me", "☺")],
+        _ => vec![
+            ("/", "首页", "Home", "⌂"),
+            ("/announcements", "公告", "Notices", "✉"),
+            ("/inbox", "消息", "Inbox", "✆"),
+            ("/me", "我的", "Me", "☺"),
+        ],
     };
+    let unread = user.unread;
     view! {
         <nav class="tabbar" aria-label=t(lang, "主导航", "Main navigation")>
             {items
@@ -90,6 +97,9 @@ fn Nav(user: UserInfo, lang: Lang) -> impl IntoView {
                         <a href=href aria-current=current>
                             <span class="icon" aria-hidden="true">{icon}</span>
                             <span>{t(lang, zh, en)}</span>
+                            {(href == "/inbox").then(|| view! {
+                                <crate::live::LiveBadge unread=unread label=t(lang, "条未读", "unread").to_string()/>
+                            })}
                         </a>
                     }
                 })

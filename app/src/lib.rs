@@ -9,7 +9,9 @@ pub mod auth;
 pub mod dev;
 pub mod i18n;
 pub mod import;
+pub mod inbox;
 pub mod layout;
+pub mod live;
 pub mod residence;
 pub mod session;
 
@@ -47,7 +49,7 @@ pub fn shell(assets: Assets) -> impl IntoView {
     let css = assets.css.clone().map(|c| format!("/pkg/{c}"));
     let boot = match (&assets.js, &assets.wasm) {
         (Some(js), Some(wasm)) => Some(format!(
-            "import('/pkg/{js}').then(m=>m.default({{module_or_path:'/pkg/{wasm}'}}).then(()=>m.hydrate())).catch(e=>console.warn('hydration skipped',e));\
+            "import('/pkg/{js}').then(m=>m.default({{module_or_path:'/pkg/{wasm}'}}).then(()=>{{m.hydrate();for(const el of document.querySelectorAll('leptos-island')){{const f=m[el.dataset.component];if(f)f(el)}}}})).catch(e=>console.warn('hydration skipped',e));\
              if('serviceWorker' in navigator){{addEventListener('load',()=>navigator.serviceWorker.register('/sw.js').catch(()=>{{}}))}}"
         )),
         _ => None,
@@ -94,6 +96,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/residence") view=residence::ResidencePage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/residences") view=residence::StaffResidencesPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/import") view=import::ImportPage ssr=SsrMode::Async/>
+                <Route path=path!("/inbox") view=inbox::InboxPage ssr=SsrMode::Async/>
+                <Route path=path!("/inbox/settings") view=inbox::InboxSettingsPage ssr=SsrMode::Async/>
                 <Route path=path!("/dev/codes") view=dev::DevCodesPage ssr=SsrMode::Async/>
             </Routes>
         </Router>

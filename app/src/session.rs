@@ -22,6 +22,8 @@ pub struct UserInfo {
     pub phone_masked: String,
     pub roles: Vec<(Role, String)>,
     pub primary: Option<Role>,
+    /// Unread inbox items when the page was rendered.
+    pub unread: u64,
 }
 
 impl UserInfo {
@@ -58,7 +60,12 @@ pub fn code_text(code: &str, lang: Lang) -> String {
 pub async fn get_session() -> Result<SessionInfo, ServerFnError> {
     use ssr::*;
     let req = request()?;
+    let unread = match current_user() {
+        Some(u) => backend::notify::unread(&state()?, u.id).await.unwrap_or(0),
+        None => 0,
+    };
     let user = current_user().map(|u| UserInfo {
+        unread,
         id: u.id,
         name: u.name.clone(),
         phone_masked: u.phone.masked(),

@@ -342,13 +342,46 @@ impl Bus for RedisBus {
     async fn replay(&self, topics: &[Topic], after: &str) -> AppResult<Replay> {
         let Some(after_id) = stream_id(after) else { return Ok(Replay::TooOld) };
         let mut conn = self.conn.clone();
-        let first: redis::streams::StreamRangeReply =
-            redis::cmd("XRANGE").arg(&self.stream).arg("-").arg("+").arg("COUNT").arg(1).query_async(&mut conn).await?;
-        if let Some(oldest) = first.ids.first().and_then(|e| stream_id(&e.id)) {
-            // the first entry after `after` may have been trimmed
-            if oldest > after_id && !(oldest.0 == after_id.0 && oldest.1 == after_id.1 + 1) {
-                return Ok(Replay::TooOld);
+        // Trimming removes the oldest entries first; Redis 7 records the
+        // newest id it removed. Anything after `after` gone means: reload.
+        let info: redis::RedisResult<HashMap<String, redis::Value>> =
+            redis::cmd("XINFO").arg("STREAM").arg(&self.stream).query_async(&mut conn).await;
+        match info {
+            Ok(info) => {
+                let id_of = |key: &str| {
+                    info.get(key)
+                        .and_then(|v| redis::from_redis_value::<String>(v.clone()).ok())
+                        .and_then(|s| stream_id(&s))
+                };
+                // an id this stream never gave out: not ours to replay from
+                if id_of("last-generated-id").is_some_and(|last| after_id > last) {
+                    return Ok(Replay::TooOld);
+                }
+                let deleted = info
+                    .get("max-deleted-entry-id")
+                    .and_then(|v| redis::from_redis_value::<String>(v.clone()).ok())
+                    .and_then(|s| stream_id(&s));
+                match deleted {
+                    Some(d) if d > after_id => return Ok(Replay::TooOld),
+                    Some(_) => {}
+                    None => {
+                        // Redis before 7: be safe, compare with the oldest kept entry
+                        let first: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+                            .arg(&self.stream)
+                            .arg("-")
+                            .arg("+")
+                            .arg("COUNT")
+                            .arg(1)
+                            .query_async(&mut conn)
+                            .await?;
+                        if first.ids.first().and_then(|e| stream_id(&e.id)).is_some_and(|oldest| oldest > after_id) {
+                            return Ok(Replay::TooOld);
+                        }
+                    }
+                }
             }
+            // no stream yet: nothing was ever published, so nothing was missed
+            Err(_) => return Ok(Replay::Events(vec![])),
         }
         let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
             .arg(&self.stream)

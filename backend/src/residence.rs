@@ -155,7 +155,26 @@ pub async fn decide(state: &State, staff: &CurrentUser, id: i64, approve: bool, 
             .await?;
         }
     }
+    let (title, body) = if approve {
+        ("住户认证已通过".to_string(), format!("您在{}的住户认证已通过。", community.name))
+    } else {
+        ("住户认证未通过".to_string(), format!("您在{}的住户认证未通过:{reason}", community.name))
+    };
+    // The applicant hears of it in the same transaction as the decision.
+    crate::notify::put(
+        &txn,
+        row.user_id,
+        crate::notify::Draft {
+            kind: domain::notify::NotificationKind::Residence,
+            title,
+            body,
+            link: "/residence".into(),
+            key: format!("residence:{id}"),
+        },
+    )
+    .await?;
     txn.commit().await?;
+    state.jobs.kick();
     tracing::info!(residence = id, approve, staff = staff.id, "residence decided");
     Ok(())
 }

@@ -41,7 +41,7 @@ fn english(req: &HttpRequest) -> bool {
         .unwrap_or(false)
 }
 
-fn api_err(req: &HttpRequest) -> impl Fn(AppError) -> ApiError + '_ {
+pub(crate) fn api_err(req: &HttpRequest) -> impl Fn(AppError) -> ApiError + '_ {
     move |e| {
         if let Some(c) = &e.cause {
             tracing::error!(code = %e.code, "api request failed: {c:#}");
@@ -50,11 +50,11 @@ fn api_err(req: &HttpRequest) -> impl Fn(AppError) -> ApiError + '_ {
     }
 }
 
-fn code_err(req: &HttpRequest, code: ErrorCode) -> ApiError {
+pub(crate) fn code_err(req: &HttpRequest, code: ErrorCode) -> ApiError {
     ApiError { code, english: english(req) }
 }
 
-fn user(req: &HttpRequest) -> Result<auth::CurrentUser, ApiError> {
+pub(crate) fn user(req: &HttpRequest) -> Result<auth::CurrentUser, ApiError> {
     req.extensions().get::<auth::CurrentUser>().cloned().ok_or_else(|| code_err(req, ErrorCode::NotLoggedIn))
 }
 
@@ -69,6 +69,48 @@ pub fn scope() -> actix_web::Scope {
         .route("/announcements", web::get().to(list))
         .route("/announcements", web::post().to(publish))
         .route("/announcements/{id}", web::get().to(read))
+        .route("/inbox", web::get().to(inbox))
+        .route("/inbox/read-all", web::post().to(inbox_read_all))
+        .route("/inbox/{id}/read", web::post().to(inbox_read))
+        .route("/events", web::get().to(crate::events::stream))
+}
+
+#[derive(Deserialize)]
+pub struct InboxQuery {
+    #[serde(default)]
+    offset: u64,
+    #[serde(default)]
+    limit: Option<u64>,
+}
+
+async fn inbox(req: HttpRequest, state: web::Data<State>, q: web::Query<InboxQuery>) -> Result<HttpResponse, ApiError> {
+    let u = user(&req)?;
+    let page = backend::notify::inbox(&state, &u, q.limit.unwrap_or(20), q.offset).await.map_err(api_err(&req))?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+async fn inbox_read(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let u = user(&req)?;
+    let link = backend::notify::open(&state, &u, id.into_inner()).await.map_err(api_err(&req))?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "link": link })))
+}
+
+async fn inbox_read_all(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+    let u = user(&req)?;
+    let n = backend::notify::mark_all_read(&state, &u).await.map_err(api_err(&req))?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "marked": n })))
+}
+
+/// `GET /inbox/{id}/open`: a plain link in the inbox page; marks the item
+/// read and goes where it points (works without JavaScript).
+pub async fn open_inbox_item(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> HttpResponse {
+    let Ok(u) = user(&req) else {
+        return HttpResponse::SeeOther().insert_header(("Location", "/login?next=/inbox")).finish();
+    };
+    match backend::notify::open(&state, &u, id.into_inner()).await {
+        Ok(link) => HttpResponse::SeeOther().insert_header(("Location", link)).finish(),
+        Err(_) => HttpResponse::SeeOther().insert_header(("Location", "/inbox?error=not_found")).finish(),
+    }
 }
 
 /// A trivial handler: the framework's ceiling in benchmarks.
@@ -252,4 +294,28 @@ async fn publish(
     };
     let id = announcements::publish(&state, &u, new).await.map_err(api_err(&req))?;
     Ok(HttpResponse::Created().json(serde_json::json!({ "id": id })))
+}
+
+/// `POST /inbox/settings`: the settings form (checkboxes `push` and `sms`,
+/// one value per type that is on).
+pub async fn save_inbox_settings(
+    req: HttpRequest,
+    state: web::Data<State>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    use domain::notify::{NotificationKind, Pref};
+    let Ok(u) = user(&req) else {
+        return HttpResponse::SeeOther().insert_header(("Location", "/login?next=/inbox/settings")).finish();
+    };
+    let on = |field: &str, k: NotificationKind| form.iter().any(|(f, v)| f == field && v == k.as_str());
+    let prefs: Vec<Pref> =
+        NotificationKind::ALL.into_iter().map(|k| Pref { kind: k, push: on("push", k), sms: on("sms", k) }).collect();
+    let to = match backend::notify::set_prefs(&state, &u, &prefs).await {
+        Ok(()) => "/inbox/settings?saved=1".to_string(),
+        Err(e) => {
+            let code = api_err(&req)(e).code;
+            format!("/inbox/settings?error={}", code.as_str())
+        }
+    };
+    HttpResponse::SeeOther().insert_header(("Location", to)).finish()
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod events;
 pub mod middleware;
 pub mod upload;
 pub mod wechat;
@@ -85,6 +86,8 @@ fn serve(listener: TcpListener, state: State) -> anyhow::Result<Server> {
             .route("/healthz", web::get().to(api::healthz))
             .route("/ping", web::get().to(api::ping))
             .route("/staff/import", web::post().to(upload::import_households))
+            .route("/inbox/{id}/open", web::get().to(api::open_inbox_item))
+            .route("/inbox/settings", web::post().to(api::save_inbox_settings))
             .route("/auth/wechat", web::get().to(wechat::start))
             .route("/auth/wechat/callback", web::get().to(wechat::callback))
             .service(api::scope())

@@ -28,7 +28,7 @@ pub fn backend_name() -> String {
     std::env::var("TEST_DATABASE").unwrap_or_else(|_| "sqlite".into())
 }
 
-async fn database_url(dir: &std::path::Path) -> String {
+pub async fn database_url(dir: &std::path::Path) -> String {
     match backend_name().as_str() {
         "postgres" => {
             use sea_orm::{ConnectionTrait, Database};

@@ -7,6 +7,8 @@ mod announcements;
 mod auth;
 mod helpers;
 mod import;
+mod inbox;
+mod instances;
 mod pages;
 mod residence;
 mod wechat;

@@ -5,7 +5,7 @@ use crate::pages::{location, path};
 use app::residence::{DecideResidence, RequestResidence};
 
 /// A dwelling of 阳光社区's 1号楼: (community id, building id, dwelling id).
-async fn a_dwelling(app: &TestApp) -> (i64, i64, i64) {
+pub async fn a_dwelling(app: &TestApp) -> (i64, i64, i64) {
     use backend::entities::{building, dwelling};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     let community = app.org_id("阳光社区").await;
@@ -28,7 +28,7 @@ async fn a_dwelling(app: &TestApp) -> (i64, i64, i64) {
 
 const NEWCOMER: &str = "13612340000";
 
-async fn submit(app: &TestApp, c: i64, b: i64, d: i64, relation: &str, area: &str) -> reqwest::Response {
+pub async fn submit(app: &TestApp, c: i64, b: i64, d: i64, relation: &str, area: &str) -> reqwest::Response {
     app.form(
         path::<RequestResidence>(),
         "/residence",
