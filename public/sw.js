@@ -43,3 +43,33 @@ self.addEventListener("fetch", (event) => {
     );
   }
 });
+
+// Web Push: the payload is {title, body, link, tag} (our server encrypts it,
+// RFC 8291). The tag is the inbox item's id, so a repeat replaces rather
+// than stacks. Clicking opens (or focuses) the page the item points at.
+self.addEventListener("push", (event) => {
+  let msg = { title: "智慧社区", body: "您有一条新消息", link: "/inbox", tag: "inbox" };
+  try { if (event.data) msg = Object.assign(msg, event.data.json()); } catch (_) {}
+  event.waitUntil(self.registration.showNotification(msg.title, {
+    body: msg.body,
+    tag: msg.tag,
+    icon: "/icons/icon-192.png",
+    badge: "/icons/icon-192.png",
+    data: { link: msg.link },
+  }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const link = (event.notification.data && event.notification.data.link) || "/inbox";
+  // only our own pages
+  const target = new URL(link.startsWith("/") && !link.startsWith("//") ? link : "/inbox", self.location.origin).href;
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((list) => {
+      for (const c of list) {
+        if (c.url === target && "focus" in c) return c.focus();
+      }
+      return self.clients.openWindow(target);
+    })
+  );
+});

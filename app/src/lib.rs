@@ -49,7 +49,7 @@ pub fn shell(assets: Assets) -> impl IntoView {
     let css = assets.css.clone().map(|c| format!("/pkg/{c}"));
     let boot = match (&assets.js, &assets.wasm) {
         (Some(js), Some(wasm)) => Some(format!(
-            "import('/pkg/{js}').then(m=>m.default({{module_or_path:'/pkg/{wasm}'}}).then(()=>{{m.hydrate();for(const el of document.querySelectorAll('leptos-island')){{const f=m[el.dataset.component];if(f)f(el)}}}})).catch(e=>console.warn('hydration skipped',e));\
+            "import('/pkg/{js}').then(m=>m.default({{module_or_path:'/pkg/{wasm}'}}).then(()=>m.hydrate())).catch(e=>console.warn('hydration skipped',e));\
              if('serviceWorker' in navigator){{addEventListener('load',()=>navigator.serviceWorker.register('/sw.js').catch(()=>{{}}))}}"
         )),
         _ => None,

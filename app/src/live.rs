@@ -1,9 +1,10 @@
-//! Islands: the only parts of a page that run in the browser.
+//! Live parts of a page: kept current over server-sent events
+//! (`/api/v1/events`). Rendered on the server with the database's values,
+//! so without JavaScript they are simply right when the page loads.
 //!
-//! `LiveBadge` shows the unread count in the navigation and keeps it current
-//! over server-sent events (`/api/v1/events`). Rendered on the server with
-//! the count from the database, so without JavaScript it is simply a number
-//! that is right when the page loads.
+//! Not Leptos islands: `#[island]` exports defined in this library crate are
+//! dropped when the `frontend` cdylib is linked (leptos-rs/leptos#3459), so
+//! the WASM entry calls `start` directly and it works on the plain DOM.
 
 use leptos::prelude::*;
 
@@ -15,37 +16,43 @@ pub fn unread_of(data: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-#[island]
+/// The unread count in the navigation. Server-rendered with the count from
+/// the database; `start` (called when the WASM loads) keeps it current.
+#[component]
 pub fn LiveBadge(unread: u64, label: String) -> impl IntoView {
-    let count = RwSignal::new(unread);
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |started: Option<bool>| {
-        if started.is_none() {
-            listen(count);
-        }
-        true
-    });
+    let shown = if unread > 99 { "99+".to_string() } else { unread.to_string() };
     view! {
-        <span class="badge" data-unread=move || count.get().to_string() hidden=move || count.get() == 0
-            aria-label=move || format!("{} {}", count.get(), label)>
-            {move || { let n = count.get(); if n > 99 { "99+".to_string() } else { n.to_string() } }}
-        </span>
+        <span class="badge" data-live="unread" data-label=label.clone() data-unread=unread.to_string()
+            hidden=unread == 0 aria-label=format!("{unread} {label}")>{shown}</span>
     }
 }
 
+/// Opens one event stream for the page if it shows live parts (the unread
+/// badge) and updates them as events arrive. Plain DOM: nothing to hydrate.
 #[cfg(feature = "hydrate")]
-fn listen(count: RwSignal<u64>) {
+pub fn start() {
     use wasm_bindgen::{closure::Closure, JsCast};
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Ok(badges) = doc.query_selector_all(".badge[data-live=unread]") else { return };
+    if badges.length() == 0 {
+        return;
+    }
     let Ok(source) = web_sys::EventSource::new("/api/v1/events") else { return };
     let on_event = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-        if let Some(n) = e.data().as_string().as_deref().and_then(unread_of) {
-            count.set(n);
+        let Some(n) = e.data().as_string().as_deref().and_then(unread_of) else { return };
+        for i in 0..badges.length() {
+            let Some(el) = badges.item(i).and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) else { continue };
+            let label = el.get_attribute("data-label").unwrap_or_default();
+            el.set_text_content(Some(&if n > 99 { "99+".to_string() } else { n.to_string() }));
+            let _ = el.set_attribute("data-unread", &n.to_string());
+            let _ = el.set_attribute("aria-label", &format!("{n} {label}"));
+            el.set_hidden(n == 0);
         }
     });
     for kind in ["hello", "inbox", "unread", "reset"] {
         let _ = source.add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
     }
-    // lives as long as the page
+    // both live as long as the page
     on_event.forget();
     std::mem::forget(source);
 }

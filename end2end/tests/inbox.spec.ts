@@ -1,0 +1,47 @@
+import { test, expect } from "@playwright/test";
+import { loginWithCode, loginWithPassword } from "./helpers";
+
+test("a notice published by staff lights the resident's inbox badge live, and opening it clears it", async ({ page, browser }) => {
+  await loginWithCode(page, "13800000001");
+  await page.goto("/announcements");
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "1");
+  const badge = page.locator(".tabbar .badge");
+  await expect(badge).toBeHidden();
+
+  // staff publish from their own browser
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "zh-CN" });
+  const staff = await context.newPage();
+  await loginWithPassword(staff, "13900000002");
+  await staff.getByLabel("标题").fill("明早8点小区停水");
+  await staff.getByLabel("正文").fill("因管道检修,明早8点至12点停水,请提前储水。");
+  await staff.getByRole("button", { name: "发布" }).click();
+  await expect(staff.getByText("公告已发布")).toBeVisible();
+  await context.close();
+
+  // no reload: the badge counts it over server-sent events
+  await expect(badge).toBeVisible({ timeout: 15_000 });
+  await expect(badge).toHaveText("1");
+
+  await page.getByRole("link", { name: /消息/ }).click();
+  await expect(page).toHaveURL(/\/inbox$/);
+  const item = page.locator("li.unread", { hasText: "明早8点小区停水" });
+  await expect(item).toBeVisible();
+  await page.screenshot({ path: "test-results/inbox.png", fullPage: true });
+  await item.getByRole("link").click();
+  await expect(page.getByRole("heading", { name: "明早8点小区停水" })).toBeVisible();
+  await expect(badge).toBeHidden();
+});
+
+test("notification settings work without JavaScript", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 }, locale: "zh-CN" });
+  const page = await context.newPage();
+  await loginWithPassword(page, "13900000003");
+  await page.goto("/inbox/settings");
+  await page.getByLabel("社区公告 推送").uncheck();
+  await page.getByLabel("预约提醒 短信").check();
+  await page.getByRole("button", { name: "保存" }).click();
+  await expect(page.getByText("设置已保存")).toBeVisible();
+  await expect(page.getByLabel("社区公告 推送")).not.toBeChecked();
+  await expect(page.getByLabel("预约提醒 短信")).toBeChecked();
+  await context.close();
+});
