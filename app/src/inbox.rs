@@ -39,6 +39,14 @@ pub async fn mark_all_read() -> Result<(), ServerFnError> {
     Ok(())
 }
 
+/// The VAPID public key when Web Push is on.
+#[server]
+pub async fn push_key() -> Result<Option<String>, ServerFnError> {
+    use crate::session::ssr::*;
+    let state = state()?;
+    Ok(state.push.as_ref().map(|p| p.vapid.public_key.clone()))
+}
+
 #[server]
 pub async fn get_prefs() -> Result<Vec<Pref>, ServerFnError> {
     use crate::session::ssr::*;
@@ -122,6 +130,7 @@ fn InboxList(page: InboxPageData, offset: u64, lang: Lang) -> impl IntoView {
 #[component]
 pub fn InboxSettingsPage() -> impl IntoView {
     let prefs = Resource::new(|| (), |_| get_prefs());
+    let key = Resource::new(|| (), |_| push_key());
     view! {
         <Page title=("通知设置", "Notification settings") render=move |s: SessionInfo| {
             let lang = s.lang;
@@ -133,6 +142,35 @@ pub fn InboxSettingsPage() -> impl IntoView {
                 <p>{t(lang,
                     "所有通知都会进入「消息」,不会遗漏。下面可以选择哪些通知还要推送到手机或发短信。",
                     "Every notification lands in your inbox. Below, choose which ones also come as push messages or SMS.")}</p>
+                <section class="card" id="push-section">
+                    <h2>{t(lang, "本设备推送", "Push on this device")}</h2>
+                    {if s.in_wechat {
+                        view! { <p class="push-status" role="status">{t(lang,
+                            "微信内置浏览器无法接收推送通知。所有通知都会进入「消息」;也可点右上角「⋯」在浏览器中打开并添加到桌面后开启推送。",
+                            "WeChat's browser cannot receive push notifications. Every notification is in your inbox; open the app in a browser and add it to the home screen to get push.")}</p> }.into_any()
+                    } else {
+                        view! {
+                            <Suspense fallback=|| ()>
+                                {move || Suspend::new(async move {
+                                    let k = key.await.ok().flatten().unwrap_or_default();
+                                    view! {
+                                        <div id="push" data-key=k>
+                                            <p class="push-status" role="status">{t(lang,
+                                                "需要开启 JavaScript 才能在本设备接收推送;所有通知都会进入「消息」。",
+                                                "Push needs JavaScript; every notification is in your inbox.")}</p>
+                                            <p class="actions">
+                                                <button type="button" id="push-on" class="primary" hidden>{t(lang, "开启推送", "Turn on push")}</button>
+                                                <button type="button" id="push-off" class="secondary" hidden>{t(lang, "关闭推送", "Turn off push")}</button>
+                                                <button type="button" id="push-test" class="secondary" hidden>{t(lang, "发送测试推送", "Send a test push")}</button>
+                                            </p>
+                                        </div>
+                                        <script src="/push.js" defer></script>
+                                    }
+                                })}
+                            </Suspense>
+                        }.into_any()
+                    }}
+                </section>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match prefs.await {

@@ -62,6 +62,12 @@ pub struct Config {
     /// `JOB_LEASE_SECONDS` (default 300): how long a claimed job is held before another
     /// instance may take it over (a job never runs longer than this).
     pub job_lease: Duration,
+    /// `WEB_PUSH` (default `true`): offer Web Push; the VAPID key pair is made on first start.
+    pub web_push: bool,
+    /// `VAPID_SUBJECT` (default `PUBLIC_URL` when https, else `mailto:admin@localhost`): contact for push services.
+    pub vapid_subject: String,
+    /// `PUSH_ALLOW_HTTP` (default: `DEV_MODE`): accept plain-http push endpoints (tests only; browsers use https).
+    pub push_allow_http: bool,
     /// `WECHAT_API_BASE` (default `https://api.weixin.qq.com`): overridable for tests.
     pub wechat_api_base: String,
 }
@@ -152,6 +158,18 @@ impl Config {
         if wechat_appid.is_some() != wechat_secret.is_some() {
             return Err(err("WECHAT_APPID", "WECHAT_APPID and WECHAT_SECRET must be set together"));
         }
+        let web_push = parse_bool(&get, "WEB_PUSH", true)?;
+        let vapid_subject = get("VAPID_SUBJECT").unwrap_or_else(|| {
+            if https {
+                public_url.clone()
+            } else {
+                "mailto:admin@localhost".to_string()
+            }
+        });
+        if !(vapid_subject.starts_with("mailto:") || vapid_subject.starts_with("https://")) {
+            return Err(err("VAPID_SUBJECT", "must start with mailto: or https://"));
+        }
+        let push_allow_http = parse_bool(&get, "PUSH_ALLOW_HTTP", dev_mode)?;
         let job_worker = parse_bool(&get, "JOB_WORKER", true)?;
         let job_poll = Duration::from_millis(parse_num(&get, "JOB_POLL_MS", 1000, 50, 60_000)?);
         let job_lease = Duration::from_secs(parse_num(&get, "JOB_LEASE_SECONDS", 300, 2, 86_400)?);
@@ -179,6 +197,9 @@ impl Config {
             wechat_appid,
             wechat_secret,
             wechat_api_base,
+            web_push,
+            vapid_subject,
+            push_allow_http,
             job_worker,
             job_poll,
             job_lease,

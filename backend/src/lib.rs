@@ -15,6 +15,7 @@ pub mod import;
 pub mod jobs;
 pub mod notify;
 pub mod org;
+pub mod push;
 pub mod ratelimit;
 pub mod residence;
 pub mod sender;
@@ -45,6 +46,8 @@ pub struct Inner {
     pub jobs: jobs::Kicker,
     /// Ways beyond the inbox to reach people (Web Push, SMS, WeChat), as configured.
     pub channels: Vec<Arc<dyn notify::Channel>>,
+    /// Set when Web Push is on.
+    pub push: Option<Arc<push::WebPush>>,
 }
 
 impl std::ops::Deref for State {
@@ -69,6 +72,15 @@ impl State {
             Some(url) => Arc::new(events::RedisBus::connect(url, &config.redis_prefix).await?),
             None => Arc::new(events::MemoryBus::default()),
         };
+        let push = if config.web_push {
+            Some(Arc::new(push::WebPush::new(push::Vapid::load_or_create(&db, &config.vapid_subject).await?)))
+        } else {
+            None
+        };
+        let mut channels: Vec<Arc<dyn notify::Channel>> = Vec::new();
+        if let Some(p) = &push {
+            channels.push(p.clone());
+        }
         let dev = Arc::new(sender::DevSender::default());
         let state = State(Arc::new(Inner {
             db,
@@ -79,7 +91,8 @@ impl State {
             wechat: wechat::WeChat::from_config(&config),
             bus,
             jobs: jobs::Kicker::default(),
-            channels: Vec::new(),
+            channels,
+            push,
             config,
         }));
         if state.config.demo_data {

@@ -45,3 +45,23 @@ test("notification settings work without JavaScript", async ({ browser }) => {
   await expect(page.getByLabel("预约提醒 短信")).toBeChecked();
   await context.close();
 });
+
+test("the settings page says plainly whether this device can get push", async ({ page, browser }) => {
+  await loginWithCode(page, "13800000001");
+  await page.goto("/inbox/settings");
+  // Chromium supports Web Push: the page offers to turn it on
+  await expect(page.locator("#push .push-status")).toHaveText("本设备尚未开启推送。");
+  await expect(page.getByRole("button", { name: "开启推送" })).toBeVisible();
+
+  // inside WeChat there is no push: said plainly, the inbox is the way
+  const wechat = await browser.newContext({
+    userAgent: "Mozilla/5.0 (Linux; Android 12) AppleWebKit/537.36 Chrome/116 Mobile Safari/537.36 MicroMessenger/8.0.47",
+    viewport: { width: 390, height: 844 }, locale: "zh-CN",
+  });
+  const wx = await wechat.newPage();
+  await loginWithPassword(wx, "13900000003");
+  await wx.goto("/inbox/settings");
+  await expect(wx.getByText("微信内置浏览器无法接收推送通知")).toBeVisible();
+  await expect(wx.getByRole("button", { name: "开启推送" })).toHaveCount(0);
+  await wechat.close();
+});

@@ -73,6 +73,90 @@ pub fn scope() -> actix_web::Scope {
         .route("/inbox/read-all", web::post().to(inbox_read_all))
         .route("/inbox/{id}/read", web::post().to(inbox_read))
         .route("/events", web::get().to(crate::events::stream))
+        .route("/push/key", web::get().to(push_key))
+        .route("/push/subscriptions", web::post().to(push_subscribe))
+        .route("/push/subscriptions", web::delete().to(push_unsubscribe))
+        .route("/push/test", web::post().to(push_test))
+}
+
+async fn push_key(state: web::Data<State>) -> HttpResponse {
+    match &state.push {
+        Some(p) => HttpResponse::Ok().json(serde_json::json!({ "enabled": true, "public_key": p.vapid.public_key })),
+        None => HttpResponse::Ok().json(serde_json::json!({ "enabled": false })),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PushKeys {
+    p256dh: String,
+    auth: String,
+}
+
+/// The browser's `PushSubscription.toJSON()`, plus a device label.
+#[derive(Deserialize)]
+pub struct PushSubscriptionJson {
+    endpoint: String,
+    #[serde(default)]
+    keys: Option<PushKeys>,
+    #[serde(default)]
+    device: String,
+}
+
+async fn push_subscribe(
+    req: HttpRequest,
+    state: web::Data<State>,
+    body: web::Json<PushSubscriptionJson>,
+) -> Result<HttpResponse, ApiError> {
+    let u = user(&req)?;
+    if state.push.is_none() {
+        return Err(code_err(&req, ErrorCode::Forbidden));
+    }
+    let b = body.into_inner();
+    let keys = b.keys.ok_or_else(|| code_err(&req, ErrorCode::InvalidInput))?;
+    let sub = backend::push::NewSubscription::parse(
+        &b.endpoint,
+        &keys.p256dh,
+        &keys.auth,
+        &b.device,
+        state.config.push_allow_http,
+    )
+    .map_err(|c| code_err(&req, c))?;
+    backend::push::subscribe(&state, &u, sub).await.map_err(api_err(&req))?;
+    Ok(HttpResponse::Created().json(serde_json::json!({ "subscribed": true })))
+}
+
+async fn push_unsubscribe(
+    req: HttpRequest,
+    state: web::Data<State>,
+    body: web::Json<PushSubscriptionJson>,
+) -> Result<HttpResponse, ApiError> {
+    let u = user(&req)?;
+    let removed = backend::push::unsubscribe(&state, &u, &body.endpoint).await.map_err(api_err(&req))?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "removed": removed })))
+}
+
+/// Sends a test notification to the user's own devices (through the inbox,
+/// like every other notification).
+async fn push_test(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+    let u = user(&req)?;
+    let allowed = state
+        .limiter
+        .hit(&format!("push-test:{}", u.id), 5, std::time::Duration::from_secs(3600))
+        .await
+        .map_err(api_err(&req))?;
+    if !allowed {
+        return Err(code_err(&req, ErrorCode::RateLimited));
+    }
+    let draft = backend::notify::Draft {
+        kind: domain::notify::NotificationKind::System,
+        title: "推送测试 / Test".into(),
+        body: "收到这条,说明本设备的推送已开启。".into(),
+        link: "/inbox/settings".into(),
+        key: format!("push-test:{}", uuid::Uuid::new_v4().simple()),
+    };
+    backend::notify::put(&state.db, u.id, draft).await.map_err(api_err(&req))?;
+    state.jobs.kick();
+    Ok(HttpResponse::Accepted().json(serde_json::json!({ "queued": true })))
 }
 
 #[derive(Deserialize)]

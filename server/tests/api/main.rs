@@ -10,5 +10,6 @@ mod import;
 mod inbox;
 mod instances;
 mod pages;
+mod push;
 mod residence;
 mod wechat;
