@@ -68,6 +68,15 @@ pub struct Config {
     pub vapid_subject: String,
     /// `PUSH_ALLOW_HTTP` (default: `DEV_MODE`): accept plain-http push endpoints (tests only; browsers use https).
     pub push_allow_http: bool,
+    /// `SMS_GATEWAY_URL`: off unless set; an HTTP SMS gateway for codes (`CODE_SENDER=sms`) and notifications.
+    pub sms_gateway_url: Option<String>,
+    /// `SMS_GATEWAY_TOKEN`: bearer token for the gateway.
+    pub sms_gateway_token: Option<String>,
+    /// `WECHAT_SUBSCRIBE_TEMPLATE`: off unless set (and WeChat is configured); the
+    /// subscription-message (订阅通知) template id.
+    pub wechat_subscribe_template: Option<String>,
+    /// `WECHAT_SUBSCRIBE_FIELDS` (default `thing1,time2`): the template's title and time fields.
+    pub wechat_subscribe_fields: String,
     /// `WECHAT_API_BASE` (default `https://api.weixin.qq.com`): overridable for tests.
     pub wechat_api_base: String,
 }
@@ -145,11 +154,23 @@ impl Config {
         let code_resend = Duration::from_secs(parse_num(&get, "CODE_RESEND_SECONDS", 60, 0, 3600)?);
         let codes_per_hour = parse_num(&get, "CODES_PER_HOUR", 10, 1, 10_000)? as u32;
         let code_sender = get("CODE_SENDER").unwrap_or_else(|| "dev".into());
-        if code_sender != "dev" {
-            return Err(err(
-                "CODE_SENDER",
-                "only `dev` is available in this version (an SMS adapter comes with notifications)",
-            ));
+        let sms_gateway_url = get("SMS_GATEWAY_URL").filter(|s| !s.is_empty());
+        if let Some(u) = &sms_gateway_url {
+            if !(u.starts_with("https://") || u.starts_with("http://")) {
+                return Err(err("SMS_GATEWAY_URL", "must be an http(s) URL"));
+            }
+        }
+        let sms_gateway_token = get("SMS_GATEWAY_TOKEN").filter(|s| !s.is_empty());
+        match code_sender.as_str() {
+            "dev" => {}
+            "sms" if sms_gateway_url.is_some() => {}
+            "sms" => return Err(err("CODE_SENDER", "`sms` needs SMS_GATEWAY_URL")),
+            _ => return Err(err("CODE_SENDER", "must be `dev` or `sms`")),
+        }
+        let wechat_subscribe_template = get("WECHAT_SUBSCRIBE_TEMPLATE").filter(|s| !s.is_empty());
+        let wechat_subscribe_fields = get("WECHAT_SUBSCRIBE_FIELDS").unwrap_or_else(|| "thing1,time2".into());
+        if wechat_subscribe_fields.split(',').filter(|f| !f.trim().is_empty()).count() != 2 {
+            return Err(err("WECHAT_SUBSCRIBE_FIELDS", "must name two fields, for example thing1,time2"));
         }
         let dev_mode = parse_bool(&get, "DEV_MODE", !https)?;
         let demo_data = parse_bool(&get, "DEMO_DATA", false)?;
@@ -197,6 +218,10 @@ impl Config {
             wechat_appid,
             wechat_secret,
             wechat_api_base,
+            sms_gateway_url,
+            sms_gateway_token,
+            wechat_subscribe_template,
+            wechat_subscribe_fields,
             web_push,
             vapid_subject,
             push_allow_http,

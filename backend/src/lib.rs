@@ -2,6 +2,7 @@
 //! services (identity, organisation, announcements). Never linked into the
 //! WASM client (CI checks that).
 
+pub mod adapters;
 pub mod announcements;
 pub mod auth;
 pub mod config;
@@ -81,12 +82,26 @@ impl State {
         if let Some(p) = &push {
             channels.push(p.clone());
         }
+        let sms = config
+            .sms_gateway_url
+            .as_deref()
+            .map(|u| Arc::new(adapters::SmsGateway::new(u, config.sms_gateway_token.as_deref())));
+        if let Some(g) = &sms {
+            channels.push(Arc::new(adapters::SmsChannel(g.clone())));
+        }
+        if let Some(w) = adapters::WeChatSubscribe::from_config(&config) {
+            channels.push(Arc::new(w));
+        }
         let dev = Arc::new(sender::DevSender::default());
+        let code_sender: Arc<dyn sender::CodeSender> = match (config.code_sender.as_str(), &sms) {
+            ("sms", Some(g)) => g.clone(),
+            _ => dev.clone(),
+        };
         let state = State(Arc::new(Inner {
             db,
             limiter,
-            sender: dev.clone(),
-            dev_sender: Some(dev),
+            dev_sender: (config.code_sender == "dev").then_some(dev),
+            sender: code_sender,
             flash: flash::FlashStore::default(),
             wechat: wechat::WeChat::from_config(&config),
             bus,
