@@ -95,7 +95,10 @@ pub async fn get_publish_form(draft: Option<String>) -> Result<PublishForm, Serv
         return Err(err(domain::ErrorCode::Forbidden));
     }
     let targets = backend::org::publish_targets(&state, &user).await.map_err(app_err)?;
-    let kept = draft.map(|k| state.flash.get(&k, Some(user.id))).unwrap_or_default();
+    let kept = match draft {
+        Some(k) => state.flash.get(&k, Some(user.id)).await,
+        None => Vec::new(),
+    };
     let field = |name: &str| kept.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     Ok(PublishForm {
         targets: targets.into_iter().map(|n| (n.id, n.name)).collect(),
@@ -169,7 +172,7 @@ pub async fn publish_announcement(
             if pinned.is_some() {
                 kept.push(("pinned".into(), "1".into()));
             }
-            let key = state.flash.put(Some(user.id), kept);
+            let key = state.flash.put(Some(user.id), kept).await;
             Err(fail_form("/staff", code, &[("draft", &key)]))
         }
     }

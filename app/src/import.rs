@@ -27,7 +27,10 @@ pub async fn import_page(report: Option<String>) -> Result<ImportPageData, Serve
         return Err(err(domain::ErrorCode::Forbidden));
     }
     let communities = backend::import::target_communities(&state, &user).await.map_err(app_err)?;
-    let kept = report.map(|k| state.flash.get(&k, Some(user.id))).unwrap_or_default();
+    let kept = match report {
+        Some(k) => state.flash.get(&k, Some(user.id)).await,
+        None => Vec::new(),
+    };
     let field = |n: &str| kept.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
     Ok(ImportPageData {
         communities,

@@ -69,6 +69,10 @@ impl State {
             Some(url) => Arc::new(ratelimit::RedisLimiter::connect(url, &config.redis_prefix).await?),
             None => Arc::new(ratelimit::MemoryLimiter::default()),
         };
+        let flash = match &config.redis_url {
+            Some(url) => flash::FlashStore::redis(url, &config.redis_prefix).await?,
+            None => flash::FlashStore::default(),
+        };
         let bus: Arc<dyn events::Bus> = match &config.redis_url {
             Some(url) => Arc::new(events::RedisBus::connect(url, &config.redis_prefix).await?),
             None => Arc::new(events::MemoryBus::default()),
@@ -102,7 +106,7 @@ impl State {
             limiter,
             dev_sender: (config.code_sender == "dev").then_some(dev),
             sender: code_sender,
-            flash: flash::FlashStore::default(),
+            flash,
             wechat: wechat::WeChat::from_config(&config),
             bus,
             jobs: jobs::Kicker::default(),

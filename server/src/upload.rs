@@ -53,7 +53,7 @@ pub async fn import_households(req: HttpRequest, state: web::Data<State>, mut pa
     match import::import(&state, &user, community, &bytes, &filename).await {
         Ok(outcome) => {
             let report = serde_json::to_string(&outcome).unwrap_or_default();
-            let key = state.flash.put(Some(user.id), vec![("report".into(), report), ("file".into(), filename)]);
+            let key = state.flash.put(Some(user.id), vec![("report".into(), report), ("file".into(), filename)]).await;
             see_other(&format!("/staff/import?report={key}&community={community}"))
         }
         Err(e) => {
