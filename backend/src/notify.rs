@@ -97,6 +97,48 @@ pub async fn remind_at<C: ConnectionTrait>(conn: &C, user_id: i64, at: DateTime<
     jobs::enqueue(conn, NewJob::new(JobKind::Remind, key, RemindJob { user_id, draft }).at(at)).await
 }
 
+/// Reminders ahead of something that starts at `starts_at` (an appointment:
+/// 24 h and 1 h before; an activity: at its start), one per lead time, each
+/// keyed `{key}:{minutes}m`. Lead times already past are skipped, so booking
+/// two hours ahead gets only the one-hour reminder. Returns how many were set.
+pub async fn remind_before<C: ConnectionTrait>(
+    conn: &C,
+    user_id: i64,
+    starts_at: DateTime<Utc>,
+    leads: &[chrono::Duration],
+    draft: Draft,
+) -> AppResult<usize> {
+    let now = Utc::now();
+    let mut n = 0;
+    for lead in leads {
+        let at = starts_at - *lead;
+        if at <= now {
+            continue;
+        }
+        let d = Draft { key: format!("{}:{}m", draft.key, lead.num_minutes()), ..draft.clone() };
+        if remind_at(conn, user_id, at, d).await? {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Cancels every reminder `remind_before` set for `key`.
+pub async fn cancel_reminders_before<C: ConnectionTrait>(
+    conn: &C,
+    user_id: i64,
+    key: &str,
+    leads: &[chrono::Duration],
+) -> AppResult<usize> {
+    let mut n = 0;
+    for lead in leads {
+        if cancel_reminder(conn, user_id, &format!("{key}:{}m", lead.num_minutes())).await? {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 /// Cancels a reminder that has not fired (the appointment was cancelled).
 pub async fn cancel_reminder<C: ConnectionTrait>(conn: &C, user_id: i64, key: &str) -> AppResult<bool> {
     jobs::cancel(conn, &format!("remind:{user_id}:{key}")).await

@@ -386,3 +386,33 @@ async fn live_events_are_only_for_those_entitled() {
     let ev = sse.next_of("announcement").await;
     assert!(ev.data.contains("社区通知"));
 }
+
+#[tokio::test]
+async fn reminders_ahead_of_an_appointment_skip_lead_times_already_past_and_cancel_together() {
+    let app = spawn_app_with(&[("JOB_WORKER", "false")]).await;
+    let resident = app.login_code(RESIDENT_A).await.access_token;
+    let user = backend::auth::authenticate(&app.state, &resident).await.unwrap();
+    let leads = [chrono::Duration::hours(24), chrono::Duration::hours(1)];
+    let draft = |key: &str| backend::notify::Draft {
+        kind: domain::notify::NotificationKind::AppointmentReminder,
+        title: "居住证办理".into(),
+        body: String::new(),
+        link: "/inbox".into(),
+        key: key.into(),
+    };
+    // two days ahead: both reminders, at 24 h and 1 h before
+    let start = chrono::Utc::now() + chrono::Duration::days(2);
+    assert_eq!(
+        backend::notify::remind_before(&app.state.db, user.id, start, &leads, draft("appt-7")).await.unwrap(),
+        2
+    );
+    let j = backend::jobs::find(&app.state.db, &format!("remind:{}:appt-7:1440m", user.id)).await.unwrap().unwrap();
+    assert_eq!(j.run_at.timestamp(), (start - chrono::Duration::hours(24)).timestamp());
+    // booked two hours ahead: only the 1 h reminder
+    let soon = chrono::Utc::now() + chrono::Duration::hours(2);
+    assert_eq!(backend::notify::remind_before(&app.state.db, user.id, soon, &leads, draft("appt-8")).await.unwrap(), 1);
+    // the appointment is cancelled: its reminders go with it
+    assert_eq!(backend::notify::cancel_reminders_before(&app.state.db, user.id, "appt-7", &leads).await.unwrap(), 2);
+    let j = backend::jobs::find(&app.state.db, &format!("remind:{}:appt-7:60m", user.id)).await.unwrap().unwrap();
+    assert_eq!(j.status, "cancelled");
+}
