@@ -29,7 +29,8 @@ use crate::{
     State,
 };
 
-fn http_client() -> reqwest::Client {
+/// Outbound HTTP for adapters and push: bounded in time, never redirected.
+pub(crate) fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())

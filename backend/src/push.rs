@@ -150,12 +150,7 @@ pub struct WebPush {
 
 impl WebPush {
     pub fn new(vapid: Vapid) -> WebPush {
-        let client = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
-        WebPush { vapid, client }
+        WebPush { vapid, client: crate::adapters::http_client() }
     }
 
     /// Encrypts and sends one message to one subscription. `Ok(false)` means
