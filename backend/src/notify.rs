@@ -66,22 +66,15 @@ pub async fn put<C: ConnectionTrait>(conn: &C, user_id: i64, draft: Draft) -> Ap
         read_at: Set(None),
         ..Default::default()
     };
-    let inserted = notification::Entity::insert(row)
+    // one statement: the new id (RETURNING on PostgreSQL, rowid on SQLite), or nothing on conflict
+    let id = match notification::Entity::insert(row)
         .on_conflict_do_nothing_on([notification::Column::UserId, notification::Column::DedupeKey])
-        .exec_without_returning(conn)
-        .await?;
-    if !matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
-        return Ok(None);
-    }
-    let id = notification::Entity::find()
-        .filter(notification::Column::UserId.eq(user_id))
-        .filter(notification::Column::DedupeKey.eq(&d.key))
-        .select_only()
-        .column(notification::Column::Id)
-        .into_tuple::<i64>()
-        .one(conn)
+        .exec(conn)
         .await?
-        .ok_or(ErrorCode::Internal)?;
+    {
+        sea_orm::TryInsertResult::Inserted(r) => r.last_insert_id,
+        _ => return Ok(None),
+    };
     jobs::enqueue(
         conn,
         NewJob::new(JobKind::NotifyDeliver, format!("deliver:{id}"), DeliverJob { notification_id: id }),

@@ -416,3 +416,25 @@ async fn reminders_ahead_of_an_appointment_skip_lead_times_already_past_and_canc
     let j = backend::jobs::find(&app.state.db, &format!("remind:{}:appt-7:60m", user.id)).await.unwrap().unwrap();
     assert_eq!(j.status, "cancelled");
 }
+
+#[tokio::test]
+async fn the_same_notification_twice_is_one_inbox_item() {
+    let app = spawn_app_with(&[("JOB_WORKER", "false")]).await;
+    let resident = app.login_code(RESIDENT_A).await.access_token;
+    let user = backend::auth::authenticate(&app.state, &resident).await.unwrap();
+    let draft = backend::notify::Draft {
+        kind: domain::notify::NotificationKind::System,
+        title: "只来一次".into(),
+        body: String::new(),
+        link: "/inbox".into(),
+        key: "once".into(),
+    };
+    let first = backend::notify::put(&app.state.db, user.id, draft.clone()).await.unwrap();
+    assert!(first.is_some());
+    assert_eq!(backend::notify::put(&app.state.db, user.id, draft).await.unwrap(), None);
+    assert_eq!(inbox(&app, &resident).await["items"][0]["id"].as_i64(), first);
+    assert_eq!(inbox(&app, &resident).await["total"], 1);
+    // and one delivery job for it
+    let job = backend::jobs::find(&app.state.db, &format!("deliver:{}", first.unwrap())).await.unwrap();
+    assert!(job.is_some());
+}
