@@ -3,49 +3,38 @@
 
 use crate::helpers::*;
 use crate::inbox::{eventually, publish};
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::HttpResponse;
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
 
-type Log = Arc<Mutex<Vec<(String, Value)>>>;
-
-/// Records every request (path with query, JSON body) and answers like an
-/// SMS gateway and like WeChat's token and bizsend endpoints.
-async fn fakes() -> (String, Log) {
-    let log: Log = Arc::default();
-    let data = web::Data::new(log.clone());
-    let server = HttpServer::new(move || {
-        App::new().app_data(data.clone()).default_service(web::to(
-            |req: HttpRequest, body: web::Bytes, log: web::Data<Log>| async move {
-                let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                let path = req.uri().to_string();
-                let auth = req.headers().get("authorization").and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
-                let mut v2 = v.clone();
-                if let Some(o) = v2.as_object_mut() {
-                    o.insert("_auth".into(), json!(auth));
-                }
-                log.lock().unwrap().push((path.clone(), v2));
-                if path.starts_with("/cgi-bin/stable_token") {
-                    HttpResponse::Ok().json(json!({ "access_token": "TOKEN-1", "expires_in": 7200 }))
-                } else if path.starts_with("/cgi-bin/message/subscribe/bizsend") {
-                    HttpResponse::Ok().json(json!({ "errcode": 0, "errmsg": "ok" }))
-                } else {
-                    HttpResponse::Ok().json(json!({ "ok": true }))
-                }
-            },
-        ))
+/// Answers like an SMS gateway and like WeChat's token and bizsend endpoints.
+async fn fakes() -> (String, Recorder) {
+    fake_service(|r: &Recorded| {
+        if r.path.starts_with("/cgi-bin/stable_token") {
+            HttpResponse::Ok().json(json!({ "access_token": "TOKEN-1", "expires_in": 7200 }))
+        } else if r.path.starts_with("/cgi-bin/message/subscribe/bizsend") {
+            HttpResponse::Ok().json(json!({ "errcode": 0, "errmsg": "ok" }))
+        } else {
+            HttpResponse::Ok().json(json!({ "ok": true }))
+        }
     })
-    .workers(1)
-    .disable_signals()
-    .bind(("127.0.0.1", 0))
-    .unwrap();
-    let addr = server.addrs()[0];
-    tokio::spawn(server.run());
-    (format!("http://{addr}"), log)
+    .await
 }
 
-fn calls(log: &Log, prefix: &str) -> Vec<Value> {
-    log.lock().unwrap().iter().filter(|(p, _)| p.starts_with(prefix)).map(|(_, v)| v.clone()).collect()
+/// JSON bodies of the requests to paths starting with `prefix`, with the
+/// Authorization header as `_auth`.
+fn calls(log: &Recorder, prefix: &str) -> Vec<Value> {
+    log.lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.uri.starts_with(prefix))
+        .map(|r| {
+            let mut v = r.json();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("_auth".into(), json!(r.header("authorization")));
+            }
+            v
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -133,5 +122,5 @@ async fn wechat_users_get_a_subscription_message() {
     assert!(m["data"]["time2"]["value"].as_str().unwrap().starts_with("20"));
     // the token is fetched once and reused
     assert_eq!(tokens.len(), 1);
-    assert!(log.lock().unwrap().iter().any(|(p, _)| p.contains("access_token=TOKEN-1")));
+    assert!(log.lock().unwrap().iter().any(|r| r.uri.contains("access_token=TOKEN-1")));
 }

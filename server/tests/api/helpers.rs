@@ -150,3 +150,61 @@ impl TestApp {
             .id
     }
 }
+
+/// One request a fake outside service received.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    /// Path with query string.
+    pub uri: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+pub type Recorder = std::sync::Arc<std::sync::Mutex<Vec<Recorded>>>;
+
+/// A local fake of an outside HTTP service (push service, SMS gateway,
+/// WeChat): records every request and answers with `answer`.
+pub async fn fake_service<F>(answer: F) -> (String, Recorder)
+where
+    F: Fn(&Recorded) -> actix_web::HttpResponse + Clone + Send + 'static,
+{
+    use actix_web::{web, App, HttpRequest, HttpServer};
+    let got: Recorder = Default::default();
+    let log = got.clone();
+    let server = HttpServer::new(move || {
+        let log = log.clone();
+        let answer = answer.clone();
+        App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
+            let r = Recorded {
+                uri: req.uri().to_string(),
+                path: req.path().to_string(),
+                headers: req
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+                    .collect(),
+                body: body.to_vec(),
+            };
+            let res = answer(&r);
+            log.lock().unwrap().push(r);
+            async move { res }
+        }))
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(("127.0.0.1", 0))
+    .expect("bind a fake service");
+    let addr = server.addrs()[0];
+    tokio::spawn(server.run());
+    (format!("http://{addr}"), got)
+}

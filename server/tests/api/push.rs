@@ -5,47 +5,19 @@
 
 use crate::helpers::*;
 use crate::inbox::{eventually, publish};
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::HttpResponse;
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
-
-#[derive(Clone, Debug)]
-struct Received {
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-type Inbox = Arc<Mutex<Vec<Received>>>;
 
 /// A push service: `/ok/*` accepts (201), `/gone/*` answers 410.
-async fn push_service() -> (String, Inbox) {
-    let got: Inbox = Arc::default();
-    let data = web::Data::new(got.clone());
-    let server = HttpServer::new(move || {
-        App::new().app_data(data.clone()).default_service(web::to(
-            |req: HttpRequest, body: web::Bytes, got: web::Data<Inbox>| async move {
-                let headers = req
-                    .headers()
-                    .iter()
-                    .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
-                    .collect();
-                got.lock().unwrap().push(Received { path: req.path().to_string(), headers, body: body.to_vec() });
-                if req.path().starts_with("/gone") {
-                    HttpResponse::Gone().finish()
-                } else {
-                    HttpResponse::Created().finish()
-                }
-            },
-        ))
+async fn push_service() -> (String, Recorder) {
+    fake_service(|r: &Recorded| {
+        if r.path.starts_with("/gone") {
+            HttpResponse::Gone().finish()
+        } else {
+            HttpResponse::Created().finish()
+        }
     })
-    .workers(1)
-    .disable_signals()
-    .bind(("127.0.0.1", 0))
-    .unwrap();
-    let addr = server.addrs()[0];
-    tokio::spawn(server.run());
-    (format!("http://{addr}"), got)
+    .await
 }
 
 fn node(args: &[&str], stdin: Option<&[u8]>) -> Vec<u8> {
@@ -67,10 +39,6 @@ fn node(args: &[&str], stdin: Option<&[u8]>) -> Vec<u8> {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "push-peer.mjs failed: {}", String::from_utf8_lossy(&out.stderr));
     out.stdout
-}
-
-fn header<'a>(r: &'a Received, name: &str) -> &'a str {
-    r.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
 }
 
 #[tokio::test]
@@ -114,10 +82,10 @@ async fn a_push_encrypted_by_us_is_decrypted_by_an_independent_implementation() 
     let ok = received.iter().find(|r| r.path == "/ok/device-1").expect("the live device got it");
 
     // RFC 8030 / 8291 / 8292 headers, TTL and urgency from the type (announcement)
-    assert_eq!(header(ok, "content-encoding"), "aes128gcm");
-    assert_eq!(header(ok, "ttl"), "86400");
-    assert_eq!(header(ok, "urgency"), "low");
-    let auth = header(ok, "authorization");
+    assert_eq!(ok.header("content-encoding"), "aes128gcm");
+    assert_eq!(ok.header("ttl"), "86400");
+    assert_eq!(ok.header("urgency"), "low");
+    let auth = ok.header("authorization");
     assert!(auth.starts_with("vapid t="), "{auth}");
     let (t, k) = auth.trim_start_matches("vapid t=").split_once(", k=").unwrap();
     assert_eq!(k, public_key, "signed with the key browsers subscribed with");
