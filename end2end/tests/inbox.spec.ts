@@ -72,3 +72,19 @@ test("the settings page says plainly whether this device can get push", async ({
   await expect(wx.getByRole("button", { name: "开启推送" })).toHaveCount(0);
   await wechat.close();
 });
+
+test("a notice scheduled for a past time is refused in words and the draft is kept, without JavaScript", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 }, locale: "zh-CN" });
+  const page = await context.newPage();
+  await loginWithPassword(page, "13900000002");
+  await page.goto("/staff");
+  await page.getByLabel("标题").fill("过去的时间");
+  await page.getByLabel("正文").fill("正文内容");
+  await page.getByLabel(/定时发布/).fill("2020-01-01T08:00");
+  await page.getByRole("button", { name: "发布" }).click();
+  await expect(page.getByRole("alert")).toContainText("时间有误");
+  await expect(page.getByLabel("标题")).toHaveValue("过去的时间");
+  await expect(page.getByLabel("正文")).toHaveValue("正文内容");
+  await expect(page.getByLabel(/定时发布/)).toHaveValue("2020-01-01T08:00");
+  await context.close();
+});
