@@ -69,6 +69,7 @@ fn Nav(user: UserInfo, lang: Lang) -> impl IntoView {
     let items: Vec<(&'static str, &'static str, &'static str, &'static str)> = match user.primary {
         Some(Role::Staff) | Some(Role::Admin) => vec![
             ("/staff", "工作台", "Console", "⌂"),
+            ("/staff/appointments", "预约", "Bookings", "◷"),
             ("/staff/residences", "住户认证", "Residents", "✓"),
             ("/staff/import", "导入", "Import", "⇪"),
             ("/announcements", "公告", "Notices", "✉"),
@@ -77,6 +78,7 @@ fn Nav(user: UserInfo, lang: Lang) -> impl IntoView {
         ],
         _ => vec![
             ("/", "首页", "Home", "⌂"),
+            ("/appointments", "预约", "Book", "◷"),
             ("/announcements", "公告", "Notices", "✉"),
             ("/inbox", "消息", "Inbox", "✆"),
             ("/me", "我的", "Me", "☺"),

@@ -5,6 +5,7 @@
 //! `announcements` (社区公告), `dev` (development pages).
 
 pub mod announcements;
+pub mod appointments;
 pub mod auth;
 pub mod dev;
 pub mod i18n;
@@ -98,6 +99,14 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/staff/import") view=import::ImportPage ssr=SsrMode::Async/>
                 <Route path=path!("/inbox") view=inbox::InboxPage ssr=SsrMode::Async/>
                 <Route path=path!("/inbox/settings") view=inbox::InboxSettingsPage ssr=SsrMode::Async/>
+                <Route path=path!("/appointments") view=appointments::AppointmentsPage ssr=SsrMode::Async/>
+                <Route path=path!("/appointments/mine") view=appointments::MyBookingsPage ssr=SsrMode::Async/>
+                <Route path=path!("/appointments/items/:id") view=appointments::ItemPage ssr=SsrMode::Async/>
+                <Route path=path!("/appointments/bookings/:id") view=appointments::BookingPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/appointments") view=appointments::StaffAppointmentsPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/appointments/items/:id") view=appointments::StaffItemPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/appointments/queue") view=appointments::QueuePage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/appointments/check") view=appointments::CheckPage ssr=SsrMode::Async/>
                 <Route path=path!("/dev/codes") view=dev::DevCodesPage ssr=SsrMode::Async/>
             </Routes>
         </Router>

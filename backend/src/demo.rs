@@ -196,6 +196,90 @@ async fn seed(state: &State) -> AppResult<()> {
         .insert(&state.db)
         .await?;
     }
+    seed_appointments(state, &orgs, &staff_ids).await?;
     tracing::info!("demo data loaded");
+    Ok(())
+}
+
+/// Service items with opening hours in both communities (slots follow from the hours).
+async fn seed_appointments(
+    state: &State,
+    orgs: &[org_unit::Model],
+    staff_ids: &std::collections::HashMap<&str, i64>,
+) -> AppResult<()> {
+    use domain::appointment::{HoursRule, ItemForm, ItemSettings};
+    let all_days: Vec<String> = (1..=7).map(|d| d.to_string()).collect();
+    let weekdays: Vec<String> = (1..=5).map(|d| d.to_string()).collect();
+    // (community, name, guide, place, minutes, audience, quota, period, hours (days, from, to, slot, seats))
+    type Hours<'a> = (&'a [String], &'a str, &'a str, &'a str, &'a str);
+    type DemoItem<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str, &'a str, &'a str, &'a str, Hours<'a>);
+    let items: [DemoItem; 4] = [
+        (
+            "阳光社区",
+            "老年人优待证办理",
+            "请携带:本人身份证原件、一寸免冠照片1张。\n代办的请带代办人身份证。",
+            "阳光社区党群服务中心一楼 1号窗口",
+            "15",
+            "household",
+            "1",
+            "week",
+            (&weekdays, "09:00", "11:30", "30", "4"),
+        ),
+        (
+            "阳光社区",
+            "社区卫生服务站 健康体检",
+            "空腹前来,请携带医保卡。\n65岁以上老人免费。",
+            "阳光社区卫生服务站",
+            "20",
+            "verified",
+            "1",
+            "month",
+            (&weekdays, "08:00", "10:00", "20", "3"),
+        ),
+        (
+            "阳光社区",
+            "法律咨询(律师值班)",
+            "请提前准备好相关材料的复印件。",
+            "阳光社区党群服务中心二楼 调解室",
+            "30",
+            "anyone",
+            "",
+            "",
+            (&all_days, "14:00", "17:00", "30", "1"),
+        ),
+        (
+            "和谐社区",
+            "居住证明开具",
+            "请携带:身份证、房产证或租房合同。",
+            "和谐社区服务大厅",
+            "10",
+            "verified",
+            "2",
+            "month",
+            (&weekdays, "09:00", "11:00", "20", "3"),
+        ),
+    ];
+    for (community, name, guide, place, minutes, audience, quota, period, hours) in items {
+        let (Some(c), Some(staff)) = (orgs.iter().find(|o| o.name == community), staff_ids.get(community)) else {
+            continue;
+        };
+        let s = ItemSettings::parse(&ItemForm {
+            name,
+            guide,
+            place,
+            duration_minutes: minutes,
+            audience,
+            book_notice_hours: "1",
+            cancel_notice_hours: "2",
+            window_days: "7",
+            quota_count: quota,
+            quota_period: period,
+            no_show_limit: "3",
+            offer_minutes: "30",
+        })?;
+        let item = crate::appointments::insert_item(&state.db, c.id, *staff, s).await?;
+        let (days, from, to, slot, seats) = hours;
+        crate::appointments::insert_hours(&state.db, item, &HoursRule::parse(days, from, to, slot, seats)?).await?;
+    }
     Ok(())
 }

@@ -31,19 +31,33 @@ pub enum JobKind {
     AnnouncementFanout,
     /// A reminder at a set time: one inbox item.
     Remind,
+    /// A seat offered from a waiting list that was not taken in time passes on.
+    OfferExpire,
+    /// Nightly: make appointment slots for the booking windows.
+    SlotsDaily,
 }
 
 impl JobKind {
+    pub const ALL: [JobKind; 5] = [
+        JobKind::NotifyDeliver,
+        JobKind::AnnouncementFanout,
+        JobKind::Remind,
+        JobKind::OfferExpire,
+        JobKind::SlotsDaily,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::NotifyDeliver => "notify.deliver",
             JobKind::AnnouncementFanout => "announcement.fanout",
             JobKind::Remind => "remind",
+            JobKind::OfferExpire => "appointment.offer_expire",
+            JobKind::SlotsDaily => "appointment.slots_daily",
         }
     }
 
     pub fn parse(s: &str) -> Option<JobKind> {
-        [JobKind::NotifyDeliver, JobKind::AnnouncementFanout, JobKind::Remind].into_iter().find(|k| k.as_str() == s)
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 
@@ -269,6 +283,8 @@ async fn dispatch(state: &State, j: &job::Model) -> anyhow::Result<()> {
         Some(JobKind::NotifyDeliver) => crate::notify::deliver_job(state, payload(j)?).await,
         Some(JobKind::AnnouncementFanout) => crate::notify::announcement_job(state, payload(j)?).await,
         Some(JobKind::Remind) => crate::notify::remind_job(state, payload(j)?).await,
+        Some(JobKind::OfferExpire) => crate::appointments::offer_expire_job(state, payload(j)?).await,
+        Some(JobKind::SlotsDaily) => crate::appointments::slots_job(state, payload(j)?).await,
         None => Err(anyhow::anyhow!("unknown job kind {:?}", j.kind)),
     }
 }
@@ -287,7 +303,7 @@ mod tests {
 
     #[test]
     fn kinds_round_trip() {
-        for k in [JobKind::NotifyDeliver, JobKind::AnnouncementFanout, JobKind::Remind] {
+        for k in JobKind::ALL {
             assert_eq!(JobKind::parse(k.as_str()), Some(k));
         }
         assert_eq!(JobKind::parse("nope"), None);

@@ -4,6 +4,7 @@
 
 pub mod adapters;
 pub mod announcements;
+pub mod appointments;
 pub mod auth;
 pub mod config;
 pub mod db;
@@ -117,6 +118,8 @@ impl State {
         if state.config.demo_data {
             demo::seed_if_empty(&state).await?;
         }
+        // appointment slots for the booking windows: now, and every night after
+        appointments::slots_job(&state, appointments::SlotsJob {}).await?;
         Ok(state)
     }
 }

@@ -29,11 +29,22 @@ pub enum ErrorCode {
     WechatFailed,
     Conflict,
     InvalidTime,
+    SlotFull,
+    TooLateToBook,
+    TooLateToCancel,
+    OutsideWindow,
+    QuotaReached,
+    NotVerified,
+    NoShowLimit,
+    SlotClosed,
+    OfferExpired,
+    AlreadyWaiting,
+    CapacityBelowBooked,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 34] = [
         ErrorCode::InvalidPhone,
         ErrorCode::InvalidCode,
         ErrorCode::CodeExpired,
@@ -56,6 +67,17 @@ impl ErrorCode {
         ErrorCode::WechatFailed,
         ErrorCode::Conflict,
         ErrorCode::InvalidTime,
+        ErrorCode::SlotFull,
+        ErrorCode::TooLateToBook,
+        ErrorCode::TooLateToCancel,
+        ErrorCode::OutsideWindow,
+        ErrorCode::QuotaReached,
+        ErrorCode::NotVerified,
+        ErrorCode::NoShowLimit,
+        ErrorCode::SlotClosed,
+        ErrorCode::OfferExpired,
+        ErrorCode::AlreadyWaiting,
+        ErrorCode::CapacityBelowBooked,
         ErrorCode::Internal,
     ];
 
@@ -83,6 +105,17 @@ impl ErrorCode {
             ErrorCode::WechatFailed => "wechat_failed",
             ErrorCode::Conflict => "conflict",
             ErrorCode::InvalidTime => "invalid_time",
+            ErrorCode::SlotFull => "slot_full",
+            ErrorCode::TooLateToBook => "too_late_to_book",
+            ErrorCode::TooLateToCancel => "too_late_to_cancel",
+            ErrorCode::OutsideWindow => "outside_window",
+            ErrorCode::QuotaReached => "quota_reached",
+            ErrorCode::NotVerified => "not_verified",
+            ErrorCode::NoShowLimit => "no_show_limit",
+            ErrorCode::SlotClosed => "slot_closed",
+            ErrorCode::OfferExpired => "offer_expired",
+            ErrorCode::AlreadyWaiting => "already_waiting",
+            ErrorCode::CapacityBelowBooked => "capacity_below_booked",
             ErrorCode::Internal => "internal",
         }
     }
@@ -98,7 +131,12 @@ impl ErrorCode {
             ErrorCode::InvalidCredentials => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound | ErrorCode::NotRegistered => 404,
-            ErrorCode::Conflict | ErrorCode::AlreadyDecided => 409,
+            ErrorCode::Conflict
+            | ErrorCode::AlreadyDecided
+            | ErrorCode::SlotFull
+            | ErrorCode::AlreadyWaiting
+            | ErrorCode::CapacityBelowBooked => 409,
+            ErrorCode::NotVerified | ErrorCode::NoShowLimit | ErrorCode::QuotaReached => 403,
             ErrorCode::AccountLocked | ErrorCode::TooManyAttempts | ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
             _ => 400,
@@ -147,6 +185,50 @@ impl ErrorCode {
             ErrorCode::InvalidTime => (
                 "时间有误:请选择今后90天内的时间(北京时间)",
                 "The time is not valid: choose a time within the next 90 days (Beijing time)",
+            ),
+            ErrorCode::SlotFull => (
+                "该时段已约满,可以排队候补或选择其他时段",
+                "This time is fully booked; join the waiting list or pick another time",
+            ),
+            ErrorCode::TooLateToBook => (
+                "已过预约截止时间(需提前预约),请选择更晚的时段",
+                "Too late to book this time (bookings must be made in advance); pick a later time",
+            ),
+            ErrorCode::TooLateToCancel => (
+                "已过取消截止时间,不能在线取消或改约;如有变化请联系社区工作人员",
+                "Past the cancellation deadline: this booking can no longer be cancelled or moved online; please contact community staff",
+            ),
+            ErrorCode::OutsideWindow => (
+                "该时段尚未开放预约",
+                "This time is not yet open for booking",
+            ),
+            ErrorCode::QuotaReached => (
+                "已达到预约次数上限(按户或按人限额),请在下个周期再约",
+                "You have reached the booking limit for this period (per household or per person)",
+            ),
+            ErrorCode::NotVerified => (
+                "该事项仅限本社区已认证住户预约,请先完成住户认证",
+                "Only verified residents of this community may book this; please verify your home first",
+            ),
+            ErrorCode::NoShowLimit => (
+                "近90天爽约次数过多,暂不能在线预约,请联系社区工作人员",
+                "Too many missed appointments in the last 90 days; please contact community staff to book",
+            ),
+            ErrorCode::SlotClosed => (
+                "该时段已停止预约(闭馆或节假日)",
+                "This time is closed (holiday or closure)",
+            ),
+            ErrorCode::OfferExpired => (
+                "候补名额已过保留时间,已顺延给下一位",
+                "The held seat has expired and passed to the next person",
+            ),
+            ErrorCode::AlreadyWaiting => (
+                "您已在该时段的候补名单中",
+                "You are already on the waiting list for this time",
+            ),
+            ErrorCode::CapacityBelowBooked => (
+                "名额不能少于已预约人数;如需减少,请先与已预约的居民协商取消",
+                "Capacity cannot go below the seats already booked",
             ),
             ErrorCode::Internal => ("系统繁忙,请稍后再试", "Something went wrong on our side; please try again"),
         };

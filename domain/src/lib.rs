@@ -4,6 +4,7 @@
 //! and for the WASM client alike. External input is parsed into these types
 //! at the edge ("parse, don't validate").
 
+pub mod appointment;
 pub mod error;
 pub mod import;
 pub mod notify;

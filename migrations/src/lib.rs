@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_foundation;
 mod m20261122_000002_residence_unique;
 mod m20261122_000003_notifications;
+mod m20261122_000004_appointments;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_residence_unique::Migration),
             Box::new(m20261122_000003_notifications::Migration),
+            Box::new(m20261122_000004_appointments::Migration),
         ]
     }
 }

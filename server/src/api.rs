@@ -77,6 +77,7 @@ pub fn scope() -> actix_web::Scope {
         .route("/push/subscriptions", web::post().to(push_subscribe))
         .route("/push/subscriptions", web::delete().to(push_unsubscribe))
         .route("/push/test", web::post().to(push_test))
+        .service(crate::appointments::scope())
 }
 
 async fn push_key(state: web::Data<State>) -> HttpResponse {

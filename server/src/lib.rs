@@ -2,6 +2,7 @@
 //! clients, static assets and the Leptos pages. `main.rs` only calls `run`.
 
 pub mod api;
+pub mod appointments;
 pub mod assets;
 pub mod events;
 pub mod middleware;
@@ -88,6 +89,7 @@ fn serve(listener: TcpListener, state: State) -> anyhow::Result<Server> {
             .route("/staff/import", web::post().to(upload::import_households))
             .route("/inbox/{id}/open", web::get().to(api::open_inbox_item))
             .route("/inbox/settings", web::post().to(api::save_inbox_settings))
+            .route("/appointments/bookings/{id}/calendar.ics", web::get().to(appointments::calendar))
             .route("/auth/wechat", web::get().to(wechat::start))
             .route("/auth/wechat/callback", web::get().to(wechat::callback))
             .service(api::scope())

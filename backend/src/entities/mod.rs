@@ -3,6 +3,7 @@
 
 pub mod announcement;
 pub mod announcement_read;
+pub mod booking;
 pub mod building;
 pub mod dwelling;
 pub mod household;
@@ -14,6 +15,11 @@ pub mod otp_code;
 pub mod push_subscription;
 pub mod refresh_token;
 pub mod residence;
+pub mod service_closure;
+pub mod service_hours;
+pub mod service_item;
 pub mod setting;
+pub mod slot;
 pub mod user;
 pub mod user_role;
+pub mod waitlist;

@@ -5,6 +5,7 @@
 
 mod adapters;
 mod announcements;
+mod appointments;
 mod auth;
 mod helpers;
 mod import;
