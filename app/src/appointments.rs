@@ -297,6 +297,13 @@ pub fn ItemPage() -> impl IntoView {
                         };
                         let item_id = d.item.id.to_string();
                         let moving_id = d.moving.as_ref().map(|b| b.id.to_string());
+                        // one day at a time: the one asked for, the one with the slot just tried, or the first with a free seat
+                        let shown = q("day")
+                            .filter(|x| d.days.iter().any(|day| &day.date == x))
+                            .or_else(|| chosen.and_then(|c| d.days.iter().find(|day| day.slots.iter().any(|s| s.id == c)).map(|day| day.date.clone())))
+                            .or_else(|| d.days.iter().find(|day| day.slots.iter().any(|s| s.blocked.is_none() && s.free() > 0)).map(|day| day.date.clone()))
+                            .or_else(|| d.days.first().map(|day| day.date.clone()))
+                            .unwrap_or_default();
                         view! {
                             <section class="card">
                                 <h2>{d.item.name.clone()}</h2>
@@ -322,10 +329,16 @@ pub fn ItemPage() -> impl IntoView {
                                     <nav class="chips" aria-label=t(lang, "日期", "Days")>
                                         {d.days.iter().map(|day| {
                                             let label = parse_day(&day.date).map(|x| day_label(x, en)).unwrap_or_default();
-                                            view! { <a href=format!("#d{}", day.date)>{label}</a> }
+                                            let free: i32 = day.slots.iter().filter(|s| s.blocked.is_none()).map(|s| s.free()).sum();
+                                            let href = match &moving_id {
+                                                Some(m) => format!("?day={}&moving={m}", day.date),
+                                                None => format!("?day={}", day.date),
+                                            };
+                                            let current = (day.date == shown).then_some("page");
+                                            view! { <a href=href aria-current=current>{label}<span class="free">{if free > 0 { if en { format!(" · {free} free") } else { format!(" · 余{free}") } } else { String::new() }}</span></a> }
                                         }).collect_view()}
                                     </nav>
-                                    {d.days.into_iter().map(|day| {
+                                    {d.days.into_iter().filter(|day| day.date == shown).map(|day| {
                                         let label = parse_day(&day.date).map(|x| day_label(x, en)).unwrap_or_default();
                                         let item_id = item_id.clone();
                                         let moving_id = moving_id.clone();
@@ -947,7 +960,8 @@ pub async fn change_slots(
     };
     match result {
         Ok(()) => {
-            leptos_actix::redirect(&format!("{page}?done={action}"));
+            // back on the same day, the changed slot marked
+            leptos_actix::redirect(&format!("{page}?{}", query(&[("done", &action), ("slot", &target)])));
             Ok(())
         }
         Err(e) => {
@@ -984,6 +998,13 @@ pub fn StaffItemPage() -> impl IntoView {
                         let kept_days = q("h_days").unwrap_or_else(|| "1,2,3,4,5".into());
                         let bad_slot = q("slot").and_then(|v| v.parse::<i64>().ok());
                         let keep_item = q("name").is_some();
+                        let mut dates: Vec<String> = d.slots.iter().map(|s| s.date.clone()).collect();
+                        dates.dedup();
+                        let shown = q("day")
+                            .filter(|x| dates.contains(x))
+                            .or_else(|| bad_slot.and_then(|b| d.slots.iter().find(|s| s.id == b).map(|s| s.date.clone())))
+                            .or_else(|| dates.first().cloned())
+                            .unwrap_or_default();
                         view! {
                             <div class="console">
                             <section class="card">
@@ -1032,10 +1053,17 @@ pub fn StaffItemPage() -> impl IntoView {
                             <section class="card wide-card">
                                 <h2>{t(lang, "时段与名额", "Slots and seats")}</h2>
                                 {if d.slots.is_empty() { view! { <p class="empty">{t(lang, "还没有时段,请先添加开放时间", "No slots yet: add opening hours first")}</p> }.into_any() } else { view! {
+                                    <nav class="chips" aria-label=t(lang, "日期", "Days")>
+                                        {dates.iter().map(|x| {
+                                            let label = parse_day(x).map(|p| day_label(p, en)).unwrap_or_default();
+                                            let current = (*x == shown).then_some("page");
+                                            view! { <a href=format!("?day={x}") aria-current=current>{label}</a> }
+                                        }).collect_view()}
+                                    </nav>
                                     <table class="grid">
                                         <thead><tr><th>{t(lang, "日期", "Day")}</th><th>{t(lang, "时段", "Time")}</th><th>{t(lang, "已约/名额", "Booked/seats")}</th><th>{t(lang, "候补", "Waiting")}</th><th>{t(lang, "调整名额", "Seats")}</th></tr></thead>
                                         <tbody>
-                                            {d.slots.iter().map(|sl| view! {
+                                            {d.slots.iter().filter(|sl| sl.date == shown).map(|sl| view! {
                                                 <tr class=if bad_slot == Some(sl.id) { "picked" } else { "" }>
                                                     <td>{sl.date.clone()}</td>
                                                     <td>{sl.start.clone()}"–"{sl.end.clone()}{(!sl.open).then(|| t(lang, "(停办)", " (closed)"))}</td>
