@@ -159,8 +159,6 @@ pub async fn publish_announcement(
             Ok(())
         }
         Err(e) => {
-            let code = e.code;
-            let _ = app_err(e);
             let mut kept = vec![
                 ("org_unit_id".to_string(), org_unit_id),
                 ("title".to_string(), title),
@@ -173,7 +171,7 @@ pub async fn publish_announcement(
                 kept.push(("pinned".into(), "1".into()));
             }
             let key = state.flash.put(Some(user.id), kept).await;
-            Err(fail_form("/staff", code, &[("draft", &key)]))
+            Err(form_error(e, "/staff", &[("draft", &key)]))
         }
     }
 }

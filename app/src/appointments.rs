@@ -125,13 +125,11 @@ pub async fn book_slot(item: String, slot: String, moving: Option<String>) -> Re
             Ok(())
         }
         Err(e) => {
-            let code = e.code;
-            let _ = app_err(e);
             let mut keep = vec![("slot", slot.as_str())];
             if let Some(m) = &moving {
                 keep.push(("moving", m.as_str()));
             }
-            Err(fail_form(&format!("/appointments/items/{}", item.trim()), code, &keep))
+            Err(form_error(e, &format!("/appointments/items/{}", item.trim()), &keep))
         }
     }
 }
@@ -153,11 +151,7 @@ pub async fn waitlist_slot(item: String, slot: String, leave: Option<String>) ->
             leptos_actix::redirect(&format!("{page}?{}", query(&[("done", done), ("slot", &slot)])));
             Ok(())
         }
-        Err(e) => {
-            let code = e.code;
-            let _ = app_err(e);
-            Err(fail_form(&page, code, &[("slot", &slot)]))
-        }
+        Err(e) => Err(form_error(e, &page, &[("slot", &slot)])),
     }
 }
 
@@ -205,11 +199,7 @@ pub async fn change_booking(id: String, action: String) -> Result<(), ServerFnEr
             leptos_actix::redirect(&format!("{page}?{}", query(&[("done", &action)])));
             Ok(())
         }
-        Err(e) => {
-            let code = e.code;
-            let _ = app_err(e);
-            Err(fail_form(&page, code, &[]))
-        }
+        Err(e) => Err(form_error(e, &page, &[])),
     }
 }
 
@@ -645,15 +635,13 @@ pub async fn save_service_item(
             Ok(())
         }
         Err(e) => {
-            let code = e.code;
-            let _ = app_err(e);
             let page = match existing {
                 Some(id) => format!("/staff/appointments/items/{id}"),
                 None => "/staff/appointments".to_string(),
             };
-            Err(fail_form(
+            Err(form_error(
+                e,
                 &page,
-                code,
                 &[
                     ("community_id", community_id.as_deref().unwrap_or("")),
                     ("name", &name),
@@ -699,21 +687,17 @@ pub async fn add_closure(
             leptos_actix::redirect(&format!("/staff/appointments?{}", query(&[("closed", &n.to_string())])));
             Ok(())
         }
-        Err(e) => {
-            let code = e.code;
-            let _ = app_err(e);
-            Err(fail_form(
-                "/staff/appointments",
-                code,
-                &[
-                    ("c_community", &community_id),
-                    ("c_item", item_id.as_deref().unwrap_or("")),
-                    ("first", &first),
-                    ("last", &last),
-                    ("reason", &reason),
-                ],
-            ))
-        }
+        Err(e) => Err(form_error(
+            e,
+            "/staff/appointments",
+            &[
+                ("c_community", &community_id),
+                ("c_item", item_id.as_deref().unwrap_or("")),
+                ("first", &first),
+                ("last", &last),
+                ("reason", &reason),
+            ],
+        )),
     }
 }
 
@@ -921,12 +905,10 @@ pub async fn add_service_hours(
             Ok(())
         }
         Err(e) => {
-            let code = e.code;
-            let _ = app_err(e);
             let days = days.join(",");
-            Err(fail_form(
+            Err(form_error(
+                e,
                 &page,
-                code,
                 &[
                     ("h_days", &days),
                     ("start", &start),
@@ -964,11 +946,7 @@ pub async fn change_slots(
             leptos_actix::redirect(&format!("{page}?{}", query(&[("done", &action), ("slot", &target)])));
             Ok(())
         }
-        Err(e) => {
-            let code = e.code;
-            let _ = app_err(e);
-            Err(fail_form(&page, code, &[("slot", &target)]))
-        }
+        Err(e) => Err(form_error(e, &page, &[("slot", &target)])),
     }
 }
 
@@ -1137,8 +1115,6 @@ pub async fn desk_mark(booking_id: String, mark: String, back: String) -> Result
             Ok(())
         }
         Err(e) => {
-            let code = e.code;
-            let _ = app_err(e);
             let page = back.split('?').next().unwrap_or("/staff/appointments/queue").to_string();
             let rest: Vec<(String, String)> =
                 back.split_once('?').map(|(_, qs)| backend_query_pairs(qs)).unwrap_or_default();
@@ -1147,7 +1123,7 @@ pub async fn desk_mark(booking_id: String, mark: String, back: String) -> Result
                 .filter(|(k, _)| k != "error" && k != "marked")
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();
-            Err(fail_form(&page, code, &keep))
+            Err(form_error(e, &page, &keep))
         }
     }
 }

@@ -32,11 +32,7 @@ pub async fn request_code(phone: String, next: Option<String>) -> Result<(), Ser
             ));
             Ok(())
         }
-        Err(e) => {
-            let code = e.code;
-            let _ = app_err(e);
-            Err(fail_form("/login", code, &[("phone", &phone), ("next", &next)]))
-        }
+        Err(e) => Err(form_error(e, "/login", &[("phone", &phone), ("next", &next)])),
     }
 }
 

@@ -59,21 +59,17 @@ pub async fn request_residence(
             leptos_actix::redirect("/residence?submitted=1");
             Ok(())
         }
-        Err(e) => {
-            let code = e.code;
-            let _ = app_err(e);
-            Err(fail_form(
-                "/residence",
-                code,
-                &[
-                    ("community", &community),
-                    ("building", &building),
-                    ("dwelling", &dwelling_id),
-                    ("relation", &relation),
-                    ("area", &area),
-                ],
-            ))
-        }
+        Err(e) => Err(form_error(
+            e,
+            "/residence",
+            &[
+                ("community", &community),
+                ("building", &building),
+                ("dwelling", &dwelling_id),
+                ("relation", &relation),
+                ("area", &area),
+            ],
+        )),
     }
 }
 
@@ -100,11 +96,7 @@ pub async fn decide_residence(id: String, decision: String, reason: Option<Strin
             leptos_actix::redirect(&format!("/staff/residences?{}", query(&[("done", &decision)])));
             Ok(())
         }
-        Err(e) => {
-            let code = e.code;
-            let _ = app_err(e);
-            Err(fail_form("/staff/residences", code, &[("id", &id), ("reason", &reason)]))
-        }
+        Err(e) => Err(form_error(e, "/staff/residences", &[("id", &id), ("reason", &reason)])),
     }
 }
 

@@ -177,6 +177,14 @@ pub mod ssr {
         err(code)
     }
 
+    /// A service error on a form: the cause is logged, and the form goes back
+    /// to `page` with the error and what was typed (see `fail_form`).
+    pub fn form_error(e: backend::AppError, page: &str, keep: &[(&str, &str)]) -> ServerFnError {
+        let code = e.code;
+        let _ = app_err(e);
+        fail_form(page, code, keep)
+    }
+
     pub fn cookie(
         name: &str,
         value: &str,

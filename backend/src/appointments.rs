@@ -167,6 +167,10 @@ pub async fn items_for(state: &State, user: &CurrentUser) -> AppResult<Vec<ItemV
         .order_by_asc(service_item::Column::Id)
         .all(&state.db)
         .await?;
+    views_of(state, rows).await
+}
+
+async fn views_of(state: &State, rows: Vec<service_item::Model>) -> AppResult<Vec<ItemView>> {
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         out.push(view_of(state, r).await?);
@@ -932,11 +936,7 @@ pub async fn staff_items(state: &State, staff: &CurrentUser) -> AppResult<Vec<It
         .order_by_asc(service_item::Column::Id)
         .all(&state.db)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        out.push(view_of(state, r).await?);
-    }
-    Ok(out)
+    views_of(state, rows).await
 }
 
 pub async fn staff_item(state: &State, staff: &CurrentUser, id: i64) -> AppResult<ItemView> {

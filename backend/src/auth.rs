@@ -203,21 +203,7 @@ pub async fn login_with_code(
         (None, CodePurpose::RegisteredOnly) => return Err(ErrorCode::NotRegistered.into()),
         (None, CodePurpose::ResidentOrRegister) => {
             let last4 = &phone.as_str()[7..];
-            match (user::ActiveModel {
-                phone: Set(phone.as_str().to_string()),
-                name: Set(format!("居民{last4}")),
-                password_hash: Set(None),
-                wechat_openid: Set(None),
-                lang: Set("zh".into()),
-                failed_logins: Set(0),
-                locked_until: Set(None),
-                active: Set(true),
-                created_at: Set(now),
-                ..Default::default()
-            })
-            .insert(&state.db)
-            .await
-            {
+            match new_user(phone.as_str(), &format!("居民{last4}")).insert(&state.db).await {
                 Ok(u) => u,
                 // Two first logins at once: the other one created the account.
                 Err(e) if crate::db::is_unique_violation(&e) => user::Entity::find()
@@ -233,6 +219,22 @@ pub async fn login_with_code(
 }
 
 // ---------- passwords ----------
+
+/// A new active account without a password (it logs in with codes).
+pub fn new_user(phone: &str, name: &str) -> user::ActiveModel {
+    user::ActiveModel {
+        phone: Set(phone.to_string()),
+        name: Set(name.to_string()),
+        password_hash: Set(None),
+        wechat_openid: Set(None),
+        lang: Set("zh".into()),
+        failed_logins: Set(0),
+        locked_until: Set(None),
+        active: Set(true),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+}
 
 pub fn hash_password(password: &str) -> AppResult<String> {
     let salt = SaltString::generate(&mut OsRng);

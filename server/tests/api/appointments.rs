@@ -69,21 +69,8 @@ async fn people(app: &TestApp, n: usize) -> Vec<(i64, String)> {
     let mut out = vec![];
     for _ in 0..n {
         let i = rand_minutes();
-        let u = user::ActiveModel {
-            phone: Set(format!("155{i:08}")),
-            name: Set(format!("居民{i}")),
-            password_hash: Set(None),
-            wechat_openid: Set(None),
-            lang: Set("zh".into()),
-            failed_logins: Set(0),
-            locked_until: Set(None),
-            active: Set(true),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        }
-        .insert(&app.state.db)
-        .await
-        .unwrap();
+        let u =
+            backend::auth::new_user(&format!("155{i:08}"), &format!("居民{i}")).insert(&app.state.db).await.unwrap();
         let s = backend::auth::issue_session(&app.state, u.id, None).await.unwrap();
         out.push((u.id, s.access_token));
     }
@@ -592,4 +579,37 @@ async fn booking_and_cancelling_work_with_plain_forms() {
     assert_eq!(location(&r), format!("{back}&marked=arrived"));
     let (_, html) = staff.page("/staff/appointments/queue").await;
     assert!(html.contains("已到场"), "{html}");
+}
+
+#[tokio::test]
+async fn reminders_follow_the_booking_and_errors_speak_english_when_asked() {
+    let app = spawn_app().await;
+    let item = an_item(&app, "anyone", None, ("1", "2")).await;
+    let s = a_slot(&app, item, Duration::days(2), 1).await;
+    let crowd = people(&app, 2).await;
+    let u = backend::auth::authenticate(&app.state, &crowd[0].1).await.unwrap();
+    let id = appointments::book(&app.state, &u, s).await.unwrap();
+    // 24 h and 1 h before, both pending
+    for lead in ["1440m", "60m"] {
+        let j = backend::jobs::find(&app.state.db, &format!("remind:{}:booking:{id}:{lead}", u.id)).await.unwrap();
+        assert_eq!(j.expect("reminder scheduled").status, "pending");
+    }
+    // the slot is full: the second person is told so, in English when they ask for it
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/appointments/bookings"))
+        .bearer_auth(&crowd[1].1)
+        .header("Accept-Language", "en-US,en;q=0.9")
+        .json(&serde_json::json!({ "slot_id": s }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("fully booked"), "{body}");
+    // cancelling takes the reminders back
+    appointments::cancel(&app.state, &u, id).await.unwrap();
+    for lead in ["1440m", "60m"] {
+        let j = backend::jobs::find(&app.state.db, &format!("remind:{}:booking:{id}:{lead}", u.id)).await.unwrap();
+        assert_eq!(j.unwrap().status, "cancelled");
+    }
 }
