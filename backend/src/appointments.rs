@@ -388,8 +388,27 @@ async fn holding_booking(state: &State, user_id: i64, slot_id: i64) -> AppResult
 /// Books a seat. Booking a slot one already holds answers with that booking
 /// (a double submit books once).
 pub async fn book(state: &State, user: &CurrentUser, slot_id: i64) -> AppResult<i64> {
+    book_keyed(state, user, slot_id, None).await
+}
+
+/// The answer saved under an idempotency key for a booking.
+pub fn keyed_answer(booking_id: i64) -> String {
+    serde_json::json!({ "booking_id": booking_id }).to_string()
+}
+
+/// `book`, with the answer saved under the request's idempotency key in the
+/// booking's own transaction (see `idempotency`).
+pub async fn book_keyed(
+    state: &State,
+    user: &CurrentUser,
+    slot_id: i64,
+    keyed: Option<&crate::idempotency::Keyed>,
+) -> AppResult<i64> {
     let s = slot::Entity::find_by_id(slot_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     if let Some(b) = holding_booking(state, user.id, slot_id).await? {
+        if let Some(k) = keyed {
+            crate::idempotency::finish(&state.db, k, 201, &keyed_answer(b.id)).await?;
+        }
         return Ok(b.id);
     }
     let item = item_row(state, s.item_id).await?;
@@ -407,6 +426,9 @@ pub async fn book(state: &State, user: &CurrentUser, slot_id: i64) -> AppResult<
         Err(e) => return Err(e),
     };
     set_reminders(&txn, &b, &item, &s).await?;
+    if let Some(k) = keyed {
+        crate::idempotency::finish(&txn, k, 201, &keyed_answer(b.id)).await?;
+    }
     txn.commit().await?;
     state.jobs.kick();
     tracing::info!(booking = b.id, slot = s.id, "booked");

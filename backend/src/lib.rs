@@ -13,6 +13,7 @@ pub mod entities;
 pub mod error;
 pub mod events;
 pub mod flash;
+pub mod idempotency;
 pub mod import;
 pub mod jobs;
 pub mod notify;

@@ -40,11 +40,14 @@ pub enum ErrorCode {
     OfferExpired,
     AlreadyWaiting,
     CapacityBelowBooked,
+    InvalidIdempotencyKey,
+    IdempotencyMismatch,
+    IdempotencyInFlight,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 34] = [
+    pub const ALL: [ErrorCode; 37] = [
         ErrorCode::InvalidPhone,
         ErrorCode::InvalidCode,
         ErrorCode::CodeExpired,
@@ -78,6 +81,9 @@ impl ErrorCode {
         ErrorCode::OfferExpired,
         ErrorCode::AlreadyWaiting,
         ErrorCode::CapacityBelowBooked,
+        ErrorCode::InvalidIdempotencyKey,
+        ErrorCode::IdempotencyMismatch,
+        ErrorCode::IdempotencyInFlight,
         ErrorCode::Internal,
     ];
 
@@ -116,6 +122,9 @@ impl ErrorCode {
             ErrorCode::OfferExpired => "offer_expired",
             ErrorCode::AlreadyWaiting => "already_waiting",
             ErrorCode::CapacityBelowBooked => "capacity_below_booked",
+            ErrorCode::InvalidIdempotencyKey => "invalid_idempotency_key",
+            ErrorCode::IdempotencyMismatch => "idempotency_mismatch",
+            ErrorCode::IdempotencyInFlight => "idempotency_in_flight",
             ErrorCode::Internal => "internal",
         }
     }
@@ -135,7 +144,9 @@ impl ErrorCode {
             | ErrorCode::AlreadyDecided
             | ErrorCode::SlotFull
             | ErrorCode::AlreadyWaiting
-            | ErrorCode::CapacityBelowBooked => 409,
+            | ErrorCode::CapacityBelowBooked
+            | ErrorCode::IdempotencyInFlight => 409,
+            ErrorCode::IdempotencyMismatch => 422,
             ErrorCode::NotVerified | ErrorCode::NoShowLimit | ErrorCode::QuotaReached => 403,
             ErrorCode::AccountLocked | ErrorCode::TooManyAttempts | ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
@@ -229,6 +240,18 @@ impl ErrorCode {
             ErrorCode::CapacityBelowBooked => (
                 "名额不能少于已预约人数;如需减少,请先与已预约的居民协商取消",
                 "Capacity cannot go below the seats already booked",
+            ),
+            ErrorCode::InvalidIdempotencyKey => (
+                "请求标识(Idempotency-Key)格式不正确:应为1到255个可见字符",
+                "The Idempotency-Key must be 1 to 255 visible characters",
+            ),
+            ErrorCode::IdempotencyMismatch => (
+                "同一请求标识已用于另一笔不同的请求,请换一个新的标识",
+                "This Idempotency-Key was already used for a different request; use a new key",
+            ),
+            ErrorCode::IdempotencyInFlight => (
+                "相同的请求正在处理中,请稍后重试",
+                "The same request is still being processed; please retry shortly",
             ),
             ErrorCode::Internal => ("系统繁忙,请稍后再试", "Something went wrong on our side; please try again"),
         };

@@ -7,6 +7,7 @@ mod m20261122_000001_foundation;
 mod m20261122_000002_residence_unique;
 mod m20261122_000003_notifications;
 mod m20261122_000004_appointments;
+mod m20261122_000005_idempotency;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_residence_unique::Migration),
             Box::new(m20261122_000003_notifications::Migration),
             Box::new(m20261122_000004_appointments::Migration),
+            Box::new(m20261122_000005_idempotency::Migration),
         ]
     }
 }

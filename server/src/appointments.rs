@@ -3,10 +3,15 @@
 //! benchmark): list items and slots, book, cancel, see one's bookings.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use backend::{appointments, State};
+use backend::{
+    appointments,
+    idempotency::{self, Keyed, Start},
+    State,
+};
+use domain::ErrorCode;
 use serde::Deserialize;
 
-use crate::api::{api_err, user, ApiError};
+use crate::api::{api_err, code_err, user, ApiError};
 
 /// `GET /appointments/bookings/{id}/calendar.ics` (cookie login).
 pub async fn calendar(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> HttpResponse {
@@ -68,9 +73,35 @@ pub struct BookBody {
 
 /// `POST /api/v1/appointments/bookings {"slot_id": n}`: 201 with the booking,
 /// 409 `slot_full` when every seat is taken.
+/// With an `Idempotency-Key` header (rules.md §3) a replay answers with the
+/// same booking, the same key for another slot is refused (422), and a
+/// duplicate still running gets 409.
 async fn book(req: HttpRequest, state: web::Data<State>, body: web::Json<BookBody>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
-    let id = appointments::book(&state, &u, body.slot_id).await.map_err(api_err(&req))?;
+    let key = req.headers().get("Idempotency-Key").map(|v| v.to_str().unwrap_or("\u{0}").to_string());
+    let keyed = match key {
+        Some(k) => Some(
+            Keyed::parse(u.id, "booking.create", &k, format!("slot_id={}", body.slot_id).as_bytes())
+                .map_err(|c| code_err(&req, c))?,
+        ),
+        None => None,
+    };
+    let id = match &keyed {
+        Some(k) => match idempotency::start(&state.db, k).await.map_err(api_err(&req))? {
+            Start::Replay(saved) => serde_json::from_str::<serde_json::Value>(&saved.body)
+                .ok()
+                .and_then(|v| v["booking_id"].as_i64())
+                .ok_or_else(|| code_err(&req, ErrorCode::Internal))?,
+            Start::Fresh => match appointments::book_keyed(&state, &u, body.slot_id, Some(k)).await {
+                Ok(id) => id,
+                Err(e) => {
+                    idempotency::release(&state.db, k).await.map_err(api_err(&req))?;
+                    return Err(api_err(&req)(e));
+                }
+            },
+        },
+        None => appointments::book(&state, &u, body.slot_id).await.map_err(api_err(&req))?,
+    };
     let b = appointments::booking(&state, &u, id).await.map_err(api_err(&req))?;
     Ok(HttpResponse::Created().json(b))
 }

@@ -7,6 +7,7 @@ pub mod booking;
 pub mod building;
 pub mod dwelling;
 pub mod household;
+pub mod idempotency_key;
 pub mod job;
 pub mod notification;
 pub mod notification_pref;
