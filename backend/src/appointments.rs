@@ -295,6 +295,18 @@ async fn check_quota<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Locks a slot's row before touching its bookings, so every transaction
+/// takes slot, then booking rows, in that order (no deadlocks between a
+/// cancellation and a closure on PostgreSQL; SQLite's write lock at once).
+async fn lock_slot<C: ConnectionTrait>(txn: &C, slot_id: i64) -> AppResult<()> {
+    slot::Entity::update_many()
+        .col_expr(slot::Column::Booked, Expr::col(slot::Column::Booked))
+        .filter(slot::Column::Id.eq(slot_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
 /// Takes one seat of an open slot, or says why not.
 async fn take_seat<C: ConnectionTrait>(txn: &C, slot_id: i64) -> AppResult<()> {
     let r = slot::Entity::update_many()
@@ -558,6 +570,7 @@ pub async fn cancel(state: &State, user: &CurrentUser, id: i64) -> AppResult<()>
         _ => return Err(ErrorCode::AlreadyDecided.into()),
     };
     let txn = state.db.begin().await?;
+    lock_slot(&txn, b.slot_id).await?;
     if !swap_status(&txn, id, &[from], to, Some(user.id), None).await? {
         txn.rollback().await?;
         return Err(ErrorCode::AlreadyDecided.into());
@@ -692,7 +705,8 @@ pub async fn accept_offer(state: &State, user: &CurrentUser, id: i64) -> AppResu
     }
     let who = Booker { user_id: b.user_id, household_id: b.household_id };
     let txn = state.db.begin().await?;
-    // the compare-and-swap comes first: it is the write that orders this against the expiry job
+    lock_slot(&txn, b.slot_id).await?;
+    // the compare-and-swap orders this against the expiry job
     let done = booking::Entity::update_many()
         .col_expr(booking::Column::Status, Expr::value(BookingStatus::Booked.as_str()))
         .col_expr(booking::Column::UpdatedAt, Expr::value(Utc::now()))
@@ -721,7 +735,9 @@ pub struct OfferExpireJob {
 
 /// An offered seat nobody took in time passes on to the next person.
 pub async fn offer_expire_job(state: &State, job: OfferExpireJob) -> anyhow::Result<()> {
+    let Some(held) = booking::Entity::find_by_id(job.booking_id).one(&state.db).await? else { return Ok(()) };
     let txn = state.db.begin().await?;
+    lock_slot(&txn, held.slot_id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let expired = booking::Entity::update_many()
         .col_expr(booking::Column::Status, Expr::value(BookingStatus::Expired.as_str()))
         .col_expr(booking::Column::UpdatedAt, Expr::value(Utc::now()))

@@ -657,3 +657,44 @@ async fn idempotency_keys_replay_refuse_and_release() {
     assert_eq!(r.status(), 400);
     assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"], "invalid_idempotency_key");
 }
+
+#[tokio::test]
+async fn cancellations_racing_a_closure_end_clean() {
+    let app = spawn_app().await;
+    let item = an_item(&app, "anyone", None, ("1", "2")).await;
+    let s = a_slot(&app, item, Duration::days(3), 10).await;
+    let crowd = people(&app, 10).await;
+    let mut mine = vec![];
+    for (_, token) in &crowd {
+        let u = backend::auth::authenticate(&app.state, token).await.unwrap();
+        let id = appointments::book(&app.state, &u, s).await.unwrap();
+        mine.push((u, id));
+    }
+    let staff = current(&app, STAFF_A).await;
+    let day = domain::appointment::beijing_date(Utc::now() + Duration::days(3)).format("%Y-%m-%d").to_string();
+    let community = app.org_id("阳光社区").await;
+    let closure = {
+        let state = app.state.clone();
+        let day = day.clone();
+        tokio::spawn(async move {
+            let c = domain::appointment::Closure::parse(&day, "").unwrap();
+            appointments::add_closure(&state, &staff, community, None, c, "停电").await.map(|_| ())
+        })
+    };
+    let cancels: Vec<_> = mine
+        .into_iter()
+        .map(|(u, id)| {
+            let state = app.state.clone();
+            tokio::spawn(async move { appointments::cancel(&state, &u, id).await })
+        })
+        .collect();
+    closure.await.unwrap().expect("the closure goes through");
+    for c in cancels {
+        match c.await.unwrap() {
+            Ok(()) => {}
+            Err(e) => assert_eq!(e.code, domain::ErrorCode::AlreadyDecided, "{e}"),
+        }
+    }
+    assert_eq!(booked(&app, s).await, 0);
+    assert_eq!(holding(&app, s).await, 0);
+}
