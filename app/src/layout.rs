@@ -70,6 +70,7 @@ fn Nav(user: UserInfo, lang: Lang) -> impl IntoView {
         Some(Role::Staff) | Some(Role::Admin) => vec![
             ("/staff", "工作台", "Console", "⌂"),
             ("/staff/appointments", "预约", "Bookings", "◷"),
+            ("/staff/bills", "缴费", "Bills", "¥"),
             ("/staff/residences", "住户认证", "Residents", "✓"),
             ("/staff/import", "导入", "Import", "⇪"),
             ("/announcements", "公告", "Notices", "✉"),
@@ -79,6 +80,7 @@ fn Nav(user: UserInfo, lang: Lang) -> impl IntoView {
         _ => vec![
             ("/", "首页", "Home", "⌂"),
             ("/appointments", "预约", "Book", "◷"),
+            ("/bills", "缴费", "Bills", "¥"),
             ("/announcements", "公告", "Notices", "✉"),
             ("/inbox", "消息", "Inbox", "✆"),
             ("/me", "我的", "Me", "☺"),

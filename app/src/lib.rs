@@ -7,6 +7,7 @@
 pub mod announcements;
 pub mod appointments;
 pub mod auth;
+pub mod bills;
 pub mod dev;
 pub mod i18n;
 pub mod import;
@@ -107,6 +108,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/staff/appointments/items/:id") view=appointments::StaffItemPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/appointments/queue") view=appointments::QueuePage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/appointments/check") view=appointments::CheckPage ssr=SsrMode::Async/>
+                <Route path=path!("/bills") view=bills::BillsPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/bills") view=bills::StaffBillsPage ssr=SsrMode::Async/>
                 <Route path=path!("/dev/codes") view=dev::DevCodesPage ssr=SsrMode::Async/>
             </Routes>
         </Router>

@@ -197,6 +197,13 @@ async fn seed(state: &State) -> AppResult<()> {
         .await?;
     }
     seed_appointments(state, &orgs, &staff_ids).await?;
+    // this half-year's property fees, so residents have bills to look at
+    for (community, price) in [("阳光社区", "1.85"), ("和谐社区", "2.10")] {
+        if let (Some(c), Some(by)) = (orgs.iter().find(|o| o.name == community), staff_ids.get(community)) {
+            let period = domain::bill::Period::parse("2026-H2")?;
+            crate::bills::generate_for(state, c, *by, &period, domain::money::Fen::parse_positive_yuan(price)?).await?;
+        }
+    }
     tracing::info!("demo data loaded");
     Ok(())
 }

@@ -6,6 +6,7 @@ pub mod adapters;
 pub mod announcements;
 pub mod appointments;
 pub mod auth;
+pub mod bills;
 pub mod config;
 pub mod db;
 pub mod demo;

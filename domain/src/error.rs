@@ -43,11 +43,13 @@ pub enum ErrorCode {
     InvalidIdempotencyKey,
     IdempotencyMismatch,
     IdempotencyInFlight,
+    InvalidAmount,
+    InvalidPeriod,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 37] = [
+    pub const ALL: [ErrorCode; 39] = [
         ErrorCode::InvalidPhone,
         ErrorCode::InvalidCode,
         ErrorCode::CodeExpired,
@@ -84,6 +86,8 @@ impl ErrorCode {
         ErrorCode::InvalidIdempotencyKey,
         ErrorCode::IdempotencyMismatch,
         ErrorCode::IdempotencyInFlight,
+        ErrorCode::InvalidAmount,
+        ErrorCode::InvalidPeriod,
         ErrorCode::Internal,
     ];
 
@@ -125,6 +129,8 @@ impl ErrorCode {
             ErrorCode::InvalidIdempotencyKey => "invalid_idempotency_key",
             ErrorCode::IdempotencyMismatch => "idempotency_mismatch",
             ErrorCode::IdempotencyInFlight => "idempotency_in_flight",
+            ErrorCode::InvalidAmount => "invalid_amount",
+            ErrorCode::InvalidPeriod => "invalid_period",
             ErrorCode::Internal => "internal",
         }
     }
@@ -252,6 +258,14 @@ impl ErrorCode {
             ErrorCode::IdempotencyInFlight => (
                 "相同的请求正在处理中,请稍后重试",
                 "The same request is still being processed; please retry shortly",
+            ),
+            ErrorCode::InvalidAmount => (
+                "金额格式不正确:请填写如 1.85 的数字(单位:元,最多两位小数)",
+                "The amount must be a number such as 1.85 (yuan, at most two decimals)",
+            ),
+            ErrorCode::InvalidPeriod => (
+                "账期格式不正确:请填写如 2026、2026-11 或 2026-Q4",
+                "The period must look like 2026, 2026-11 or 2026-Q4",
             ),
             ErrorCode::Internal => ("系统繁忙,请稍后再试", "Something went wrong on our side; please try again"),
         };

@@ -5,8 +5,10 @@
 //! at the edge ("parse, don't validate").
 
 pub mod appointment;
+pub mod bill;
 pub mod error;
 pub mod import;
+pub mod money;
 pub mod notify;
 pub mod org;
 pub mod phone;

@@ -8,6 +8,7 @@ mod m20261122_000002_residence_unique;
 mod m20261122_000003_notifications;
 mod m20261122_000004_appointments;
 mod m20261122_000005_idempotency;
+mod m20261122_000006_bills;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_notifications::Migration),
             Box::new(m20261122_000004_appointments::Migration),
             Box::new(m20261122_000005_idempotency::Migration),
+            Box::new(m20261122_000006_bills::Migration),
         ]
     }
 }

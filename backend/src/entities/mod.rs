@@ -3,6 +3,7 @@
 
 pub mod announcement;
 pub mod announcement_read;
+pub mod bill;
 pub mod booking;
 pub mod building;
 pub mod dwelling;

@@ -7,6 +7,7 @@ mod adapters;
 mod announcements;
 mod appointments;
 mod auth;
+mod bills;
 mod helpers;
 mod import;
 mod inbox;
