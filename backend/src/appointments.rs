@@ -120,17 +120,19 @@ async fn managed_item(state: &State, staff: &CurrentUser, id: i64) -> AppResult<
     Ok(item)
 }
 
-async fn view_of(state: &State, i: service_item::Model) -> AppResult<ItemView> {
-    let c = community(state, i.org_unit_id).await?;
-    let hours = service_hours::Entity::find()
-        .filter(service_hours::Column::ItemId.eq(i.id))
+/// An item's opening hours in force, oldest first.
+async fn active_hours(state: &State, item_id: i64) -> AppResult<Vec<service_hours::Model>> {
+    Ok(service_hours::Entity::find()
+        .filter(service_hours::Column::ItemId.eq(item_id))
         .filter(service_hours::Column::Active.eq(true))
         .order_by_asc(service_hours::Column::Id)
         .all(&state.db)
-        .await?
-        .iter()
-        .filter_map(hours_of)
-        .collect();
+        .await?)
+}
+
+async fn view_of(state: &State, i: service_item::Model) -> AppResult<ItemView> {
+    let c = community(state, i.org_unit_id).await?;
+    let hours = active_hours(state, i.id).await?.iter().filter_map(hours_of).collect();
     Ok(ItemView {
         id: i.id,
         community_id: c.id,
@@ -1084,15 +1086,7 @@ pub async fn remove_hours(state: &State, staff: &CurrentUser, hours_id: i64) -> 
 /// Opening hours with their ids (staff editing).
 pub async fn hours_rows(state: &State, staff: &CurrentUser, item_id: i64) -> AppResult<Vec<(i64, HoursRule)>> {
     managed_item(state, staff, item_id).await?;
-    Ok(service_hours::Entity::find()
-        .filter(service_hours::Column::ItemId.eq(item_id))
-        .filter(service_hours::Column::Active.eq(true))
-        .order_by_asc(service_hours::Column::Id)
-        .all(&state.db)
-        .await?
-        .iter()
-        .filter_map(|h| hours_of(h).map(|r| (h.id, r)))
-        .collect())
+    Ok(active_hours(state, item_id).await?.iter().filter_map(|h| hours_of(h).map(|r| (h.id, r))).collect())
 }
 
 async fn closures_for(state: &State, item: &service_item::Model) -> AppResult<Vec<Closure>> {
@@ -1112,15 +1106,7 @@ pub async fn ensure_slots(state: &State, item_id: i64) -> AppResult<usize> {
     if !item.active {
         return Ok(0);
     }
-    let rules: Vec<HoursRule> = service_hours::Entity::find()
-        .filter(service_hours::Column::ItemId.eq(item_id))
-        .filter(service_hours::Column::Active.eq(true))
-        .order_by_asc(service_hours::Column::Id)
-        .all(&state.db)
-        .await?
-        .iter()
-        .filter_map(hours_of)
-        .collect();
+    let rules: Vec<HoursRule> = active_hours(state, item_id).await?.iter().filter_map(hours_of).collect();
     let closures = closures_for(state, &item).await?;
     let today = beijing_date(Utc::now());
     let plan =

@@ -16,7 +16,8 @@ impl Fen {
     /// Yuan as typed: "12", "12.3", "12.34", "1,234.50", "¥12.34". At most
     /// two decimals, not negative, at most ¥10,000,000.
     pub fn parse_yuan(s: &str) -> Result<Fen, ErrorCode> {
-        let s: String = s.trim().trim_start_matches(['¥', '￥']).chars().filter(|c| *c != ',' && *c != '\u{ff0c}').collect();
+        let s: String =
+            s.trim().trim_start_matches(['¥', '￥']).chars().filter(|c| *c != ',' && *c != '\u{ff0c}').collect();
         let s = s.trim();
         let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
         if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || whole.len() > 10 {
