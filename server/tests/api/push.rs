@@ -109,7 +109,13 @@ async fn a_push_encrypted_by_us_is_decrypted_by_an_independent_implementation() 
     assert!(msg["tag"].as_str().unwrap().starts_with('n'));
 
     // the 410 subscription is gone; the live one stays
+    // (the service answers before our worker removes it, so wait for that)
     let resident_user = backend::auth::authenticate(&app.state, &resident).await.unwrap();
+    eventually("the gone subscription removed and the live one marked sent", || async {
+        let d = backend::push::devices(&app.state, resident_user.id).await.unwrap();
+        d.len() == 1 && d[0].last_sent_at.is_some()
+    })
+    .await;
     let devices = backend::push::devices(&app.state, resident_user.id).await.unwrap();
     assert_eq!(devices.len(), 1);
     assert!(devices[0].endpoint.ends_with("/ok/device-1") && devices[0].last_sent_at.is_some());
