@@ -10,7 +10,8 @@ use crate::i18n::{t, Lang};
 use crate::layout::{FormError, Page};
 use crate::session::{code_text, error_text, SessionInfo};
 use domain::appointment::{
-    day_label, parse_day, Audience, BookingStatus, BookingView, DayView, HoursRule, ItemView, QueueEntry, QuotaPeriod,
+    day_label, parse_day, Audience, BookingStatus, BookingView, ClosureView, DayView, HoursRule, ItemView, QueueEntry,
+    QuotaPeriod, StaffSlot,
 };
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -176,10 +177,10 @@ pub async fn booking_page(id: i64) -> Result<BookingPageData, ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    let booking = backend::appointments::booking(&state, &user, id).await.map_err(app_err)?;
+    // whether it is the viewer's own comes with the booking (staff may open others' from the desk)
+    let (booking, mine) = backend::appointments::booking_for(&state, &user, id).await.map_err(app_err)?;
     let qr =
         backend::appointments::qr_svg(&backend::appointments::check_url(&state, &booking.code)).map_err(app_err)?;
-    let mine = backend::appointments::mine(&state, &user).await.map_err(app_err)?.iter().any(|b| b.id == id);
     Ok(BookingPageData { booking, qr, mine })
 }
 
@@ -530,32 +531,7 @@ pub fn BookingPage() -> impl IntoView {
 pub struct StaffData {
     pub communities: Vec<(i64, String)>,
     pub items: Vec<(ItemView, i64, i64)>,
-    pub closures: Vec<backend_types::ClosureRow>,
-}
-
-/// Plain copies of backend rows the pages show (the backend is server-only).
-pub mod backend_types {
-    use serde::{Deserialize, Serialize};
-
-    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-    pub struct ClosureRow {
-        pub item: Option<String>,
-        pub first: String,
-        pub last: String,
-        pub reason: String,
-    }
-
-    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-    pub struct SlotRow {
-        pub id: i64,
-        pub date: String,
-        pub start: String,
-        pub end: String,
-        pub capacity: i32,
-        pub booked: i32,
-        pub open: bool,
-        pub waiting: i32,
-    }
+    pub closures: Vec<ClosureView>,
 }
 
 #[server]
@@ -573,12 +549,7 @@ pub async fn staff_appointments() -> Result<StaffData, ServerFnError> {
             (i, n, a)
         })
         .collect();
-    let closures = backend::appointments::closures(&state, &user)
-        .await
-        .map_err(app_err)?
-        .into_iter()
-        .map(|c| backend_types::ClosureRow { item: c.item, first: c.first, last: c.last, reason: c.reason })
-        .collect();
+    let closures = backend::appointments::closures(&state, &user).await.map_err(app_err)?;
     Ok(StaffData { communities, items, closures })
 }
 
@@ -840,7 +811,7 @@ pub fn StaffAppointmentsPage() -> impl IntoView {
 pub struct StaffItemData {
     pub item: ItemView,
     pub hours: Vec<(i64, HoursRule)>,
-    pub slots: Vec<backend_types::SlotRow>,
+    pub slots: Vec<StaffSlot>,
 }
 
 #[server]
@@ -850,21 +821,7 @@ pub async fn staff_item_page(id: i64) -> Result<StaffItemData, ServerFnError> {
     let user = require_user()?;
     let item = backend::appointments::staff_item(&state, &user, id).await.map_err(app_err)?;
     let hours = backend::appointments::hours_rows(&state, &user, id).await.map_err(app_err)?;
-    let slots = backend::appointments::staff_slots(&state, &user, id)
-        .await
-        .map_err(app_err)?
-        .into_iter()
-        .map(|s| backend_types::SlotRow {
-            id: s.id,
-            date: s.date,
-            start: s.start,
-            end: s.end,
-            capacity: s.capacity,
-            booked: s.booked,
-            open: s.open,
-            waiting: s.waiting,
-        })
-        .collect();
+    let slots = backend::appointments::staff_slots(&state, &user, id).await.map_err(app_err)?;
     Ok(StaffItemData { item, hours, slots })
 }
 

@@ -19,8 +19,8 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Timelike, Utc};
 use domain::{
     appointment::{
-        beijing_at, beijing_date, Audience, BookingStatus, BookingView, Closure, DayView, DeskMark, HoursRule,
-        ItemSettings, ItemView, Policy, QueueEntry, QuotaPeriod, SlotView, CODE_ALPHABET,
+        beijing_at, beijing_date, Audience, BookingStatus, BookingView, Closure, ClosureView, DayView, DeskMark,
+        HoursRule, ItemSettings, ItemView, Policy, QueueEntry, QuotaPeriod, SlotView, StaffSlot, CODE_ALPHABET,
     },
     notify::NotificationKind,
     ErrorCode, OrgLevel, OrgPath,
@@ -874,11 +874,17 @@ pub async fn mine(state: &State, user: &CurrentUser) -> AppResult<Vec<BookingVie
 
 /// One booking: its owner, or staff of its community.
 pub async fn booking(state: &State, user: &CurrentUser, id: i64) -> AppResult<BookingView> {
+    Ok(booking_for(state, user, id).await?.0)
+}
+
+/// `booking`, and whether it is the viewer's own (staff may look at others').
+pub async fn booking_for(state: &State, user: &CurrentUser, id: i64) -> AppResult<(BookingView, bool)> {
     let b = booking::Entity::find_by_id(id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
-    if b.user_id != user.id {
+    let own = b.user_id == user.id;
+    if !own {
         managed_item(state, user, b.item_id).await?;
     }
-    booking_view(state, b).await
+    Ok((booking_view(state, b).await?, own))
 }
 
 /// The booking's iCalendar event (RFC 5545), for "add to calendar".
@@ -1275,15 +1281,6 @@ pub async fn add_closure(
     Ok(cancelled)
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct ClosureView {
-    pub id: i64,
-    pub item: Option<String>,
-    pub first: String,
-    pub last: String,
-    pub reason: String,
-}
-
 /// Closures of the staff member's communities that have not ended.
 pub async fn closures(state: &State, staff: &CurrentUser) -> AppResult<Vec<ClosureView>> {
     let ids: Vec<i64> = staff_communities(state, staff).await?.into_iter().map(|(id, _)| id).collect();
@@ -1309,18 +1306,6 @@ pub async fn closures(state: &State, staff: &CurrentUser) -> AppResult<Vec<Closu
         });
     }
     Ok(out)
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct StaffSlot {
-    pub id: i64,
-    pub date: String,
-    pub start: String,
-    pub end: String,
-    pub capacity: i32,
-    pub booked: i32,
-    pub open: bool,
-    pub waiting: i32,
 }
 
 /// An item's slots from today on (staff).

@@ -643,6 +643,30 @@ pub struct QueueEntry {
     pub no_shows: i32,
 }
 
+/// A closure as staff see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClosureView {
+    pub id: i64,
+    /// None: every item of the community.
+    pub item: Option<String>,
+    pub first: String,
+    pub last: String,
+    pub reason: String,
+}
+
+/// A slot in the staff's table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaffSlot {
+    pub id: i64,
+    pub date: String,
+    pub start: String,
+    pub end: String,
+    pub capacity: i32,
+    pub booked: i32,
+    pub open: bool,
+    pub waiting: i32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
