@@ -7,6 +7,7 @@ use crate::layout::{FormError, Page};
 use crate::session::{code_text, error_text, SessionInfo};
 use domain::bill::{ArrearsRow, BillStatus, BillView};
 use domain::money::Fen;
+use domain::payment::{OrderStatus, OrderView};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
@@ -16,56 +17,142 @@ fn q(k: &str) -> Option<String> {
     use_query_map().with_untracked(|m| m.get(k))
 }
 
+/// What the bills page needs: the bills, which open order holds which bill,
+/// recent orders, and a fresh idempotency key for the pay form.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BillsData {
+    pub bills: Vec<BillView>,
+    /// (bill id, out_trade_no) of bills held by an open order of this payer.
+    pub held: Vec<(i64, String)>,
+    pub orders: Vec<OrderView>,
+    pub idem: String,
+}
+
 #[server]
-pub async fn my_bills() -> Result<Vec<BillView>, ServerFnError> {
+pub async fn my_bills() -> Result<BillsData, ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    backend::bills::mine(&state, &user).await.map_err(app_err)
+    let bills = backend::bills::mine(&state, &user).await.map_err(app_err)?;
+    let mut held = vec![];
+    for b in bills.iter().filter(|b| b.status == BillStatus::Unpaid) {
+        if let Some(no) = backend::payments::open_order_of_bill(&state, &user, b.id).await.map_err(app_err)? {
+            held.push((b.id, no));
+        }
+    }
+    let orders = backend::payments::mine(&state, &user, 10).await.map_err(app_err)?;
+    Ok(BillsData { bills, held, orders, idem: backend::idempotency::fresh_key() })
 }
 
 #[component]
 pub fn BillsPage() -> impl IntoView {
-    let bills = Resource::new(|| (), |_| my_bills());
+    let data = Resource::new(|| (), |_| my_bills());
     view! {
         <Page title=("缴费", "Bills") render=move |s: SessionInfo| {
             let lang = s.lang;
             let en = lang.is_en();
+            let error = q("error").map(|c| code_text(&c, lang));
+            let kept: Vec<i64> = q("sel").unwrap_or_default().split(',').filter_map(|x| x.parse().ok()).collect();
             view! {
+                <FormError message=error/>
                 <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let list = match bills.await {
+                    {move || {
+                        let kept = kept.clone();
+                        Suspend::new(async move {
+                        let d = match data.await {
                             Ok(l) => l,
                             Err(e) => return view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
                         };
-                        let owed = Fen(list.iter().filter(|b| b.status == BillStatus::Unpaid).map(|b| b.amount.0 - b.paid.0).sum());
+                        let unpaid: Vec<BillView> = d.bills.iter().filter(|b| b.status == BillStatus::Unpaid).cloned().collect();
+                        let owed = Fen(unpaid.iter().map(|b| b.amount.0 - b.paid.0).sum());
+                        let settled: Vec<BillView> = d.bills.iter().filter(|b| b.status != BillStatus::Unpaid).cloned().collect();
+                        let held = d.held.clone();
+                        let preselect = kept.is_empty();
                         view! {
                             <section class="card">
                                 <h2>{t(lang, "待缴合计", "Total due")}</h2>
                                 <p class="amount big">{owed.to_string()}</p>
-                                <p class="meta">{t(lang, "在线缴费即将开通;开通前请到社区物业服务中心缴纳。", "Online payment opens soon; until then please pay at the property service office.")}</p>
                             </section>
-                            {if list.is_empty() {
+                            {if d.bills.is_empty() {
                                 view! { <p class="empty">{t(lang, "没有账单。完成住户认证后,您家的账单会显示在这里。", "No bills. Once your home is verified, its bills appear here.")}</p> }.into_any()
+                            } else if unpaid.is_empty() {
+                                view! { <p class="success">{t(lang, "账单都已缴清。", "Everything is paid.")}</p> }.into_any()
                             } else {
                                 view! {
-                                    <ul class="list card bills">
-                                        {list.into_iter().map(|b| view! {
-                                            <li class="bill">
-                                                <span class="title">{b.title.clone()}<span class="amount">{b.amount.to_string()}</span></span>
-                                                <span class="meta">{b.kind.label(en)}" · "{b.address.clone()}</span>
-                                                <span class="meta">{t(lang, "计算方式:", "Basis: ")}{b.basis.clone()}</span>
-                                                <span class=if b.status == BillStatus::Unpaid { "status pending" } else { "status approved" }>{b.status.label(en)}</span>
+                                    <form method="post" action="/bills/pay" class="card">
+                                        <h2>{t(lang, "选择要缴的账单", "Choose bills to pay")}</h2>
+                                        <input type="hidden" name="idem" value=d.idem.clone()/>
+                                        <ul class="list bills">
+                                            {unpaid.into_iter().map(|b| {
+                                                let holder = held.iter().find(|(id, _)| *id == b.id).map(|(_, no)| no.clone());
+                                                let checked = preselect || kept.contains(&b.id);
+                                                let id = format!("bill-{}", b.id);
+                                                let for_id = id.clone();
+                                                view! {
+                                                    <li class="bill">
+                                                        <label class="check" for=for_id>
+                                                            <input type="checkbox" name="bill" id=id value=b.id.to_string() checked=checked/>
+                                                            <span class="title">{b.title.clone()}<span class="amount">{b.amount.to_string()}</span></span>
+                                                        </label>
+                                                        <span class="meta">{b.kind.label(en)}" · "{b.address.clone()}</span>
+                                                        <span class="meta">{t(lang, "计算方式:", "Basis: ")}{b.basis.clone()}</span>
+                                                        <span class="status pending">{b.status.label(en)}</span>
+                                                        {holder.map(|no| view! {
+                                                            <span class="meta">{t(lang, "已在订单中待支付:", "In an unfinished order: ")}<a href=format!("/pay/orders/{no}")>{no.clone()}</a></span>
+                                                        })}
+                                                    </li>
+                                                }
+                                            }).collect_view()}
+                                        </ul>
+                                        <p class="meta">{t(lang, "可一次缴纳多张账单。支付结果以支付平台的通知为准,返回后可能短暂显示“支付确认中”。", "Several bills can be paid at once. A payment counts when the payment service confirms it; you may see “confirming” for a moment.")}</p>
+                                        <button type="submit" class="primary">{t(lang, "缴纳所选账单", "Pay the selected bills")}</button>
+                                    </form>
+                                }.into_any()
+                            }}
+                            {(!d.orders.is_empty()).then(|| view! {
+                                <section class="card">
+                                    <h2>{t(lang, "缴费记录", "Payments")}</h2>
+                                    <ul class="list">
+                                        {d.orders.iter().map(|o| view! {
+                                            <li>
+                                                <a href=format!("/pay/orders/{}", o.out_trade_no)>
+                                                    <span class="title">{o.lines.iter().map(|l| l.title.clone()).collect::<Vec<_>>().join("、")}</span>
+                                                    <span class="meta">{o.created_at.clone()}" · "<span class="amount">{o.amount.to_string()}</span></span>
+                                                    <span class=status_class(o.status)>{o.status.label(en)}</span>
+                                                </a>
                                             </li>
                                         }).collect_view()}
                                     </ul>
-                                }.into_any()
-                            }}
+                                </section>
+                            })}
+                            {(!settled.is_empty()).then(|| view! {
+                                <section class="card">
+                                    <h2>{t(lang, "已缴账单", "Paid bills")}</h2>
+                                    <ul class="list bills">
+                                        {settled.into_iter().map(|b| view! {
+                                            <li class="bill">
+                                                <span class="title">{b.title.clone()}<span class="amount">{b.amount.to_string()}</span></span>
+                                                <span class="meta">{b.kind.label(en)}" · "{b.address.clone()}</span>
+                                                <span class="status approved">{b.status.label(en)}</span>
+                                            </li>
+                                        }).collect_view()}
+                                    </ul>
+                                </section>
+                            })}
                         }.into_any()
-                    })}
+                    })}}
                 </Suspense>
             }
         }/>
+    }
+}
+
+pub fn status_class(s: OrderStatus) -> &'static str {
+    match s {
+        OrderStatus::Paid => "status approved",
+        OrderStatus::Created | OrderStatus::Paying => "status pending",
+        OrderStatus::Refunded => "status",
+        OrderStatus::Closed | OrderStatus::Failed => "status rejected",
     }
 }
 
@@ -73,6 +160,8 @@ pub fn BillsPage() -> impl IntoView {
 pub struct StaffBillsData {
     pub communities: Vec<(i64, String)>,
     pub arrears: Vec<ArrearsRow>,
+    pub orders: Vec<OrderView>,
+    pub unmatched: Vec<domain::payment::Unmatched>,
 }
 
 #[server]
@@ -82,7 +171,38 @@ pub async fn staff_bills() -> Result<StaffBillsData, ServerFnError> {
     let user = require_user()?;
     let communities = backend::appointments::staff_communities(&state, &user).await.map_err(app_err)?;
     let arrears = backend::bills::arrears(&state, &user).await.map_err(app_err)?;
-    Ok(StaffBillsData { communities, arrears })
+    let orders = backend::payments::staff_orders(&state, &user, 30).await.map_err(app_err)?;
+    let unmatched = backend::payments::unmatched(&state, &user).await.map_err(app_err)?;
+    Ok(StaffBillsData { communities, arrears, orders, unmatched })
+}
+
+#[server]
+pub async fn refund_bill(no: String, bill_id: String, amount: String, reason: String) -> Result<(), ServerFnError> {
+    use crate::session::ssr::*;
+    let state = state()?;
+    let user = require_user()?;
+    let parsed =
+        (bill_id.trim().parse::<i64>().map_err(|_| domain::ErrorCode::InvalidInput), Fen::parse_positive_yuan(&amount));
+    let result = match parsed {
+        (Ok(b), Ok(a)) => backend::payments::refund(&state, &user, &no, b, a, &reason).await,
+        (Err(e), _) | (_, Err(e)) => Err(e.into()),
+    };
+    let keep = [
+        ("refund_no", no.as_str()),
+        ("refund_bill", bill_id.as_str()),
+        ("amount", amount.as_str()),
+        ("reason", reason.as_str()),
+    ];
+    match result {
+        Ok(()) => {
+            leptos_actix::redirect(&format!(
+                "/staff/bills?{}",
+                query(&[("refunded", amount.as_str()), ("refund_no", no.as_str())])
+            ));
+            Ok(())
+        }
+        Err(e) => Err(form_error(e, "/staff/bills", &keep)),
+    }
 }
 
 #[server]
@@ -126,12 +246,14 @@ pub fn StaffBillsPage() -> impl IntoView {
             let lang = s.lang;
             let error = q("error").map(|c| code_text(&c, lang));
             let created = q("created");
+            let refunded = q("refunded");
             view! {
                 {created.map(|n| view! {
                     <p class="success" role="status">{t(lang, "已生成账单 ", "Bills created: ")}{n}{t(lang, " 张,合计 ", ", total ")}{q("total").unwrap_or_default()}
                         {t(lang, ";已有账单未重复生成 ", "; already billed, left alone: ")}{q("existing").unwrap_or_default()}
                         {t(lang, ";无登记面积的房屋 ", "; dwellings without a registered area: ")}{q("without_area").unwrap_or_default()}</p>
                 })}
+                {refunded.map(|a| view! { <p class="success" role="status">{t(lang, "已退款 ¥", "Refunded ¥")}{a}{t(lang, ",订单 ", ", order ")}{q("refund_no").unwrap_or_default()}</p> })}
                 <FormError message=error/>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
@@ -140,6 +262,8 @@ pub fn StaffBillsPage() -> impl IntoView {
                             Err(e) => return view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
                         };
                         let kept = q("community_id").and_then(|v| v.parse::<i64>().ok());
+                        let (refund_no, refund_bill) = (q("refund_no"), q("refund_bill"));
+                        let (kept_amount, kept_reason) = (q("amount").unwrap_or_default(), q("reason").unwrap_or_default());
                         view! {
                             <div class="console">
                                 <section class="card">
@@ -171,6 +295,54 @@ pub fn StaffBillsPage() -> impl IntoView {
                                                 }).collect_view()}
                                             </tbody>
                                         </table>
+                                    }.into_any() }}
+                                </section>
+                                {(!d.unmatched.is_empty()).then(|| view! {
+                                    <section class="card wide-card">
+                                        <h2 class="form-error">{t(lang, "待人工核对的收款", "Payments to settle by hand")}</h2>
+                                        <ul class="list">
+                                            {d.unmatched.iter().map(|u| view! {
+                                                <li><span class="title">{u.out_trade_no.clone()}" · "<span class="amount">{u.amount.to_string()}</span></span>
+                                                    <span class="meta">{u.received_at.clone()}" · "{u.transaction_id.clone()}</span>
+                                                    <span class="meta">{u.detail.clone()}</span></li>
+                                            }).collect_view()}
+                                        </ul>
+                                    </section>
+                                })}
+                                <section class="card wide-card">
+                                    <h2>{t(lang, "收费记录", "Payments received")}</h2>
+                                    <p><a class="button" href="/staff/bills/orders.csv" download>{t(lang, "导出 CSV", "Export CSV")}</a></p>
+                                    {if d.orders.is_empty() { view! { <p class="empty">{t(lang, "还没有在线缴费", "No online payments yet")}</p> }.into_any() } else { view! {
+                                        <ul class="list">
+                                            {d.orders.iter().map(|o| {
+                                                let no = o.out_trade_no.clone();
+                                                view! {
+                                                    <li class="order">
+                                                        <span class="title">{o.community.clone()}" · "{o.paid_at.clone().unwrap_or_default()}" · "<span class="amount">{o.amount.to_string()}</span>" "<span class=status_class(o.status)>{o.status.label(lang.is_en())}</span></span>
+                                                        <span class="meta">{t(lang, "订单号 ", "Order ")}{no.clone()}{t(lang, " · 缴费人 ", " · payer ")}{o.payer.clone()}{t(lang, " · 已退 ", " · refunded ")}{o.refunded.to_string()}</span>
+                                                        {o.lines.iter().map(|l| {
+                                                            let left = domain::money::Fen(l.amount.0 - l.refunded.0);
+                                                            let open_here = refund_no.as_deref() == Some(no.as_str()) && refund_bill.as_deref() == Some(l.bill_id.to_string().as_str());
+                                                            view! {
+                                                                <div class="line">
+                                                                    <span class="meta">{l.title.clone()}" · "{l.address.clone()}" · "{l.amount.to_string()}</span>
+                                                                    {(left.0 > 0).then(|| view! {
+                                                                        <form method="post" action=RefundBill::PATH class="inline-form">
+                                                                            <input type="hidden" name="no" value=no.clone()/>
+                                                                            <input type="hidden" name="bill_id" value=l.bill_id.to_string()/>
+                                                                            <label class="sr-only" for=format!("amt-{}-{}", no, l.bill_id)>{t(lang, "退款金额(元)", "Refund (yuan)")}</label>
+                                                                            <input type="text" id=format!("amt-{}-{}", no, l.bill_id) name="amount" inputmode="decimal" required placeholder=left.yuan() value=if open_here { kept_amount.clone() } else { String::new() }/>
+                                                                            <input type="text" name="reason" required maxlength="200" placeholder=t(lang, "退款原因", "Reason") aria-label=t(lang, "退款原因", "Reason") value=if open_here { kept_reason.clone() } else { String::new() }/>
+                                                                            <button type="submit">{t(lang, "退款", "Refund")}</button>
+                                                                        </form>
+                                                                    })}
+                                                                </div>
+                                                            }
+                                                        }).collect_view()}
+                                                    </li>
+                                                }
+                                            }).collect_view()}
+                                        </ul>
                                     }.into_any() }}
                                 </section>
                             </div>

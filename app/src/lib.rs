@@ -14,6 +14,7 @@ pub mod import;
 pub mod inbox;
 pub mod layout;
 pub mod live;
+pub mod payments;
 pub mod residence;
 pub mod session;
 
@@ -110,6 +111,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/staff/appointments/check") view=appointments::CheckPage ssr=SsrMode::Async/>
                 <Route path=path!("/bills") view=bills::BillsPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/bills") view=bills::StaffBillsPage ssr=SsrMode::Async/>
+                <Route path=path!("/pay/orders/:no") view=payments::OrderPage ssr=SsrMode::Async/>
+                <Route path=path!("/pay/orders/:no/receipt") view=payments::ReceiptPage ssr=SsrMode::Async/>
+                <Route path=path!("/receipts/check") view=payments::ReceiptCheckPage ssr=SsrMode::Async/>
                 <Route path=path!("/dev/codes") view=dev::DevCodesPage ssr=SsrMode::Async/>
             </Routes>
         </Router>

@@ -116,7 +116,7 @@ pub(crate) async fn generate_for(
     Ok(out)
 }
 
-async fn address(state: &State, household_id: i64) -> AppResult<String> {
+pub(crate) async fn address(state: &State, household_id: i64) -> AppResult<String> {
     let h = household::Entity::find_by_id(household_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     let d = dwelling::Entity::find_by_id(h.dwelling_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     let b = building::Entity::find_by_id(d.building_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;

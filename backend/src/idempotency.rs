@@ -44,6 +44,11 @@ impl Keyed {
     }
 }
 
+/// A new key, for a form to carry (so a double submit is one request).
+pub fn fresh_key() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
 /// A saved answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Saved {

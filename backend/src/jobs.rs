@@ -1,6 +1,6 @@
 //! Persisted background work: reminders, scheduled announcements, the
-//! fan-out of notifications to push, SMS and WeChat, and (in later features)
-//! payment order queries and reconciliation.
+//! fan-out of notifications to push, SMS and WeChat, payment order queries,
+//! and the sandbox payment provider's notifications.
 //!
 //! An outbox table (`jobs`) in the same database as everything else, so a job
 //! is enqueued in the same transaction as the change that causes it: either
@@ -35,15 +35,21 @@ pub enum JobKind {
     OfferExpire,
     /// Nightly: make appointment slots for the booking windows.
     SlotsDaily,
+    /// Ask the payment provider about an order not yet settled; close it once expired.
+    PaymentCheck,
+    /// The sandbox payment provider sends a notification.
+    SandboxNotify,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 5] = [
+    pub const ALL: [JobKind; 7] = [
         JobKind::NotifyDeliver,
         JobKind::AnnouncementFanout,
         JobKind::Remind,
         JobKind::OfferExpire,
         JobKind::SlotsDaily,
+        JobKind::PaymentCheck,
+        JobKind::SandboxNotify,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +59,8 @@ impl JobKind {
             JobKind::Remind => "remind",
             JobKind::OfferExpire => "appointment.offer_expire",
             JobKind::SlotsDaily => "appointment.slots_daily",
+            JobKind::PaymentCheck => "payment.check",
+            JobKind::SandboxNotify => "payment.sandbox_notify",
         }
     }
 
@@ -285,6 +293,8 @@ async fn dispatch(state: &State, j: &job::Model) -> anyhow::Result<()> {
         Some(JobKind::Remind) => crate::notify::remind_job(state, payload(j)?).await,
         Some(JobKind::OfferExpire) => crate::appointments::offer_expire_job(state, payload(j)?).await,
         Some(JobKind::SlotsDaily) => crate::appointments::slots_job(state, payload(j)?).await,
+        Some(JobKind::PaymentCheck) => crate::payments::check_job(state, payload(j)?).await,
+        Some(JobKind::SandboxNotify) => crate::payments::sandbox::notify_job(state, payload(j)?).await,
         None => Err(anyhow::anyhow!("unknown job kind {:?}", j.kind)),
     }
 }

@@ -19,11 +19,13 @@ pub mod import;
 pub mod jobs;
 pub mod notify;
 pub mod org;
+pub mod payments;
 pub mod push;
 pub mod ratelimit;
 pub mod residence;
 pub mod sender;
 pub mod wechat;
+pub mod wxpay;
 
 use std::sync::Arc;
 
@@ -52,6 +54,10 @@ pub struct Inner {
     pub channels: Vec<Arc<dyn notify::Channel>>,
     /// Set when Web Push is on.
     pub push: Option<Arc<push::WebPush>>,
+    /// Who takes payments (the sandbox unless WeChat Pay is configured).
+    pub payments: Arc<dyn payments::Provider>,
+    /// Set when the sandbox provider is in use (its pay page and notifications).
+    pub sandbox: Option<Arc<payments::sandbox::Sandbox>>,
 }
 
 impl std::ops::Deref for State {
@@ -104,7 +110,10 @@ impl State {
             ("sms", Some(g)) => g.clone(),
             _ => dev.clone(),
         };
+        let sandbox = Arc::new(payments::sandbox::Sandbox::default());
         let state = State(Arc::new(Inner {
+            payments: sandbox.clone(),
+            sandbox: Some(sandbox),
             db,
             limiter,
             dev_sender: (config.code_sender == "dev").then_some(dev),

@@ -85,6 +85,14 @@ pub enum BillStatus {
 }
 
 impl BillStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BillStatus::Unpaid => "unpaid",
+            BillStatus::Paid => "paid",
+            BillStatus::Refunded => "refunded",
+            BillStatus::Void => "void",
+        }
+    }
     pub fn parse(s: &str) -> Option<BillStatus> {
         match s {
             "unpaid" => Some(BillStatus::Unpaid),

@@ -45,11 +45,17 @@ pub enum ErrorCode {
     IdempotencyInFlight,
     InvalidAmount,
     InvalidPeriod,
+    BillInPayment,
+    BillNotPayable,
+    OrderNotPayable,
+    RefundTooLarge,
+    PaymentUnavailable,
+    BadSignature,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 39] = [
+    pub const ALL: [ErrorCode; 45] = [
         ErrorCode::InvalidPhone,
         ErrorCode::InvalidCode,
         ErrorCode::CodeExpired,
@@ -88,6 +94,12 @@ impl ErrorCode {
         ErrorCode::IdempotencyInFlight,
         ErrorCode::InvalidAmount,
         ErrorCode::InvalidPeriod,
+        ErrorCode::BillInPayment,
+        ErrorCode::BillNotPayable,
+        ErrorCode::OrderNotPayable,
+        ErrorCode::RefundTooLarge,
+        ErrorCode::PaymentUnavailable,
+        ErrorCode::BadSignature,
         ErrorCode::Internal,
     ];
 
@@ -131,6 +143,12 @@ impl ErrorCode {
             ErrorCode::IdempotencyInFlight => "idempotency_in_flight",
             ErrorCode::InvalidAmount => "invalid_amount",
             ErrorCode::InvalidPeriod => "invalid_period",
+            ErrorCode::BillInPayment => "bill_in_payment",
+            ErrorCode::BillNotPayable => "bill_not_payable",
+            ErrorCode::OrderNotPayable => "order_not_payable",
+            ErrorCode::RefundTooLarge => "refund_too_large",
+            ErrorCode::PaymentUnavailable => "payment_unavailable",
+            ErrorCode::BadSignature => "bad_signature",
             ErrorCode::Internal => "internal",
         }
     }
@@ -151,7 +169,13 @@ impl ErrorCode {
             | ErrorCode::SlotFull
             | ErrorCode::AlreadyWaiting
             | ErrorCode::CapacityBelowBooked
-            | ErrorCode::IdempotencyInFlight => 409,
+            | ErrorCode::IdempotencyInFlight
+            | ErrorCode::BillInPayment
+            | ErrorCode::BillNotPayable
+            | ErrorCode::OrderNotPayable => 409,
+            ErrorCode::RefundTooLarge => 422,
+            ErrorCode::PaymentUnavailable => 503,
+            ErrorCode::BadSignature => 401,
             ErrorCode::IdempotencyMismatch => 422,
             ErrorCode::NotVerified | ErrorCode::NoShowLimit | ErrorCode::QuotaReached => 403,
             ErrorCode::AccountLocked | ErrorCode::TooManyAttempts | ErrorCode::RateLimited => 429,
@@ -266,6 +290,30 @@ impl ErrorCode {
             ErrorCode::InvalidPeriod => (
                 "账期格式不正确:请填写如 2026、2026-11 或 2026-Q4",
                 "The period must look like 2026, 2026-11 or 2026-Q4",
+            ),
+            ErrorCode::BillInPayment => (
+                "该账单已在另一笔未完成的订单中,请先完成或取消那笔订单",
+                "This bill is already in another unfinished order; finish or cancel that order first",
+            ),
+            ErrorCode::BillNotPayable => (
+                "该账单已缴清或已作废,无需再缴",
+                "This bill is already paid or void",
+            ),
+            ErrorCode::OrderNotPayable => (
+                "该订单已关闭或已支付,不能再支付;请回到账单页重新下单",
+                "This order is closed or already paid; start again from your bills",
+            ),
+            ErrorCode::RefundTooLarge => (
+                "退款金额不能超过已缴且未退的金额",
+                "A refund cannot exceed what was paid and not yet refunded",
+            ),
+            ErrorCode::PaymentUnavailable => (
+                "支付服务暂时不可用,请稍后再试;您的账单和已填内容都已保留",
+                "The payment service is unavailable right now; please try again later (nothing was charged twice and your bills are kept)",
+            ),
+            ErrorCode::BadSignature => (
+                "签名验证未通过",
+                "The signature did not verify",
             ),
             ErrorCode::Internal => ("系统繁忙,请稍后再试", "Something went wrong on our side; please try again"),
         };

@@ -11,6 +11,7 @@ pub mod import;
 pub mod money;
 pub mod notify;
 pub mod org;
+pub mod payment;
 pub mod phone;
 pub mod residence;
 pub mod role;

@@ -9,6 +9,7 @@ mod m20261122_000003_notifications;
 mod m20261122_000004_appointments;
 mod m20261122_000005_idempotency;
 mod m20261122_000006_bills;
+mod m20261123_000007_payments;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_appointments::Migration),
             Box::new(m20261122_000005_idempotency::Migration),
             Box::new(m20261122_000006_bills::Migration),
+            Box::new(m20261123_000007_payments::Migration),
         ]
     }
 }

@@ -78,6 +78,7 @@ pub fn scope() -> actix_web::Scope {
         .route("/push/subscriptions", web::delete().to(push_unsubscribe))
         .route("/push/test", web::post().to(push_test))
         .service(crate::appointments::scope())
+        .service(crate::payments::scope())
 }
 
 async fn push_key(state: web::Data<State>) -> HttpResponse {

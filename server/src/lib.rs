@@ -6,6 +6,7 @@ pub mod appointments;
 pub mod assets;
 pub mod events;
 pub mod middleware;
+pub mod payments;
 pub mod upload;
 pub mod wechat;
 
@@ -90,6 +91,10 @@ fn serve(listener: TcpListener, state: State) -> anyhow::Result<Server> {
             .route("/inbox/{id}/open", web::get().to(api::open_inbox_item))
             .route("/inbox/settings", web::post().to(api::save_inbox_settings))
             .route("/appointments/bookings/{id}/calendar.ics", web::get().to(appointments::calendar))
+            .route("/bills/pay", web::post().to(payments::pay_bills))
+            .route("/pay/sandbox/{no}", web::get().to(payments::sandbox_page))
+            .route("/pay/sandbox/{no}", web::post().to(payments::sandbox_decide))
+            .route("/staff/bills/orders.csv", web::get().to(payments::export))
             .route("/auth/wechat", web::get().to(wechat::start))
             .route("/auth/wechat/callback", web::get().to(wechat::callback))
             .service(api::scope())

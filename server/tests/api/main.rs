@@ -13,6 +13,7 @@ mod import;
 mod inbox;
 mod instances;
 mod pages;
+mod payments;
 mod push;
 mod residence;
 mod wechat;

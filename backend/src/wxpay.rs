@@ -1,0 +1,367 @@
+//! WeChat Pay API v3 cryptography and messages (protocols.md), used by the
+//! `wechatpay` provider, by the `sandbox` provider (which signs and encrypts
+//! its notifications exactly the same way) and by the tests' fake provider.
+//!
+//! - Signatures: SHA256 with RSA (PKCS#1 v1.5), base64. A notification is
+//!   signed over `timestamp\nnonce\nbody\n`; a merchant request over
+//!   `method\npath\ntimestamp\nnonce\nbody\n`.
+//! - A notification's `resource` is AEAD_AES_256_GCM with the 32-byte APIv3
+//!   key, a 12-byte nonce and the associated data, ciphertext and tag base64.
+
+use aes_gcm::{
+    aead::{Aead, KeyInit, Payload},
+    Aes256Gcm, Nonce,
+};
+use base64::{engine::general_purpose::STANDARD, Engine};
+use rand::{distributions::Alphanumeric, Rng};
+use rsa::{
+    pkcs1v15::{Signature, SigningKey, VerifyingKey},
+    pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding},
+    signature::{RandomizedSigner, SignatureEncoding, Verifier as _},
+    RsaPrivateKey, RsaPublicKey,
+};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+/// Notifications older or newer than this are refused (replays).
+pub const MAX_SKEW_SECS: i64 = 300;
+
+/// Why a notification was refused. None of these is applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotifyError {
+    #[error("missing header {0}")]
+    MissingHeader(&'static str),
+    #[error("timestamp outside ±300 s")]
+    Stale,
+    #[error("unknown certificate serial")]
+    UnknownSerial,
+    #[error("signature does not verify")]
+    BadSignature,
+    #[error("body is not a notification")]
+    BadBody,
+    #[error("resource does not decrypt")]
+    BadCiphertext,
+}
+
+/// The four headers a notification carries.
+#[derive(Clone, Debug, Default)]
+pub struct NotifyHeaders {
+    pub serial: Option<String>,
+    pub signature: Option<String>,
+    pub timestamp: Option<String>,
+    pub nonce: Option<String>,
+}
+
+impl NotifyHeaders {
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> NotifyHeaders {
+        NotifyHeaders {
+            serial: get("Wechatpay-Serial"),
+            signature: get("Wechatpay-Signature"),
+            timestamp: get("Wechatpay-Timestamp"),
+            nonce: get("Wechatpay-Nonce"),
+        }
+    }
+
+    /// As (name, value) pairs, for sending.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut v = vec![];
+        for (n, x) in [
+            ("Wechatpay-Serial", &self.serial),
+            ("Wechatpay-Signature", &self.signature),
+            ("Wechatpay-Timestamp", &self.timestamp),
+            ("Wechatpay-Nonce", &self.nonce),
+        ] {
+            if let Some(x) = x {
+                v.push((n, x.clone()));
+            }
+        }
+        v
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resource {
+    pub algorithm: String,
+    pub ciphertext: String,
+    #[serde(default)]
+    pub associated_data: String,
+    pub original_type: String,
+    pub nonce: String,
+}
+
+/// The notification envelope (what arrives in the body).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: String,
+    pub create_time: String,
+    pub event_type: String,
+    pub resource_type: String,
+    #[serde(default)]
+    pub summary: String,
+    pub resource: Resource,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Amount {
+    pub total: i64,
+    #[serde(default)]
+    pub payer_total: Option<i64>,
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub payer_currency: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payer {
+    pub openid: String,
+}
+
+/// A transaction: the decrypted resource of `TRANSACTION.SUCCESS`, and the
+/// answer to an order query.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transaction {
+    pub appid: String,
+    pub mchid: String,
+    pub out_trade_no: String,
+    #[serde(default)]
+    pub transaction_id: Option<String>,
+    #[serde(default)]
+    pub trade_type: Option<String>,
+    pub trade_state: String,
+    #[serde(default)]
+    pub trade_state_desc: Option<String>,
+    #[serde(default)]
+    pub bank_type: Option<String>,
+    #[serde(default)]
+    pub success_time: Option<String>,
+    #[serde(default)]
+    pub payer: Option<Payer>,
+    #[serde(default)]
+    pub amount: Option<Amount>,
+}
+
+/// An RSA key pair with its certificate serial (platform or merchant).
+#[derive(Clone)]
+pub struct KeyPair {
+    pub serial: String,
+    pub private: RsaPrivateKey,
+}
+
+impl KeyPair {
+    pub fn generate(serial: &str) -> anyhow::Result<KeyPair> {
+        let private = RsaPrivateKey::new(&mut rand::thread_rng(), 2048)?;
+        Ok(KeyPair { serial: serial.to_string(), private })
+    }
+
+    pub fn from_pem(serial: &str, pem: &str) -> anyhow::Result<KeyPair> {
+        Ok(KeyPair { serial: serial.to_string(), private: RsaPrivateKey::from_pkcs8_pem(pem)? })
+    }
+
+    pub fn private_pem(&self) -> anyhow::Result<String> {
+        Ok(self.private.to_pkcs8_pem(LineEnding::LF)?.to_string())
+    }
+
+    pub fn public(&self) -> RsaPublicKey {
+        self.private.to_public_key()
+    }
+
+    pub fn public_pem(&self) -> anyhow::Result<String> {
+        Ok(self.public().to_public_key_pem(LineEnding::LF)?)
+    }
+
+    /// SHA256-with-RSA over `message`, base64.
+    pub fn sign(&self, message: &[u8]) -> String {
+        let key = SigningKey::<Sha256>::new(self.private.clone());
+        STANDARD.encode(key.sign_with_rng(&mut rand::thread_rng(), message).to_bytes())
+    }
+}
+
+pub fn public_from_pem(pem: &str) -> anyhow::Result<RsaPublicKey> {
+    Ok(RsaPublicKey::from_public_key_pem(pem)?)
+}
+
+pub fn verify(key: &RsaPublicKey, message: &[u8], signature_b64: &str) -> bool {
+    let Ok(raw) = STANDARD.decode(signature_b64.trim()) else { return false };
+    let Ok(sig) = Signature::try_from(raw.as_slice()) else { return false };
+    VerifyingKey::<Sha256>::new(key.clone()).verify(message, &sig).is_ok()
+}
+
+pub fn nonce_str() -> String {
+    rand::thread_rng().sample_iter(&Alphanumeric).take(32).map(char::from).collect()
+}
+
+/// The message a notification (or a response) is signed over.
+pub fn notification_message(timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(body.len() + 64);
+    m.extend_from_slice(timestamp.as_bytes());
+    m.push(b'\n');
+    m.extend_from_slice(nonce.as_bytes());
+    m.push(b'\n');
+    m.extend_from_slice(body);
+    m.push(b'\n');
+    m
+}
+
+/// Signs a notification body as the platform does: the four headers.
+pub fn sign_notification(platform: &KeyPair, timestamp: i64, body: &[u8]) -> NotifyHeaders {
+    let ts = timestamp.to_string();
+    let nonce = nonce_str();
+    let signature = platform.sign(&notification_message(&ts, &nonce, body));
+    NotifyHeaders {
+        serial: Some(platform.serial.clone()),
+        signature: Some(signature),
+        timestamp: Some(ts),
+        nonce: Some(nonce),
+    }
+}
+
+fn nonce12(b: &[u8]) -> Option<Nonce<aes_gcm::aead::consts::U12>> {
+    let a: [u8; 12] = b.try_into().ok()?;
+    Some(Nonce::from(a))
+}
+
+/// Encrypts a resource with the APIv3 key (AEAD_AES_256_GCM).
+pub fn encrypt_resource(
+    apiv3_key: &[u8; 32],
+    plaintext: &[u8],
+    associated_data: &str,
+    original_type: &str,
+) -> anyhow::Result<Resource> {
+    let nonce: String = rand::thread_rng().sample_iter(&Alphanumeric).take(12).map(char::from).collect();
+    let cipher = Aes256Gcm::new_from_slice(apiv3_key).map_err(|_| anyhow::anyhow!("APIv3 key must be 32 bytes"))?;
+    let ct = cipher
+        .encrypt(
+            &nonce12(nonce.as_bytes()).ok_or_else(|| anyhow::anyhow!("nonce"))?,
+            Payload { msg: plaintext, aad: associated_data.as_bytes() },
+        )
+        .map_err(|_| anyhow::anyhow!("encryption failed"))?;
+    Ok(Resource {
+        algorithm: "AEAD_AES_256_GCM".into(),
+        ciphertext: STANDARD.encode(ct),
+        associated_data: associated_data.into(),
+        original_type: original_type.into(),
+        nonce,
+    })
+}
+
+pub fn decrypt_resource(apiv3_key: &[u8; 32], r: &Resource) -> Result<Vec<u8>, NotifyError> {
+    if r.algorithm != "AEAD_AES_256_GCM" || r.nonce.len() != 12 {
+        return Err(NotifyError::BadCiphertext);
+    }
+    let ct = STANDARD.decode(r.ciphertext.as_bytes()).map_err(|_| NotifyError::BadCiphertext)?;
+    let cipher = Aes256Gcm::new_from_slice(apiv3_key).map_err(|_| NotifyError::BadCiphertext)?;
+    cipher
+        .decrypt(
+            &nonce12(r.nonce.as_bytes()).ok_or(NotifyError::BadCiphertext)?,
+            Payload { msg: &ct, aad: r.associated_data.as_bytes() },
+        )
+        .map_err(|_| NotifyError::BadCiphertext)
+}
+
+/// What verifies notifications: the platform keys by serial (several during
+/// a rotation) and the APIv3 key.
+#[derive(Clone)]
+pub struct Verifier {
+    pub platform: Vec<(String, RsaPublicKey)>,
+    pub apiv3_key: [u8; 32],
+}
+
+impl Verifier {
+    /// Checks headers, freshness and signature, then parses the envelope and
+    /// decrypts its resource. `now` is Unix seconds.
+    pub fn open(&self, h: &NotifyHeaders, body: &[u8], now: i64) -> Result<(Notification, Vec<u8>), NotifyError> {
+        let serial = h.serial.as_deref().ok_or(NotifyError::MissingHeader("Wechatpay-Serial"))?;
+        let signature = h.signature.as_deref().ok_or(NotifyError::MissingHeader("Wechatpay-Signature"))?;
+        let ts = h.timestamp.as_deref().ok_or(NotifyError::MissingHeader("Wechatpay-Timestamp"))?;
+        let nonce = h.nonce.as_deref().ok_or(NotifyError::MissingHeader("Wechatpay-Nonce"))?;
+        let t: i64 = ts.trim().parse().map_err(|_| NotifyError::Stale)?;
+        if (now - t).abs() >= MAX_SKEW_SECS {
+            return Err(NotifyError::Stale);
+        }
+        let key = self.platform.iter().find(|(s, _)| s == serial).map(|(_, k)| k).ok_or(NotifyError::UnknownSerial)?;
+        if !verify(key, &notification_message(ts, nonce, body), signature) {
+            return Err(NotifyError::BadSignature);
+        }
+        let n: Notification = serde_json::from_slice(body).map_err(|_| NotifyError::BadBody)?;
+        let plain = decrypt_resource(&self.apiv3_key, &n.resource)?;
+        Ok((n, plain))
+    }
+}
+
+/// `Authorization` for a merchant's request to the API
+/// (`WECHATPAY2-SHA256-RSA2048`).
+pub fn authorization(mchid: &str, merchant: &KeyPair, method: &str, path_and_query: &str, body: &str) -> String {
+    let ts = chrono::Utc::now().timestamp().to_string();
+    let nonce = nonce_str();
+    let message = format!("{method}\n{path_and_query}\n{ts}\n{nonce}\n{body}\n");
+    let signature = merchant.sign(message.as_bytes());
+    format!(
+        "WECHATPAY2-SHA256-RSA2048 mchid=\"{mchid}\",nonce_str=\"{nonce}\",signature=\"{signature}\",timestamp=\"{ts}\",serial_no=\"{}\"",
+        merchant.serial
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair() -> KeyPair {
+        KeyPair::generate("5157F09EFDC096DE15EBE81A47057A7232F1B8E1").unwrap()
+    }
+
+    #[test]
+    fn notifications_verify_and_decrypt_and_refuse_tampering() {
+        let platform = pair();
+        let key = [7u8; 32];
+        let tx = br#"{"appid":"wx1","mchid":"1900000001","out_trade_no":"A1","trade_state":"SUCCESS"}"#;
+        let n = Notification {
+            id: "n1".into(),
+            create_time: "2026-11-23T10:00:00+08:00".into(),
+            event_type: "TRANSACTION.SUCCESS".into(),
+            resource_type: "encrypt-resource".into(),
+            summary: "支付成功".into(),
+            resource: encrypt_resource(&key, tx, "transaction", "transaction").unwrap(),
+        };
+        let body = serde_json::to_vec(&n).unwrap();
+        let now = 1_795_000_000;
+        let h = sign_notification(&platform, now, &body);
+        let v = Verifier { platform: vec![(platform.serial.clone(), platform.public())], apiv3_key: key };
+        let (got, plain) = v.open(&h, &body, now + 10).unwrap();
+        assert_eq!(got, n);
+        assert_eq!(plain, tx);
+
+        // replayed later, or from the future
+        assert_eq!(v.open(&h, &body, now + 300).unwrap_err(), NotifyError::Stale);
+        assert_eq!(v.open(&h, &body, now - 300).unwrap_err(), NotifyError::Stale);
+        // a changed body
+        let mut tampered = body.clone();
+        let at = tampered.iter().position(|b| *b == b'n').unwrap();
+        tampered[at] = b'm';
+        assert_eq!(v.open(&h, &tampered, now).unwrap_err(), NotifyError::BadSignature);
+        // signed by someone else under the right serial
+        let other = pair();
+        let mut forged = sign_notification(&other, now, &body);
+        forged.serial = Some(platform.serial.clone());
+        assert_eq!(v.open(&forged, &body, now).unwrap_err(), NotifyError::BadSignature);
+        // unknown serial, missing header
+        let mut unknown = h.clone();
+        unknown.serial = Some("00".into());
+        assert_eq!(v.open(&unknown, &body, now).unwrap_err(), NotifyError::UnknownSerial);
+        let mut missing = h.clone();
+        missing.nonce = None;
+        assert_eq!(v.open(&missing, &body, now).unwrap_err(), NotifyError::MissingHeader("Wechatpay-Nonce"));
+        // the wrong APIv3 key
+        let wrong = Verifier { apiv3_key: [8u8; 32], ..v.clone() };
+        assert_eq!(wrong.open(&h, &body, now).unwrap_err(), NotifyError::BadCiphertext);
+    }
+
+    #[test]
+    fn keys_survive_pem() {
+        let k = pair();
+        let again = KeyPair::from_pem(&k.serial, &k.private_pem().unwrap()).unwrap();
+        let public = public_from_pem(&k.public_pem().unwrap()).unwrap();
+        assert!(verify(&public, b"hello", &again.sign(b"hello")));
+        assert!(!verify(&public, b"hellO", &again.sign(b"hello")));
+    }
+}

@@ -1,0 +1,290 @@
+//! Payment routes outside Leptos:
+//!
+//! - `POST /bills/pay`: the bills page's form (several `bill` fields, which
+//!   server functions cannot take without JavaScript) → order → provider.
+//! - `GET|POST /pay/sandbox/{no}`: the sandbox provider's own pay page.
+//! - `GET /staff/bills/orders.csv`: staff export.
+//! - `/api/v1/payments/…`: JSON for external clients, and the providers'
+//!   notification endpoint.
+
+use actix_web::{http::header, web, HttpMessage, HttpRequest, HttpResponse};
+use backend::{
+    auth::CurrentUser,
+    idempotency::{self, Keyed, Start},
+    payments::{self, sandbox::Choice, Applied, Created, Refused},
+    wxpay::NotifyHeaders,
+    AppError, State,
+};
+use domain::{money::Fen, ErrorCode};
+use serde::Deserialize;
+
+use crate::api::{api_err, code_err, user, ApiError};
+
+fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    backend::url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// Creates the order under the request's idempotency key (a replay or a
+/// double click gets the same order).
+async fn create_keyed(state: &State, u: &CurrentUser, ids: &[i64], key: Option<&str>) -> Result<Created, AppError> {
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let fingerprint = format!("bills={}", sorted.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","));
+    let Some(key) = key else { return payments::create_order(state, u, &sorted, None).await };
+    let k = Keyed::parse(u.id, "order.create", key, fingerprint.as_bytes())?;
+    // a duplicate still in flight: wait for its answer a little
+    let mut tries = 0;
+    loop {
+        match idempotency::start(&state.db, &k).await {
+            Ok(Start::Replay(saved)) => {
+                return serde_json::from_str::<Created>(&saved.body)
+                    .map(|c| Created { created: false, ..c })
+                    .map_err(AppError::internal)
+            }
+            Ok(Start::Fresh) => break,
+            Err(e) if e.code == ErrorCode::IdempotencyInFlight && tries < 20 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    match payments::create_order(state, u, &sorted, Some(&k)).await {
+        Ok(c) => Ok(c),
+        Err(e) => {
+            idempotency::release(&state.db, &k).await?;
+            Err(e)
+        }
+    }
+}
+
+/// `POST /bills/pay` (form: `bill` once per bill, `idem`): make the order
+/// and send the payer to the provider.
+pub async fn pay_bills(req: HttpRequest, state: web::Data<State>, body: web::Bytes) -> HttpResponse {
+    let Some(u) = req.extensions().get::<CurrentUser>().cloned() else {
+        return see_other("/login?next=/bills");
+    };
+    let pairs = form_pairs(&body);
+    let ids: Vec<i64> = pairs.iter().filter(|(k, _)| k == "bill").filter_map(|(_, v)| v.trim().parse().ok()).collect();
+    let key = pairs.iter().find(|(k, _)| k == "idem").map(|(_, v)| v.clone());
+    let keep = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+    if ids.is_empty() {
+        return see_other("/bills?error=invalid_input");
+    }
+    let created = match create_keyed(&state, &u, &ids, key.as_deref()).await {
+        Ok(c) => c,
+        Err(e) => {
+            if let Some(c) = &e.cause {
+                tracing::error!(code = %e.code, "creating an order failed: {c:#}");
+            }
+            return see_other(&format!("/bills?error={}&sel={keep}", e.code.as_str()));
+        }
+    };
+    match payments::pay(&state, &u, &created.out_trade_no).await {
+        Ok(url) => see_other(&url),
+        Err(e) => see_other(&format!("/pay/orders/{}?error={}", created.out_trade_no, e.code.as_str())),
+    }
+}
+
+/// `GET /pay/sandbox/{no}`: the sandbox provider's page (not ours: it
+/// stands where WeChat Pay's cashier would).
+pub async fn sandbox_page(state: web::Data<State>, no: web::Path<String>) -> HttpResponse {
+    let Some(sb) = state.sandbox.as_ref() else { return HttpResponse::NotFound().finish() };
+    let t = match sb.trade(&state, &no).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return HttpResponse::NotFound().content_type("text/plain; charset=utf-8").body("没有这笔交易"),
+        Err(_) => return HttpResponse::InternalServerError().finish(),
+    };
+    let no = esc(&t.out_trade_no);
+    let open = t.state == "NOTPAY";
+    let actions = if open {
+        format!(
+            r#"<form method="post" action="/pay/sandbox/{no}">
+<button name="choice" value="success" class="ok">支付成功</button>
+<button name="choice" value="late">支付成功,通知延迟 {}秒</button>
+<button name="choice" value="failure" class="bad">支付失败</button>
+</form>"#,
+            payments::sandbox::LATE_NOTIFY_SECS
+        )
+    } else {
+        format!(r#"<p>这笔交易已处理({}).</p><p><a href="/pay/orders/{no}">返回商户</a></p>"#, esc(&t.state))
+    };
+    let html = format!(
+        r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>沙箱支付</title><style>
+body{{font-family:system-ui,sans-serif;margin:0;background:#ededed;color:#111}}
+header{{background:#07c160;color:#fff;padding:12px 16px;font-size:17px}}
+main{{max-width:420px;margin:16px auto;background:#fff;border-radius:8px;padding:20px}}
+.amount{{font-size:34px;font-weight:600;text-align:center;margin:12px 0}}
+.meta{{color:#666;font-size:14px;text-align:center}}
+form{{display:flex;flex-direction:column;gap:12px;margin-top:20px}}
+button{{font-size:17px;padding:14px;border-radius:6px;border:1px solid #ccc;background:#fff;min-height:48px}}
+button.ok{{background:#07c160;color:#fff;border:0}} button.bad{{color:#c00}}
+.note{{font-size:13px;color:#888;margin-top:16px}}
+</style></head><body><header>沙箱支付 · 模拟微信支付</header><main>
+<p class="meta">{merchant}</p><p class="meta">{desc}</p>
+<p class="amount">{amount}</p><p class="meta">商户订单号 {no}</p>
+{actions}
+<p class="note">这是测试用的沙箱,不会产生真实扣款。支付结果以沙箱发给商户的签名通知(或商户主动查询)为准。</p>
+</main></body></html>"#,
+        merchant = "智慧社区(沙箱商户)",
+        desc = esc(&t.description),
+        amount = Fen(t.amount_fen),
+    );
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").insert_header(("Cache-Control", "no-store")).body(html)
+}
+
+/// `POST /pay/sandbox/{no}` (`choice`): the payer's decision; back to the merchant.
+pub async fn sandbox_decide(state: web::Data<State>, no: web::Path<String>, body: web::Bytes) -> HttpResponse {
+    let Some(sb) = state.sandbox.as_ref() else { return HttpResponse::NotFound().finish() };
+    let choice = form_pairs(&body).into_iter().find(|(k, _)| k == "choice").and_then(|(_, v)| Choice::parse(&v));
+    let Some(choice) = choice else { return see_other(&format!("/pay/sandbox/{no}")) };
+    match sb.decide(&state, &no, choice).await {
+        Ok(()) => see_other(&format!("/pay/orders/{no}")),
+        Err(e) if e.code == ErrorCode::NotFound => HttpResponse::NotFound().finish(),
+        Err(e) => {
+            tracing::error!(error = %e, "sandbox decision failed");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+/// `GET /staff/bills/orders.csv`: paid and refunded orders, one row per bill.
+pub async fn export(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
+    let Some(u) = req.extensions().get::<CurrentUser>().cloned() else {
+        return see_other("/login?next=/staff/bills");
+    };
+    if !u.is_staff() {
+        return HttpResponse::Forbidden()
+            .content_type("text/plain; charset=utf-8")
+            .body(ErrorCode::Forbidden.message(false));
+    }
+    let rows = match payments::export_rows(&state, &u).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "export failed");
+            return HttpResponse::InternalServerError().finish();
+        }
+    };
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        if w.write_record(&r).is_err() {
+            return HttpResponse::InternalServerError().finish();
+        }
+    }
+    let mut out = "\u{feff}".as_bytes().to_vec(); // Excel reads UTF-8 with a BOM
+    out.extend(w.into_inner().unwrap_or_default());
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"payments.csv\""))
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(out)
+}
+
+pub fn scope() -> actix_web::Scope {
+    web::scope("/payments")
+        .route("/orders", web::get().to(mine))
+        .route("/orders", web::post().to(create))
+        .route("/orders/{no}", web::get().to(one))
+        .route("/orders/{no}/pay", web::post().to(pay))
+        .route("/orders/{no}/cancel", web::post().to(cancel))
+        .route("/receipts/{code}", web::get().to(receipt))
+        .route("/notify/{provider}", web::post().to(notify))
+}
+
+#[derive(Deserialize)]
+pub struct CreateBody {
+    bill_ids: Vec<i64>,
+}
+
+/// `POST /api/v1/payments/orders {"bill_ids": [..]}` with `Idempotency-Key`
+/// (required): 201 with the new order, 200 with the payer's open order for
+/// exactly these bills, 409 `bill_in_payment` / `bill_not_payable`.
+async fn create(
+    req: HttpRequest,
+    state: web::Data<State>,
+    body: web::Json<CreateBody>,
+) -> Result<HttpResponse, ApiError> {
+    let u = user(&req)?;
+    let key = req
+        .headers()
+        .get("Idempotency-Key")
+        .map(|v| v.to_str().unwrap_or("\u{0}").to_string())
+        .ok_or_else(|| code_err(&req, ErrorCode::InvalidIdempotencyKey))?;
+    let c = create_keyed(&state, &u, &body.bill_ids, Some(&key)).await.map_err(api_err(&req))?;
+    let view = payments::order(&state, &u, &c.out_trade_no).await.map_err(api_err(&req))?;
+    Ok(if c.created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(view))
+}
+
+async fn mine(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+    let u = user(&req)?;
+    Ok(HttpResponse::Ok().json(payments::mine(&state, &u, 50).await.map_err(api_err(&req))?))
+}
+
+async fn one(req: HttpRequest, state: web::Data<State>, no: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let u = user(&req)?;
+    Ok(HttpResponse::Ok().json(payments::order(&state, &u, &no).await.map_err(api_err(&req))?))
+}
+
+/// `POST /api/v1/payments/orders/{no}/pay`: where the payer goes to pay
+/// (the same place when asked again).
+async fn pay(req: HttpRequest, state: web::Data<State>, no: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let u = user(&req)?;
+    let url = payments::pay(&state, &u, &no).await.map_err(api_err(&req))?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "pay_url": url })))
+}
+
+async fn cancel(req: HttpRequest, state: web::Data<State>, no: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let u = user(&req)?;
+    let s = payments::cancel(&state, &u, &no).await.map_err(api_err(&req))?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": s })))
+}
+
+async fn receipt(req: HttpRequest, state: web::Data<State>, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(payments::check_receipt(&state, &code).await.map_err(api_err(&req))?))
+}
+
+/// `POST /api/v1/payments/notify/{provider}`: a provider's notification
+/// (WeChat Pay v3 format). 204 when taken (also for a duplicate); 401 for a
+/// bad signature, stale timestamp or unknown key; 400 for what does not
+/// match an order. The provider retries whatever is not 2xx.
+async fn notify(
+    req: HttpRequest,
+    state: web::Data<State>,
+    provider: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let fail = |status: u16, message: &str| {
+        HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default())
+            .json(serde_json::json!({ "code": "FAIL", "message": message }))
+    };
+    if provider.as_str() != state.payments.name() {
+        return fail(404, "unknown provider");
+    }
+    let headers =
+        NotifyHeaders::from_lookup(|name| req.headers().get(name).and_then(|v| v.to_str().ok()).map(|s| s.to_string()));
+    match payments::notification(&state, &headers, &body).await {
+        Ok(Applied::Paid) | Ok(Applied::Duplicate) | Ok(Applied::Unmatched) => HttpResponse::NoContent().finish(),
+        Err(Refused::Invalid(e)) => {
+            tracing::warn!(error = %e, "payment notification refused");
+            fail(401, &e.to_string())
+        }
+        Err(Refused::Rejected(e)) if e.code == ErrorCode::Internal => {
+            tracing::error!(error = %e, "payment notification could not be handled");
+            fail(500, "try again")
+        }
+        Err(Refused::Rejected(e)) => {
+            tracing::warn!(error = %e, "payment notification does not match an order");
+            fail(400, e.code.as_str())
+        }
+    }
+}
