@@ -116,6 +116,69 @@ pub(crate) async fn generate_for(
     Ok(out)
 }
 
+/// One bill (an ad-hoc fee, an imported reading); a household's bill for
+/// the same kind and period already there is left alone. Returns whether
+/// it was added.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn insert_bill<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    org_unit_id: i64,
+    household_id: i64,
+    kind: BillKind,
+    period: &Period,
+    amount: Fen,
+    basis: &str,
+    by: i64,
+) -> AppResult<bool> {
+    if amount.0 <= 0 {
+        return Err(ErrorCode::InvalidAmount.into());
+    }
+    let now = Utc::now();
+    let res = bill::Entity::insert(bill::ActiveModel {
+        org_unit_id: Set(org_unit_id),
+        household_id: Set(household_id),
+        kind: Set(kind.as_str().into()),
+        period: Set(period.label.clone()),
+        title: Set(format!("{} {}", period.label, kind.label(false))),
+        amount_fen: Set(amount.0),
+        paid_fen: Set(0),
+        refunded_fen: Set(0),
+        status: Set("unpaid".into()),
+        basis: Set(basis.chars().take(200).collect()),
+        created_by: Set(by),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([bill::Column::HouseholdId, bill::Column::Kind, bill::Column::Period])
+    .exec_without_returning(conn)
+    .await?;
+    Ok(matches!(res, sea_orm::TryInsertResult::Inserted(n) if n > 0))
+}
+
+/// Demo water bills for a month: 8 to 19 tonnes at ¥5.00 per household.
+pub(crate) async fn demo_water(state: &State, c: &org_unit::Model, by: i64, period: &Period) -> AppResult<()> {
+    let buildings = building::Entity::find().filter(building::Column::CommunityId.eq(c.id)).all(&state.db).await?;
+    let ids: Vec<i64> = buildings.iter().map(|b| b.id).collect();
+    let dwellings: Vec<i64> = dwelling::Entity::find()
+        .filter(dwelling::Column::BuildingId.is_in(ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    let households =
+        household::Entity::find().filter(household::Column::DwellingId.is_in(dwellings)).all(&state.db).await?;
+    let txn = state.db.begin().await?;
+    for h in households {
+        let tonnes = 8 + h.id % 12;
+        let basis = format!("{tonnes} 吨 × ¥5.00/吨");
+        insert_bill(&txn, c.id, h.id, BillKind::Water, period, Fen(tonnes * 500), &basis, by).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
 pub(crate) async fn address(state: &State, household_id: i64) -> AppResult<String> {
     let h = household::Entity::find_by_id(household_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     let d = dwelling::Entity::find_by_id(h.dwelling_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;

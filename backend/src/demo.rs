@@ -197,11 +197,12 @@ async fn seed(state: &State) -> AppResult<()> {
         .await?;
     }
     seed_appointments(state, &orgs, &staff_ids).await?;
-    // this half-year's property fees, so residents have bills to look at
+    // this half-year's property fees and last month's water, so residents have bills to pay
     for (community, price) in [("阳光社区", "1.85"), ("和谐社区", "2.10")] {
         if let (Some(c), Some(by)) = (orgs.iter().find(|o| o.name == community), staff_ids.get(community)) {
             let period = domain::bill::Period::parse("2026-H2")?;
             crate::bills::generate_for(state, c, *by, &period, domain::money::Fen::parse_positive_yuan(price)?).await?;
+            crate::bills::demo_water(state, c, *by, &domain::bill::Period::parse("2026-10")?).await?;
         }
     }
     tracing::info!("demo data loaded");
