@@ -111,6 +111,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/staff/appointments/check") view=appointments::CheckPage ssr=SsrMode::Async/>
                 <Route path=path!("/bills") view=bills::BillsPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/bills") view=bills::StaffBillsPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/bills/import") view=bills::BillImportPage ssr=SsrMode::Async/>
                 <Route path=path!("/pay/orders/:no") view=payments::OrderPage ssr=SsrMode::Async/>
                 <Route path=path!("/pay/orders/:no/receipt") view=payments::ReceiptPage ssr=SsrMode::Async/>
                 <Route path=path!("/receipts/check") view=payments::ReceiptCheckPage ssr=SsrMode::Async/>

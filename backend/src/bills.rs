@@ -294,3 +294,188 @@ pub async fn arrears(state: &State, staff: &CurrentUser) -> AppResult<Vec<Arrear
     }
     Ok(out)
 }
+
+/// Columns of a bill import (first row; Chinese or English names, any order):
+/// 楼栋 building · 单元 entrance · 房号 room · 类型 kind · 账期 period ·
+/// 金额 amount (yuan) · 说明 basis (optional, e.g. "17.3 吨 × ¥5.00").
+const BILL_COLUMNS: [(&str, &[&str], bool); 7] = [
+    ("building", &["楼栋", "楼", "building"], true),
+    ("entrance", &["单元", "entrance"], true),
+    ("room", &["房号", "户", "room", "unit"], true),
+    ("kind", &["类型", "费用类型", "kind"], true),
+    ("period", &["账期", "period"], true),
+    ("amount", &["金额", "金额(元)", "amount"], true),
+    ("basis", &["说明", "计算方式", "basis"], false),
+];
+
+fn bill_column(key: &str) -> String {
+    BILL_COLUMNS.iter().find(|c| c.0 == key).map(|c| c.1[0].to_string()).unwrap_or_else(|| key.to_string())
+}
+
+/// Imports utility, parking and other bills from CSV or XLSX into a
+/// community. The whole file is checked first (every bad row reported with
+/// its number and reason); a file with any error imports nothing; a clean
+/// file is imported in one transaction. Property fees are generated, not
+/// imported.
+pub async fn import_bills(
+    state: &State,
+    staff: &CurrentUser,
+    community_id: i64,
+    bytes: &[u8],
+    filename: &str,
+) -> AppResult<domain::import::BillOutcome> {
+    use domain::import::{BillOutcome, BillSummary, Problem, RowError};
+    use std::collections::HashMap;
+    let c = managed_community(state, staff, community_id).await?;
+    let one = |problem| Ok(BillOutcome::Rejected(vec![RowError { row: 0, column: None, problem, detail: None }]));
+    let table = match crate::import::read_table(bytes, filename) {
+        Ok(t) => t,
+        Err(p) => return one(p),
+    };
+    let mut rows = table.into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
+    let Some((header_row, header)) = rows.next() else { return one(Problem::Empty) };
+    let index: HashMap<&str, usize> = BILL_COLUMNS
+        .iter()
+        .filter_map(|(key, names, _)| header.iter().position(|h| names.contains(&h.trim())).map(|i| (*key, i)))
+        .collect();
+    let missing: Vec<RowError> = BILL_COLUMNS
+        .iter()
+        .filter(|(key, _, required)| *required && !index.contains_key(key))
+        .map(|(key, _, _)| RowError {
+            row: header_row,
+            column: Some(bill_column(key)),
+            problem: Problem::MissingColumn,
+            detail: None,
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Ok(BillOutcome::Rejected(missing));
+    }
+    let data: Vec<(usize, Vec<String>)> = rows.collect();
+    if data.len() > crate::import::MAX_ROWS {
+        return one(Problem::TooManyRows);
+    }
+    // the community's homes: (building, entrance, room) → household
+    let buildings = building::Entity::find().filter(building::Column::CommunityId.eq(c.id)).all(&state.db).await?;
+    let dwellings = dwelling::Entity::find()
+        .filter(dwelling::Column::BuildingId.is_in(buildings.iter().map(|b| b.id).collect::<Vec<_>>()))
+        .all(&state.db)
+        .await?;
+    let households = household::Entity::find()
+        .filter(household::Column::DwellingId.is_in(dwellings.iter().map(|d| d.id).collect::<Vec<_>>()))
+        .all(&state.db)
+        .await?;
+    let mut homes: HashMap<(String, String, String), i64> = HashMap::new();
+    for d in &dwellings {
+        let (Some(b), Some(h)) =
+            (buildings.iter().find(|b| b.id == d.building_id), households.iter().find(|h| h.dwelling_id == d.id))
+        else {
+            continue;
+        };
+        homes.insert((b.name.clone(), d.entrance.clone(), d.room.clone()), h.id);
+    }
+    let existing: std::collections::HashSet<(i64, String, String)> = bill::Entity::find()
+        .filter(bill::Column::OrgUnitId.eq(c.id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|b| (b.household_id, b.kind, b.period))
+        .collect();
+
+    struct Row {
+        household: i64,
+        kind: BillKind,
+        period: Period,
+        amount: Fen,
+        basis: String,
+    }
+    let mut errors = vec![];
+    let mut good = vec![];
+    let mut seen: HashMap<(i64, &'static str, String), usize> = HashMap::new();
+    for (row, cells) in data {
+        let cell =
+            |key: &str| index.get(key).and_then(|i| cells.get(*i)).map(|s| s.trim().to_string()).unwrap_or_default();
+        let err = |key: &str, problem, detail: Option<String>| RowError {
+            row,
+            column: Some(bill_column(key)),
+            problem,
+            detail,
+        };
+        let mut row_errors = vec![];
+        for key in ["building", "entrance", "room", "kind", "period", "amount"] {
+            if cell(key).is_empty() {
+                row_errors.push(err(key, Problem::Empty, None));
+            }
+        }
+        if !row_errors.is_empty() {
+            errors.extend(row_errors);
+            continue;
+        }
+        let home = (cell("building"), cell("entrance"), cell("room"));
+        let household = homes.get(&home).copied();
+        if household.is_none() {
+            row_errors.push(err("room", Problem::UnknownHome, Some(format!("{} {} {}", home.0, home.1, home.2))));
+        }
+        let kind = BillKind::parse_typed(&cell("kind")).filter(|k| *k != BillKind::Property);
+        if kind.is_none() {
+            row_errors.push(err("kind", Problem::InvalidKind, Some(cell("kind"))));
+        }
+        let period = Period::parse(&cell("period")).ok();
+        if period.is_none() {
+            row_errors.push(err("period", Problem::InvalidPeriod, Some(cell("period"))));
+        }
+        let amount = Fen::parse_positive_yuan(&cell("amount")).ok();
+        if amount.is_none() {
+            row_errors.push(err("amount", Problem::InvalidAmount, Some(cell("amount"))));
+        }
+        let basis = cell("basis");
+        if basis.chars().count() > 100 {
+            row_errors.push(err("basis", Problem::TooLong, None));
+        }
+        if let (Some(h), Some(k), Some(p), Some(a), true) = (household, kind, period, amount, row_errors.is_empty()) {
+            let key = (h, k.as_str(), p.label.clone());
+            if let Some(first) = seen.get(&key) {
+                errors.push(RowError {
+                    row,
+                    column: None,
+                    problem: Problem::DuplicateInFile,
+                    detail: Some(first.to_string()),
+                });
+                continue;
+            }
+            seen.insert(key, row);
+            if existing.contains(&(h, k.as_str().to_string(), p.label.clone())) {
+                errors.push(err("period", Problem::AlreadyBilled, Some(p.label.clone())));
+                continue;
+            }
+            good.push(Row { household: h, kind: k, period: p, amount: a, basis });
+        } else {
+            errors.extend(row_errors);
+        }
+    }
+    if !errors.is_empty() {
+        return Ok(BillOutcome::Rejected(errors));
+    }
+    if good.is_empty() {
+        return one(Problem::Empty);
+    }
+    let txn = state.db.begin().await?;
+    let mut summary = BillSummary { rows: good.len(), ..Default::default() };
+    for r in &good {
+        if !insert_bill(&txn, c.id, r.household, r.kind, &r.period, r.amount, &r.basis, staff.id).await? {
+            // billed meanwhile by someone else: nothing of this file is kept
+            txn.rollback().await?;
+            return Ok(BillOutcome::Rejected(vec![RowError {
+                row: 0,
+                column: None,
+                problem: Problem::AlreadyBilled,
+                detail: Some(r.period.label.clone()),
+            }]));
+        }
+        summary.bills_created += 1;
+        summary.total = Fen(summary.total.0 + r.amount.0);
+    }
+    txn.commit().await?;
+    tracing::info!(community = c.id, bills = summary.bills_created, "bills imported");
+    Ok(BillOutcome::Imported(summary))
+}

@@ -30,6 +30,18 @@ impl BillKind {
     pub fn parse(s: &str) -> Option<BillKind> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
+    /// A kind as typed in a spreadsheet: its Chinese label (with or without
+    /// 费), or its English name.
+    pub fn parse_typed(s: &str) -> Option<BillKind> {
+        let s = s.trim();
+        let lower = s.to_ascii_lowercase();
+        Self::ALL.into_iter().find(|k| {
+            k.as_str() == lower
+                || k.label(false) == s
+                || k.label(false).trim_end_matches('费') == s
+                || k.label(true).to_ascii_lowercase() == lower
+        })
+    }
     pub fn label(self, english: bool) -> &'static str {
         match (self, english) {
             (BillKind::Property, false) => "物业费",
@@ -142,6 +154,15 @@ pub struct ArrearsRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_kinds() {
+        assert_eq!(BillKind::parse_typed("水费"), Some(BillKind::Water));
+        assert_eq!(BillKind::parse_typed("停车"), Some(BillKind::Parking));
+        assert_eq!(BillKind::parse_typed("Electricity"), Some(BillKind::Electricity));
+        assert_eq!(BillKind::parse_typed("其他费用"), Some(BillKind::Other));
+        assert_eq!(BillKind::parse_typed("暖气费"), None);
+    }
 
     #[test]
     fn periods() {

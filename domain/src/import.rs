@@ -17,6 +17,11 @@ pub enum Problem {
     DuplicateInFile,
     AlreadyExists,
     BuildingInOtherGrid,
+    UnknownHome,
+    InvalidKind,
+    InvalidPeriod,
+    InvalidAmount,
+    AlreadyBilled,
 }
 
 impl Problem {
@@ -38,6 +43,24 @@ impl Problem {
             Problem::DuplicateInFile => ("与文件中前面的行重复", "Repeats an earlier row of the file"),
             Problem::AlreadyExists => ("该房屋已存在", "This unit already exists"),
             Problem::BuildingInOtherGrid => ("该楼栋已登记在其他网格", "This building is registered in another grid"),
+            Problem::UnknownHome => {
+                ("本社区没有这个房屋,或该房屋还没有登记住户", "No such unit in this community, or it has no household")
+            }
+            Problem::InvalidKind => (
+                "费用类型应为 水费、电费、燃气费、停车费 或 其他费用",
+                "The kind must be 水费 water, 电费 electricity, 燃气费 gas, 停车费 parking or 其他费用 other",
+            ),
+            Problem::InvalidPeriod => (
+                "账期应如 2026、2026-H1、2026-Q4 或 2026-11",
+                "The period must look like 2026, 2026-H1, 2026-Q4 or 2026-11",
+            ),
+            Problem::InvalidAmount => (
+                "金额应为大于0的数字(元),最多两位小数",
+                "The amount must be a positive number of yuan with at most two decimals",
+            ),
+            Problem::AlreadyBilled => {
+                ("该户这一账期已有同类账单", "This household already has a bill of this kind for the period")
+            }
         };
         if english {
             en
@@ -68,5 +91,19 @@ pub struct Summary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {
     Imported(Summary),
+    Rejected(Vec<RowError>),
+}
+
+/// What a bill import did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillSummary {
+    pub rows: usize,
+    pub bills_created: usize,
+    pub total: crate::money::Fen,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BillOutcome {
+    Imported(BillSummary),
     Rejected(Vec<RowError>),
 }

@@ -95,6 +95,7 @@ fn serve(listener: TcpListener, state: State) -> anyhow::Result<Server> {
             .route("/pay/sandbox/{no}", web::get().to(payments::sandbox_page))
             .route("/pay/sandbox/{no}", web::post().to(payments::sandbox_decide))
             .route("/staff/bills/orders.csv", web::get().to(payments::export))
+            .route("/staff/bills/import", web::post().to(upload::import_bills))
             .route("/auth/wechat", web::get().to(wechat::start))
             .route("/auth/wechat/callback", web::get().to(wechat::callback))
             .service(api::scope())

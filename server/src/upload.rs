@@ -16,25 +16,19 @@ fn back_with(code: ErrorCode) -> HttpResponse {
     see_other(&format!("/staff/import?error={}", code.as_str()))
 }
 
-/// POST /staff/import: `community_id` and `file` (CSV or XLSX).
-pub async fn import_households(req: HttpRequest, state: web::Data<State>, mut payload: Multipart) -> HttpResponse {
-    let Some(user) = req.extensions().get::<CurrentUser>().cloned() else {
-        return see_other("/login?next=/staff/import");
-    };
-    if !user.is_staff() {
-        return back_with(ErrorCode::Forbidden);
-    }
+/// Reads `community_id` and `file` (at most `import::MAX_BYTES`) from a multipart form.
+async fn read_form(payload: &mut Multipart) -> Result<(Option<i64>, Option<(String, Vec<u8>)>), ErrorCode> {
     let mut community: Option<i64> = None;
     let mut file: Option<(String, Vec<u8>)> = None;
     while let Some(item) = payload.next().await {
-        let Ok(mut field) = item else { return back_with(ErrorCode::InvalidFile) };
+        let Ok(mut field) = item else { return Err(ErrorCode::InvalidFile) };
         let name = field.name().unwrap_or_default().to_string();
         let filename = field.content_disposition().and_then(|cd| cd.get_filename()).unwrap_or_default().to_string();
         let mut buf = Vec::new();
         while let Some(chunk) = field.next().await {
-            let Ok(chunk) = chunk else { return back_with(ErrorCode::InvalidFile) };
+            let Ok(chunk) = chunk else { return Err(ErrorCode::InvalidFile) };
             if buf.len() + chunk.len() > import::MAX_BYTES {
-                return back_with(ErrorCode::InvalidFile);
+                return Err(ErrorCode::InvalidFile);
             }
             buf.extend_from_slice(&chunk);
         }
@@ -44,6 +38,56 @@ pub async fn import_households(req: HttpRequest, state: web::Data<State>, mut pa
             _ => {}
         }
     }
+    Ok((community, file))
+}
+
+/// POST /staff/bills/import: `community_id` and `file` (CSV or XLSX) of
+/// utility, parking and other bills; back to /staff/bills/import with the report.
+pub async fn import_bills(req: HttpRequest, state: web::Data<State>, mut payload: Multipart) -> HttpResponse {
+    let back = |code: ErrorCode| see_other(&format!("/staff/bills/import?error={}", code.as_str()));
+    let Some(user) = req.extensions().get::<CurrentUser>().cloned() else {
+        return see_other("/login?next=/staff/bills/import");
+    };
+    if !user.is_staff() {
+        return back(ErrorCode::Forbidden);
+    }
+    let (community, file) = match read_form(&mut payload).await {
+        Ok(x) => x,
+        Err(code) => return back(code),
+    };
+    let (Some(community), Some((filename, bytes))) = (community, file) else {
+        return back(ErrorCode::InvalidInput);
+    };
+    if bytes.is_empty() {
+        return back(ErrorCode::InvalidFile);
+    }
+    match backend::bills::import_bills(&state, &user, community, &bytes, &filename).await {
+        Ok(outcome) => {
+            let report = serde_json::to_string(&outcome).unwrap_or_default();
+            let key = state.flash.put(Some(user.id), vec![("report".into(), report), ("file".into(), filename)]).await;
+            see_other(&format!("/staff/bills/import?report={key}&community={community}"))
+        }
+        Err(e) => {
+            if let Some(c) = &e.cause {
+                tracing::error!("bill import failed: {c:#}");
+            }
+            see_other(&format!("/staff/bills/import?error={}&community={community}", e.code.as_str()))
+        }
+    }
+}
+
+/// POST /staff/import: `community_id` and `file` (CSV or XLSX).
+pub async fn import_households(req: HttpRequest, state: web::Data<State>, mut payload: Multipart) -> HttpResponse {
+    let Some(user) = req.extensions().get::<CurrentUser>().cloned() else {
+        return see_other("/login?next=/staff/import");
+    };
+    if !user.is_staff() {
+        return back_with(ErrorCode::Forbidden);
+    }
+    let (community, file) = match read_form(&mut payload).await {
+        Ok(x) => x,
+        Err(code) => return back_with(code),
+    };
     let (Some(community), Some((filename, bytes))) = (community, file) else {
         return back_with(ErrorCode::InvalidInput);
     };

@@ -94,3 +94,122 @@ async fn staff_generate_with_a_plain_form_and_residents_see_what_they_owe() {
     assert_eq!(status, 200);
     assert!(html.contains("待缴合计") && html.contains("2026-Q4 物业费") && html.contains("待缴"), "{html}");
 }
+
+/// Two homes of 阳光社区 that have households: (building, entrance, room).
+async fn two_homes(app: &TestApp) -> Vec<(String, String, String)> {
+    use backend::entities::{building, household};
+    let community = app.org_id("阳光社区").await;
+    let mut out = vec![];
+    for b in
+        building::Entity::find().filter(building::Column::CommunityId.eq(community)).all(&app.state.db).await.unwrap()
+    {
+        for d in
+            dwelling::Entity::find().filter(dwelling::Column::BuildingId.eq(b.id)).all(&app.state.db).await.unwrap()
+        {
+            let has =
+                household::Entity::find().filter(household::Column::DwellingId.eq(d.id)).count(&app.state.db).await;
+            if has.unwrap() > 0 && out.len() < 2 {
+                out.push((b.name.clone(), d.entrance.clone(), d.room.clone()));
+            }
+        }
+    }
+    out
+}
+
+async fn upload_bills(
+    b: &crate::pages::Browser<'_>,
+    app: &TestApp,
+    community: i64,
+    name: &str,
+    bytes: Vec<u8>,
+) -> String {
+    let form = reqwest::multipart::Form::new()
+        .text("community_id", community.to_string())
+        .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
+    let r = b
+        .client()
+        .post(app.url("/staff/bills/import"))
+        .header("Accept", "text/html")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    location(&r)
+}
+
+#[tokio::test]
+async fn utility_bills_import_whole_files_only_and_never_twice() {
+    let app = spawn_app().await;
+    let staff = browser(&app).await;
+    staff.password_login(STAFF_A).await;
+    let sunshine = app.org_id("阳光社区").await;
+    let homes = two_homes(&app).await;
+    let (h1, h2) = (&homes[0], &homes[1]);
+    let count = || async { bill::Entity::find().count(&app.state.db).await.unwrap() };
+    let before = count().await;
+    let bad = format!(
+        "楼栋,单元,房号,类型,账期,金额,说明\n\
+         {a},{b},{c},水费,2026-11,45.50,9.1 吨\n\
+         {a},{b},9999,水费,2026-11,10,\n\
+         {a},{b},{c},暖气费,2026-11,10,\n\
+         {a},{b},{c},电费,2026-13,10,\n\
+         {a},{b},{c},停车费,2026-11,十元,\n\
+         {a},{b},{c},水费,2026-11,45.50,\n\
+         {a},{b},{c},水费,2026-10,30,\n",
+        a = h1.0,
+        b = h1.1,
+        c = h1.2
+    );
+    let to = upload_bills(&staff, &app, sunshine, "水费.csv", bad.into_bytes()).await;
+    let (_, html) = staff.page(&to).await;
+    assert!(html.contains("未导入任何账单"), "{html}");
+    for (row, reason) in [
+        ("3", "本社区没有这个房屋"),
+        ("4", "费用类型应为"),
+        ("5", "账期应如"),
+        ("6", "金额应为大于0的数字"),
+        ("7", "与文件中前面的行重复"),
+        ("8", "该户这一账期已有同类账单"), // the demo's 2026-10 water bill
+    ] {
+        assert!(html.contains(&format!("<td>{row}</td>")), "row {row} reported");
+        assert!(html.contains(reason), "{reason}");
+    }
+    assert!(!html.contains("<td>2</td>"));
+    assert_eq!(count().await, before, "nothing imported");
+
+    // a clean XLSX: imported in one go, amounts exact
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (col, h) in ["楼栋", "单元", "房号", "类型", "账期", "金额", "说明"].iter().enumerate() {
+        sheet.write_string(0, col as u16, *h).unwrap();
+    }
+    for (row, (home, kind, amount)) in [(h1, "电费", "123.45"), (h2, "停车费", "150")].iter().enumerate() {
+        let r = row as u32 + 1;
+        sheet.write_string(r, 0, &home.0).unwrap();
+        sheet.write_string(r, 1, &home.1).unwrap();
+        sheet.write_string(r, 2, &home.2).unwrap();
+        sheet.write_string(r, 3, *kind).unwrap();
+        sheet.write_string(r, 4, "2026-11").unwrap();
+        sheet.write_string(r, 5, *amount).unwrap();
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    let to = upload_bills(&staff, &app, sunshine, "账单.xlsx", bytes.clone()).await;
+    let (_, html) = staff.page(&to).await;
+    let html = html.replace("<!>", "");
+    assert!(html.contains("导入成功") && html.contains("¥273.45"), "{html}");
+    assert_eq!(count().await, before + 2);
+    let e =
+        bill::Entity::find().filter(bill::Column::Kind.eq("electricity")).one(&app.state.db).await.unwrap().unwrap();
+    assert_eq!((e.amount_fen, e.period.as_str(), e.title.as_str()), (12_345, "2026-11", "2026-11 电费"));
+    // the same file again: refused, nothing doubled
+    let to = upload_bills(&staff, &app, sunshine, "账单.xlsx", bytes).await;
+    let (_, html) = staff.page(&to).await;
+    assert!(html.contains("该户这一账期已有同类账单"), "{html}");
+    assert_eq!(count().await, before + 2);
+    // staff of another community cannot import into this one
+    let other = browser(&app).await;
+    other.password_login(STAFF_B).await;
+    let to = upload_bills(&other, &app, sunshine, "x.csv", b"a".to_vec()).await;
+    assert!(to.contains("error=forbidden"), "{to}");
+}
