@@ -52,7 +52,10 @@ pub async fn continue_payment(no: String) -> Result<(), ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    match backend::payments::pay(&state, &user, &no).await {
+    let req = request()?;
+    let ua = req.headers().get(actix_web::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ctx = backend::payments::PayerContext::from_request(ua, &client_ip(&req));
+    match backend::payments::pay_with(&state, &user, &no, &ctx).await {
         Ok(url) => {
             leptos_actix::redirect(&url);
             Ok(())

@@ -79,6 +79,39 @@ pub struct Config {
     pub wechat_subscribe_fields: String,
     /// `WECHAT_API_BASE` (default `https://api.weixin.qq.com`): overridable for tests.
     pub wechat_api_base: String,
+    /// `PAYMENT_PROVIDER` (default `sandbox`): `sandbox` (the in-app provider, keys made on
+    /// first use) or `wechatpay` (WeChat Pay API v3; needs the `WECHATPAY_*` keys).
+    pub payment_provider: String,
+    /// The WeChat Pay merchant, when `PAYMENT_PROVIDER=wechatpay`.
+    pub wechatpay: Option<WechatPayConfig>,
+}
+
+/// WeChat Pay API v3 merchant settings (all required when it is the provider).
+#[derive(Clone)]
+pub struct WechatPayConfig {
+    /// `WECHATPAY_MCHID`: the merchant id (商户号).
+    pub mchid: String,
+    /// `WECHATPAY_APPID` (default `WECHAT_APPID`): the official account's appid.
+    pub appid: String,
+    /// `WECHATPAY_SERIAL`: serial number of the merchant API certificate.
+    pub serial: String,
+    /// `WECHATPAY_PRIVATE_KEY`: the merchant API private key (PKCS#8 PEM), or a path to it.
+    pub private_key_pem: String,
+    /// `WECHATPAY_APIV3_KEY`: the 32-character APIv3 key (decrypts notifications).
+    pub apiv3_key: [u8; 32],
+    /// `WECHATPAY_PLATFORM_KEYS`: `serial=PEM-or-path` pairs separated by `;` — the platform
+    /// certificates' public keys (or a `PUB_KEY_ID_…` WeChat Pay public key); several during a rotation.
+    pub platform_keys: Vec<(String, String)>,
+    /// `WECHATPAY_API_BASE` (default `https://api.mch.weixin.qq.com`): overridable for tests.
+    pub api_base: String,
+}
+
+fn pem_or_file(key: &'static str, v: &str) -> Result<String, ConfigError> {
+    let v = v.trim();
+    if v.starts_with("-----BEGIN") {
+        return Ok(v.replace("\\n", "\n"));
+    }
+    std::fs::read_to_string(v).map_err(|e| err(key, format!("cannot read {v}: {e}")))
 }
 
 impl std::fmt::Debug for Config {
@@ -195,6 +228,42 @@ impl Config {
         let job_poll = Duration::from_millis(parse_num(&get, "JOB_POLL_MS", 1000, 50, 60_000)?);
         let job_lease = Duration::from_secs(parse_num(&get, "JOB_LEASE_SECONDS", 300, 2, 86_400)?);
         let wechat_api_base = get("WECHAT_API_BASE").unwrap_or_else(|| "https://api.weixin.qq.com".into());
+        let payment_provider = get("PAYMENT_PROVIDER").unwrap_or_else(|| "sandbox".into());
+        let wechatpay = match payment_provider.as_str() {
+            "sandbox" => None,
+            "wechatpay" => {
+                let need = |k: &'static str| {
+                    get(k)
+                        .filter(|v| !v.trim().is_empty())
+                        .ok_or_else(|| err(k, "required when PAYMENT_PROVIDER=wechatpay"))
+                };
+                let apiv3 = need("WECHATPAY_APIV3_KEY")?;
+                let apiv3_key: [u8; 32] = apiv3
+                    .trim()
+                    .as_bytes()
+                    .try_into()
+                    .map_err(|_| err("WECHATPAY_APIV3_KEY", "must be exactly 32 characters"))?;
+                let mut platform_keys = vec![];
+                for pair in need("WECHATPAY_PLATFORM_KEYS")?.split(';').filter(|p| !p.trim().is_empty()) {
+                    let (serial, pem) = pair
+                        .split_once('=')
+                        .ok_or_else(|| err("WECHATPAY_PLATFORM_KEYS", "expected serial=PEM-or-path"))?;
+                    platform_keys.push((serial.trim().to_string(), pem_or_file("WECHATPAY_PLATFORM_KEYS", pem)?));
+                }
+                Some(WechatPayConfig {
+                    mchid: need("WECHATPAY_MCHID")?,
+                    appid: get("WECHATPAY_APPID")
+                        .or_else(|| wechat_appid.clone())
+                        .ok_or_else(|| err("WECHATPAY_APPID", "required (or WECHAT_APPID)"))?,
+                    serial: need("WECHATPAY_SERIAL")?,
+                    private_key_pem: pem_or_file("WECHATPAY_PRIVATE_KEY", &need("WECHATPAY_PRIVATE_KEY")?)?,
+                    apiv3_key,
+                    platform_keys,
+                    api_base: get("WECHATPAY_API_BASE").unwrap_or_else(|| "https://api.mch.weixin.qq.com".into()),
+                })
+            }
+            _ => return Err(err("PAYMENT_PROVIDER", "must be sandbox or wechatpay")),
+        };
         Ok(Config {
             database_url,
             database_kind,
@@ -228,6 +297,8 @@ impl Config {
             job_worker,
             job_poll,
             job_lease,
+            payment_provider,
+            wechatpay,
         })
     }
 

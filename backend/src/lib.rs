@@ -58,6 +58,8 @@ pub struct Inner {
     pub payments: Arc<dyn payments::Provider>,
     /// Set when the sandbox provider is in use (its pay page and notifications).
     pub sandbox: Option<Arc<payments::sandbox::Sandbox>>,
+    /// Set when WeChat Pay is the provider (its JSAPI page).
+    pub wechatpay: Option<Arc<payments::wechatpay::WechatPay>>,
 }
 
 impl std::ops::Deref for State {
@@ -110,10 +112,20 @@ impl State {
             ("sms", Some(g)) => g.clone(),
             _ => dev.clone(),
         };
-        let sandbox = Arc::new(payments::sandbox::Sandbox::default());
+        let (payments, sandbox, wechatpay): (Arc<dyn payments::Provider>, _, _) = match &config.wechatpay {
+            Some(w) => {
+                let w = Arc::new(payments::wechatpay::WechatPay::new(w, &config.public_url)?);
+                (w.clone(), None, Some(w))
+            }
+            None => {
+                let s = Arc::new(payments::sandbox::Sandbox::default());
+                (s.clone(), Some(s), None)
+            }
+        };
         let state = State(Arc::new(Inner {
-            payments: sandbox.clone(),
-            sandbox: Some(sandbox),
+            payments,
+            sandbox,
+            wechatpay,
             db,
             limiter,
             dev_sender: (config.code_sender == "dev").then_some(dev),

@@ -23,6 +23,8 @@ use rsa::{
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+pub use rsa::RsaPublicKey as PublicKey;
+
 /// Notifications older or newer than this are refused (replays).
 pub const MAX_SKEW_SECS: i64 = 300;
 

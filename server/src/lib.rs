@@ -94,6 +94,7 @@ fn serve(listener: TcpListener, state: State) -> anyhow::Result<Server> {
             .route("/bills/pay", web::post().to(payments::pay_bills))
             .route("/pay/sandbox/{no}", web::get().to(payments::sandbox_page))
             .route("/pay/sandbox/{no}", web::post().to(payments::sandbox_decide))
+            .route("/pay/wechat/{no}", web::get().to(payments::wechat_jsapi))
             .route("/staff/bills/orders.csv", web::get().to(payments::export))
             .route("/staff/bills/import", web::post().to(upload::import_bills))
             .route("/auth/wechat", web::get().to(wechat::start))

@@ -28,6 +28,15 @@ fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// Who pays from where: WeChat's browser or not, and the client's address.
+pub fn payer_context(req: &HttpRequest) -> payments::PayerContext {
+    let ua = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let info = req.connection_info();
+    let addr = info.realip_remote_addr().unwrap_or("127.0.0.1");
+    let ip = addr.parse::<std::net::SocketAddr>().map(|a| a.ip().to_string()).unwrap_or_else(|_| addr.to_string());
+    payments::PayerContext::from_request(ua, &ip)
+}
+
 fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
     backend::url::form_urlencoded::parse(body).into_owned().collect()
 }
@@ -89,7 +98,7 @@ pub async fn pay_bills(req: HttpRequest, state: web::Data<State>, body: web::Byt
             return see_other(&format!("/bills?error={}&sel={keep}", e.code.as_str()));
         }
     };
-    match payments::pay(&state, &u, &created.out_trade_no).await {
+    match payments::pay_with(&state, &u, &created.out_trade_no, &payer_context(&req)).await {
         Ok(url) => see_other(&url),
         Err(e) => see_other(&format!("/pay/orders/{}?error={}", created.out_trade_no, e.code.as_str())),
     }
@@ -139,6 +148,44 @@ button.ok{{background:#07c160;color:#fff;border:0}} button.bad{{color:#c00}}
         merchant = "智慧社区(沙箱商户)",
         desc = esc(&t.description),
         amount = Fen(t.amount_fen),
+    );
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").insert_header(("Cache-Control", "no-store")).body(html)
+}
+
+#[derive(Deserialize)]
+pub struct JsapiQuery {
+    prepay_id: String,
+}
+
+/// `GET /pay/wechat/{no}?prepay_id=…`: inside WeChat, hands the signed
+/// parameters to WeChat's JS bridge; whatever the bridge says, the payer
+/// lands on the order page, which shows "confirming" until WeChat Pay's
+/// notification (or our query) settles it.
+pub async fn wechat_jsapi(
+    req: HttpRequest,
+    state: web::Data<State>,
+    no: web::Path<String>,
+    q: web::Query<JsapiQuery>,
+) -> HttpResponse {
+    let Some(w) = state.wechatpay.as_ref() else { return HttpResponse::NotFound().finish() };
+    if req.extensions().get::<CurrentUser>().is_none() {
+        return see_other(&format!("/login?next=/pay/orders/{no}"));
+    }
+    let ok = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    if !no.chars().all(ok) || !q.prepay_id.chars().all(ok) || q.prepay_id.len() > 64 {
+        return HttpResponse::BadRequest().finish();
+    }
+    let params = w.jsapi_params(&q.prepay_id);
+    let back = format!("/pay/orders/{}", esc(&no));
+    let html = format!(
+        r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>微信支付</title></head><body><p>正在打开微信支付…</p><p><a href="{back}">返回订单</a></p>
+<script>
+function pay() {{
+  WeixinJSBridge.invoke('getBrandWCPayRequest', {params}, function () {{ location.replace('{back}'); }});
+}}
+if (typeof WeixinJSBridge === 'undefined') {{ document.addEventListener('WeixinJSBridgeReady', pay, false); }} else {{ pay(); }}
+</script></body></html>"#
     );
     HttpResponse::Ok().content_type("text/html; charset=utf-8").insert_header(("Cache-Control", "no-store")).body(html)
 }
@@ -239,7 +286,7 @@ async fn one(req: HttpRequest, state: web::Data<State>, no: web::Path<String>) -
 /// (the same place when asked again).
 async fn pay(req: HttpRequest, state: web::Data<State>, no: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
-    let url = payments::pay(&state, &u, &no).await.map_err(api_err(&req))?;
+    let url = payments::pay_with(&state, &u, &no, &payer_context(&req)).await.map_err(api_err(&req))?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "pay_url": url })))
 }
 

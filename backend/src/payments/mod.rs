@@ -19,6 +19,7 @@
 //!   gives the reservation back.
 
 pub mod sandbox;
+pub mod wechatpay;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -78,6 +79,30 @@ pub struct RefundAccepted {
     pub refund_id: String,
 }
 
+/// Who is paying, and from where (JSAPI inside WeChat needs the openid; H5
+/// needs the payer's address).
+#[derive(Clone, Debug, Default)]
+pub struct PayerContext {
+    pub openid: Option<String>,
+    /// The request came from WeChat's in-app browser.
+    pub in_wechat: bool,
+    pub client_ip: String,
+    /// Where the payer returns to (`PUBLIC_URL`).
+    pub public_url: String,
+}
+
+impl PayerContext {
+    /// From a request's User-Agent and client address.
+    pub fn from_request(user_agent: &str, client_ip: &str) -> PayerContext {
+        PayerContext {
+            openid: None,
+            in_wechat: user_agent.contains("MicroMessenger"),
+            client_ip: client_ip.to_string(),
+            public_url: String::new(),
+        }
+    }
+}
+
 /// A payment provider (WeChat Pay, or the sandbox that plays it).
 #[async_trait]
 pub trait Provider: Send + Sync {
@@ -85,7 +110,13 @@ pub trait Provider: Send + Sync {
     /// The merchant and app ids notifications must name.
     fn merchant(&self) -> (String, String);
     /// Registers the order with the provider; returns where the payer goes to pay.
-    async fn prepay(&self, state: &State, order: &payment_order::Model, description: &str) -> AppResult<String>;
+    async fn prepay(
+        &self,
+        state: &State,
+        order: &payment_order::Model,
+        description: &str,
+        payer: &PayerContext,
+    ) -> AppResult<String>;
     /// The provider's record of the order, if it has one.
     async fn query(&self, state: &State, out_trade_no: &str) -> AppResult<Option<Transaction>>;
     async fn close(&self, state: &State, out_trade_no: &str) -> AppResult<CloseOutcome>;
@@ -316,9 +347,14 @@ pub struct CheckJob {
 /// Seconds after the payer left for the provider when we ask it ourselves.
 const QUERY_AFTER: [i64; 5] = [20, 60, 180, 600, 1200];
 
+/// `pay_with` for a payer outside WeChat (tests, the JSON API without context).
+pub async fn pay(state: &State, payer: &CurrentUser, no: &str) -> AppResult<String> {
+    pay_with(state, payer, no, &PayerContext::from_request("", "127.0.0.1")).await
+}
+
 /// Starts paying: registers the order with the provider (once) and returns
 /// where the payer goes. Paying again returns the same place.
-pub async fn pay(state: &State, payer: &CurrentUser, no: &str) -> AppResult<String> {
+pub async fn pay_with(state: &State, payer: &CurrentUser, no: &str, ctx: &PayerContext) -> AppResult<String> {
     let o = order_by_no(&state.db, no).await?;
     if o.user_id != payer.id {
         return Err(ErrorCode::NotFound.into());
@@ -336,7 +372,10 @@ pub async fn pay(state: &State, payer: &CurrentUser, no: &str) -> AppResult<Stri
         _ => return Err(ErrorCode::OrderNotPayable.into()),
     }
     let description = describe(state, &o).await?;
-    let url = state.payments.prepay(state, &o, &description).await?;
+    let mut ctx = ctx.clone();
+    ctx.openid = user::Entity::find_by_id(payer.id).one(&state.db).await?.and_then(|u| u.wechat_openid);
+    ctx.public_url = state.config.public_url.clone();
+    let url = state.payments.prepay(state, &o, &description, &ctx).await?;
     let txn = state.db.begin().await?;
     let moved = payment_order::Entity::update_many()
         .col_expr(payment_order::Column::Status, Expr::value(OrderStatus::Paying.as_str()))

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
-use super::{CloseOutcome, Provider, RefundAccepted, RefundRequest};
+use super::{CloseOutcome, PayerContext, Provider, RefundAccepted, RefundRequest};
 use crate::{
     entities::{payment_order, sandbox_trade as trade, setting},
     error::{AppError, AppResult},
@@ -269,7 +269,13 @@ impl Provider for Sandbox {
         (MCHID.into(), APPID.into())
     }
 
-    async fn prepay(&self, state: &State, order: &payment_order::Model, description: &str) -> AppResult<String> {
+    async fn prepay(
+        &self,
+        state: &State,
+        order: &payment_order::Model,
+        description: &str,
+        _payer: &PayerContext,
+    ) -> AppResult<String> {
         let now = Utc::now();
         trade::Entity::insert(trade::ActiveModel {
             out_trade_no: Set(order.out_trade_no.clone()),

@@ -17,3 +17,4 @@ mod payments;
 mod push;
 mod residence;
 mod wechat;
+mod wechatpay;
