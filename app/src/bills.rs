@@ -162,6 +162,9 @@ pub struct StaffBillsData {
     pub arrears: Vec<ArrearsRow>,
     pub orders: Vec<OrderView>,
     pub unmatched: Vec<domain::payment::Unmatched>,
+    pub reconciliations: Vec<domain::payment::Reconciliation>,
+    /// Yesterday (Beijing), the default day to reconcile.
+    pub today: String,
 }
 
 #[server]
@@ -173,7 +176,27 @@ pub async fn staff_bills() -> Result<StaffBillsData, ServerFnError> {
     let arrears = backend::bills::arrears(&state, &user).await.map_err(app_err)?;
     let orders = backend::payments::staff_orders(&state, &user, 30).await.map_err(app_err)?;
     let unmatched = backend::payments::unmatched(&state, &user).await.map_err(app_err)?;
-    Ok(StaffBillsData { communities, arrears, orders, unmatched })
+    let reconciliations = backend::payments::reconcile::recent(&state, 7).await.map_err(app_err)?;
+    let today = backend::payments::reconcile::yesterday();
+    Ok(StaffBillsData { communities, arrears, orders, unmatched, reconciliations, today })
+}
+
+/// Reconciles a day with the payment provider now (staff).
+#[server]
+pub async fn run_reconcile(date: String) -> Result<(), ServerFnError> {
+    use crate::session::ssr::*;
+    let state = state()?;
+    let user = require_user()?;
+    if !user.is_staff() {
+        return Err(form_error(domain::ErrorCode::Forbidden.into(), "/staff/bills", &[]));
+    }
+    match backend::payments::reconcile::reconcile_typed(&state, &date).await {
+        Ok(r) => {
+            leptos_actix::redirect(&format!("/staff/bills?{}", query(&[("reconciled", r.date.as_str())])));
+            Ok(())
+        }
+        Err(e) => Err(form_error(e, "/staff/bills", &[("date", date.as_str())])),
+    }
 }
 
 #[server]
@@ -247,12 +270,14 @@ pub fn StaffBillsPage() -> impl IntoView {
             let error = q("error").map(|c| code_text(&c, lang));
             let created = q("created");
             let refunded = q("refunded");
+            let reconciled = q("reconciled");
             view! {
                 {created.map(|n| view! {
                     <p class="success" role="status">{t(lang, "已生成账单 ", "Bills created: ")}{n}{t(lang, " 张,合计 ", ", total ")}{q("total").unwrap_or_default()}
                         {t(lang, ";已有账单未重复生成 ", "; already billed, left alone: ")}{q("existing").unwrap_or_default()}
                         {t(lang, ";无登记面积的房屋 ", "; dwellings without a registered area: ")}{q("without_area").unwrap_or_default()}</p>
                 })}
+                {reconciled.map(|d| view! { <p class="success" role="status">{t(lang, "已完成对账:", "Reconciled: ")}{d}</p> })}
                 {refunded.map(|a| view! { <p class="success" role="status">{t(lang, "已退款 ¥", "Refunded ¥")}{a}{t(lang, ",订单 ", ", order ")}{q("refund_no").unwrap_or_default()}</p> })}
                 <FormError message=error/>
                 <Suspense fallback=|| ()>
@@ -310,6 +335,28 @@ pub fn StaffBillsPage() -> impl IntoView {
                                         </ul>
                                     </section>
                                 })}
+                                <section class="card wide-card">
+                                    <h2>{t(lang, "与支付平台对账", "Reconciliation with the payment provider")}</h2>
+                                    <p class="meta">{t(lang, "每天上午10点自动核对前一天的交易账单;差异会列在这里。", "Every morning at 10:00 the previous day's trade bill is compared; differences are listed here.")}</p>
+                                    <form method="post" action=RunReconcile::PATH class="inline-form">
+                                        <label class="sr-only" for="reconcile-date">{t(lang, "对账日期", "Date")}</label>
+                                        <input type="date" id="reconcile-date" name="date" required value=q("date").unwrap_or_else(|| d.today.clone())/>
+                                        <button type="submit">{t(lang, "立即对账", "Reconcile now")}</button>
+                                    </form>
+                                    {if d.reconciliations.is_empty() { view! { <p class="empty">{t(lang, "还没有对账记录", "No reconciliation yet")}</p> }.into_any() } else { view! {
+                                        <ul class="list">
+                                            {d.reconciliations.iter().map(|r| view! {
+                                                <li class="reconciliation">
+                                                    <span class="title">{r.date.clone()}" "<span class=if r.status == "ok" { "status approved" } else { "status rejected" }>{if r.status == "ok" { t(lang, "一致", "all match") } else { t(lang, "有差异", "differences") }}</span></span>
+                                                    <span class="meta">{t(lang, "支付平台 ", "Provider ")}{r.provider_count}{t(lang, " 笔 ", " payments ")}{r.provider_total.to_string()}{t(lang, " · 我方 ", " · ours ")}{r.our_count}{t(lang, " 笔 ", " payments ")}{r.our_total.to_string()}{t(lang, " · 核对于 ", " · at ")}{r.at.clone()}</span>
+                                                    {r.mismatches.iter().map(|m| view! {
+                                                        <span class="meta form-error">{m.out_trade_no.clone()}":"{m.problem.clone()}</span>
+                                                    }).collect_view()}
+                                                </li>
+                                            }).collect_view()}
+                                        </ul>
+                                    }.into_any() }}
+                                </section>
                                 <section class="card wide-card">
                                     <h2>{t(lang, "收费记录", "Payments received")}</h2>
                                     <p><a class="button" href="/staff/bills/orders.csv" download>{t(lang, "导出 CSV", "Export CSV")}</a></p>

@@ -39,10 +39,12 @@ pub enum JobKind {
     PaymentCheck,
     /// The sandbox payment provider sends a notification.
     SandboxNotify,
+    /// Daily: compare our payments with the provider's trade bill.
+    PaymentReconcile,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 7] = [
+    pub const ALL: [JobKind; 8] = [
         JobKind::NotifyDeliver,
         JobKind::AnnouncementFanout,
         JobKind::Remind,
@@ -50,6 +52,7 @@ impl JobKind {
         JobKind::SlotsDaily,
         JobKind::PaymentCheck,
         JobKind::SandboxNotify,
+        JobKind::PaymentReconcile,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +64,7 @@ impl JobKind {
             JobKind::SlotsDaily => "appointment.slots_daily",
             JobKind::PaymentCheck => "payment.check",
             JobKind::SandboxNotify => "payment.sandbox_notify",
+            JobKind::PaymentReconcile => "payment.reconcile",
         }
     }
 
@@ -295,6 +299,7 @@ async fn dispatch(state: &State, j: &job::Model) -> anyhow::Result<()> {
         Some(JobKind::SlotsDaily) => crate::appointments::slots_job(state, payload(j)?).await,
         Some(JobKind::PaymentCheck) => crate::payments::check_job(state, payload(j)?).await,
         Some(JobKind::SandboxNotify) => crate::payments::sandbox::notify_job(state, payload(j)?).await,
+        Some(JobKind::PaymentReconcile) => crate::payments::reconcile::job(state, payload(j)?).await,
         None => Err(anyhow::anyhow!("unknown job kind {:?}", j.kind)),
     }
 }

@@ -143,6 +143,8 @@ impl State {
         }
         // appointment slots for the booking windows: now, and every night after
         appointments::slots_job(&state, appointments::SlotsJob {}).await?;
+        // tomorrow morning's reconciliation with the payment provider
+        payments::reconcile::schedule(&state.db).await?;
         Ok(state)
     }
 }

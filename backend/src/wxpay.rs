@@ -304,6 +304,88 @@ pub fn authorization(mchid: &str, merchant: &KeyPair, method: &str, path_and_que
     )
 }
 
+/// One row of a trade bill (交易账单): a payment or a refund.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TradeBillRow {
+    pub time: String,
+    pub transaction_id: String,
+    pub out_trade_no: String,
+    /// SUCCESS, REFUND or REVOKED
+    pub state: String,
+    /// 订单金额, in fen
+    pub amount: i64,
+    /// 退款金额, in fen (refund rows)
+    pub refund: i64,
+}
+
+/// The header of a trade bill (type ALL), as WeChat Pay writes it.
+pub const TRADE_BILL_HEADER: &str = "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注";
+
+fn yuan_to_fen(s: &str) -> Option<i64> {
+    domain::money::Fen::parse_yuan(s).ok().map(|f| f.0)
+}
+
+/// Parses a trade bill: every data field starts with a backtick; the rows
+/// end at the totals ("总交易单数…"). Amounts are yuan with two decimals.
+pub fn parse_trade_bill(text: &str) -> Result<Vec<TradeBillRow>, String> {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().ok_or("empty bill")?.split(',').map(|h| h.trim()).collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).ok_or(format!("no column {name}"));
+    let (time, tx, no, state, amount, refund) = (
+        col("交易时间")?,
+        col("微信订单号")?,
+        col("商户订单号")?,
+        col("交易状态")?,
+        col("订单金额")?,
+        col("退款金额")?,
+    );
+    let mut out = vec![];
+    for (i, line) in lines.enumerate() {
+        if line.starts_with("总交易单数") {
+            break;
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        let cells: Vec<&str> = line.split(',').map(|c| c.trim().trim_start_matches('`')).collect();
+        let get = |j: usize| cells.get(j).copied().ok_or(format!("row {}: too few fields", i + 2));
+        out.push(TradeBillRow {
+            time: get(time)?.to_string(),
+            transaction_id: get(tx)?.to_string(),
+            out_trade_no: get(no)?.to_string(),
+            state: get(state)?.to_string(),
+            amount: yuan_to_fen(get(amount)?).ok_or(format!("row {}: bad amount", i + 2))?,
+            refund: yuan_to_fen(get(refund)?).unwrap_or(0),
+        });
+    }
+    Ok(out)
+}
+
+/// Writes rows as a trade bill (the sandbox's, and the tests' fake's).
+pub fn write_trade_bill(appid: &str, mchid: &str, rows: &[TradeBillRow]) -> String {
+    let yuan = |f: i64| format!("{}.{:02}", f / 100, f % 100);
+    let mut s = String::from(TRADE_BILL_HEADER);
+    s.push('\n');
+    for r in rows {
+        s.push_str(&format!(
+            "`{},`{appid},`{mchid},`0,`,`{},`{},`o,`JSAPI,`{},`OTHERS,`CNY,`{},`0.00,`0,`0,`{},`0.00,`,`,`缴费,`,`0.00,`0.60%,`{},`{},`\n",
+            r.time,
+            r.transaction_id,
+            r.out_trade_no,
+            r.state,
+            yuan(r.amount),
+            yuan(r.refund),
+            yuan(r.amount),
+            yuan(r.refund),
+        ));
+    }
+    let total: i64 = rows.iter().filter(|r| r.state == "SUCCESS").map(|r| r.amount).sum();
+    s.push_str("总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\n");
+    s.push_str(&format!("`{},`{},`0.00,`0.00,`0.00,`{},`0.00\n", rows.len(), yuan(total), yuan(total)));
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,6 +438,34 @@ mod tests {
         // the wrong APIv3 key
         let wrong = Verifier { apiv3_key: [8u8; 32], ..v.clone() };
         assert_eq!(wrong.open(&h, &body, now).unwrap_err(), NotifyError::BadCiphertext);
+    }
+
+    #[test]
+    fn trade_bills_round_trip() {
+        let rows = vec![
+            TradeBillRow {
+                time: "2026-11-22 10:05:01".into(),
+                transaction_id: "4200000001".into(),
+                out_trade_no: "ZH1".into(),
+                state: "SUCCESS".into(),
+                amount: 104_162,
+                refund: 0,
+            },
+            TradeBillRow {
+                time: "2026-11-22 11:00:00".into(),
+                transaction_id: "4200000002".into(),
+                out_trade_no: "ZH2".into(),
+                state: "SUCCESS".into(),
+                amount: 1,
+                refund: 0,
+            },
+        ];
+        let text = write_trade_bill("wx1", "1900000001", &rows);
+        assert!(text.contains("`1041.62") && text.lines().count() == 5, "{text}");
+        assert_eq!(parse_trade_bill(&text).unwrap(), rows);
+        assert!(parse_trade_bill("交易时间,商户订单号\n").is_err(), "columns missing");
+        let bad = text.replace("`1041.62", "`1041.6x");
+        assert!(parse_trade_bill(&bad).is_err());
     }
 
     #[test]

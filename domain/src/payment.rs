@@ -194,6 +194,33 @@ pub struct Unmatched {
     pub received_at: String,
 }
 
+/// One difference between our records and the provider's trade bill.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mismatch {
+    pub out_trade_no: String,
+    pub transaction_id: String,
+    /// What is wrong, in words staff act on.
+    pub problem: String,
+    pub ours: Option<Fen>,
+    pub theirs: Option<Fen>,
+}
+
+/// A day's reconciliation with the provider.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reconciliation {
+    /// Beijing date, "2026-11-22".
+    pub date: String,
+    pub provider: String,
+    /// ok, mismatch, failed
+    pub status: String,
+    pub provider_count: i64,
+    pub provider_total: Fen,
+    pub our_count: i64,
+    pub our_total: Fen,
+    pub mismatches: Vec<Mismatch>,
+    pub at: String,
+}
+
 /// A receipt code: 12 characters from an alphabet without look-alikes,
 /// printed in groups of four ("7KQ2-M9XD-4HPA").
 pub const RECEIPT_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";

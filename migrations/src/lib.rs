@@ -10,6 +10,7 @@ mod m20261122_000004_appointments;
 mod m20261122_000005_idempotency;
 mod m20261122_000006_bills;
 mod m20261123_000007_payments;
+mod m20261123_000008_reconciliations;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_idempotency::Migration),
             Box::new(m20261122_000006_bills::Migration),
             Box::new(m20261123_000007_payments::Migration),
+            Box::new(m20261123_000008_reconciliations::Migration),
         ]
     }
 }

@@ -18,6 +18,7 @@ pub mod otp_code;
 pub mod payment_notification;
 pub mod payment_order;
 pub mod push_subscription;
+pub mod reconciliation;
 pub mod refresh_token;
 pub mod refund;
 pub mod residence;

@@ -18,6 +18,7 @@
 //!   the order and the bill) before the provider is asked; a refused refund
 //!   gives the reservation back.
 
+pub mod reconcile;
 pub mod sandbox;
 pub mod wechatpay;
 
@@ -123,6 +124,8 @@ pub trait Provider: Send + Sync {
     async fn refund(&self, state: &State, r: &RefundRequest) -> AppResult<RefundAccepted>;
     /// Keys that verify and decrypt this provider's notifications.
     async fn verifier(&self, state: &State) -> AppResult<Verifier>;
+    /// The provider's trade bill of a day (Beijing), for reconciliation.
+    async fn trade_bill(&self, state: &State, date: chrono::NaiveDate) -> AppResult<Vec<crate::wxpay::TradeBillRow>>;
 }
 
 fn beijing_text(t: DateTime<Utc>) -> String {

@@ -337,6 +337,35 @@ impl Provider for Sandbox {
         Ok(RefundAccepted { refund_id: format!("50{:020}", rand::thread_rng().gen_range(0..u64::MAX)) })
     }
 
+    async fn trade_bill(&self, state: &State, date: chrono::NaiveDate) -> AppResult<Vec<crate::wxpay::TradeBillRow>> {
+        let from = domain::appointment::beijing_at(date, chrono::NaiveTime::MIN);
+        let rows = trade::Entity::find()
+            .filter(trade::Column::SuccessTime.gte(from))
+            .filter(trade::Column::SuccessTime.lt(from + Duration::days(1)))
+            .all(&state.db)
+            .await?;
+        let rows: Vec<crate::wxpay::TradeBillRow> = rows
+            .into_iter()
+            .filter_map(|t| {
+                Some(crate::wxpay::TradeBillRow {
+                    time: t
+                        .success_time?
+                        .with_timezone(&domain::appointment::beijing())
+                        .format("%Y-%m-%d %H:%M:%S")
+                        .to_string(),
+                    transaction_id: t.transaction_id?,
+                    out_trade_no: t.out_trade_no,
+                    state: "SUCCESS".into(),
+                    amount: t.amount_fen,
+                    refund: 0,
+                })
+            })
+            .collect();
+        // through the same text format as WeChat Pay's, so the parser is what reads it
+        let text = crate::wxpay::write_trade_bill(APPID, MCHID, &rows);
+        crate::wxpay::parse_trade_bill(&text).map_err(|e| AppError::internal(anyhow::anyhow!(e)))
+    }
+
     async fn verifier(&self, state: &State) -> AppResult<Verifier> {
         let k = self.keys(state).await?;
         Ok(Verifier { platform: vec![(k.platform.serial.clone(), k.platform.public())], apiv3_key: k.apiv3 })

@@ -216,6 +216,34 @@ impl Provider for WechatPay {
         }
     }
 
+    async fn trade_bill(&self, _state: &State, date: chrono::NaiveDate) -> AppResult<Vec<wxpay::TradeBillRow>> {
+        let path = format!("/v3/bill/tradebill?bill_date={}&bill_type=ALL", date.format("%Y-%m-%d"));
+        let a = self.call("GET", &path, None).await?;
+        if a.status != 200 {
+            let e = Self::error_of(&a);
+            if e.code == "NO_STATEMENT_EXIST" {
+                return Ok(vec![]); // nothing traded that day
+            }
+            return Err(unavailable(format!("tradebill {}: {} {}", a.status, e.code, e.message)));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&a.body).map_err(unavailable)?;
+        let url = v["download_url"].as_str().ok_or_else(|| unavailable("no download_url"))?;
+        let want = v["hash_value"].as_str().unwrap_or_default().to_ascii_lowercase();
+        // the download is signed like any request; its content is checked by its hash
+        let path_and_query = url.find("/v3/").map(|i| &url[i..]).unwrap_or(url);
+        let auth = wxpay::authorization(&self.cfg.mchid, &self.merchant, "GET", path_and_query, "");
+        let res = self.http.get(url).header("Authorization", auth).send().await.map_err(unavailable)?;
+        if !res.status().is_success() {
+            return Err(unavailable(format!("bill download {}", res.status())));
+        }
+        let bytes = res.bytes().await.map_err(unavailable)?;
+        if sha1_smol::Sha1::from(&bytes[..]).digest().to_string() != want {
+            return Err(unavailable("trade bill hash does not match"));
+        }
+        let text = String::from_utf8(bytes.to_vec()).map_err(unavailable)?;
+        wxpay::parse_trade_bill(&text).map_err(unavailable)
+    }
+
     async fn verifier(&self, _state: &State) -> AppResult<Verifier> {
         Ok(self.verifier.clone())
     }

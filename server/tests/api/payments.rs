@@ -439,3 +439,56 @@ async fn paying_two_bills_with_plain_forms_ends_on_a_receipt() {
     let (_, check) = anon.page(&format!("/receipts/check?code={shown}")).await;
     assert!(check.replace("<!>", "").contains("收据真实有效"), "{check}");
 }
+
+#[tokio::test]
+async fn reconciliation_settles_what_we_missed_and_reports_what_differs() {
+    let app = spawn_app().await;
+    let ids = two_bills(&app).await;
+    let a = current(&app, RESIDENT_A).await;
+    let sb = app.state.sandbox.clone().unwrap();
+    // one order paid and notified; one paid with its notification held back
+    let first = payments::create_order(&app.state, &a, &ids[..1], None).await.unwrap().out_trade_no;
+    payments::pay(&app.state, &a, &first).await.unwrap();
+    sb.decide(&app.state, &first, Choice::Success).await.unwrap();
+    wait_status(&app, &first, OrderStatus::Paid).await;
+    let late = payments::create_order(&app.state, &a, &ids[1..], None).await.unwrap().out_trade_no;
+    payments::pay(&app.state, &a, &late).await.unwrap();
+    sb.decide(&app.state, &late, Choice::Late).await.unwrap();
+    assert_eq!(order_row(&app, &late).await.status, "paying");
+
+    let today = domain::appointment::beijing_date(chrono::Utc::now());
+    let r = payments::reconcile::reconcile(&app.state, today).await.unwrap();
+    assert_eq!((r.status.as_str(), r.provider_count, r.our_count), ("mismatch", 2, 1), "{r:?}");
+    assert_eq!(r.mismatches.len(), 1);
+    assert_eq!(r.mismatches[0].out_trade_no, late);
+    assert!(r.mismatches[0].problem.contains("已主动查询补记为已支付"), "{r:?}");
+    assert_eq!(order_row(&app, &late).await.status, "paid", "settled by the reconciliation");
+    // run again: everything matches now, and the day has one record
+    let r = payments::reconcile::reconcile(&app.state, today).await.unwrap();
+    assert_eq!((r.status.as_str(), r.provider_count, r.our_count), ("ok", 2, 2), "{r:?}");
+    assert_eq!(r.provider_total.0, r.our_total.0);
+    let days = payments::reconcile::recent(&app.state, 7).await.unwrap();
+    assert_eq!(days.len(), 1);
+    assert_eq!(days[0].status, "ok");
+
+    // the provider's book says the first trade happened the day before: reported on both days
+    use sea_orm::{sea_query::Expr, QueryFilter as _};
+    sandbox_trade::Entity::update_many()
+        .col_expr(sandbox_trade::Column::SuccessTime, Expr::value(chrono::Utc::now() - chrono::Duration::days(1)))
+        .filter(sandbox_trade::Column::OutTradeNo.eq(first.as_str()))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    let r = payments::reconcile::reconcile(&app.state, today).await.unwrap();
+    assert_eq!(r.status, "mismatch");
+    assert!(r.mismatches.iter().any(|m| m.out_trade_no == first && m.problem.contains("支付平台账单中没有")), "{r:?}");
+
+    // staff see it on the console, and can run it for a day
+    let s = browser(&app).await;
+    s.password_login(STAFF_A).await;
+    let (_, html) = s.page("/staff/bills").await;
+    let html = html.replace("<!>", "");
+    assert!(html.contains("与支付平台对账") && html.contains("支付平台账单中没有"), "{html}");
+    let res = s.form(crate::pages::path::<app::bills::RunReconcile>(), "/staff/bills", &[("date", "2099-01-01")]).await;
+    assert!(location(&res).contains("error=invalid_time"), "{}", location(&res));
+}

@@ -28,6 +28,7 @@ struct Book {
     trades: HashMap<String, (i64, String, Option<String>)>,
     refunds: Vec<serde_json::Value>,
     bad_signatures: usize,
+    bill: Option<String>,
 }
 
 /// Checks a merchant request's `Authorization` header.
@@ -114,6 +115,34 @@ async fn fake_wechatpay() -> Fake {
                 ),
                 None => signed(&p, 404, serde_json::json!({"code": "ORDER_NOT_EXIST"})),
             };
+        }
+        if r.path == "/v3/bill/tradebill" {
+            assert!(r.uri.contains("bill_date=") && r.uri.contains("bill_type=ALL"), "{}", r.uri);
+            let rows: Vec<wxpay::TradeBillRow> = book
+                .trades
+                .iter()
+                .filter(|(_, t)| t.1 == "SUCCESS")
+                .map(|(no, t)| wxpay::TradeBillRow {
+                    time: "2026-11-23 10:00:00".into(),
+                    transaction_id: t.2.clone().unwrap_or_default(),
+                    out_trade_no: no.clone(),
+                    state: "SUCCESS".into(),
+                    amount: t.0,
+                    refund: 0,
+                })
+                .collect();
+            let text = wxpay::write_trade_bill(APPID, MCHID, &rows);
+            let hash = sha1_smol::Sha1::from(text.as_bytes()).digest().to_string().to_uppercase();
+            book.bill = Some(text);
+            let host = r.header("host").to_string();
+            return signed(
+                &p,
+                200,
+                serde_json::json!({ "hash_type": "SHA1", "hash_value": hash, "download_url": format!("http://{host}/v3/billdownload/file?token=6XIv5TUPto7pByrTQKhd6kwvyKLG2uY2wMMR8cNXqaA_Cv_isgaUtBzp4QtiozLO") }),
+            );
+        }
+        if r.path == "/v3/billdownload/file" {
+            return actix_web::HttpResponse::Ok().content_type("text/plain").body(book.bill.clone().unwrap_or_default());
         }
         if r.path == "/v3/refund/domestic/refunds" {
             book.refunds.push(v.clone());
@@ -241,6 +270,11 @@ async fn h5_payment_notified_once_queried_closed_and_refunded_against_the_fake()
         (Some(no.as_str()), Some(1_000))
     );
     assert_eq!(refunds[0]["amount"]["total"].as_i64(), Some(total));
+
+    // the day's trade bill (downloaded, its hash checked) matches what we recorded
+    let today = domain::appointment::beijing_date(chrono::Utc::now());
+    let r = payments::reconcile::reconcile(&app.state, today).await.unwrap();
+    assert_eq!((r.status.as_str(), r.provider_count, r.our_count), ("ok", 2, 2), "{r:?}");
     assert_eq!(fake.book.lock().unwrap().bad_signatures, 0, "every request we sent was signed correctly");
 }
 
