@@ -2,6 +2,8 @@
 //! generate a period's property fees and see arrears per building. Plain
 //! forms throughout.
 
+#![allow(clippy::too_many_arguments)]
+
 use crate::i18n::t;
 use crate::layout::{FormError, Page};
 use crate::session::{code_text, error_text, SessionInfo};
@@ -181,6 +183,45 @@ pub async fn staff_bills() -> Result<StaffBillsData, ServerFnError> {
     Ok(StaffBillsData { communities, arrears, orders, unmatched, reconciliations, today })
 }
 
+/// One ad-hoc fee for one home (staff).
+#[server]
+pub async fn add_fee(
+    community_id: String,
+    building: String,
+    entrance: String,
+    room: String,
+    kind: String,
+    period: String,
+    amount: String,
+    basis: String,
+) -> Result<(), ServerFnError> {
+    use crate::session::ssr::*;
+    let state = state()?;
+    let user = require_user()?;
+    let keep = [
+        ("fee_community", community_id.as_str()),
+        ("building", building.as_str()),
+        ("entrance", entrance.as_str()),
+        ("room", room.as_str()),
+        ("kind", kind.as_str()),
+        ("fee_period", period.as_str()),
+        ("fee_amount", amount.as_str()),
+        ("basis", basis.as_str()),
+    ];
+    let Ok(community) = community_id.trim().parse::<i64>() else {
+        return Err(form_error(domain::ErrorCode::InvalidInput.into(), "/staff/bills", &keep));
+    };
+    let home = (building.as_str(), entrance.as_str(), room.as_str());
+    match backend::bills::add_fee(&state, &user, community, home, &kind, &period, &amount, &basis).await {
+        Ok(fee) => {
+            let fee = fee.to_string();
+            leptos_actix::redirect(&format!("/staff/bills?{}", query(&[("fee_added", fee.as_str())])));
+            Ok(())
+        }
+        Err(e) => Err(form_error(e, "/staff/bills", &keep)),
+    }
+}
+
 /// Reconciles a day with the payment provider now (staff).
 #[server]
 pub async fn run_reconcile(date: String) -> Result<(), ServerFnError> {
@@ -271,12 +312,14 @@ pub fn StaffBillsPage() -> impl IntoView {
             let created = q("created");
             let refunded = q("refunded");
             let reconciled = q("reconciled");
+            let fee_added = q("fee_added");
             view! {
                 {created.map(|n| view! {
                     <p class="success" role="status">{t(lang, "已生成账单 ", "Bills created: ")}{n}{t(lang, " 张,合计 ", ", total ")}{q("total").unwrap_or_default()}
                         {t(lang, ";已有账单未重复生成 ", "; already billed, left alone: ")}{q("existing").unwrap_or_default()}
                         {t(lang, ";无登记面积的房屋 ", "; dwellings without a registered area: ")}{q("without_area").unwrap_or_default()}</p>
                 })}
+                {fee_added.map(|a| view! { <p class="success" role="status">{t(lang, "已添加费用 ", "Fee added: ")}{a}</p> })}
                 {reconciled.map(|d| view! { <p class="success" role="status">{t(lang, "已完成对账:", "Reconciled: ")}{d}</p> })}
                 {refunded.map(|a| view! { <p class="success" role="status">{t(lang, "已退款 ¥", "Refunded ¥")}{a}{t(lang, ",订单 ", ", order ")}{q("refund_no").unwrap_or_default()}</p> })}
                 <FormError message=error/>
@@ -308,6 +351,33 @@ pub fn StaffBillsPage() -> impl IntoView {
                                         </label>
                                         <p class="meta">{t(lang, "每户金额 = 产权面积 × 单价 × 账期月数,四舍五入到分。同一账期不会重复生成。", "Each household: registered area × price × months, rounded half up to the fen. A period is never billed twice.")}</p>
                                         <button type="submit" class="primary">{t(lang, "生成账单", "Generate")}</button>
+                                    </form>
+                                </section>
+                                <section class="card">
+                                    <h2>{t(lang, "添加单项费用", "Add a fee")}</h2>
+                                    <form method="post" action=AddFee::PATH class="stack">
+                                        <label>{t(lang, "社区", "Community")}
+                                            <select name="community_id" required>
+                                                {d.communities.iter().map(|(id, name)| view! { <option value=id.to_string() selected=q("fee_community").and_then(|v| v.parse::<i64>().ok()) == Some(*id)>{name.clone()}</option> }).collect_view()}
+                                            </select>
+                                        </label>
+                                        <div class="row3">
+                                            <label>{t(lang, "楼栋", "Building")}<input type="text" name="building" required maxlength="20" placeholder="1号楼" value=q("building").unwrap_or_default()/></label>
+                                            <label>{t(lang, "单元", "Entrance")}<input type="text" name="entrance" required maxlength="20" placeholder="1单元" value=q("entrance").unwrap_or_default()/></label>
+                                            <label>{t(lang, "房号", "Room")}<input type="text" name="room" required maxlength="20" placeholder="101" value=q("room").unwrap_or_default()/></label>
+                                        </div>
+                                        <label>{t(lang, "类型", "Kind")}
+                                            <select name="kind">
+                                                {[("水费", "Water"), ("电费", "Electricity"), ("燃气费", "Gas"), ("停车费", "Parking"), ("其他费用", "Other")].into_iter().map(|(zh, en_label)| {
+                                                    let chosen = q("kind").as_deref() == Some(zh);
+                                                    view! { <option value=zh selected=chosen>{t(lang, zh, en_label)}</option> }
+                                                }).collect_view()}
+                                            </select>
+                                        </label>
+                                        <label>{t(lang, "账期", "Period")}<input type="text" name="period" required maxlength="10" placeholder="2026-11" value=q("fee_period").unwrap_or_default()/></label>
+                                        <label>{t(lang, "金额(元)", "Amount (yuan)")}<input type="text" name="amount" inputmode="decimal" required placeholder="50.00" value=q("fee_amount").unwrap_or_default()/></label>
+                                        <label>{t(lang, "说明(可选)", "Basis (optional)")}<input type="text" name="basis" maxlength="100" value=q("basis").unwrap_or_default()/></label>
+                                        <button type="submit">{t(lang, "添加费用", "Add the fee")}</button>
                                     </form>
                                 </section>
                                 <section class="card">

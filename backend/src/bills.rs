@@ -295,6 +295,50 @@ pub async fn arrears(state: &State, staff: &CurrentUser) -> AppResult<Vec<Arrear
     Ok(out)
 }
 
+/// One ad-hoc fee for one home (staff): validated like an imported row.
+#[allow(clippy::too_many_arguments)]
+pub async fn add_fee(
+    state: &State,
+    staff: &CurrentUser,
+    community_id: i64,
+    home: (&str, &str, &str),
+    kind: &str,
+    period: &str,
+    amount: &str,
+    basis: &str,
+) -> AppResult<Fen> {
+    let c = managed_community(state, staff, community_id).await?;
+    let kind = BillKind::parse_typed(kind).filter(|k| *k != BillKind::Property).ok_or(ErrorCode::InvalidInput)?;
+    let period = Period::parse(period)?;
+    let amount = Fen::parse_positive_yuan(amount)?;
+    if basis.chars().count() > 100 {
+        return Err(ErrorCode::InvalidInput.into());
+    }
+    let b = building::Entity::find()
+        .filter(building::Column::CommunityId.eq(c.id))
+        .filter(building::Column::Name.eq(home.0.trim()))
+        .one(&state.db)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let d = dwelling::Entity::find()
+        .filter(dwelling::Column::BuildingId.eq(b.id))
+        .filter(dwelling::Column::Entrance.eq(home.1.trim()))
+        .filter(dwelling::Column::Room.eq(home.2.trim()))
+        .one(&state.db)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let h = household::Entity::find()
+        .filter(household::Column::DwellingId.eq(d.id))
+        .one(&state.db)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    if !insert_bill(&state.db, c.id, h.id, kind, &period, amount, basis.trim(), staff.id).await? {
+        return Err(ErrorCode::Conflict.into());
+    }
+    tracing::info!(community = c.id, household = h.id, kind = kind.as_str(), "ad-hoc fee added");
+    Ok(amount)
+}
+
 /// Columns of a bill import (first row; Chinese or English names, any order):
 /// 楼栋 building · 单元 entrance · 房号 room · 类型 kind · 账期 period ·
 /// 金额 amount (yuan) · 说明 basis (optional, e.g. "17.3 吨 × ¥5.00").

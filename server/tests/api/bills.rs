@@ -213,3 +213,49 @@ async fn utility_bills_import_whole_files_only_and_never_twice() {
     let to = upload_bills(&other, &app, sunshine, "x.csv", b"a".to_vec()).await;
     assert!(to.contains("error=forbidden"), "{to}");
 }
+
+#[tokio::test]
+async fn staff_add_a_single_fee_with_a_plain_form() {
+    let app = spawn_app().await;
+    let staff = browser(&app).await;
+    staff.password_login(STAFF_A).await;
+    let sunshine = app.org_id("阳光社区").await.to_string();
+    let homes = two_homes(&app).await;
+    let (b, e, r) = (&homes[0].0, &homes[0].1, &homes[0].2);
+    let fields = |amount: &'static str| {
+        vec![
+            ("community_id", sunshine.clone()),
+            ("building", b.clone()),
+            ("entrance", e.clone()),
+            ("room", r.clone()),
+            ("kind", "其他费用".to_string()),
+            ("period", "2026-11".to_string()),
+            ("amount", amount.to_string()),
+            ("basis", "门禁卡补办".to_string()),
+        ]
+    };
+    let send = |f: Vec<(&'static str, String)>| {
+        let staff = &staff;
+        async move {
+            let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            location(&staff.form(crate::pages::path::<app::bills::AddFee>(), "/staff/bills", &pairs).await)
+        }
+    };
+    let to = send(fields("二十")).await;
+    assert!(to.contains("error=invalid_amount") && to.contains("basis="), "{to}");
+    let (_, html) = staff.page(&to).await;
+    assert!(html.contains("金额格式不正确") && html.contains("value=\"门禁卡补办\""), "{html}");
+    let to = send(fields("20")).await;
+    assert!(to.contains("fee_added="), "{to}");
+    let fee = bill::Entity::find().filter(bill::Column::Kind.eq("other")).one(&app.state.db).await.unwrap().unwrap();
+    assert_eq!((fee.amount_fen, fee.basis.as_str(), fee.title.as_str()), (2_000, "门禁卡补办", "2026-11 其他费用"));
+    // never twice for the same home, kind and period
+    assert!(send(fields("20")).await.contains("error=conflict"));
+    // another community's staff cannot
+    let other = browser(&app).await;
+    other.password_login(STAFF_B).await;
+    let pairs: Vec<(String, String)> = fields("20").into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let p: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let to = location(&other.form(crate::pages::path::<app::bills::AddFee>(), "/staff/bills", &p).await);
+    assert!(to.contains("error=forbidden"), "{to}");
+}
