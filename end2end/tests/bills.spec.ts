@@ -18,9 +18,22 @@ test("staff see arrears per building and a bad price is explained", async ({ pag
   await loginWithPassword(page, "13900000003");
   await page.getByRole("link", { name: "缴费", exact: true }).click();
   await expect(page.locator("table.grid")).toContainText("和谐社区");
-  await page.getByLabel(/账期/).fill("2027");
-  await page.getByLabel(/单价/).fill("2.1.0");
-  await page.getByRole("button", { name: "生成账单" }).click();
+  const generate = () => page.locator("form", { has: page.getByRole("button", { name: "生成账单" }) });
+  await generate().getByLabel(/账期/).fill("2027");
+  await generate().getByLabel(/单价/).fill("2.1.0");
+  await generate().getByRole("button", { name: "生成账单" }).click();
   await expect(page.getByRole("alert")).toContainText("金额格式不正确");
-  await expect(page.getByLabel(/账期/)).toHaveValue("2027");
+  await expect(generate().getByLabel(/账期/)).toHaveValue("2027");
+
+  // one ad-hoc fee for one home
+  const fee = page.locator("form", { has: page.getByRole("button", { name: "添加费用" }) });
+  await fee.getByLabel("楼栋").fill("1号楼");
+  await fee.getByLabel("单元").fill("1单元");
+  await fee.getByLabel("房号").fill("101");
+  await fee.getByLabel("类型").selectOption("停车费");
+  await fee.getByLabel("账期").fill("2026-12");
+  await fee.getByLabel("金额(元)").fill("150");
+  await fee.getByRole("button", { name: "添加费用" }).click();
+  await expect(page.getByRole("status")).toContainText("已添加费用 ¥150.00");
+  await page.screenshot({ path: "test-results/bills-staff.png", fullPage: true });
 });
