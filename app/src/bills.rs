@@ -510,7 +510,6 @@ pub fn BillImportPage() -> impl IntoView {
     view! {
         <Page title=("导入账单", "Import bills") render=move |s: SessionInfo| {
             let lang = s.lang;
-            let en = lang.is_en();
             let error = q("error").map(|c| code_text(&c, lang));
             let chosen = q("community").and_then(|c| c.parse::<i64>().ok());
             view! {
@@ -531,21 +530,8 @@ pub fn BillImportPage() -> impl IntoView {
                                     </section>
                                 }.into_any(),
                                 BillOutcome::Rejected(errors) => view! {
-                                    <section class="card" role="alert">
-                                        <p class="form-error">{t(lang, "文件有错误,未导入任何账单。请修改后重新上传:", "The file has errors; no bill was imported. Fix them and upload again: ")}{file.clone()}</p>
-                                        <table class="errors">
-                                            <thead><tr><th>{t(lang, "行", "Row")}</th><th>{t(lang, "列", "Column")}</th><th>{t(lang, "原因", "Reason")}</th></tr></thead>
-                                            <tbody>
-                                                {errors.into_iter().map(|e| view! {
-                                                    <tr>
-                                                        <td>{if e.row == 0 { "—".to_string() } else { e.row.to_string() }}</td>
-                                                        <td>{e.column.unwrap_or_default()}</td>
-                                                        <td>{e.problem.message(en)}{e.detail.map(|x| format!("({x})"))}</td>
-                                                    </tr>
-                                                }).collect_view()}
-                                            </tbody>
-                                        </table>
-                                    </section>
+                                    <crate::import::RowErrors lang=lang errors=errors
+                                        headline=t(lang, "文件有错误,未导入任何账单。请修改后重新上传:", "The file has errors; no bill was imported. Fix them and upload again: ").to_string() + &file/>
                                 }.into_any(),
                             })}
                             <section class="card">

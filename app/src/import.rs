@@ -46,7 +46,6 @@ pub fn ImportPage() -> impl IntoView {
     view! {
         <Page title=("导入房屋住户", "Import households") render=move |s: SessionInfo| {
             let lang = s.lang;
-            let en = lang.is_en();
             let error = use_query_map().with_untracked(|m| m.get("error")).map(|c| code_text(&c, lang));
             // the community chosen for the last upload stays chosen
             let chosen = use_query_map().with_untracked(|m| m.get("community").and_then(|c| c.parse::<i64>().ok()));
@@ -69,21 +68,8 @@ pub fn ImportPage() -> impl IntoView {
                                     </section>
                                 }.into_any(),
                                 Outcome::Rejected(errors) => view! {
-                                    <section class="card" role="alert">
-                                        <p class="form-error">{t(lang, "文件有错误,未导入任何数据。请修改后重新上传:", "The file has errors; nothing was imported. Fix them and upload again: ")}{file.clone()}</p>
-                                        <table class="errors">
-                                            <thead><tr><th>{t(lang, "行", "Row")}</th><th>{t(lang, "列", "Column")}</th><th>{t(lang, "原因", "Reason")}</th></tr></thead>
-                                            <tbody>
-                                                {errors.into_iter().map(|e| view! {
-                                                    <tr>
-                                                        <td>{if e.row == 0 { "—".to_string() } else { e.row.to_string() }}</td>
-                                                        <td>{e.column.unwrap_or_default()}</td>
-                                                        <td>{e.problem.message(en)}{e.detail.map(|x| format!("({x})"))}</td>
-                                                    </tr>
-                                                }).collect_view()}
-                                            </tbody>
-                                        </table>
-                                    </section>
+                                    <RowErrors lang=lang errors=errors
+                                        headline=t(lang, "文件有错误,未导入任何数据。请修改后重新上传:", "The file has errors; nothing was imported. Fix them and upload again: ").to_string() + &file/>
                                 }.into_any(),
                             })}
                             <section class="card">
@@ -107,5 +93,28 @@ pub fn ImportPage() -> impl IntoView {
                 </Suspense>
             }
         }/>
+    }
+}
+
+/// Every bad row of a rejected import: row number, column, reason.
+#[component]
+pub fn RowErrors(lang: crate::i18n::Lang, errors: Vec<domain::import::RowError>, headline: String) -> impl IntoView {
+    let en = lang.is_en();
+    view! {
+        <section class="card" role="alert">
+            <p class="form-error">{headline}</p>
+            <table class="errors">
+                <thead><tr><th>{t(lang, "行", "Row")}</th><th>{t(lang, "列", "Column")}</th><th>{t(lang, "原因", "Reason")}</th></tr></thead>
+                <tbody>
+                    {errors.into_iter().map(|e| view! {
+                        <tr>
+                            <td>{if e.row == 0 { "—".to_string() } else { e.row.to_string() }}</td>
+                            <td>{e.column.unwrap_or_default()}</td>
+                            <td>{e.problem.message(en)}{e.detail.map(|x| format!("({x})"))}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
     }
 }
