@@ -284,10 +284,37 @@ async fn one(req: HttpRequest, state: web::Data<State>, no: web::Path<String>) -
 
 /// `POST /api/v1/payments/orders/{no}/pay`: where the payer goes to pay
 /// (the same place when asked again).
+/// With an `Idempotency-Key` a replay gets the saved answer and the key
+/// used for another order is refused (422).
 async fn pay(req: HttpRequest, state: web::Data<State>, no: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
-    let url = payments::pay_with(&state, &u, &no, &payer_context(&req)).await.map_err(api_err(&req))?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "pay_url": url })))
+    let key = req.headers().get("Idempotency-Key").map(|v| v.to_str().unwrap_or("\u{0}").to_string());
+    let keyed = match key {
+        Some(k) => {
+            Some(Keyed::parse(u.id, "order.pay", &k, format!("no={no}").as_bytes()).map_err(|c| code_err(&req, c))?)
+        }
+        None => None,
+    };
+    if let Some(k) = &keyed {
+        if let Start::Replay(saved) = idempotency::start(&state.db, k).await.map_err(api_err(&req))? {
+            return Ok(HttpResponse::Ok().content_type("application/json").body(saved.body));
+        }
+    }
+    match payments::pay_with(&state, &u, &no, &payer_context(&req)).await {
+        Ok(url) => {
+            let body = serde_json::json!({ "pay_url": url }).to_string();
+            if let Some(k) = &keyed {
+                idempotency::finish(&state.db, k, 200, &body).await.map_err(api_err(&req))?;
+            }
+            Ok(HttpResponse::Ok().content_type("application/json").body(body))
+        }
+        Err(e) => {
+            if let Some(k) = &keyed {
+                idempotency::release(&state.db, k).await.map_err(api_err(&req))?;
+            }
+            Err(api_err(&req)(e))
+        }
+    }
 }
 
 async fn cancel(req: HttpRequest, state: web::Data<State>, no: web::Path<String>) -> Result<HttpResponse, ApiError> {

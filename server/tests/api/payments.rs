@@ -194,6 +194,26 @@ async fn idempotency_keys_replay_and_refuse_another_request() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 400, "a key is required");
+    // paying under a key: the same answer again; the key for another order is refused
+    let no = no.as_str().unwrap().to_string();
+    let pay = |key: &'static str, no: String| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            app.client
+                .post(app.url(&format!("/api/v1/payments/orders/{no}/pay")))
+                .bearer_auth(&token)
+                .header("Idempotency-Key", key)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let p1 = pay("p-1", no.clone()).await;
+    assert_eq!(p1.status(), 200);
+    let url = p1.json::<serde_json::Value>().await.unwrap()["pay_url"].clone();
+    let p2 = pay("p-1", no.clone()).await;
+    assert_eq!(p2.json::<serde_json::Value>().await.unwrap()["pay_url"], url);
+    assert_eq!(pay("p-1", "ZH0".into()).await.status(), 422);
     // one bill of the open order in a different order: refused, with the reason
     let part = create(&app, &token, &ids[..1], "k-2").await;
     assert_eq!(part.status(), 409);
