@@ -41,10 +41,12 @@ pub enum JobKind {
     SandboxNotify,
     /// Daily: compare our payments with the provider's trade bill.
     PaymentReconcile,
+    /// Ask the provider where a processing refund stands.
+    RefundCheck,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 8] = [
+    pub const ALL: [JobKind; 9] = [
         JobKind::NotifyDeliver,
         JobKind::AnnouncementFanout,
         JobKind::Remind,
@@ -53,6 +55,7 @@ impl JobKind {
         JobKind::PaymentCheck,
         JobKind::SandboxNotify,
         JobKind::PaymentReconcile,
+        JobKind::RefundCheck,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +68,7 @@ impl JobKind {
             JobKind::PaymentCheck => "payment.check",
             JobKind::SandboxNotify => "payment.sandbox_notify",
             JobKind::PaymentReconcile => "payment.reconcile",
+            JobKind::RefundCheck => "payment.refund_check",
         }
     }
 
@@ -300,6 +304,7 @@ async fn dispatch(state: &State, j: &job::Model) -> anyhow::Result<()> {
         Some(JobKind::PaymentCheck) => crate::payments::check_job(state, payload(j)?).await,
         Some(JobKind::SandboxNotify) => crate::payments::sandbox::notify_job(state, payload(j)?).await,
         Some(JobKind::PaymentReconcile) => crate::payments::reconcile::job(state, payload(j)?).await,
+        Some(JobKind::RefundCheck) => crate::payments::refund_check_job(state, payload(j)?).await,
         None => Err(anyhow::anyhow!("unknown job kind {:?}", j.kind)),
     }
 }

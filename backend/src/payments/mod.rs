@@ -78,6 +78,18 @@ pub struct RefundRequest {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RefundAccepted {
     pub refund_id: String,
+    /// Already refunded (the sandbox); otherwise it is processing and is
+    /// checked later (WeChat Pay).
+    pub done: bool,
+}
+
+/// Where a refund stands at the provider.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefundState {
+    Success,
+    Processing,
+    /// Closed or abnormal: the money did not go back; the reservation is given back.
+    Failed,
 }
 
 /// Who is paying, and from where (JSAPI inside WeChat needs the openid; H5
@@ -122,6 +134,7 @@ pub trait Provider: Send + Sync {
     async fn query(&self, state: &State, out_trade_no: &str) -> AppResult<Option<Transaction>>;
     async fn close(&self, state: &State, out_trade_no: &str) -> AppResult<CloseOutcome>;
     async fn refund(&self, state: &State, r: &RefundRequest) -> AppResult<RefundAccepted>;
+    async fn refund_status(&self, state: &State, out_refund_no: &str) -> AppResult<RefundState>;
     /// Keys that verify and decrypt this provider's notifications.
     async fn verifier(&self, state: &State) -> AppResult<Verifier>;
     /// The provider's trade bill of a day (Beijing), for reconciliation.
@@ -540,9 +553,23 @@ pub enum Refused {
 pub async fn notification(state: &State, headers: &NotifyHeaders, body: &[u8]) -> Result<Applied, Refused> {
     let verifier = state.payments.verifier(state).await.map_err(Refused::Rejected)?;
     let (n, plain) = verifier.open(headers, body, Utc::now().timestamp()).map_err(Refused::Invalid)?;
-    if n.event_type != "TRANSACTION.SUCCESS" {
-        // refund results and other events: acknowledged, acted on by queries
+    if n.event_type.starts_with("REFUND.") {
+        // a refund's result: ask the provider (its answer is signed) and settle
+        let v: serde_json::Value =
+            serde_json::from_slice(&plain).map_err(|_| Refused::Invalid(NotifyError::BadBody))?;
+        let no = v["out_refund_no"].as_str().unwrap_or_default();
+        if let Some(r) = refund::Entity::find()
+            .filter(refund::Column::OutRefundNo.eq(no))
+            .one(&state.db)
+            .await
+            .map_err(|e| Refused::Rejected(e.into()))?
+        {
+            check_refund(state, r.id).await.map_err(Refused::Rejected)?;
+        }
         return Ok(Applied::Duplicate);
+    }
+    if n.event_type != "TRANSACTION.SUCCESS" {
+        return Ok(Applied::Duplicate); // other events: acknowledged
     }
     let tx: Transaction = serde_json::from_slice(&plain).map_err(|_| Refused::Invalid(NotifyError::BadBody))?;
     apply_success(state, &tx, &n.id).await.map_err(Refused::Rejected)
@@ -890,29 +917,18 @@ pub async fn refund(
         .await;
     match asked {
         Ok(a) => {
-            let txn = state.db.begin().await?;
             refund::Entity::update_many()
-                .col_expr(refund::Column::Status, Expr::value("success"))
                 .col_expr(refund::Column::RefundId, Expr::value(a.refund_id))
                 .col_expr(refund::Column::UpdatedAt, Expr::value(Utc::now()))
                 .filter(refund::Column::Id.eq(r))
-                .exec(&txn)
+                .exec(&state.db)
                 .await?;
-            notify::put(
-                &txn,
-                o.user_id,
-                Draft {
-                    kind: NotificationKind::Payment,
-                    title: format!("退款 {}", amount),
-                    body: format!("订单 {} 退款 {}:{}。款项将原路退回。", o.out_trade_no, amount, reason),
-                    link: format!("/pay/orders/{}", o.out_trade_no),
-                    key: format!("refund:{r}"),
-                },
-            )
-            .await?;
-            txn.commit().await?;
-            state.jobs.kick();
-            tracing::info!(order = %o.out_trade_no, refund = r, amount = amount.0, "refunded");
+            if a.done {
+                refund_settled(state, r, RefundState::Success).await?;
+            } else {
+                jobs::enqueue(&state.db, refund_check_at(r, 1)).await?;
+            }
+            tracing::info!(order = %o.out_trade_no, refund = r, amount = amount.0, done = a.done, "refund accepted");
             Ok(())
         }
         Err(e) => {
@@ -932,12 +948,16 @@ async fn give_back(
 ) -> AppResult<()> {
     let now = Utc::now();
     let txn = state.db.begin().await?;
-    refund::Entity::update_many()
+    let moved = refund::Entity::update_many()
         .col_expr(refund::Column::Status, Expr::value("failed"))
         .col_expr(refund::Column::UpdatedAt, Expr::value(now))
         .filter(refund::Column::Id.eq(refund_row))
+        .filter(refund::Column::Status.eq("processing"))
         .exec(&txn)
         .await?;
+    if moved.rows_affected != 1 {
+        return Ok(()); // settled before
+    }
     order_bill::Entity::update_many()
         .col_expr(order_bill::Column::RefundedFen, Expr::col(order_bill::Column::RefundedFen).sub(amount.0))
         .filter(order_bill::Column::Id.eq(line.id))
@@ -962,6 +982,96 @@ async fn give_back(
         .await?;
     txn.commit().await?;
     Ok(())
+}
+
+fn refund_check_at(refund_row: i64, attempt: u32) -> NewJob {
+    let wait = Duration::seconds(60 * i64::from(attempt.clamp(1, 60)));
+    NewJob::new(
+        JobKind::RefundCheck,
+        format!("refund.check:{refund_row}:{attempt}"),
+        RefundCheckJob { refund: refund_row, attempt },
+    )
+    .at(Utc::now() + wait)
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RefundCheckJob {
+    pub refund: i64,
+    pub attempt: u32,
+}
+
+/// Settles a processing refund by what the provider says: done (the payer
+/// is told), or failed (the reservation is given back).
+async fn refund_settled(state: &State, refund_row: i64, outcome: RefundState) -> AppResult<()> {
+    let Some(r) = refund::Entity::find_by_id(refund_row).one(&state.db).await? else { return Ok(()) };
+    let o = payment_order::Entity::find_by_id(r.order_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    match outcome {
+        RefundState::Processing => Ok(()),
+        RefundState::Failed => {
+            let line = order_bill::Entity::find_by_id(r.line_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+            tracing::warn!(order = %o.out_trade_no, refund = r.id, "refund failed at the provider; reservation given back");
+            give_back(state, r.id, &o, &line, Fen(r.amount_fen)).await
+        }
+        RefundState::Success => {
+            let txn = state.db.begin().await?;
+            let moved = refund::Entity::update_many()
+                .col_expr(refund::Column::Status, Expr::value("success"))
+                .col_expr(refund::Column::UpdatedAt, Expr::value(Utc::now()))
+                .filter(refund::Column::Id.eq(r.id))
+                .filter(refund::Column::Status.eq("processing"))
+                .exec(&txn)
+                .await?;
+            if moved.rows_affected == 1 {
+                notify::put(
+                    &txn,
+                    o.user_id,
+                    Draft {
+                        kind: NotificationKind::Payment,
+                        title: format!("退款 {}", Fen(r.amount_fen)),
+                        body: format!(
+                            "订单 {} 退款 {}:{}。款项将原路退回。",
+                            o.out_trade_no,
+                            Fen(r.amount_fen),
+                            r.reason
+                        ),
+                        link: format!("/pay/orders/{}", o.out_trade_no),
+                        key: format!("refund:{}", r.id),
+                    },
+                )
+                .await?;
+            }
+            txn.commit().await?;
+            state.jobs.kick();
+            Ok(())
+        }
+    }
+}
+
+/// Asks the provider where a processing refund stands and settles it.
+pub async fn check_refund(state: &State, refund_row: i64) -> AppResult<RefundState> {
+    let Some(r) = refund::Entity::find_by_id(refund_row).one(&state.db).await? else {
+        return Err(ErrorCode::NotFound.into());
+    };
+    if r.status != "processing" {
+        return Ok(if r.status == "success" { RefundState::Success } else { RefundState::Failed });
+    }
+    let now = state.payments.refund_status(state, &r.out_refund_no).await?;
+    refund_settled(state, r.id, now).await?;
+    Ok(now)
+}
+
+pub async fn refund_check_job(state: &State, j: RefundCheckJob) -> anyhow::Result<()> {
+    match check_refund(state, j.refund).await {
+        Ok(RefundState::Processing) if j.attempt < 20 => {
+            jobs::enqueue(&state.db, refund_check_at(j.refund, j.attempt + 1))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        Err(e) if e.code == ErrorCode::NotFound => Ok(()),
+        Err(e) => Err(anyhow::anyhow!("{e}")),
+    }
 }
 
 /// The public check of a printed receipt: genuine or not, and for how much.

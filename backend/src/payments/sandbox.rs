@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
-use super::{CloseOutcome, PayerContext, Provider, RefundAccepted, RefundRequest};
+use super::{CloseOutcome, PayerContext, Provider, RefundAccepted, RefundRequest, RefundState};
 use crate::{
     entities::{payment_order, sandbox_trade as trade, setting},
     error::{AppError, AppResult},
@@ -334,7 +334,11 @@ impl Provider for Sandbox {
         if moved.rows_affected != 1 {
             return Err(ErrorCode::RefundTooLarge.into());
         }
-        Ok(RefundAccepted { refund_id: format!("50{:020}", rand::thread_rng().gen_range(0..u64::MAX)) })
+        Ok(RefundAccepted { refund_id: format!("50{:020}", rand::thread_rng().gen_range(0..u64::MAX)), done: true })
+    }
+
+    async fn refund_status(&self, _state: &State, _out_refund_no: &str) -> AppResult<RefundState> {
+        Ok(RefundState::Success) // the sandbox refunds at once
     }
 
     async fn trade_bill(&self, state: &State, date: chrono::NaiveDate) -> AppResult<Vec<crate::wxpay::TradeBillRow>> {

@@ -9,7 +9,7 @@ use chrono::{Duration, Utc};
 use domain::ErrorCode;
 use serde::Deserialize;
 
-use super::{CloseOutcome, PayerContext, Provider, RefundAccepted, RefundRequest};
+use super::{CloseOutcome, PayerContext, Provider, RefundAccepted, RefundRequest, RefundState};
 use crate::{
     config::WechatPayConfig,
     entities::payment_order,
@@ -209,11 +209,25 @@ impl Provider for WechatPay {
         }
         let v: serde_json::Value = serde_json::from_slice(&a.body).map_err(unavailable)?;
         match v["status"].as_str() {
-            Some("SUCCESS" | "PROCESSING") => {
-                Ok(RefundAccepted { refund_id: v["refund_id"].as_str().unwrap_or_default().to_string() })
-            }
+            Some(s @ ("SUCCESS" | "PROCESSING")) => Ok(RefundAccepted {
+                refund_id: v["refund_id"].as_str().unwrap_or_default().to_string(),
+                done: s == "SUCCESS",
+            }),
             other => Err(unavailable(format!("refund status {other:?}"))),
         }
+    }
+
+    async fn refund_status(&self, _state: &State, out_refund_no: &str) -> AppResult<RefundState> {
+        let a = self.call("GET", &format!("/v3/refund/domestic/refunds/{out_refund_no}"), None).await?;
+        if a.status != 200 {
+            return Err(unavailable(format!("refund query {}: {}", a.status, Self::error_of(&a).code)));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&a.body).map_err(unavailable)?;
+        Ok(match v["status"].as_str() {
+            Some("SUCCESS") => RefundState::Success,
+            Some("CLOSED" | "ABNORMAL") => RefundState::Failed,
+            _ => RefundState::Processing,
+        })
     }
 
     async fn trade_bill(&self, _state: &State, date: chrono::NaiveDate) -> AppResult<Vec<wxpay::TradeBillRow>> {

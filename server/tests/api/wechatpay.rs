@@ -29,6 +29,8 @@ struct Book {
     refunds: Vec<serde_json::Value>,
     bad_signatures: usize,
     bill: Option<String>,
+    /// out_refund_no → SUCCESS / PROCESSING / ABNORMAL
+    refund_states: HashMap<String, String>,
 }
 
 /// Checks a merchant request's `Authorization` header.
@@ -143,6 +145,10 @@ async fn fake_wechatpay() -> Fake {
         }
         if r.path == "/v3/billdownload/file" {
             return actix_web::HttpResponse::Ok().content_type("text/plain").body(book.bill.clone().unwrap_or_default());
+        }
+        if let Some(no) = r.path.strip_prefix("/v3/refund/domestic/refunds/") {
+            let state = book.refund_states.get(no).cloned().unwrap_or_else(|| "PROCESSING".into());
+            return signed(&p, 200, serde_json::json!({ "out_refund_no": no, "refund_id": "50000000382019052709732678859", "status": state }));
         }
         if r.path == "/v3/refund/domestic/refunds" {
             book.refunds.push(v.clone());
@@ -265,6 +271,38 @@ async fn h5_payment_notified_once_queried_closed_and_refunded_against_the_fake()
     payments::refund(&app.state, &staff, &no, bills[0], Fen(1_000), "多收退还").await.unwrap();
     let refunds = fake.book.lock().unwrap().refunds.clone();
     assert_eq!(refunds.len(), 1);
+    use backend::entities::refund;
+    let row = refund::Entity::find().one(&app.state.db).await.unwrap().unwrap();
+    assert_eq!(row.status, "processing", "WeChat Pay said PROCESSING");
+    // WeChat Pay finishes it and says so: the notification makes us ask, and the payer is told
+    fake.book.lock().unwrap().refund_states.insert(row.out_refund_no.clone(), "SUCCESS".into());
+    let key: [u8; 32] = APIV3.as_bytes().try_into().unwrap();
+    let plain = serde_json::json!({ "mchid": MCHID, "out_trade_no": no, "out_refund_no": row.out_refund_no, "refund_status": "SUCCESS" });
+    let n = Notification {
+        id: "EV-refund-1".into(),
+        create_time: "2026-11-23T10:40:00+08:00".into(),
+        event_type: "REFUND.SUCCESS".into(),
+        resource_type: "encrypt-resource".into(),
+        summary: "退款成功".into(),
+        resource: wxpay::encrypt_resource(&key, plain.to_string().as_bytes(), "refund", "refund").unwrap(),
+    };
+    let body = serde_json::to_vec(&n).unwrap();
+    let h = wxpay::sign_notification(&fake.platform, chrono::Utc::now().timestamp(), &body);
+    assert_eq!(post(&app, &h, &body).await, 204);
+    assert_eq!(refund::Entity::find_by_id(row.id).one(&app.state.db).await.unwrap().unwrap().status, "success");
+    // a refund WeChat Pay cannot complete (ABNORMAL): the amounts are given back
+    payments::refund(&app.state, &staff, &no, bills[0], Fen(500), "再退一次").await.unwrap();
+    let second =
+        refund::Entity::find().filter(refund::Column::Reason.eq("再退一次")).one(&app.state.db).await.unwrap().unwrap();
+    fake.book.lock().unwrap().refund_states.insert(second.out_refund_no.clone(), "ABNORMAL".into());
+    assert_eq!(payments::check_refund(&app.state, second.id).await.unwrap(), payments::RefundState::Failed);
+    let o = payment_order::Entity::find()
+        .filter(payment_order::Column::OutTradeNo.eq(no.as_str()))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(o.refunded_fen, 1_000, "only the completed refund counts");
     assert_eq!(
         (refunds[0]["out_trade_no"].as_str(), refunds[0]["amount"]["refund"].as_i64()),
         (Some(no.as_str()), Some(1_000))
