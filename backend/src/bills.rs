@@ -30,6 +30,27 @@ pub struct Generated {
     pub total: Fen,
 }
 
+/// A community's buildings, their dwellings and the households living in them.
+struct Homes {
+    buildings: Vec<building::Model>,
+    dwellings: Vec<dwelling::Model>,
+    households: Vec<household::Model>,
+}
+
+async fn homes_of(state: &State, community_id: i64) -> AppResult<Homes> {
+    let buildings =
+        building::Entity::find().filter(building::Column::CommunityId.eq(community_id)).all(&state.db).await?;
+    let dwellings = dwelling::Entity::find()
+        .filter(dwelling::Column::BuildingId.is_in(buildings.iter().map(|b| b.id).collect::<Vec<_>>()))
+        .all(&state.db)
+        .await?;
+    let households = household::Entity::find()
+        .filter(household::Column::DwellingId.is_in(dwellings.iter().map(|d| d.id).collect::<Vec<_>>()))
+        .all(&state.db)
+        .await?;
+    Ok(Homes { buildings, dwellings, households })
+}
+
 async fn managed_community(state: &State, staff: &CurrentUser, id: i64) -> AppResult<org_unit::Model> {
     let c = org_unit::Entity::find_by_id(id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     let path = OrgPath::parse(&c.path).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad org path")))?;
@@ -63,12 +84,7 @@ pub(crate) async fn generate_for(
     if price_per_m2_month.0 <= 0 {
         return Err(ErrorCode::InvalidAmount.into());
     }
-    let buildings = building::Entity::find().filter(building::Column::CommunityId.eq(c.id)).all(&state.db).await?;
-    let ids: Vec<i64> = buildings.iter().map(|b| b.id).collect();
-    let dwellings = dwelling::Entity::find().filter(dwelling::Column::BuildingId.is_in(ids)).all(&state.db).await?;
-    let dwelling_ids: Vec<i64> = dwellings.iter().map(|d| d.id).collect();
-    let households =
-        household::Entity::find().filter(household::Column::DwellingId.is_in(dwelling_ids)).all(&state.db).await?;
+    let Homes { dwellings, households, .. } = homes_of(state, c.id).await?;
     let now = Utc::now();
     let mut out = Generated::default();
     let txn = state.db.begin().await?;
@@ -158,17 +174,7 @@ pub(crate) async fn insert_bill<C: sea_orm::ConnectionTrait>(
 
 /// Demo water bills for a month: 8 to 19 tonnes at ¥5.00 per household.
 pub(crate) async fn demo_water(state: &State, c: &org_unit::Model, by: i64, period: &Period) -> AppResult<()> {
-    let buildings = building::Entity::find().filter(building::Column::CommunityId.eq(c.id)).all(&state.db).await?;
-    let ids: Vec<i64> = buildings.iter().map(|b| b.id).collect();
-    let dwellings: Vec<i64> = dwelling::Entity::find()
-        .filter(dwelling::Column::BuildingId.is_in(ids))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|d| d.id)
-        .collect();
-    let households =
-        household::Entity::find().filter(household::Column::DwellingId.is_in(dwellings)).all(&state.db).await?;
+    let households = homes_of(state, c.id).await?.households;
     let txn = state.db.begin().await?;
     for h in households {
         let tonnes = 8 + h.id % 12;
@@ -248,8 +254,7 @@ pub async fn arrears(state: &State, staff: &CurrentUser) -> AppResult<Vec<Arrear
         if unpaid.is_empty() {
             continue;
         }
-        let mut buildings =
-            building::Entity::find().filter(building::Column::CommunityId.eq(cid)).all(&state.db).await?;
+        let Homes { mut buildings, dwellings, households } = homes_of(state, cid).await?;
         buildings.sort_by_key(|b| {
             (
                 b.name
@@ -261,22 +266,14 @@ pub async fn arrears(state: &State, staff: &CurrentUser) -> AppResult<Vec<Arrear
                 b.name.clone(),
             )
         });
+        // household → building, from the one load above
+        let building_of: std::collections::HashMap<i64, i64> = households
+            .iter()
+            .filter_map(|h| dwellings.iter().find(|d| d.id == h.dwelling_id).map(|d| (h.id, d.building_id)))
+            .collect();
         for b in buildings {
-            let dwellings: Vec<i64> = dwelling::Entity::find()
-                .filter(dwelling::Column::BuildingId.eq(b.id))
-                .all(&state.db)
-                .await?
-                .into_iter()
-                .map(|d| d.id)
-                .collect();
-            let hs: Vec<i64> = household::Entity::find()
-                .filter(household::Column::DwellingId.is_in(dwellings))
-                .all(&state.db)
-                .await?
-                .into_iter()
-                .map(|h| h.id)
-                .collect();
-            let mine: Vec<&bill::Model> = unpaid.iter().filter(|x| hs.contains(&x.household_id)).collect();
+            let mine: Vec<&bill::Model> =
+                unpaid.iter().filter(|x| building_of.get(&x.household_id) == Some(&b.id)).collect();
             if mine.is_empty() {
                 continue;
             }
@@ -400,15 +397,7 @@ pub async fn import_bills(
         return one(Problem::TooManyRows);
     }
     // the community's homes: (building, entrance, room) → household
-    let buildings = building::Entity::find().filter(building::Column::CommunityId.eq(c.id)).all(&state.db).await?;
-    let dwellings = dwelling::Entity::find()
-        .filter(dwelling::Column::BuildingId.is_in(buildings.iter().map(|b| b.id).collect::<Vec<_>>()))
-        .all(&state.db)
-        .await?;
-    let households = household::Entity::find()
-        .filter(household::Column::DwellingId.is_in(dwellings.iter().map(|d| d.id).collect::<Vec<_>>()))
-        .all(&state.db)
-        .await?;
+    let Homes { buildings, dwellings, households } = homes_of(state, c.id).await?;
     let mut homes: HashMap<(String, String, String), i64> = HashMap::new();
     for d in &dwellings {
         let (Some(b), Some(h)) =
