@@ -230,11 +230,7 @@ pub async fn create_order(
         return Err(ErrorCode::InvalidInput.into());
     }
     if let Some(found) = same_open_order(state, payer, &ids).await? {
-        let c = Created { out_trade_no: found, created: false };
-        if let Some(k) = keyed {
-            crate::idempotency::finish(&state.db, k, 200, &keyed_answer(&c)).await?;
-        }
-        return Ok(c);
+        return existing(state, keyed, found).await;
     }
     let now = Utc::now();
     let amount: i64 = bills.iter().map(|b| b.amount_fen - b.paid_fen).sum();
@@ -290,13 +286,7 @@ pub async fn create_order(
                 // another order took the bill first
                 txn.rollback().await?;
                 return match same_open_order(state, payer, &ids).await? {
-                    Some(found) => {
-                        let c = Created { out_trade_no: found, created: false };
-                        if let Some(k) = keyed {
-                            crate::idempotency::finish(&state.db, k, 200, &keyed_answer(&c)).await?;
-                        }
-                        Ok(c)
-                    }
+                    Some(found) => existing(state, keyed, found).await,
                     None => Err(ErrorCode::BillInPayment.into()),
                 };
             }
@@ -310,6 +300,15 @@ pub async fn create_order(
     }
     txn.commit().await?;
     tracing::info!(order = %c.out_trade_no, bills = ids.len(), amount, "order created");
+    Ok(c)
+}
+
+/// Answers with the payer's open order for these bills (saved under the key).
+async fn existing(state: &State, keyed: Option<&Keyed>, out_trade_no: String) -> AppResult<Created> {
+    let c = Created { out_trade_no, created: false };
+    if let Some(k) = keyed {
+        crate::idempotency::finish(&state.db, k, 200, &keyed_answer(&c)).await?;
+    }
     Ok(c)
 }
 
@@ -382,7 +381,7 @@ pub async fn pay_with(state: &State, payer: &CurrentUser, no: &str, ctx: &PayerC
         }
         OrderStatus::Created if o.expires_at > now => {}
         OrderStatus::Created => {
-            close_expired(state, &o).await?;
+            close_now(state, &o).await?;
             return Err(ErrorCode::OrderNotPayable.into());
         }
         _ => return Err(ErrorCode::OrderNotPayable.into()),
@@ -603,17 +602,13 @@ pub async fn settle(state: &State, no: &str) -> AppResult<OrderStatus> {
     }
     let o = order_by_no(&state.db, no).await?;
     if status_of(&o).is_open() && o.expires_at <= now {
-        close_expired(state, &o).await?;
+        close_now(state, &o).await?;
     }
     Ok(status_of(&order_by_no(&state.db, no).await?))
 }
 
 /// Closes an open order at the provider, then here. If the payer paid in
 /// the meantime the payment is applied instead.
-async fn close_expired(state: &State, o: &payment_order::Model) -> AppResult<()> {
-    close_now(state, o).await.map(|_| ())
-}
-
 async fn close_now(state: &State, o: &payment_order::Model) -> AppResult<OrderStatus> {
     // a paying order is closed at the provider first, so it cannot be paid afterwards
     if status_of(o) == OrderStatus::Paying
@@ -679,42 +674,94 @@ fn can_see(viewer: &CurrentUser, o: &payment_order::Model, community: &org_unit:
     OrgPath::parse(&community.path).is_some_and(|p| viewer.can_manage(&p))
 }
 
-async fn view_of(state: &State, o: &payment_order::Model, mask: bool) -> AppResult<OrderView> {
-    let lines = lines_of(&state.db, o.id).await?;
-    let ids: Vec<i64> = lines.iter().map(|l| l.bill_id).collect();
-    let bills = bill::Entity::find().filter(bill::Column::Id.is_in(ids)).all(&state.db).await?;
-    let mut out = Vec::with_capacity(lines.len());
-    for l in &lines {
-        let b = bills.iter().find(|b| b.id == l.bill_id);
-        out.push(OrderLine {
-            bill_id: l.bill_id,
-            title: b.map(|b| b.title.clone()).unwrap_or_default(),
-            address: match b {
-                Some(b) => crate::bills::address(state, b.household_id).await?,
+async fn view_of(state: &State, o: &payment_order::Model) -> AppResult<OrderView> {
+    Ok(views_of(state, std::slice::from_ref(o)).await?.pop().ok_or(ErrorCode::NotFound)?)
+}
+
+/// Orders as pages show them (the payer's phone masked), with their lines,
+/// bills, payers and communities loaded once for the whole list.
+async fn views_of(state: &State, orders: &[payment_order::Model]) -> AppResult<Vec<OrderView>> {
+    use std::collections::HashMap;
+    let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
+    let mut lines: HashMap<i64, Vec<order_bill::Model>> = HashMap::new();
+    for ids in ids.chunks(500) {
+        for l in order_bill::Entity::find()
+            .filter(order_bill::Column::OrderId.is_in(ids.to_vec()))
+            .order_by_asc(order_bill::Column::BillId)
+            .all(&state.db)
+            .await?
+        {
+            lines.entry(l.order_id).or_default().push(l);
+        }
+    }
+    let mut bills: HashMap<i64, bill::Model> = HashMap::new();
+    let bill_ids: Vec<i64> = lines.values().flatten().map(|l| l.bill_id).collect();
+    for ids in bill_ids.chunks(500) {
+        for b in bill::Entity::find().filter(bill::Column::Id.is_in(ids.to_vec())).all(&state.db).await? {
+            bills.insert(b.id, b);
+        }
+    }
+    let mut users: Vec<i64> = orders.iter().map(|o| o.user_id).collect();
+    users.sort_unstable();
+    users.dedup();
+    let phones: HashMap<i64, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(users))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.phone))
+        .collect();
+    let mut units: Vec<i64> = orders.iter().map(|o| o.org_unit_id).collect();
+    units.sort_unstable();
+    units.dedup();
+    let communities: HashMap<i64, String> = org_unit::Entity::find()
+        .filter(org_unit::Column::Id.is_in(units))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let mut addresses: HashMap<i64, String> = HashMap::new();
+    let mut out = Vec::with_capacity(orders.len());
+    for o in orders {
+        let mut view_lines = vec![];
+        for l in lines.get(&o.id).map(Vec::as_slice).unwrap_or_default() {
+            let b = bills.get(&l.bill_id);
+            let address = match b {
+                Some(b) => match addresses.get(&b.household_id) {
+                    Some(a) => a.clone(),
+                    None => {
+                        let a = crate::bills::address(state, b.household_id).await?;
+                        addresses.insert(b.household_id, a.clone());
+                        a
+                    }
+                },
                 None => String::new(),
-            },
-            amount: Fen(l.amount_fen),
-            refunded: Fen(l.refunded_fen),
+            };
+            view_lines.push(OrderLine {
+                bill_id: l.bill_id,
+                title: b.map(|b| b.title.clone()).unwrap_or_default(),
+                address,
+                amount: Fen(l.amount_fen),
+                refunded: Fen(l.refunded_fen),
+            });
+        }
+        out.push(OrderView {
+            out_trade_no: o.out_trade_no.clone(),
+            status: status_of(o),
+            provider: o.provider.clone(),
+            amount: Fen(o.amount_fen),
+            refunded: Fen(o.refunded_fen),
+            lines: view_lines,
+            created_at: beijing_text(o.created_at),
+            paid_at: o.paid_at.map(beijing_text),
+            transaction_id: o.transaction_id.clone(),
+            receipt_code: o.receipt_code.as_deref().map(format_receipt_code),
+            community: communities.get(&o.org_unit_id).cloned().unwrap_or_default(),
+            payer: domain::phone::mask_phone(phones.get(&o.user_id).map(String::as_str).unwrap_or_default()),
         });
     }
-    let community =
-        org_unit::Entity::find_by_id(o.org_unit_id).one(&state.db).await?.map(|c| c.name).unwrap_or_default();
-    let payer = user::Entity::find_by_id(o.user_id).one(&state.db).await?;
-    let phone = payer.map(|u| u.phone).unwrap_or_default();
-    Ok(OrderView {
-        out_trade_no: o.out_trade_no.clone(),
-        status: status_of(o),
-        provider: o.provider.clone(),
-        amount: Fen(o.amount_fen),
-        refunded: Fen(o.refunded_fen),
-        lines: out,
-        created_at: beijing_text(o.created_at),
-        paid_at: o.paid_at.map(beijing_text),
-        transaction_id: o.transaction_id.clone(),
-        receipt_code: o.receipt_code.as_deref().map(format_receipt_code),
-        community,
-        payer: if mask { domain::phone::mask_phone(&phone) } else { phone },
-    })
+    Ok(out)
 }
 
 /// Seconds between the active queries a viewer's page may cause.
@@ -737,7 +784,7 @@ pub async fn order(state: &State, viewer: &CurrentUser, no: &str) -> AppResult<O
         }
         o = order_by_no(&state.db, no).await?;
     }
-    view_of(state, &o, true).await
+    view_of(state, &o).await
 }
 
 /// Where the payer continues paying an order that is being paid.
@@ -754,11 +801,7 @@ pub async fn mine(state: &State, payer: &CurrentUser, limit: u64) -> AppResult<V
         .limit(limit)
         .all(&state.db)
         .await?;
-    let mut out = vec![];
-    for o in rows {
-        out.push(view_of(state, &o, true).await?);
-    }
-    Ok(out)
+    views_of(state, &rows).await
 }
 
 /// The payer's open order holding a bill, if any (the bills page links it).
@@ -781,11 +824,7 @@ pub async fn staff_orders(state: &State, staff: &CurrentUser, limit: u64) -> App
         .limit(limit)
         .all(&state.db)
         .await?;
-    let mut out = vec![];
-    for o in rows {
-        out.push(view_of(state, &o, true).await?);
-    }
-    Ok(out)
+    views_of(state, &rows).await
 }
 
 pub async fn unmatched(state: &State, staff: &CurrentUser) -> AppResult<Vec<Unmatched>> {
@@ -1082,7 +1121,7 @@ pub async fn check_receipt(state: &State, typed: &str) -> AppResult<ReceiptCheck
         .one(&state.db)
         .await?
         .ok_or(ErrorCode::NotFound)?;
-    let v = view_of(state, &o, true).await?;
+    let v = view_of(state, &o).await?;
     Ok(ReceiptCheck {
         receipt_code: format_receipt_code(&code),
         community: v.community,

@@ -197,7 +197,7 @@ impl Sandbox {
         Ok(())
     }
 
-    async fn transaction(&self, t: &trade::Model) -> Transaction {
+    fn transaction(&self, t: &trade::Model) -> Transaction {
         Transaction {
             appid: t.appid.clone(),
             mchid: t.mchid.clone(),
@@ -247,7 +247,7 @@ pub async fn notify_job(state: &State, j: NotifyJob) -> anyhow::Result<()> {
     else {
         return Ok(());
     };
-    let tx = sandbox.transaction(&t).await;
+    let tx = sandbox.transaction(&t);
     let (headers, body) =
         sandbox.signed(state, &tx, Utc::now().timestamp()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     match super::notification(state, &headers, &body).await {
@@ -299,10 +299,7 @@ impl Provider for Sandbox {
 
     async fn query(&self, state: &State, out_trade_no: &str) -> AppResult<Option<Transaction>> {
         let t = trade::Entity::find().filter(trade::Column::OutTradeNo.eq(out_trade_no)).one(&state.db).await?;
-        Ok(match t {
-            Some(t) => Some(self.transaction(&t).await),
-            None => None,
-        })
+        Ok(t.map(|t| self.transaction(&t)))
     }
 
     async fn close(&self, state: &State, out_trade_no: &str) -> AppResult<CloseOutcome> {
