@@ -488,16 +488,8 @@ pub async fn bill_import_page(report: Option<String>) -> Result<BillImportData, 
         return Err(err(domain::ErrorCode::Forbidden));
     }
     let communities = backend::appointments::staff_communities(&state, &user).await.map_err(app_err)?;
-    let kept = match report {
-        Some(k) => state.flash.get(&k, Some(user.id)).await,
-        None => Vec::new(),
-    };
-    let field = |n: &str| kept.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-    Ok(BillImportData {
-        communities,
-        file: field("file"),
-        outcome: field("report").and_then(|r| serde_json::from_str(&r).ok()),
-    })
+    let (file, outcome) = import_report(&state, &user, report).await;
+    Ok(BillImportData { communities, file, outcome })
 }
 
 /// Staff import water, electricity, gas, parking and other bills from CSV

@@ -27,16 +27,8 @@ pub async fn import_page(report: Option<String>) -> Result<ImportPageData, Serve
         return Err(err(domain::ErrorCode::Forbidden));
     }
     let communities = backend::import::target_communities(&state, &user).await.map_err(app_err)?;
-    let kept = match report {
-        Some(k) => state.flash.get(&k, Some(user.id)).await,
-        None => Vec::new(),
-    };
-    let field = |n: &str| kept.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-    Ok(ImportPageData {
-        communities,
-        file: field("file"),
-        outcome: field("report").and_then(|r| serde_json::from_str(&r).ok()),
-    })
+    let (file, outcome) = import_report(&state, &user, report).await;
+    Ok(ImportPageData { communities, file, outcome })
 }
 
 #[component]

@@ -142,6 +142,21 @@ pub mod ssr {
         ua.contains("MicroMessenger") && !ua.contains("wxwork")
     }
 
+    /// The outcome of an import kept in the flash store under `report`
+    /// (the upload redirects here with its key): the file's name and the report.
+    pub async fn import_report<T: serde::de::DeserializeOwned>(
+        state: &State,
+        user: &CurrentUser,
+        report: Option<String>,
+    ) -> (Option<String>, Option<T>) {
+        let kept = match report {
+            Some(k) => state.flash.get(&k, Some(user.id)).await,
+            None => Vec::new(),
+        };
+        let field = |n: &str| kept.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+        (field("file"), field("report").and_then(|r| serde_json::from_str(&r).ok()))
+    }
+
     pub fn client_ip(req: &HttpRequest) -> String {
         req.connection_info().realip_remote_addr().unwrap_or("unknown").to_string()
     }
