@@ -6,11 +6,12 @@
 //!
 //! Run: `script/bench-booking` (or `cargo bench -p server --bench booking`).
 
-use backend::{entities, Config};
+mod common;
+
+use backend::entities;
 use chrono::{Duration, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Database, Set};
-use server::Application;
-use std::{collections::HashMap, time::Instant};
+use sea_orm::{ActiveModelTrait, Set};
+use std::time::Instant;
 
 const PEOPLE: usize = 200;
 const SEATS: i32 = 10;
@@ -27,31 +28,10 @@ struct Figures {
 }
 
 async fn run(database: &'static str, url: String, dir: &std::path::Path) -> Figures {
-    let mut env: HashMap<String, String> = HashMap::new();
-    env.insert("DATABASE_URL".into(), url);
-    env.insert("DATA_DIR".into(), dir.display().to_string());
-    env.insert("BIND".into(), "127.0.0.1:0".into());
-    env.insert("JWT_SECRET".into(), "bench-secret-bench-secret-bench-secret-0123456789".into());
-    env.insert("DEMO_DATA".into(), "true".into());
-    env.insert("LOG".into(), "warn".into());
-    let config = Config::from_lookup(|k| env.get(k).cloned()).expect("config");
-    let app = Application::build(config).await.expect("build app");
-    let base = format!("http://127.0.0.1:{}", app.port);
-    let state = app.state.clone();
-    tokio::spawn(app.into_server());
+    let (base, state) = common::start(url, dir, &[]).await;
 
     // an item open to anyone, made by 阳光社区's staff
-    let staff = {
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        let u = entities::user::Entity::find()
-            .filter(entities::user::Column::Phone.eq("13900000002"))
-            .one(&state.db)
-            .await
-            .unwrap()
-            .unwrap();
-        let t = backend::auth::issue_session(&state, u.id, None).await.unwrap();
-        backend::auth::authenticate(&state, &t.access_token).await.unwrap()
-    };
+    let staff = common::user(&state, "13900000002").await;
     let community = staff.grants[0].org_unit_id;
     let settings = domain::appointment::ItemSettings::parse(&domain::appointment::ItemForm {
         name: "压力测试事项",
@@ -157,13 +137,9 @@ async fn main() {
     let dir = std::env::temp_dir().join(format!("zhsq-bench-booking-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut all = vec![run("SQLite", format!("sqlite://{}/bench.db", dir.display()), &dir).await];
-    let admin = std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    if let Ok(db) = Database::connect(&admin).await {
-        let _ = db.execute_unprepared("DROP DATABASE IF EXISTS zhsq_bench_booking").await;
-        db.execute_unprepared("CREATE DATABASE zhsq_bench_booking").await.unwrap();
-        let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
-        all.push(run("PostgreSQL", format!("{base}/zhsq_bench_booking"), &dir).await);
-        let _ = db.execute_unprepared("DROP DATABASE IF EXISTS zhsq_bench_booking WITH (FORCE)").await;
+    if let Some(url) = common::fresh_postgres("zhsq_bench_booking").await {
+        all.push(run("PostgreSQL", url, &dir).await);
+        common::drop_postgres("zhsq_bench_booking").await;
     }
     let _ = std::fs::remove_dir_all(&dir);
 
@@ -188,15 +164,7 @@ exactly {SEATS} bookings, {} refusals and the slot's counter at {SEATS}. Last ru
         Utc::now().format("%Y-%m-%d %H:%M UTC"),
     );
     print!("{section}");
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md");
-    let doc = std::fs::read_to_string(&path).unwrap_or_default();
-    let doc = match (doc.find("<!-- booking:"), doc.find("<!-- /booking -->")) {
-        (Some(a), Some(b)) => {
-            format!("{}{}{}", &doc[..a], section, &doc[b + "<!-- /booking -->\n".len().min(doc.len() - b)..])
-        }
-        _ => format!("{}\n{}", doc.trim_end(), "\n".to_string() + &section),
-    };
-    std::fs::write(&path, doc).unwrap();
+    common::write_section("booking", &section);
     for f in &all {
         assert_eq!(f.exact_rounds, ROUNDS, "{}: every round must give exactly {SEATS} bookings", f.database);
     }

@@ -9,13 +9,12 @@
 //!
 //! Run: `script/bench-notify` (or `cargo bench -p server --bench notify`).
 
-use backend::{entities, payments, wxpay, Config};
+mod common;
+
+use backend::{entities, payments, wxpay};
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, Database, EntityTrait, PaginatorTrait, QueryFilter, Set,
-};
-use server::Application;
-use std::{collections::HashMap, time::Instant};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use std::time::Instant;
 
 const ORDERS: usize = 1000;
 const CONCURRENCY: usize = 16;
@@ -60,31 +59,10 @@ async fn post_all(client: &reqwest::Client, url: &str, signed: &[(wxpay::NotifyH
 }
 
 async fn run(database: &'static str, url: String, dir: &std::path::Path) -> Figures {
-    let mut env: HashMap<String, String> = HashMap::new();
-    env.insert("DATABASE_URL".into(), url);
-    env.insert("DATA_DIR".into(), dir.display().to_string());
-    env.insert("BIND".into(), "127.0.0.1:0".into());
-    env.insert("JWT_SECRET".into(), "bench-secret-bench-secret-bench-secret-0123456789".into());
-    env.insert("DEMO_DATA".into(), "true".into());
-    env.insert("JOB_WORKER".into(), "false".into());
-    env.insert("LOG".into(), "warn".into());
-    let config = Config::from_lookup(|k| env.get(k).cloned()).expect("config");
-    let app = Application::build(config).await.expect("build app");
-    let base = format!("http://127.0.0.1:{}", app.port);
-    let state = app.state.clone();
-    tokio::spawn(app.into_server());
+    let (base, state) = common::start(url, dir, &[("JOB_WORKER", "false")]).await;
 
     // resident A's household gets ORDERS small bills, each paid by its own order
-    let payer = {
-        let u = entities::user::Entity::find()
-            .filter(entities::user::Column::Phone.eq("13800000001"))
-            .one(&state.db)
-            .await
-            .unwrap()
-            .unwrap();
-        let t = backend::auth::issue_session(&state, u.id, None).await.unwrap();
-        backend::auth::authenticate(&state, &t.access_token).await.unwrap()
-    };
+    let payer = common::user(&state, "13800000001").await;
     let first = backend::bills::mine(&state, &payer).await.unwrap();
     let template = entities::bill::Entity::find_by_id(first[0].id).one(&state.db).await.unwrap().unwrap();
     let now = Utc::now();
@@ -158,13 +136,9 @@ async fn main() {
     let dir = std::env::temp_dir().join(format!("zhsq-bench-notify-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut all = vec![run("SQLite", format!("sqlite://{}/bench.db", dir.display()), &dir).await];
-    let admin = std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    if let Ok(db) = Database::connect(&admin).await {
-        let _ = db.execute_unprepared("DROP DATABASE IF EXISTS zhsq_bench_notify").await;
-        db.execute_unprepared("CREATE DATABASE zhsq_bench_notify").await.unwrap();
-        let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
-        all.push(run("PostgreSQL", format!("{base}/zhsq_bench_notify"), &dir).await);
-        let _ = db.execute_unprepared("DROP DATABASE IF EXISTS zhsq_bench_notify WITH (FORCE)").await;
+    if let Some(url) = common::fresh_postgres("zhsq_bench_notify").await {
+        all.push(run("PostgreSQL", url, &dir).await);
+        common::drop_postgres("zhsq_bench_notify").await;
     }
     let _ = std::fs::remove_dir_all(&dir);
 
@@ -196,15 +170,7 @@ the HTTP client on the same two cores. Last run: {}.\n\n\
         Utc::now().format("%Y-%m-%d %H:%M UTC"),
     );
     print!("{section}");
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md");
-    let doc = std::fs::read_to_string(&path).unwrap_or_default();
-    let doc = match (doc.find("<!-- notify:"), doc.find("<!-- /notify -->")) {
-        (Some(a), Some(b)) => {
-            format!("{}{}{}", &doc[..a], section, &doc[b + "<!-- /notify -->\n".len().min(doc.len() - b)..])
-        }
-        _ => format!("{}\n{}", doc.trim_end(), "\n".to_string() + &section),
-    };
-    std::fs::write(&path, doc).unwrap();
+    common::write_section("notify", &section);
     for f in &all {
         assert!(f.exact, "{}: every order must be paid exactly once", f.database);
     }
