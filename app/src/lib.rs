@@ -17,6 +17,7 @@ pub mod live;
 pub mod payments;
 pub mod residence;
 pub mod session;
+pub mod votes;
 
 use leptos::prelude::*;
 use leptos_meta::provide_meta_context;
@@ -115,6 +116,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/pay/orders/:no") view=payments::OrderPage ssr=SsrMode::Async/>
                 <Route path=path!("/pay/orders/:no/receipt") view=payments::ReceiptPage ssr=SsrMode::Async/>
                 <Route path=path!("/receipts/check") view=payments::ReceiptCheckPage ssr=SsrMode::Async/>
+                <Route path=path!("/votes") view=votes::VotesPage ssr=SsrMode::Async/>
+                <Route path=path!("/votes/receipt") view=votes::VoteReceiptPage ssr=SsrMode::Async/>
+                <Route path=path!("/votes/:id") view=votes::VotePage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/votes") view=votes::StaffVotesPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/votes/:id") view=votes::StaffVotePage ssr=SsrMode::Async/>
                 <Route path=path!("/dev/codes") view=dev::DevCodesPage ssr=SsrMode::Async/>
             </Routes>
         </Router>

@@ -43,10 +43,14 @@ pub enum JobKind {
     PaymentReconcile,
     /// Ask the provider where a processing refund stands.
     RefundCheck,
+    /// A vote's start time: freeze the roll and open it.
+    VoteOpen,
+    /// A vote's end time: close it and publish the result.
+    VoteClose,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 9] = [
+    pub const ALL: [JobKind; 11] = [
         JobKind::NotifyDeliver,
         JobKind::AnnouncementFanout,
         JobKind::Remind,
@@ -56,6 +60,8 @@ impl JobKind {
         JobKind::SandboxNotify,
         JobKind::PaymentReconcile,
         JobKind::RefundCheck,
+        JobKind::VoteOpen,
+        JobKind::VoteClose,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +75,8 @@ impl JobKind {
             JobKind::SandboxNotify => "payment.sandbox_notify",
             JobKind::PaymentReconcile => "payment.reconcile",
             JobKind::RefundCheck => "payment.refund_check",
+            JobKind::VoteOpen => "vote.open",
+            JobKind::VoteClose => "vote.close",
         }
     }
 
@@ -305,6 +313,8 @@ async fn dispatch(state: &State, j: &job::Model) -> anyhow::Result<()> {
         Some(JobKind::SandboxNotify) => crate::payments::sandbox::notify_job(state, payload(j)?).await,
         Some(JobKind::PaymentReconcile) => crate::payments::reconcile::job(state, payload(j)?).await,
         Some(JobKind::RefundCheck) => crate::payments::refund_check_job(state, payload(j)?).await,
+        Some(JobKind::VoteOpen) => crate::votes::open_job(state, payload(j)?).await,
+        Some(JobKind::VoteClose) => crate::votes::close_job(state, payload(j)?).await,
         None => Err(anyhow::anyhow!("unknown job kind {:?}", j.kind)),
     }
 }

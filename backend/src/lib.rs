@@ -24,6 +24,7 @@ pub mod push;
 pub mod ratelimit;
 pub mod residence;
 pub mod sender;
+pub mod votes;
 pub mod wechat;
 pub mod wxpay;
 

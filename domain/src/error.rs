@@ -51,11 +51,18 @@ pub enum ErrorCode {
     RefundTooLarge,
     PaymentUnavailable,
     BadSignature,
+    InvalidChoice,
+    AlreadyVoted,
+    VoteNotOpen,
+    NotOnRoll,
+    RollIncomplete,
+    NeedsDesignation,
+    SameStaff,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 45] = [
+    pub const ALL: [ErrorCode; 52] = [
         ErrorCode::InvalidPhone,
         ErrorCode::InvalidCode,
         ErrorCode::CodeExpired,
@@ -100,6 +107,13 @@ impl ErrorCode {
         ErrorCode::RefundTooLarge,
         ErrorCode::PaymentUnavailable,
         ErrorCode::BadSignature,
+        ErrorCode::InvalidChoice,
+        ErrorCode::AlreadyVoted,
+        ErrorCode::VoteNotOpen,
+        ErrorCode::NotOnRoll,
+        ErrorCode::RollIncomplete,
+        ErrorCode::NeedsDesignation,
+        ErrorCode::SameStaff,
         ErrorCode::Internal,
     ];
 
@@ -149,6 +163,13 @@ impl ErrorCode {
             ErrorCode::RefundTooLarge => "refund_too_large",
             ErrorCode::PaymentUnavailable => "payment_unavailable",
             ErrorCode::BadSignature => "bad_signature",
+            ErrorCode::InvalidChoice => "invalid_choice",
+            ErrorCode::AlreadyVoted => "already_voted",
+            ErrorCode::VoteNotOpen => "vote_not_open",
+            ErrorCode::NotOnRoll => "not_on_roll",
+            ErrorCode::RollIncomplete => "roll_incomplete",
+            ErrorCode::NeedsDesignation => "needs_designation",
+            ErrorCode::SameStaff => "same_staff",
             ErrorCode::Internal => "internal",
         }
     }
@@ -176,6 +197,8 @@ impl ErrorCode {
             ErrorCode::RefundTooLarge => 422,
             ErrorCode::PaymentUnavailable => 503,
             ErrorCode::BadSignature => 401,
+            ErrorCode::AlreadyVoted | ErrorCode::VoteNotOpen => 409,
+            ErrorCode::NotOnRoll | ErrorCode::NeedsDesignation | ErrorCode::SameStaff => 403,
             ErrorCode::IdempotencyMismatch => 422,
             ErrorCode::NotVerified | ErrorCode::NoShowLimit | ErrorCode::QuotaReached => 403,
             ErrorCode::AccountLocked | ErrorCode::TooManyAttempts | ErrorCode::RateLimited => 429,
@@ -314,6 +337,34 @@ impl ErrorCode {
             ErrorCode::BadSignature => (
                 "签名验证未通过",
                 "The signature did not verify",
+            ),
+            ErrorCode::InvalidChoice => (
+                "请选择有效的选项(多选时不要超过规定的数量)",
+                "Choose valid options (no more than allowed)",
+            ),
+            ErrorCode::AlreadyVoted => (
+                "您(或您这一户)已经投过票,选票不能更改",
+                "A ballot was already cast for you (or your home); ballots cannot be changed",
+            ),
+            ErrorCode::VoteNotOpen => (
+                "该投票不在投票时间内(尚未开始或已经结束)",
+                "This vote is not open (not started yet or already closed)",
+            ),
+            ErrorCode::NotOnRoll => (
+                "您不在本次投票的名册中(名册在投票开始时确定,仅限范围内已认证的住户或业主)",
+                "You are not on this vote's roll (fixed when voting opened: verified residents or owners in scope only)",
+            ),
+            ErrorCode::RollIncomplete => (
+                "名册不完整:有房屋没有登记面积(产权、实测或合同面积),请先补全后再开始投票",
+                "The roll is incomplete: some units have no area (registered, surveyed or contract); complete them before opening the vote",
+            ),
+            ErrorCode::NeedsDesignation => (
+                "这套房屋有多位共有人,需全部共有人指定同一人投票后才能投票",
+                "This home has several co-owners; all of them must designate the same person before a ballot can be cast",
+            ),
+            ErrorCode::SameStaff => (
+                "纸质选票须由另一位工作人员确认,录入人不能自己确认",
+                "A paper ballot must be confirmed by a different staff member than the one who entered it",
             ),
             ErrorCode::Internal => ("系统繁忙,请稍后再试", "Something went wrong on our side; please try again"),
         };

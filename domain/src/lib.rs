@@ -16,6 +16,7 @@ pub mod phone;
 pub mod residence;
 pub mod role;
 pub mod text;
+pub mod vote;
 
 pub use error::ErrorCode;
 pub use org::{OrgLevel, OrgPath};

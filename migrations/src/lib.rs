@@ -11,6 +11,7 @@ mod m20261122_000005_idempotency;
 mod m20261122_000006_bills;
 mod m20261123_000007_payments;
 mod m20261123_000008_reconciliations;
+mod m20261123_000009_votes;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_bills::Migration),
             Box::new(m20261123_000007_payments::Migration),
             Box::new(m20261123_000008_reconciliations::Migration),
+            Box::new(m20261123_000009_votes::Migration),
         ]
     }
 }

@@ -79,6 +79,7 @@ pub fn scope() -> actix_web::Scope {
         .route("/push/test", web::post().to(push_test))
         .service(crate::appointments::scope())
         .service(crate::payments::scope())
+        .service(crate::votes::scope())
 }
 
 async fn push_key(state: web::Data<State>) -> HttpResponse {

@@ -8,6 +8,7 @@ pub mod events;
 pub mod middleware;
 pub mod payments;
 pub mod upload;
+pub mod votes;
 pub mod wechat;
 
 use actix_web::{
@@ -92,6 +93,7 @@ fn serve(listener: TcpListener, state: State) -> anyhow::Result<Server> {
             .route("/inbox/settings", web::post().to(api::save_inbox_settings))
             .route("/appointments/bookings/{id}/calendar.ics", web::get().to(appointments::calendar))
             .route("/bills/pay", web::post().to(payments::pay_bills))
+            .route("/votes/{id}/ballot", web::post().to(votes::cast_form))
             .route("/pay/sandbox/{no}", web::get().to(payments::sandbox_page))
             .route("/pay/sandbox/{no}", web::post().to(payments::sandbox_decide))
             .route("/pay/wechat/{no}", web::get().to(payments::wechat_jsapi))

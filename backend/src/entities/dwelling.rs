@@ -9,6 +9,9 @@ pub struct Model {
     pub entrance: String,
     pub room: String,
     pub area_centi_m2: Option<i64>,
+    pub surveyed_area_centi_m2: Option<i64>,
+    pub contract_area_centi_m2: Option<i64>,
+    pub developer_held: bool,
     pub created_at: DateTimeUtc,
 }
 

@@ -3,6 +3,7 @@
 
 pub mod announcement;
 pub mod announcement_read;
+pub mod ballot;
 pub mod bill;
 pub mod booking;
 pub mod building;
@@ -15,6 +16,7 @@ pub mod notification_pref;
 pub mod order_bill;
 pub mod org_unit;
 pub mod otp_code;
+pub mod paper_ballot;
 pub mod payment_notification;
 pub mod payment_order;
 pub mod push_subscription;
@@ -30,4 +32,8 @@ pub mod setting;
 pub mod slot;
 pub mod user;
 pub mod user_role;
+pub mod vote;
+pub mod vote_participation;
+pub mod vote_roll;
+pub mod vote_roll_owner;
 pub mod waitlist;

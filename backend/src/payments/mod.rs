@@ -153,7 +153,7 @@ fn new_trade_no(prefix: &str) -> String {
     format!("{prefix}{}{:08}", now.format("%Y%m%d%H%M%S"), r.gen_range(0..100_000_000u32))
 }
 
-fn new_receipt_code() -> String {
+pub(crate) fn new_receipt_code() -> String {
     let mut r = rand::thread_rng();
     (0..12).map(|_| RECEIPT_ALPHABET[r.gen_range(0..RECEIPT_ALPHABET.len())] as char).collect()
 }

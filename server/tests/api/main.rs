@@ -16,5 +16,6 @@ mod pages;
 mod payments;
 mod push;
 mod residence;
+mod votes;
 mod wechat;
 mod wechatpay;

@@ -1,0 +1,15 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "vote_participation")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub vote_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub key_no: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

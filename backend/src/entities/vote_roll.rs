@@ -1,0 +1,20 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "vote_roll")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub vote_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub key_no: i64,
+    pub area: i64,
+    pub units: String,
+    pub label: String,
+    pub developer: bool,
+    pub voter_user_id: Option<i64>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
