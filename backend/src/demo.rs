@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use domain::{OrgLevel, OrgPath};
-use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use crate::{
     auth::hash_password,
@@ -205,7 +205,62 @@ async fn seed(state: &State) -> AppResult<()> {
             crate::bills::demo_water(state, c, *by, &domain::bill::Period::parse("2026-10")?).await?;
         }
     }
+    seed_votes(state, &orgs, &staff_ids).await?;
     tracing::info!("demo data loaded");
+    Ok(())
+}
+
+/// An open poll in 阳光社区 and an owners' decision for its 1号楼, both open now.
+async fn seed_votes(
+    state: &State,
+    orgs: &[org_unit::Model],
+    staff_ids: &std::collections::HashMap<&str, i64>,
+) -> AppResult<()> {
+    use domain::vote::{NewVote, VoteForm};
+    let (Some(c), Some(by)) = (orgs.iter().find(|o| o.name == "阳光社区"), staff_ids.get("阳光社区")) else {
+        return Ok(());
+    };
+    let Some(b) = building::Entity::find()
+        .filter(building::Column::CommunityId.eq(c.id))
+        .filter(building::Column::Name.eq("1号楼"))
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let now = Utc::now();
+    let local = |d: i64| crate::votes::local_input(now + chrono::Duration::days(d));
+    let (start, end) = (local(0), local(7));
+    let building_id = b.id.to_string();
+    let forms = [
+        VoteForm {
+            kind: "poll",
+            title: "周末便民集市放在哪一天?",
+            body: "社区计划每月举办一次便民集市(理发、磨刀、家电维修、旧衣回收)。请选择您方便的时间,结果将在居民议事会上讨论。",
+            options: "每月第一个周六上午\n每月第一个周日上午\n每月最后一个周六下午",
+            max_choices: "2",
+            eligibility: "residents",
+            live_results: true,
+            starts_at: &start,
+            ends_at: &end,
+            ..Default::default()
+        },
+        VoteForm {
+            kind: "owners",
+            title: "1号楼加装电梯方案表决",
+            body: "1号楼拟加装电梯两部,费用由各户按楼层分摊,详细方案见社区公告栏。依据民法典第二百七十八条,改建建筑物及其附属设施须经参与表决的四分之三以上业主同意。",
+            matter: "7",
+            building_id: &building_id,
+            starts_at: &start,
+            ends_at: &end,
+            ..Default::default()
+        },
+    ];
+    for f in forms {
+        let new = NewVote::parse(&f, now.timestamp())?;
+        let id = crate::votes::create_for(state, c, *by, new).await?;
+        crate::votes::open(state, id).await?;
+    }
     Ok(())
 }
 
