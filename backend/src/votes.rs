@@ -431,6 +431,8 @@ pub async fn open(state: &State, id: i64) -> AppResult<()> {
     for chunk in owner_rows.chunks(2_000) {
         vote_roll_owner::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
     }
+    // opened early (by staff): the start-time job has nothing left to do
+    jobs::cancel(&txn, &job_key("open", id)).await?;
     txn.commit().await?;
     Ok(())
 }
