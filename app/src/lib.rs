@@ -15,6 +15,7 @@ pub mod inbox;
 pub mod layout;
 pub mod live;
 pub mod payments;
+pub mod points;
 pub mod residence;
 pub mod session;
 pub mod votes;
@@ -116,6 +117,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/pay/orders/:no") view=payments::OrderPage ssr=SsrMode::Async/>
                 <Route path=path!("/pay/orders/:no/receipt") view=payments::ReceiptPage ssr=SsrMode::Async/>
                 <Route path=path!("/receipts/check") view=payments::ReceiptCheckPage ssr=SsrMode::Async/>
+                <Route path=path!("/points") view=points::PointsPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/points") view=points::StaffPointsPage ssr=SsrMode::Async/>
                 <Route path=path!("/votes") view=votes::VotesPage ssr=SsrMode::Async/>
                 <Route path=path!("/votes/receipt") view=votes::VoteReceiptPage ssr=SsrMode::Async/>
                 <Route path=path!("/votes/:id") view=votes::VotePage ssr=SsrMode::Async/>

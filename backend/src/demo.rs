@@ -206,7 +206,59 @@ async fn seed(state: &State) -> AppResult<()> {
         }
     }
     seed_votes(state, &orgs, &staff_ids).await?;
+    seed_points(state, &orgs, &staff_ids).await?;
     tracing::info!("demo data loaded");
+    Ok(())
+}
+
+/// Points-mall items in 阳光社区 and some volunteer points for its demo resident.
+async fn seed_points(
+    state: &State,
+    orgs: &[org_unit::Model],
+    staff_ids: &std::collections::HashMap<&str, i64>,
+) -> AppResult<()> {
+    use sea_orm::TransactionTrait;
+    let (Some(c), Some(by)) = (orgs.iter().find(|o| o.name == "阳光社区"), staff_ids.get("阳光社区")) else {
+        return Ok(());
+    };
+    let now = Utc::now();
+    for (name, description, cost, stock) in [
+        ("环保购物袋", "可折叠,可重复使用", 20, 30),
+        ("洗衣液 2kg", "社区超市提供", 50, 10),
+        ("理发券", "社区便民理发点使用一次", 80, 5),
+    ] {
+        crate::entities::mall_item::ActiveModel {
+            community_id: Set(c.id),
+            name: Set(name.into()),
+            description: Set(description.into()),
+            cost: Set(cost),
+            stock: Set(stock),
+            active: Set(true),
+            created_by: Set(*by),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&state.db)
+        .await?;
+    }
+    if let Some(u) = user::Entity::find().filter(user::Column::Phone.eq("13800000001")).one(&state.db).await? {
+        let txn = state.db.begin().await?;
+        crate::points::post(
+            &txn,
+            crate::points::Posting {
+                user_id: u.id,
+                kind: domain::points::EntryKind::Service,
+                points: 60,
+                key: "demo:service:1".into(),
+                reason: "社区环境清洁志愿服务 3 小时",
+                community_id: Some(c.id),
+                by: Some(*by),
+                reverses: None,
+            },
+        )
+        .await?;
+        txn.commit().await?;
+    }
     Ok(())
 }
 

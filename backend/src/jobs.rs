@@ -47,10 +47,14 @@ pub enum JobKind {
     VoteOpen,
     /// A vote's end time: close it and publish the result.
     VoteClose,
+    /// A points-mall redemption not picked up in time: release it.
+    MallExpire,
+    /// A day before a vote closes: remind those who have not voted.
+    VoteRemind,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 11] = [
+    pub const ALL: [JobKind; 13] = [
         JobKind::NotifyDeliver,
         JobKind::AnnouncementFanout,
         JobKind::Remind,
@@ -62,6 +66,8 @@ impl JobKind {
         JobKind::RefundCheck,
         JobKind::VoteOpen,
         JobKind::VoteClose,
+        JobKind::MallExpire,
+        JobKind::VoteRemind,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +83,8 @@ impl JobKind {
             JobKind::RefundCheck => "payment.refund_check",
             JobKind::VoteOpen => "vote.open",
             JobKind::VoteClose => "vote.close",
+            JobKind::MallExpire => "mall.expire",
+            JobKind::VoteRemind => "vote.remind",
         }
     }
 
@@ -315,6 +323,8 @@ async fn dispatch(state: &State, j: &job::Model) -> anyhow::Result<()> {
         Some(JobKind::RefundCheck) => crate::payments::refund_check_job(state, payload(j)?).await,
         Some(JobKind::VoteOpen) => crate::votes::open_job(state, payload(j)?).await,
         Some(JobKind::VoteClose) => crate::votes::close_job(state, payload(j)?).await,
+        Some(JobKind::MallExpire) => crate::points::expire_job(state, payload(j)?).await,
+        Some(JobKind::VoteRemind) => crate::votes::remind_job(state, payload(j)?).await,
         None => Err(anyhow::anyhow!("unknown job kind {:?}", j.kind)),
     }
 }

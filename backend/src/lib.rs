@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod notify;
 pub mod org;
 pub mod payments;
+pub mod points;
 pub mod push;
 pub mod ratelimit;
 pub mod residence;

@@ -157,6 +157,15 @@ pub(crate) async fn create_for(state: &State, c: &org_unit::Model, by: i64, new:
         .await?;
     jobs::enqueue(&txn, NewJob::new(JobKind::VoteClose, job_key("close", id), VoteJob { vote_id: id }).at(ends))
         .await?;
+    // a day before the end, everyone on the roll who has not voted hears of it
+    let remind_at = ends - Duration::hours(24);
+    if remind_at > starts {
+        jobs::enqueue(
+            &txn,
+            NewJob::new(JobKind::VoteRemind, job_key("remind", id), VoteJob { vote_id: id }).at(remind_at),
+        )
+        .await?;
+    }
     txn.commit().await?;
     state.jobs.kick();
     Ok(id)
@@ -1120,7 +1129,21 @@ pub async fn decide_paper(state: &State, staff: &CurrentUser, paper_id: i64, con
 /// Reminds everyone on the roll who can vote and has not (once a day).
 pub async fn remind(state: &State, staff: &CurrentUser, id: i64) -> AppResult<usize> {
     let (v, _) = managed(state, staff, id).await?;
-    if status_of(&v) != VoteStatus::Open {
+    remind_for(state, &v).await
+}
+
+pub async fn remind_job(state: &State, j: VoteJob) -> anyhow::Result<()> {
+    let (v, _) = load(state, j.vote_id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    match remind_for(state, &v).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.code == ErrorCode::VoteNotOpen => Ok(()),
+        Err(e) => Err(anyhow::anyhow!("{e}")),
+    }
+}
+
+async fn remind_for(state: &State, v: &vote::Model) -> AppResult<usize> {
+    let id = v.id;
+    if status_of(v) != VoteStatus::Open {
         return Err(ErrorCode::VoteNotOpen.into());
     }
     let voted: std::collections::HashSet<i64> = vote_participation::Entity::find()

@@ -58,11 +58,14 @@ pub enum ErrorCode {
     RollIncomplete,
     NeedsDesignation,
     SameStaff,
+    InvalidPoints,
+    NotEnoughPoints,
+    OutOfStock,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 52] = [
+    pub const ALL: [ErrorCode; 55] = [
         ErrorCode::InvalidPhone,
         ErrorCode::InvalidCode,
         ErrorCode::CodeExpired,
@@ -114,6 +117,9 @@ impl ErrorCode {
         ErrorCode::RollIncomplete,
         ErrorCode::NeedsDesignation,
         ErrorCode::SameStaff,
+        ErrorCode::InvalidPoints,
+        ErrorCode::NotEnoughPoints,
+        ErrorCode::OutOfStock,
         ErrorCode::Internal,
     ];
 
@@ -170,6 +176,9 @@ impl ErrorCode {
             ErrorCode::RollIncomplete => "roll_incomplete",
             ErrorCode::NeedsDesignation => "needs_designation",
             ErrorCode::SameStaff => "same_staff",
+            ErrorCode::InvalidPoints => "invalid_points",
+            ErrorCode::NotEnoughPoints => "not_enough_points",
+            ErrorCode::OutOfStock => "out_of_stock",
             ErrorCode::Internal => "internal",
         }
     }
@@ -198,6 +207,7 @@ impl ErrorCode {
             ErrorCode::PaymentUnavailable => 503,
             ErrorCode::BadSignature => 401,
             ErrorCode::AlreadyVoted | ErrorCode::VoteNotOpen => 409,
+            ErrorCode::NotEnoughPoints | ErrorCode::OutOfStock => 409,
             ErrorCode::NotOnRoll | ErrorCode::NeedsDesignation | ErrorCode::SameStaff => 403,
             ErrorCode::IdempotencyMismatch => 422,
             ErrorCode::NotVerified | ErrorCode::NoShowLimit | ErrorCode::QuotaReached => 403,
@@ -365,6 +375,18 @@ impl ErrorCode {
             ErrorCode::SameStaff => (
                 "纸质选票须由另一位工作人员确认,录入人不能自己确认",
                 "A paper ballot must be confirmed by a different staff member than the one who entered it",
+            ),
+            ErrorCode::InvalidPoints => (
+                "积分须为1到100000之间的整数",
+                "Points must be a whole number from 1 to 100,000",
+            ),
+            ErrorCode::NotEnoughPoints => (
+                "积分不足",
+                "Not enough points",
+            ),
+            ErrorCode::OutOfStock => (
+                "该商品已兑完",
+                "This item is out of stock",
             ),
             ErrorCode::Internal => ("系统繁忙,请稍后再试", "Something went wrong on our side; please try again"),
         };

@@ -13,9 +13,11 @@ pub mod notify;
 pub mod org;
 pub mod payment;
 pub mod phone;
+pub mod points;
 pub mod residence;
 pub mod role;
 pub mod text;
+pub mod volunteer;
 pub mod vote;
 
 pub use error::ErrorCode;

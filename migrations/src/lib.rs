@@ -12,6 +12,7 @@ mod m20261122_000006_bills;
 mod m20261123_000007_payments;
 mod m20261123_000008_reconciliations;
 mod m20261123_000009_votes;
+mod m20261123_000010_points;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_payments::Migration),
             Box::new(m20261123_000008_reconciliations::Migration),
             Box::new(m20261123_000009_votes::Migration),
+            Box::new(m20261123_000010_points::Migration),
         ]
     }
 }

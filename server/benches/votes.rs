@@ -128,6 +128,15 @@ async fn run(database: &'static str, url: String, dir: &std::path::Path) -> Figu
         ),
     )
     .await;
+    // every owner holds the resident role at the community (verified residents)
+    exec(
+        &state,
+        &format!(
+            "INSERT INTO user_roles (user_id, role, org_unit_id, created_at) \
+             SELECT id, 'resident', {community}, '{now}' FROM users WHERE phone LIKE '15%'"
+        ),
+    )
+    .await;
     println!("{database}: set-up of {UNITS} units in {:.1} s", t.elapsed().as_secs_f64());
 
     let start = backend::votes::local_input(Utc::now() + chrono::Duration::hours(1));

@@ -14,6 +14,7 @@ mod inbox;
 mod instances;
 mod pages;
 mod payments;
+mod points;
 mod push;
 mod residence;
 mod votes;

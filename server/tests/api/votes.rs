@@ -16,7 +16,7 @@ use sea_orm::{
 };
 
 /// A verified resident of `dwelling` (registered, resident role at the community).
-async fn resident(app: &TestApp, phone: &str, dwelling_id: i64, relation: &str) -> CurrentUser {
+pub async fn resident(app: &TestApp, phone: &str, dwelling_id: i64, relation: &str) -> CurrentUser {
     let db = &app.state.db;
     let u = match user::Entity::find().filter(user::Column::Phone.eq(phone)).one(db).await.unwrap() {
         Some(u) => u,
@@ -328,6 +328,21 @@ async fn one_ballot_per_voter_through_the_api_and_a_busy_chain_holds() {
     let codes: Vec<u16> = answers.iter().map(|r| r.as_ref().unwrap().status().as_u16()).collect();
     assert_eq!(codes.iter().filter(|c| **c == 201).count(), 1, "{codes:?}");
     assert_eq!(codes.iter().filter(|c| **c == 409).count(), 19, "{codes:?}");
+    // a day before the end the job reminds those who have not voted (once a day, not resident A)
+    let job = backend::jobs::find(&app.state.db, &format!("vote:remind:{id}")).await.unwrap().unwrap();
+    let row = vote::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
+    assert_eq!(job.run_at, row.ends_at - chrono::Duration::hours(24));
+    for _ in 0..2 {
+        backend::votes::remind_job(&app.state, backend::votes::VoteJob { vote_id: id }).await.unwrap();
+    }
+    let reminded = |uid: i64| {
+        backend::entities::notification::Entity::find()
+            .filter(backend::entities::notification::Column::UserId.eq(uid))
+            .filter(backend::entities::notification::Column::Link.eq(format!("/votes/{id}")))
+            .count(&app.state.db)
+    };
+    assert_eq!(reminded(voters[0].id).await.unwrap(), 0, "A has voted");
+    assert_eq!(reminded(voters[1].id).await.unwrap(), 1, "one reminder a day");
     // the other eleven owners at once: every ballot lands, in one unbroken chain
     let yes = vec!["1".to_string()];
     let all =
