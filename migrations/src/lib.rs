@@ -14,6 +14,44 @@ mod m20261123_000008_reconciliations;
 mod m20261123_000009_votes;
 mod m20261123_000010_points;
 
+/// Makes `table` append-only: UPDATE and DELETE raise an error (a trigger
+/// per backend; the same names on every database).
+pub(crate) async fn append_only(m: &SchemaManager<'_>, table: &str, message: &str) -> Result<(), DbErr> {
+    let conn = m.get_connection();
+    match m.get_database_backend() {
+        sea_orm_migration::sea_orm::DbBackend::Postgres => {
+            conn.execute_unprepared(&format!(
+                "CREATE FUNCTION {table}_append_only() RETURNS trigger AS $$ BEGIN \
+                 RAISE EXCEPTION '{message}'; END $$ LANGUAGE plpgsql"
+            ))
+            .await?;
+            conn.execute_unprepared(&format!(
+                "CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} \
+                 FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
+            ))
+            .await?;
+        }
+        _ => {
+            for op in ["UPDATE", "DELETE"] {
+                conn.execute_unprepared(&format!(
+                    "CREATE TRIGGER {table}_no_{} BEFORE {op} ON {table} BEGIN SELECT RAISE(ABORT, '{message}'); END",
+                    op.to_lowercase()
+                ))
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Drops what `append_only` made besides the triggers (they go with the table).
+pub(crate) async fn drop_append_only(m: &SchemaManager<'_>, table: &str) -> Result<(), DbErr> {
+    if m.get_database_backend() == sea_orm_migration::sea_orm::DbBackend::Postgres {
+        m.get_connection().execute_unprepared(&format!("DROP FUNCTION IF EXISTS {table}_append_only()")).await?;
+    }
+    Ok(())
+}
+
 pub struct Migrator;
 
 #[async_trait::async_trait]

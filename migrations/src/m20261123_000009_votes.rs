@@ -6,7 +6,6 @@
 //! and contract areas (used when no registered area exists) and a flag for
 //! units the developer still holds.
 
-use sea_orm_migration::sea_orm::DbBackend;
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -168,30 +167,7 @@ impl MigrationTrait for Migration {
             "CREATE UNIQUE INDEX uq_ballots_key ON ballots (vote_id, key_no) WHERE key_no IS NOT NULL",
         )
         .await?;
-        match m.get_database_backend() {
-            DbBackend::Postgres => {
-                conn.execute_unprepared(
-                    "CREATE FUNCTION ballots_append_only() RETURNS trigger AS $$ BEGIN \
-                     RAISE EXCEPTION 'ballots are append-only'; END $$ LANGUAGE plpgsql",
-                )
-                .await?;
-                conn.execute_unprepared(
-                    "CREATE TRIGGER ballots_append_only BEFORE UPDATE OR DELETE ON ballots \
-                     FOR EACH ROW EXECUTE FUNCTION ballots_append_only()",
-                )
-                .await?;
-            }
-            _ => {
-                for op in ["UPDATE", "DELETE"] {
-                    conn.execute_unprepared(&format!(
-                        "CREATE TRIGGER ballots_no_{} BEFORE {op} ON ballots \
-                         BEGIN SELECT RAISE(ABORT, 'ballots are append-only'); END",
-                        op.to_lowercase()
-                    ))
-                    .await?;
-                }
-            }
-        }
+        crate::append_only(m, "ballots", "ballots are append-only").await?;
 
         // Paper ballots: entered by one staff member, counted once another confirms.
         m.create_table(
@@ -235,9 +211,7 @@ impl MigrationTrait for Migration {
         ] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
-        if m.get_database_backend() == DbBackend::Postgres {
-            m.get_connection().execute_unprepared("DROP FUNCTION IF EXISTS ballots_append_only()").await?;
-        }
+        crate::drop_append_only(m, "ballots").await?;
         for c in [Dwellings::DeveloperHeld, Dwellings::ContractAreaCentiM2, Dwellings::SurveyedAreaCentiM2] {
             m.alter_table(Table::alter().table(Dwellings::Table).drop_column(c).to_owned()).await?;
         }

@@ -5,7 +5,6 @@
 //! `CHECK (balance >= 0)`. `mall_items.stock` has `CHECK (stock >= 0)`; a
 //! redemption holds one unit of stock and its points together.
 
-use sea_orm_migration::sea_orm::DbBackend;
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -74,30 +73,7 @@ impl MigrationTrait for Migration {
             "CREATE UNIQUE INDEX uq_points_entries_reverses ON points_entries (reverses_id) WHERE reverses_id IS NOT NULL",
         )
         .await?;
-        match m.get_database_backend() {
-            DbBackend::Postgres => {
-                conn.execute_unprepared(
-                    "CREATE FUNCTION points_entries_append_only() RETURNS trigger AS $$ BEGIN \
-                     RAISE EXCEPTION 'the points ledger is append-only'; END $$ LANGUAGE plpgsql",
-                )
-                .await?;
-                conn.execute_unprepared(
-                    "CREATE TRIGGER points_entries_append_only BEFORE UPDATE OR DELETE ON points_entries \
-                     FOR EACH ROW EXECUTE FUNCTION points_entries_append_only()",
-                )
-                .await?;
-            }
-            _ => {
-                for op in ["UPDATE", "DELETE"] {
-                    conn.execute_unprepared(&format!(
-                        "CREATE TRIGGER points_entries_no_{} BEFORE {op} ON points_entries \
-                         BEGIN SELECT RAISE(ABORT, 'the points ledger is append-only'); END",
-                        op.to_lowercase()
-                    ))
-                    .await?;
-                }
-            }
-        }
+        crate::append_only(m, "points_entries", "the points ledger is append-only").await?;
 
         m.create_table(
             Table::create()
@@ -161,9 +137,7 @@ impl MigrationTrait for Migration {
         ] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
-        if m.get_database_backend() == DbBackend::Postgres {
-            m.get_connection().execute_unprepared("DROP FUNCTION IF EXISTS points_entries_append_only()").await?;
-        }
+        crate::drop_append_only(m, "points_entries").await?;
         Ok(())
     }
 }
