@@ -130,7 +130,7 @@ pub fn LoginPage() -> impl IntoView {
                         <p class="notice" role="status">{t(lang, "首次使用微信登录:请用手机号登录一次,之后在微信中将自动登录。", "First WeChat login: log in once with your phone number; after that WeChat logs you in.")}</p>
                     })}
                     {(s.wechat_login && s.in_wechat).then(|| view! {
-                        <p><a class="button primary wide" href=format!("/auth/wechat?next={}", next.clone())>{t(lang, "微信一键登录", "Log in with WeChat")}</a></p>
+                        <p><a class="button primary wide" href=format!("/auth/wechat?next={}", crate::layout::encode_component(&next))>{t(lang, "微信一键登录", "Log in with WeChat")}</a></p>
                     })}
                     <FormError message=error/>
                     {if sent {

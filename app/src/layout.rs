@@ -32,8 +32,12 @@ where
                     let s = session.await.unwrap_or_default();
                     let lang = s.lang;
                     if login_required && s.user.is_none() {
-                        let next = location.pathname.get_untracked();
-                        let to = format!("/login?next={}", next);
+                        let next = format!("{}{}", location.pathname.get_untracked(), {
+                            let q = location.search.get_untracked();
+                            let q = q.trim_start_matches('?');
+                            if q.is_empty() { String::new() } else { format!("?{q}") }
+                        });
+                        let to = format!("/login?next={}", encode_component(&next));
                         return view! { <GoTo path=to/> }.into_any();
                     }
                     let user = s.user.clone();
@@ -63,6 +67,19 @@ where
     }
 }
 
+/// Percent-encodes a query value (everything but unreserved characters and `/`).
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[component]
 fn Nav(user: UserInfo, lang: Lang) -> impl IntoView {
     let location = use_location();
@@ -82,7 +99,7 @@ fn Nav(user: UserInfo, lang: Lang) -> impl IntoView {
             ("/", "首页", "Home", "⌂"),
             ("/appointments", "预约", "Book", "◷"),
             ("/bills", "缴费", "Bills", "¥"),
-            ("/votes", "议事", "Votes", "☑"),
+            ("/topics", "议事", "Topics", "☑"),
             ("/announcements", "公告", "Notices", "✉"),
             ("/inbox", "消息", "Inbox", "✆"),
             ("/me", "我的", "Me", "☺"),

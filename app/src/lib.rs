@@ -14,10 +14,13 @@ pub mod import;
 pub mod inbox;
 pub mod layout;
 pub mod live;
+pub mod patrol;
 pub mod payments;
 pub mod points;
 pub mod residence;
 pub mod session;
+pub mod topics;
+pub mod volunteer;
 pub mod votes;
 
 use leptos::prelude::*;
@@ -119,6 +122,16 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/receipts/check") view=payments::ReceiptCheckPage ssr=SsrMode::Async/>
                 <Route path=path!("/points") view=points::PointsPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/points") view=points::StaffPointsPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/patrol") view=patrol::StaffPatrolPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/patrol/routes/:id/sheet") view=patrol::RouteSheetPage ssr=SsrMode::Async/>
+                <Route path=path!("/topics") view=topics::TopicsPage ssr=SsrMode::Async/>
+                <Route path=path!("/topics/:id") view=topics::TopicPageView ssr=SsrMode::Async/>
+                <Route path=path!("/staff/topics") view=topics::StaffTopicsPage ssr=SsrMode::Async/>
+                <Route path=path!("/volunteer") view=volunteer::VolunteerPage ssr=SsrMode::Async/>
+                <Route path=path!("/volunteer/scan") view=volunteer::ScanPage ssr=SsrMode::Async/>
+                <Route path=path!("/volunteer/:id/organise") view=volunteer::OrganisePage ssr=SsrMode::Async/>
+                <Route path=path!("/volunteer/certificate/:code") view=volunteer::CertificatePage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/volunteer") view=volunteer::StaffVolunteerPage ssr=SsrMode::Async/>
                 <Route path=path!("/votes") view=votes::VotesPage ssr=SsrMode::Async/>
                 <Route path=path!("/votes/receipt") view=votes::VoteReceiptPage ssr=SsrMode::Async/>
                 <Route path=path!("/votes/:id") view=votes::VotePage ssr=SsrMode::Async/>

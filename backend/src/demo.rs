@@ -207,6 +207,8 @@ async fn seed(state: &State) -> AppResult<()> {
     }
     seed_votes(state, &orgs, &staff_ids).await?;
     seed_points(state, &orgs, &staff_ids).await?;
+    seed_volunteer(state, &orgs, &staff_ids).await?;
+    seed_topics(state, &orgs, &staff_ids).await?;
     tracing::info!("demo data loaded");
     Ok(())
 }
@@ -258,6 +260,103 @@ async fn seed_points(
         )
         .await?;
         txn.commit().await?;
+    }
+    Ok(())
+}
+
+/// A topic in 阳光社区 that led to its demo poll (linked), and a resident's
+/// proposal waiting for review.
+async fn seed_topics(
+    state: &State,
+    orgs: &[org_unit::Model],
+    staff_ids: &std::collections::HashMap<&str, i64>,
+) -> AppResult<()> {
+    use crate::entities::{topic, vote};
+    let (Some(c), Some(by)) = (orgs.iter().find(|o| o.name == "阳光社区"), staff_ids.get("阳光社区")) else {
+        return Ok(());
+    };
+    let poll = vote::Entity::find()
+        .filter(vote::Column::CommunityId.eq(c.id))
+        .filter(vote::Column::Title.contains("周末便民集市"))
+        .one(&state.db)
+        .await?;
+    let now = Utc::now();
+    let resident = user::Entity::find().filter(user::Column::Phone.eq("13800000001")).one(&state.db).await?;
+    for (title, body, proposer, published) in [
+        (
+            "周末便民集市怎么办",
+            "不少居民希望在小区内定期举办便民集市,提供蔬菜水果、修鞋配钥匙、磨刀理发等服务。\n\n社区初步联系了 12 家商户,场地拟设在中心广场,时间每月一次。请大家就时间、摊位种类和秩序管理发表意见;具体日期另行投票决定。",
+            *by,
+            true,
+        ),
+        ("3号楼门口增设非机动车棚", "3号楼门口电动车乱停,建议增设车棚并安装充电设施。", resident.as_ref().map(|u| u.id).unwrap_or(*by), false),
+    ] {
+        topic::ActiveModel {
+            community_id: Set(c.id),
+            title: Set(title.into()),
+            body: Set(body.into()),
+            status: Set(if published { "published" } else { "pending" }.into()),
+            proposed_by: Set(proposer),
+            reviewed_by: Set(published.then_some(*by)),
+            review_note: Set(None),
+            answer_days: Set(7),
+            published_at: Set(published.then_some(now)),
+            answer_due_at: Set(published.then_some(now + chrono::Duration::days(7))),
+            answered_at: Set(None),
+            vote_id: Set(if published { poll.as_ref().map(|v| v.id) } else { None }),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&state.db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Volunteer activities in 阳光社区: one under way (its code shows now) and
+/// one tomorrow with two places; nobody signed up yet.
+async fn seed_volunteer(
+    state: &State,
+    orgs: &[org_unit::Model],
+    staff_ids: &std::collections::HashMap<&str, i64>,
+) -> AppResult<()> {
+    let (Some(c), Some(by)) = (orgs.iter().find(|o| o.name == "阳光社区"), staff_ids.get("阳光社区")) else {
+        return Ok(());
+    };
+    let now = Utc::now().timestamp();
+    let hour = 3600;
+    let (tomorrow, _) = crate::volunteer::default_times();
+    let tomorrow = domain::text::parse_beijing_local(&tomorrow).unwrap_or(now + 24 * hour);
+    for (title, description, place, starts, ends, capacity) in [
+        (
+            "社区环境清洁日",
+            "清理楼道杂物和绿地垃圾,工具由社区提供。",
+            "阳光社区党群服务中心门前",
+            now - hour / 2,
+            now + 5 * hour / 2,
+            20,
+        ),
+        ("敬老院探访", "陪伴老人聊天、读报,协助午餐。", "幸福街道敬老院", tomorrow, tomorrow + 2 * hour, 2),
+    ] {
+        crate::volunteer::create_for(
+            state,
+            c,
+            *by,
+            *by,
+            crate::volunteer::NewActivity {
+                community_id: c.id,
+                title: title.into(),
+                description: description.into(),
+                place: place.into(),
+                starts_at: starts,
+                ends_at: ends,
+                capacity,
+                rule: domain::volunteer::HoursRule::default(),
+                geofence: None,
+                organiser_phone: String::new(),
+            },
+        )
+        .await?;
     }
     Ok(())
 }

@@ -51,10 +51,12 @@ pub enum JobKind {
     MallExpire,
     /// A day before a vote closes: remind those who have not voted.
     VoteRemind,
+    /// A day after a comment: if it still stands, its participation points.
+    TopicCommentPoints,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 13] = [
+    pub const ALL: [JobKind; 14] = [
         JobKind::NotifyDeliver,
         JobKind::AnnouncementFanout,
         JobKind::Remind,
@@ -68,6 +70,7 @@ impl JobKind {
         JobKind::VoteClose,
         JobKind::MallExpire,
         JobKind::VoteRemind,
+        JobKind::TopicCommentPoints,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -85,6 +88,7 @@ impl JobKind {
             JobKind::VoteClose => "vote.close",
             JobKind::MallExpire => "mall.expire",
             JobKind::VoteRemind => "vote.remind",
+            JobKind::TopicCommentPoints => "topic.comment_points",
         }
     }
 
@@ -325,6 +329,7 @@ async fn dispatch(state: &State, j: &job::Model) -> anyhow::Result<()> {
         Some(JobKind::VoteClose) => crate::votes::close_job(state, payload(j)?).await,
         Some(JobKind::MallExpire) => crate::points::expire_job(state, payload(j)?).await,
         Some(JobKind::VoteRemind) => crate::votes::remind_job(state, payload(j)?).await,
+        Some(JobKind::TopicCommentPoints) => crate::deliberation::comment_points_job(state, payload(j)?).await,
         None => Err(anyhow::anyhow!("unknown job kind {:?}", j.kind)),
     }
 }

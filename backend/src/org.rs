@@ -18,6 +18,11 @@ fn node(m: org_unit::Model) -> Option<OrgNode> {
     Some(OrgNode { id: m.id, level: OrgLevel::parse(&m.level)?, name: m.name, path: OrgPath::parse(&m.path)? })
 }
 
+/// The path of an organisation node (for `CurrentUser::can_manage`).
+pub async fn path_of(state: &State, id: i64) -> AppResult<OrgPath> {
+    Ok(get(state, id).await?.ok_or(domain::ErrorCode::NotFound)?.path)
+}
+
 pub async fn get(state: &State, id: i64) -> AppResult<Option<OrgNode>> {
     Ok(org_unit::Entity::find_by_id(id).one(&state.db).await?.and_then(node))
 }

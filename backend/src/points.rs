@@ -126,7 +126,7 @@ pub async fn ledger(state: &State, user_id: i64) -> AppResult<(i64, Vec<EntryVie
 }
 
 /// The community (of the staff member's scope) a person belongs to.
-async fn community_of(state: &State, staff: &CurrentUser, user_id: i64) -> AppResult<i64> {
+pub(crate) async fn community_of(state: &State, staff: &CurrentUser, user_id: i64) -> AppResult<i64> {
     let grants = crate::auth::load_grants(state, user_id).await?;
     grants
         .iter()
@@ -236,7 +236,7 @@ pub async fn staff_ledger(state: &State, staff: &CurrentUser, phone: &str) -> Ap
     Ok(PersonLedger { name: u.name, phone_masked: phone.masked(), balance, entries })
 }
 
-async fn managed_community(state: &State, staff: &CurrentUser, id: i64) -> AppResult<org_unit::Model> {
+pub(crate) async fn managed_community(state: &State, staff: &CurrentUser, id: i64) -> AppResult<org_unit::Model> {
     let c = org_unit::Entity::find_by_id(id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     let path = OrgPath::parse(&c.path).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad org path")))?;
     if !staff.can_manage(&path) || c.level != "community" {

@@ -61,11 +61,24 @@ pub enum ErrorCode {
     InvalidPoints,
     NotEnoughPoints,
     OutOfStock,
+    QrExpired,
+    NotSignedUp,
+    NotCheckedIn,
+    OutsideGeofence,
+    LocationRequired,
+    ActivityClosed,
+    NotCheckedOut,
+    InvalidComment,
+    TopicNotOpen,
+    CheckInNotOpen,
+    InvalidLocation,
+    InvalidRadius,
+    InvalidGeoJson,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 55] = [
+    pub const ALL: [ErrorCode; 68] = [
         ErrorCode::InvalidPhone,
         ErrorCode::InvalidCode,
         ErrorCode::CodeExpired,
@@ -120,6 +133,19 @@ impl ErrorCode {
         ErrorCode::InvalidPoints,
         ErrorCode::NotEnoughPoints,
         ErrorCode::OutOfStock,
+        ErrorCode::QrExpired,
+        ErrorCode::NotSignedUp,
+        ErrorCode::NotCheckedIn,
+        ErrorCode::OutsideGeofence,
+        ErrorCode::LocationRequired,
+        ErrorCode::ActivityClosed,
+        ErrorCode::NotCheckedOut,
+        ErrorCode::InvalidComment,
+        ErrorCode::TopicNotOpen,
+        ErrorCode::CheckInNotOpen,
+        ErrorCode::InvalidLocation,
+        ErrorCode::InvalidRadius,
+        ErrorCode::InvalidGeoJson,
         ErrorCode::Internal,
     ];
 
@@ -179,6 +205,19 @@ impl ErrorCode {
             ErrorCode::InvalidPoints => "invalid_points",
             ErrorCode::NotEnoughPoints => "not_enough_points",
             ErrorCode::OutOfStock => "out_of_stock",
+            ErrorCode::QrExpired => "qr_expired",
+            ErrorCode::NotSignedUp => "not_signed_up",
+            ErrorCode::NotCheckedIn => "not_checked_in",
+            ErrorCode::OutsideGeofence => "outside_geofence",
+            ErrorCode::LocationRequired => "location_required",
+            ErrorCode::ActivityClosed => "activity_closed",
+            ErrorCode::NotCheckedOut => "not_checked_out",
+            ErrorCode::InvalidComment => "invalid_comment",
+            ErrorCode::TopicNotOpen => "topic_not_open",
+            ErrorCode::CheckInNotOpen => "check_in_not_open",
+            ErrorCode::InvalidLocation => "invalid_location",
+            ErrorCode::InvalidRadius => "invalid_radius",
+            ErrorCode::InvalidGeoJson => "invalid_geojson",
             ErrorCode::Internal => "internal",
         }
     }
@@ -208,6 +247,19 @@ impl ErrorCode {
             ErrorCode::BadSignature => 401,
             ErrorCode::AlreadyVoted | ErrorCode::VoteNotOpen => 409,
             ErrorCode::NotEnoughPoints | ErrorCode::OutOfStock => 409,
+            ErrorCode::QrExpired => 410,
+            ErrorCode::NotSignedUp => 409,
+            ErrorCode::NotCheckedIn => 409,
+            ErrorCode::OutsideGeofence => 422,
+            ErrorCode::LocationRequired => 422,
+            ErrorCode::ActivityClosed => 409,
+            ErrorCode::NotCheckedOut => 409,
+            ErrorCode::InvalidComment => 422,
+            ErrorCode::TopicNotOpen => 409,
+            ErrorCode::CheckInNotOpen => 409,
+            ErrorCode::InvalidLocation => 422,
+            ErrorCode::InvalidRadius => 422,
+            ErrorCode::InvalidGeoJson => 422,
             ErrorCode::NotOnRoll | ErrorCode::NeedsDesignation | ErrorCode::SameStaff => 403,
             ErrorCode::IdempotencyMismatch => 422,
             ErrorCode::NotVerified | ErrorCode::NoShowLimit | ErrorCode::QuotaReached => 403,
@@ -387,6 +439,58 @@ impl ErrorCode {
             ErrorCode::OutOfStock => (
                 "该商品已兑完",
                 "This item is out of stock",
+            ),
+            ErrorCode::QrExpired => (
+                "二维码已过期,请扫描组织者手机上正在显示的二维码",
+                "This code has expired; scan the one the organiser's phone shows now",
+            ),
+            ErrorCode::NotSignedUp => (
+                "您没有此活动的报名名额(未报名或仍在候补),请联系组织者",
+                "You have no place in this activity (not signed up, or still on the waitlist); ask the organiser",
+            ),
+            ErrorCode::NotCheckedIn => (
+                "尚未签到,不能签退",
+                "You have not checked in yet, so you cannot check out",
+            ),
+            ErrorCode::OutsideGeofence => (
+                "定位显示您不在活动地点附近(或定位精度不足),请到现场后重试,或请组织者为您签到",
+                "Your location is not near the activity's place (or too imprecise); try again on site or ask the organiser to check you in",
+            ),
+            ErrorCode::LocationRequired => (
+                "此活动须在现场定位后签到,请允许获取位置后重试",
+                "This activity needs your location to check in; allow location access and try again",
+            ),
+            ErrorCode::ActivityClosed => (
+                "活动已结束或已取消",
+                "The activity is over or cancelled",
+            ),
+            ErrorCode::NotCheckedOut => (
+                "尚未签退,请先填写签退时间再确认",
+                "Not checked out yet; enter the check-out time before confirming",
+            ),
+            ErrorCode::InvalidComment => (
+                "评论内容须为1到1000个字",
+                "A comment must be 1 to 1000 characters",
+            ),
+            ErrorCode::TopicNotOpen => (
+                "该议题未开放讨论(待审核或已结束)",
+                "This topic is not open for discussion (awaiting review or closed)",
+            ),
+            ErrorCode::CheckInNotOpen => (
+                "签到尚未开始:活动开始前 1 小时起可以签到",
+                "Check-in has not started: it opens an hour before the activity",
+            ),
+            ErrorCode::InvalidLocation => (
+                "位置无效:纬度须在 -90 到 90 之间,经度须在 -180 到 180 之间",
+                "Invalid location: latitude must be between -90 and 90, longitude between -180 and 180",
+            ),
+            ErrorCode::InvalidRadius => (
+                "半径须为 5 到 500 米之间的整数",
+                "The radius must be a whole number of metres from 5 to 500",
+            ),
+            ErrorCode::InvalidGeoJson => (
+                "无法读取 GeoJSON:须为包含点要素(Point)且每个点有名称(name)的 FeatureCollection",
+                "Cannot read the GeoJSON: it must be a FeatureCollection of Point features, each with a name",
             ),
             ErrorCode::Internal => ("系统繁忙,请稍后再试", "Something went wrong on our side; please try again"),
         };

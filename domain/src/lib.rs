@@ -6,11 +6,14 @@
 
 pub mod appointment;
 pub mod bill;
+pub mod deliberation;
 pub mod error;
+pub mod geo;
 pub mod import;
 pub mod money;
 pub mod notify;
 pub mod org;
+pub mod patrol;
 pub mod payment;
 pub mod phone;
 pub mod points;

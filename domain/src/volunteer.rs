@@ -94,6 +94,24 @@ pub fn credit(
     }
 }
 
+/// Honour hours as staff type them: 0.5–24 hours in half hours ("2", "1.5").
+pub fn parse_hours(s: &str) -> Result<i64, ErrorCode> {
+    let s = s.trim();
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    let h = whole.parse::<i64>().map_err(|_| ErrorCode::InvalidInput)?;
+    let half = match frac {
+        "" | "0" => 0,
+        "5" => 30,
+        _ => return Err(ErrorCode::InvalidInput),
+    };
+    let m = h * 60 + half;
+    if (30..=24 * 60).contains(&m) {
+        Ok(m)
+    } else {
+        Err(ErrorCode::InvalidInput)
+    }
+}
+
 /// Points for credited minutes (never for honour hours).
 pub fn points_for(rule: &HoursRule, credited_minutes: i64) -> i64 {
     credited_minutes.max(0) * rule.points_per_hour / 60
@@ -121,6 +139,254 @@ pub fn code_window(unix: i64, period: i64) -> i64 {
 /// scanned just as it changed still works), never in a later one.
 pub fn window_accepted(code_window: i64, now_window: i64) -> bool {
     code_window == now_window || code_window + 1 == now_window
+}
+
+/// Where a volunteer may sign up: a seat, the waitlist, or gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignupStatus {
+    SignedUp,
+    Waitlisted,
+    Withdrawn,
+}
+
+impl SignupStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignedUp => "signed_up",
+            Self::Waitlisted => "waitlisted",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::SignedUp, Self::Waitlisted, Self::Withdrawn].into_iter().find(|k| k.as_str() == s)
+    }
+    pub fn label(self, en: bool) -> &'static str {
+        match (self, en) {
+            (Self::SignedUp, false) => "已报名",
+            (Self::SignedUp, true) => "Signed up",
+            (Self::Waitlisted, false) => "候补中",
+            (Self::Waitlisted, true) => "On the waitlist",
+            (Self::Withdrawn, false) => "已取消报名",
+            (Self::Withdrawn, true) => "Withdrawn",
+        }
+    }
+}
+
+/// Checking in or out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    In,
+    Out,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::In => "in",
+            Self::Out => "out",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "in" => Some(Self::In),
+            "out" => Some(Self::Out),
+            _ => None,
+        }
+    }
+    pub fn label(self, en: bool) -> &'static str {
+        match (self, en) {
+            (Self::In, false) => "签到",
+            (Self::In, true) => "Check in",
+            (Self::Out, false) => "签退",
+            (Self::Out, true) => "Check out",
+        }
+    }
+}
+
+/// An optional circle around the activity's place.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Geofence {
+    pub lat: f64,
+    pub lng: f64,
+    pub radius_m: i64,
+}
+
+/// Accuracy worse than this (metres) cannot prove presence.
+pub const MAX_ACCURACY_M: f64 = 200.0;
+
+impl Geofence {
+    /// Staff input: WGS-84 degrees and a radius of 20–2000 m; all empty = none.
+    pub fn parse(lat: &str, lng: &str, radius: &str) -> Result<Option<Geofence>, ErrorCode> {
+        let (lat, lng, radius) = (lat.trim(), lng.trim(), radius.trim());
+        if lat.is_empty() && lng.is_empty() {
+            return Ok(None);
+        }
+        let lat = lat.parse::<f64>().ok().filter(|v| (-90.0..=90.0).contains(v)).ok_or(ErrorCode::InvalidInput)?;
+        let lng = lng.parse::<f64>().ok().filter(|v| (-180.0..=180.0).contains(v)).ok_or(ErrorCode::InvalidInput)?;
+        let radius_m = if radius.is_empty() { Ok(200) } else { radius.parse::<i64>() }
+            .ok()
+            .filter(|r| (20..=2000).contains(r))
+            .ok_or(ErrorCode::InvalidInput)?;
+        Ok(Some(Geofence { lat, lng, radius_m }))
+    }
+
+    /// Whether a fix proves presence: its accuracy is good enough and the
+    /// circle of that accuracy around it reaches the fence. Returns the
+    /// distance in whole metres either way.
+    pub fn admits(&self, lat: f64, lng: f64, accuracy_m: f64) -> (bool, i64) {
+        let d = distance_m(self.lat, self.lng, lat, lng);
+        let ok = accuracy_m.is_finite()
+            && (0.0..=MAX_ACCURACY_M).contains(&accuracy_m)
+            && d - accuracy_m <= self.radius_m as f64;
+        (ok, d.round() as i64)
+    }
+}
+
+pub use crate::geo::distance_m;
+
+/// One activity as a resident or organiser sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActivityView {
+    pub id: i64,
+    pub community: String,
+    pub title: String,
+    pub description: String,
+    pub place: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub starts_ts: i64,
+    pub ends_ts: i64,
+    pub capacity: i64,
+    pub signed_up: i64,
+    pub waitlisted: i64,
+    pub rule: HoursRule,
+    pub geofence: Option<Geofence>,
+    pub organiser: String,
+    pub cancelled: bool,
+    /// Ended or cancelled: no more signing up.
+    pub over: bool,
+    /// The viewer's own signup, and their place on the waitlist (1 = next).
+    pub my_status: Option<SignupStatus>,
+    pub my_queue: Option<i64>,
+    pub my_attendance: Option<AttendanceView>,
+    /// The viewer may show the code and confirm hours.
+    pub can_organise: bool,
+}
+
+/// One person's attendance at one activity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttendanceView {
+    pub id: i64,
+    pub activity_id: i64,
+    pub activity: String,
+    pub date: String,
+    pub person: String,
+    pub phone_masked: String,
+    pub check_in: String,
+    pub check_out: Option<String>,
+    /// `2026-11-23T09:00` (Beijing), for the organiser's correction form.
+    pub in_input: String,
+    pub out_input: String,
+    pub in_by_organiser: bool,
+    pub out_by_organiser: bool,
+    pub in_distance_m: Option<i64>,
+    pub confirmed: bool,
+    pub credited_minutes: Option<i64>,
+    pub points: Option<i64>,
+    pub capped_by: Option<Cap>,
+    /// What confirming now would credit (before confirmation).
+    pub preview: Option<Credit>,
+}
+
+/// A row of honour hours (no points).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HonourView {
+    pub minutes: i64,
+    pub reason: String,
+    pub date: String,
+}
+
+/// A volunteer's record: what a certificate would say now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HoursRecord {
+    pub service_minutes: i64,
+    pub honour_minutes: i64,
+    pub service_points: i64,
+    pub attendances: Vec<AttendanceView>,
+    pub honour: Vec<HonourView>,
+}
+
+/// A line of a certificate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CertificateLine {
+    pub date: String,
+    pub title: String,
+    pub minutes: i64,
+    pub honour: bool,
+}
+
+/// 志愿服务证明: frozen when issued, shown to whoever has its code.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Certificate {
+    pub code: String,
+    pub name: String,
+    pub communities: Vec<String>,
+    pub service_minutes: i64,
+    pub honour_minutes: i64,
+    pub lines: Vec<CertificateLine>,
+    pub issued_at: String,
+}
+
+/// An approved organiser as staff see them (phone masked).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganiserRow {
+    pub community_id: i64,
+    pub community: String,
+    pub user_id: i64,
+    pub name: String,
+    pub phone_masked: String,
+}
+
+/// A person on an activity's roster (organiser's view; phone masked).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RosterRow {
+    pub name: String,
+    pub phone_masked: String,
+    pub status: SignupStatus,
+    /// Place on the waitlist (1 = next).
+    pub queue: Option<i64>,
+    pub checked_in: bool,
+}
+
+/// What the organiser's phone shows: the activity, who signed up, and the
+/// attendances to confirm.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrganiseView {
+    pub activity: ActivityView,
+    pub roster: Vec<RosterRow>,
+    pub attendances: Vec<AttendanceView>,
+}
+
+/// The current rotating check-in (or check-out) code.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CodeView {
+    pub direction: Direction,
+    pub url: String,
+    pub svg: String,
+    /// Seconds until the code changes.
+    pub seconds_left: i64,
+}
+
+/// A scanned code, accepted: the volunteer confirms with one tap (and their
+/// location, when the activity has a geofence) within ten minutes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScanView {
+    pub activity: ActivityView,
+    pub direction: Direction,
+    pub at: i64,
+    pub ticket: String,
 }
 
 #[cfg(test)]
@@ -165,6 +431,11 @@ mod tests {
         assert_eq!(HoursRule::parse("30", "8", "600", "-1"), Err(ErrorCode::InvalidInput));
         assert_eq!(minutes_text(150, false), "2 小时 30 分");
         assert_eq!(minutes_text(45, true), "45 min");
+        assert_eq!(parse_hours("1.5"), Ok(90));
+        assert_eq!(parse_hours("24"), Ok(1440));
+        assert_eq!(parse_hours("0"), Err(ErrorCode::InvalidInput));
+        assert_eq!(parse_hours("1.25"), Err(ErrorCode::InvalidInput));
+        assert_eq!(parse_hours("-1"), Err(ErrorCode::InvalidInput));
     }
 
     #[test]
@@ -175,6 +446,27 @@ mod tests {
         assert!(!window_accepted(w, w + 2));
         assert!(!window_accepted(w + 1, w), "a code from the future is refused");
         assert_eq!(code_window(-1, 30), -1);
+    }
+
+    #[test]
+    fn geofence_needs_a_good_fix_near_the_place() {
+        let f = Geofence::parse("39.9087", "116.3975", "100").unwrap().unwrap();
+        // about 111 m north: inside with 20 m accuracy, outside with 5 m
+        let north = 39.9087 + 0.001;
+        let (ok, d) = f.admits(north, 116.3975, 20.0);
+        assert!(ok);
+        assert!((110..=112).contains(&d), "{d}");
+        assert!(!f.admits(north, 116.3975, 5.0).0);
+        // a vague fix proves nothing, however close
+        assert!(!f.admits(39.9087, 116.3975, 500.0).0);
+        assert!(!f.admits(39.9087, 116.3975, f64::NAN).0);
+        assert_eq!(Geofence::parse("", "", ""), Ok(None));
+        assert_eq!(Geofence::parse("91", "116", "100"), Err(ErrorCode::InvalidInput));
+        assert_eq!(Geofence::parse("39.9", "116.4", "5"), Err(ErrorCode::InvalidInput));
+        assert_eq!(Geofence::parse("39.9", "116.4", "").unwrap().unwrap().radius_m, 200);
+        // Beijing to Shanghai is about 1,067 km
+        let bs = distance_m(39.9042, 116.4074, 31.2304, 121.4737);
+        assert!((1_060_000.0..1_075_000.0).contains(&bs), "{bs}");
     }
 
     proptest! {

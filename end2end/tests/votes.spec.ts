@@ -1,7 +1,7 @@
 import { test, expect } from "@playwright/test";
 import { expectNoHorizontalOverflow, loginWithCode, loginWithPassword } from "./helpers";
 
-test("without JavaScript a resident reads an owners' decision, votes, gets a receipt and verifies it later", async ({ browser }) => {
+test("without JavaScript a resident reads an owners' decision and a topic, comments, votes, gets a receipt and verifies it later", async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 }, locale: "zh-CN" });
   const page = await context.newPage();
   await loginWithCode(page, "13800000001");
@@ -24,9 +24,20 @@ test("without JavaScript a resident reads an owners' decision, votes, gets a rec
   await expectNoHorizontalOverflow(page);
   await page.screenshot({ path: "test-results/vote-owners-voted.png", fullPage: true });
 
-  // a poll: too many choices is refused in words with the choices kept
-  await page.goto("/votes");
+  // a poll that grew out of a topic: read the topic, say so, comment, then follow its link to vote
+  await page.getByRole("link", { name: "议事" }).click();
   await page.getByRole("link", { name: /周末便民集市/ }).click();
+  await expect(page.getByRole("heading", { name: "周末便民集市怎么办" })).toBeVisible();
+  await page.getByRole("button", { name: "我已阅读背景材料" }).click();
+  await expect(page.getByRole("status")).toContainText("参与积分 +1");
+  await page.getByLabel("发表评论").fill("建议放在周六上午,方便老人。");
+  await page.getByRole("button", { name: "发表", exact: true }).click();
+  await expect(page.getByRole("status")).toContainText("评论已发表");
+  await expect(page.locator("li.comment").last()).toContainText("建议放在周六上午");
+  await expectNoHorizontalOverflow(page);
+  await page.screenshot({ path: "test-results/topic-commented.png", fullPage: true });
+  // too many choices is refused in words with the choices kept
+  await page.getByRole("link", { name: /前往投票/ }).click();
   await page.getByLabel("每月第一个周六上午").check();
   await page.getByLabel("每月第一个周日上午").check();
   await page.getByLabel("每月最后一个周六下午").check();

@@ -13,6 +13,18 @@ mod m20261123_000007_payments;
 mod m20261123_000008_reconciliations;
 mod m20261123_000009_votes;
 mod m20261123_000010_points;
+mod m20261123_000011_volunteer;
+mod m20261123_000012_deliberation;
+mod m20261123_000013_volunteer_organisers;
+mod m20261123_000014_patrol_routes;
+
+/// A foreign key that refuses deleting what it points at.
+pub(crate) fn fk(
+    from: (impl IntoIden + Copy, impl IntoIden),
+    to: (impl IntoIden, impl IntoIden),
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).on_delete(ForeignKeyAction::Restrict).to_owned()
+}
 
 /// Makes `table` append-only: UPDATE and DELETE raise an error (a trigger
 /// per backend; the same names on every database).
@@ -68,6 +80,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_reconciliations::Migration),
             Box::new(m20261123_000009_votes::Migration),
             Box::new(m20261123_000010_points::Migration),
+            Box::new(m20261123_000011_volunteer::Migration),
+            Box::new(m20261123_000012_deliberation::Migration),
+            Box::new(m20261123_000013_volunteer_organisers::Migration),
+            Box::new(m20261123_000014_patrol_routes::Migration),
         ]
     }
 }

@@ -7,14 +7,11 @@
 //! guarded `UPDATE … SET booked = booked + 1 WHERE booked < capacity` in the
 //! same transaction as the insert. Rows are never deleted.
 
+use crate::fk;
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(from: (impl IntoIden + Copy, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).on_delete(ForeignKeyAction::Restrict).to_owned()
-}
 
 /// Statuses in which a booking holds a seat.
 const HOLDING: &str = "('offered','booked','arrived','served','no_show')";

@@ -9,14 +9,11 @@
 //!   notification applies once, however often it is delivered.
 //! - Refunded amounts are bounded by the database on orders, lines and bills.
 
+use crate::fk;
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(from: (impl IntoIden + Copy, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).on_delete(ForeignKeyAction::Restrict).to_owned()
-}
 
 fn refund_bounds(refunded: impl IntoIden + Copy, amount: impl IntoIden + Copy) -> SimpleExpr {
     Expr::col(refunded).gte(0).and(Expr::col(refunded).lte(Expr::col(amount)))

@@ -6,14 +6,11 @@
 //! and contract areas (used when no registered area exists) and a flag for
 //! units the developer still holds.
 
+use crate::fk;
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(from: (impl IntoIden + Copy, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).on_delete(ForeignKeyAction::Restrict).to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

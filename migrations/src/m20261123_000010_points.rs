@@ -5,14 +5,11 @@
 //! `CHECK (balance >= 0)`. `mall_items.stock` has `CHECK (stock >= 0)`; a
 //! redemption holds one unit of stock and its points together.
 
+use crate::fk;
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(from: (impl IntoIden + Copy, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).on_delete(ForeignKeyAction::Restrict).to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -80,6 +80,7 @@ pub fn scope() -> actix_web::Scope {
         .service(crate::appointments::scope())
         .service(crate::payments::scope())
         .service(crate::votes::scope())
+        .service(crate::volunteer::scope())
 }
 
 async fn push_key(state: web::Data<State>) -> HttpResponse {

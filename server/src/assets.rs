@@ -76,6 +76,7 @@ pub fn public_files(cfg: &mut web::ServiceConfig, site_root: PathBuf) {
     for (path, ctype, cache) in [
         ("/sw.js", "text/javascript; charset=utf-8", "no-cache"),
         ("/push.js", "text/javascript; charset=utf-8", "no-cache"),
+        ("/volunteer.js", "text/javascript; charset=utf-8", "no-cache"),
         ("/manifest.webmanifest", "application/manifest+json", "no-cache"),
         ("/offline.html", "text/html; charset=utf-8", "no-cache"),
         ("/favicon.ico", "image/x-icon", "public, max-age=86400"),

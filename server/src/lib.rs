@@ -8,6 +8,7 @@ pub mod events;
 pub mod middleware;
 pub mod payments;
 pub mod upload;
+pub mod volunteer;
 pub mod votes;
 pub mod wechat;
 

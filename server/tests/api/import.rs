@@ -4,7 +4,7 @@
 use crate::helpers::*;
 use crate::pages::{browser, location};
 use backend::entities::{building, dwelling, household};
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
 
 async fn counts(app: &TestApp) -> (u64, u64, u64) {
     (
@@ -89,7 +89,9 @@ async fn a_clean_xlsx_imports_everything_once() {
     assert!(html.contains("导入成功"), "{html}");
     let after = counts(&app).await;
     assert_eq!((after.0 - before.0, after.1 - before.1, after.2 - before.2), (2, 6, 6));
+    // newest six by id: without ORDER BY, PostgreSQL returns rows in heap order
     let areas: Vec<Option<i64>> = dwelling::Entity::find()
+        .order_by_asc(dwelling::Column::Id)
         .all(&app.state.db)
         .await
         .unwrap()

@@ -56,7 +56,7 @@ async fn ledger_is_exact(app: &TestApp) {
     }
 }
 
-async fn dwellings(app: &TestApp, n: usize) -> Vec<dwelling::Model> {
+pub async fn dwellings(app: &TestApp, n: usize) -> Vec<dwelling::Model> {
     let community = app.org_id("阳光社区").await;
     let buildings: Vec<i64> = backend::entities::building::Entity::find()
         .filter(backend::entities::building::Column::CommunityId.eq(community))

@@ -1,0 +1,266 @@
+//! Patrol routes and checkpoints (issue 4, first part): staff of a
+//! community define routes per grid, with checkpoints entered one by one or
+//! imported from GeoJSON (all or nothing), and print a sheet of the QR codes
+//! to post at the checkpoints that need one.
+
+use chrono::Utc;
+use domain::{
+    patrol::{CheckpointView, NewCheckpoint, RouteView, SheetItem},
+    ErrorCode, OrgLevel, OrgPath,
+};
+use rand::RngCore;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
+use std::collections::HashMap;
+
+use crate::{
+    auth::CurrentUser,
+    entities::{checkpoint, org_unit, patrol_route as route},
+    error::{AppError, AppResult},
+    State,
+};
+
+/// At most this many checkpoints in one import.
+pub const MAX_IMPORT: usize = 500;
+
+/// Grids in the staff member's scope.
+pub async fn grids_of(state: &State, staff: &CurrentUser) -> AppResult<Vec<(i64, String)>> {
+    if !staff.is_staff() {
+        return Err(ErrorCode::Forbidden.into());
+    }
+    let mut out: Vec<(i64, String)> = vec![];
+    for g in staff.grants.iter().filter(|g| g.role.is_staff()) {
+        for n in crate::org::subtree(state, &g.org_path).await? {
+            if n.level == OrgLevel::Grid && !out.iter().any(|(id, _)| *id == n.id) {
+                out.push((n.id, n.name));
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn managed_grid(state: &State, staff: &CurrentUser, grid_id: i64) -> AppResult<org_unit::Model> {
+    let g = org_unit::Entity::find_by_id(grid_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    let path = OrgPath::parse(&g.path).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad org path")))?;
+    if !staff.is_staff() || !staff.can_manage(&path) || g.level != OrgLevel::Grid.as_str() {
+        return Err(ErrorCode::Forbidden.into());
+    }
+    Ok(g)
+}
+
+async fn managed_route(state: &State, staff: &CurrentUser, id: i64) -> AppResult<route::Model> {
+    let r = route::Entity::find_by_id(id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    managed_grid(state, staff, r.grid_id).await?;
+    Ok(r)
+}
+
+/// Staff create a route in a grid they manage.
+pub async fn create_route(
+    state: &State,
+    staff: &CurrentUser,
+    grid_id: i64,
+    name: &str,
+    ordered: bool,
+) -> AppResult<i64> {
+    let g = managed_grid(state, staff, grid_id).await?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 60 {
+        return Err(ErrorCode::InvalidTitle.into());
+    }
+    let r = route::Entity::insert(route::ActiveModel {
+        grid_id: Set(g.id),
+        name: Set(name.into()),
+        ordered: Set(ordered),
+        active: Set(true),
+        created_by: Set(staff.id),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    })
+    .exec(&state.db)
+    .await?;
+    Ok(r.last_insert_id)
+}
+
+fn qr_token() -> String {
+    let mut b = [0u8; 12];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// Appends checkpoints to a route in one transaction (numbered after the
+/// last one).
+async fn append<C: ConnectionTrait>(conn: &C, route_id: i64, items: &[NewCheckpoint]) -> AppResult<Vec<i64>> {
+    let last: Option<i32> = checkpoint::Entity::find()
+        .select_only()
+        .column_as(checkpoint::Column::Seq.max(), "m")
+        .filter(checkpoint::Column::RouteId.eq(route_id))
+        .into_tuple::<Option<i32>>()
+        .one(conn)
+        .await?
+        .flatten();
+    let mut ids = vec![];
+    for (i, c) in items.iter().enumerate() {
+        let r = checkpoint::Entity::insert(checkpoint::ActiveModel {
+            route_id: Set(route_id),
+            seq: Set(last.unwrap_or(0) + 1 + i as i32),
+            name: Set(c.name.clone()),
+            lat: Set(c.lat),
+            lng: Set(c.lng),
+            radius_m: Set(c.radius_m),
+            qr_token: Set(c.requires_qr.then(qr_token)),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        })
+        .exec(conn)
+        .await
+        .map_err(|e| {
+            if crate::db::is_unique_violation(&e) {
+                ErrorCode::Conflict.into()
+            } else {
+                AppError::from(e)
+            }
+        })?;
+        ids.push(r.last_insert_id);
+    }
+    Ok(ids)
+}
+
+/// Staff add one checkpoint at the end of a route.
+pub async fn add_checkpoint(state: &State, staff: &CurrentUser, route_id: i64, c: NewCheckpoint) -> AppResult<i64> {
+    managed_route(state, staff, route_id).await?;
+    let txn = state.db.begin().await?;
+    let ids = append(&txn, route_id, std::slice::from_ref(&c)).await?;
+    txn.commit().await?;
+    ids.first().copied().ok_or_else(|| ErrorCode::Conflict.into())
+}
+
+/// Staff import checkpoints from GeoJSON: all of them or none.
+pub async fn import_geojson(state: &State, staff: &CurrentUser, route_id: i64, text: &str) -> AppResult<usize> {
+    managed_route(state, staff, route_id).await?;
+    let items = parse_geojson(text)?;
+    let txn = state.db.begin().await?;
+    let ids = append(&txn, route_id, &items).await?;
+    txn.commit().await?;
+    Ok(ids.len())
+}
+
+/// Staff remove a checkpoint.
+pub async fn remove_checkpoint(state: &State, staff: &CurrentUser, id: i64) -> AppResult<i64> {
+    let c = checkpoint::Entity::find_by_id(id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    managed_route(state, staff, c.route_id).await?;
+    checkpoint::Entity::delete_by_id(id).exec(&state.db).await?;
+    Ok(c.route_id)
+}
+
+/// Reads checkpoints from a GeoJSON FeatureCollection (or one Feature) of
+/// Points: `coordinates` are `[lng, lat]` (WGS-84), `properties.name` is
+/// required, `properties.radius` (metres) and `properties.qr` (true/false)
+/// are optional.
+pub fn parse_geojson(text: &str) -> AppResult<Vec<NewCheckpoint>> {
+    use serde_json::Value;
+    let bad = || AppError::from(ErrorCode::InvalidGeoJson);
+    let v: Value = serde_json::from_str(text.trim()).map_err(|_| bad())?;
+    let features: Vec<&Value> = match v.get("type").and_then(Value::as_str) {
+        Some("FeatureCollection") => v.get("features").and_then(Value::as_array).ok_or_else(bad)?.iter().collect(),
+        Some("Feature") => vec![&v],
+        _ => return Err(bad()),
+    };
+    if features.is_empty() || features.len() > MAX_IMPORT {
+        return Err(bad());
+    }
+    let mut out = vec![];
+    for f in features {
+        let g = f.get("geometry").ok_or_else(bad)?;
+        if g.get("type").and_then(Value::as_str) != Some("Point") {
+            return Err(bad());
+        }
+        let c = g.get("coordinates").and_then(Value::as_array).ok_or_else(bad)?;
+        let (lng, lat) = match (c.first().and_then(Value::as_f64), c.get(1).and_then(Value::as_f64)) {
+            (Some(lng), Some(lat)) => (lng, lat),
+            _ => return Err(bad()),
+        };
+        let p = f.get("properties");
+        let name = p.and_then(|p| p.get("name")).and_then(Value::as_str).ok_or_else(bad)?;
+        let radius = match p.and_then(|p| p.get("radius")) {
+            None | Some(Value::Null) => None,
+            Some(r) => {
+                Some(r.as_f64().filter(|r| r.fract() == 0.0).ok_or_else(|| AppError::from(ErrorCode::InvalidRadius))?
+                    as i64)
+            }
+        };
+        let qr = p.and_then(|p| p.get("qr")).and_then(Value::as_bool).unwrap_or(false);
+        out.push(NewCheckpoint::new(name, lat, lng, radius, qr)?);
+    }
+    Ok(out)
+}
+
+async fn views(state: &State, rows: Vec<route::Model>) -> AppResult<Vec<RouteView>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut points: HashMap<i64, Vec<CheckpointView>> = HashMap::new();
+    for c in checkpoint::Entity::find()
+        .filter(checkpoint::Column::RouteId.is_in(ids))
+        .order_by_asc(checkpoint::Column::Seq)
+        .all(&state.db)
+        .await?
+    {
+        points.entry(c.route_id).or_default().push(CheckpointView {
+            id: c.id,
+            seq: c.seq,
+            name: c.name,
+            lat: c.lat,
+            lng: c.lng,
+            radius_m: c.radius_m,
+            requires_qr: c.qr_token.is_some(),
+        });
+    }
+    let grids: HashMap<i64, String> = org_unit::Entity::find()
+        .filter(org_unit::Column::Id.is_in(rows.iter().map(|r| r.grid_id).collect::<Vec<_>>()))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|g| (g.id, g.name))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|r| RouteView {
+            grid: grids.get(&r.grid_id).cloned().unwrap_or_default(),
+            checkpoints: points.remove(&r.id).unwrap_or_default(),
+            id: r.id,
+            grid_id: r.grid_id,
+            name: r.name,
+            ordered: r.ordered,
+            active: r.active,
+        })
+        .collect())
+}
+
+/// Routes of the grids a staff member manages.
+pub async fn routes(state: &State, staff: &CurrentUser) -> AppResult<Vec<RouteView>> {
+    let grids: Vec<i64> = grids_of(state, staff).await?.into_iter().map(|(id, _)| id).collect();
+    let rows = route::Entity::find()
+        .filter(route::Column::GridId.is_in(grids))
+        .order_by_asc(route::Column::GridId)
+        .order_by_asc(route::Column::Id)
+        .all(&state.db)
+        .await?;
+    views(state, rows).await
+}
+
+/// The printable sheet: one QR code per checkpoint that needs one.
+pub async fn sheet(state: &State, staff: &CurrentUser, route_id: i64) -> AppResult<(RouteView, Vec<SheetItem>)> {
+    let r = managed_route(state, staff, route_id).await?;
+    let view = views(state, vec![r]).await?.pop().ok_or(ErrorCode::NotFound)?;
+    let rows = checkpoint::Entity::find()
+        .filter(checkpoint::Column::RouteId.eq(route_id))
+        .filter(checkpoint::Column::QrToken.is_not_null())
+        .order_by_asc(checkpoint::Column::Seq)
+        .all(&state.db)
+        .await?;
+    let base = state.config.public_url.trim_end_matches('/').to_string();
+    let mut items = vec![];
+    for c in rows {
+        let Some(token) = c.qr_token else { continue };
+        let url = format!("{base}/patrol/checkpoints/{token}");
+        items.push(SheetItem { seq: c.seq, name: c.name, svg: crate::appointments::qr_svg(&url)?, url });
+    }
+    Ok((view, items))
+}
