@@ -27,6 +27,7 @@ pub mod push;
 pub mod ratelimit;
 pub mod residence;
 pub mod sender;
+pub mod tracking;
 pub mod volunteer;
 pub mod votes;
 pub mod wechat;

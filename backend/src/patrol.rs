@@ -9,7 +9,10 @@ use domain::{
     ErrorCode, OrgLevel, OrgPath,
 };
 use rand::RngCore;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
 use std::collections::HashMap;
 
 use crate::{
@@ -147,6 +150,13 @@ pub async fn import_geojson(state: &State, staff: &CurrentUser, route_id: i64, t
 pub async fn remove_checkpoint(state: &State, staff: &CurrentUser, id: i64) -> AppResult<i64> {
     let c = checkpoint::Entity::find_by_id(id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     managed_route(state, staff, c.route_id).await?;
+    let used = crate::entities::patrol_checkin::Entity::find()
+        .filter(crate::entities::patrol_checkin::Column::CheckpointId.eq(id))
+        .count(&state.db)
+        .await?;
+    if used > 0 {
+        return Err(ErrorCode::CheckpointInUse.into());
+    }
     checkpoint::Entity::delete_by_id(id).exec(&state.db).await?;
     Ok(c.route_id)
 }

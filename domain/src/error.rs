@@ -74,11 +74,16 @@ pub enum ErrorCode {
     InvalidLocation,
     InvalidRadius,
     InvalidGeoJson,
+    PatrolUnderWay,
+    NoPatrol,
+    InvalidDevice,
+    DeviceTaken,
+    CheckpointInUse,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 68] = [
+    pub const ALL: [ErrorCode; 73] = [
         ErrorCode::InvalidPhone,
         ErrorCode::InvalidCode,
         ErrorCode::CodeExpired,
@@ -146,6 +151,11 @@ impl ErrorCode {
         ErrorCode::InvalidLocation,
         ErrorCode::InvalidRadius,
         ErrorCode::InvalidGeoJson,
+        ErrorCode::PatrolUnderWay,
+        ErrorCode::NoPatrol,
+        ErrorCode::InvalidDevice,
+        ErrorCode::DeviceTaken,
+        ErrorCode::CheckpointInUse,
         ErrorCode::Internal,
     ];
 
@@ -218,6 +228,11 @@ impl ErrorCode {
             ErrorCode::InvalidLocation => "invalid_location",
             ErrorCode::InvalidRadius => "invalid_radius",
             ErrorCode::InvalidGeoJson => "invalid_geojson",
+            ErrorCode::PatrolUnderWay => "patrol_under_way",
+            ErrorCode::NoPatrol => "no_patrol",
+            ErrorCode::InvalidDevice => "invalid_device",
+            ErrorCode::DeviceTaken => "device_taken",
+            ErrorCode::CheckpointInUse => "checkpoint_in_use",
             ErrorCode::Internal => "internal",
         }
     }
@@ -260,6 +275,11 @@ impl ErrorCode {
             ErrorCode::InvalidLocation => 422,
             ErrorCode::InvalidRadius => 422,
             ErrorCode::InvalidGeoJson => 422,
+            ErrorCode::PatrolUnderWay => 409,
+            ErrorCode::NoPatrol => 409,
+            ErrorCode::InvalidDevice => 422,
+            ErrorCode::DeviceTaken => 409,
+            ErrorCode::CheckpointInUse => 409,
             ErrorCode::NotOnRoll | ErrorCode::NeedsDesignation | ErrorCode::SameStaff => 403,
             ErrorCode::IdempotencyMismatch => 422,
             ErrorCode::NotVerified | ErrorCode::NoShowLimit | ErrorCode::QuotaReached => 403,
@@ -492,6 +512,11 @@ impl ErrorCode {
                 "无法读取 GeoJSON:须为包含点要素(Point)且每个点有名称(name)的 FeatureCollection",
                 "Cannot read the GeoJSON: it must be a FeatureCollection of Point features, each with a name",
             ),
+            ErrorCode::PatrolUnderWay => ("已有一次巡逻在进行中,请先结束它", "A patrol is already under way; end it first"),
+            ErrorCode::NoPatrol => ("没有进行中的巡逻,或该巡逻已结束", "No patrol under way, or it has ended"),
+            ErrorCode::InvalidDevice => ("设备号须为 6 到 64 位字母、数字或 - _ . :", "A device id must be 6–64 letters, digits or - _ . :"),
+            ErrorCode::DeviceTaken => ("该设备号已被登记", "That device id is already registered"),
+            ErrorCode::CheckpointInUse => ("该点位已有签到记录,不能删除", "This checkpoint has check-ins and cannot be removed"),
             ErrorCode::Internal => ("系统繁忙,请稍后再试", "Something went wrong on our side; please try again"),
         };
         if english {

@@ -152,6 +152,85 @@ pub enum Dropped {
     Jump {
         speed_mps: f64,
     },
+    /// Taken before the patrol began or after it ended.
+    OutsidePatrol,
+}
+
+impl Dropped {
+    /// The code stored with the raw fix.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Dropped::Invalid => "invalid",
+            Dropped::Inaccurate { .. } => "inaccurate",
+            Dropped::Duplicate => "duplicate",
+            Dropped::Future { .. } => "future",
+            Dropped::Stale { .. } => "stale",
+            Dropped::Jump { .. } => "jump",
+            Dropped::OutsidePatrol => "outside",
+        }
+    }
+
+    /// The number stored beside the code (metres, seconds, m/s).
+    pub fn value(&self) -> Option<f64> {
+        match *self {
+            Dropped::Inaccurate { accuracy_m } => Some(accuracy_m),
+            Dropped::Future { seconds } | Dropped::Stale { seconds } => Some(seconds as f64),
+            Dropped::Jump { speed_mps } => Some(speed_mps),
+            _ => None,
+        }
+    }
+
+    /// Back from what was stored.
+    pub fn from_code(code: &str, value: Option<f64>) -> Option<Dropped> {
+        let v = value.unwrap_or(0.0);
+        Some(match code {
+            "invalid" => Dropped::Invalid,
+            "inaccurate" => Dropped::Inaccurate { accuracy_m: v },
+            "duplicate" => Dropped::Duplicate,
+            "future" => Dropped::Future { seconds: v as i64 },
+            "stale" => Dropped::Stale { seconds: v as i64 },
+            "jump" => Dropped::Jump { speed_mps: v },
+            "outside" => Dropped::OutsidePatrol,
+            _ => return None,
+        })
+    }
+
+    pub fn text(&self, en: bool) -> String {
+        match (*self, en) {
+            (Dropped::Invalid, false) => "定位数据无效".into(),
+            (Dropped::Invalid, true) => "not a valid position".into(),
+            (Dropped::Inaccurate { accuracy_m }, false) => format!("精度 {accuracy_m:.0} 米,太粗"),
+            (Dropped::Inaccurate { accuracy_m }, true) => format!("accuracy {accuracy_m:.0} m is too vague"),
+            (Dropped::Duplicate, false) => "与上一点重复".into(),
+            (Dropped::Duplicate, true) => "same as the previous fix".into(),
+            (Dropped::Future { seconds }, false) => format!("时间晚于发送时刻 {seconds} 秒"),
+            (Dropped::Future { seconds }, true) => format!("timestamp {seconds} s in the future"),
+            (Dropped::Stale { seconds }, false) => format!("{} 天前的定位,已过期", seconds / 86_400),
+            (Dropped::Stale { seconds }, true) => format!("{} days old: stale", seconds / 86_400),
+            (Dropped::Jump { speed_mps }, false) => format!("与上一点相比速度 {speed_mps:.0} 米/秒,不可能"),
+            (Dropped::Jump { speed_mps }, true) => format!("implied speed {speed_mps:.0} m/s is impossible"),
+            (Dropped::OutsidePatrol, false) => "不在巡逻时段内".into(),
+            (Dropped::OutsidePatrol, true) => "outside the patrol's time".into(),
+        }
+    }
+}
+
+/// The server's time for a fix a phone sends later, in a batch: the
+/// phone's clock is only a hint, so its offset from the server's clock,
+/// measured when the batch was sent (`sent_at_ms` by the phone, `now_ms` by
+/// the server), is taken off. Returns the reckoned Unix seconds; a fix
+/// stamped after the batch was sent, or older than `max_age_s`, is dropped.
+pub fn reckon(device_ms: i64, sent_at_ms: i64, now_ms: i64, limits: &Limits) -> Result<i64, Dropped> {
+    let ahead = device_ms.saturating_sub(sent_at_ms);
+    if ahead > 1_000 {
+        return Err(Dropped::Future { seconds: ahead.div_euclid(1000) });
+    }
+    let at_ms = device_ms.saturating_add(now_ms.saturating_sub(sent_at_ms));
+    let age = now_ms.saturating_sub(at_ms).div_euclid(1000);
+    if age > limits.max_age_s {
+        return Err(Dropped::Stale { seconds: age });
+    }
+    Ok(at_ms.div_euclid(1000))
 }
 
 fn valid(f: &Fix) -> bool {
@@ -395,6 +474,38 @@ pub fn judge_checkin(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn batch_times_are_reckoned_by_the_server() {
+        let l = Limits::default();
+        let now = 1_795_428_000_000;
+        // phone clock one hour behind, fix taken 60 s before sending
+        let sent = now - 3_600_000;
+        assert_eq!(reckon(sent - 60_000, sent, now, &l), Ok(1_795_428_000 - 60));
+        // stamped after the batch was sent: impossible
+        assert_eq!(reckon(sent + 5_000, sent, now, &l), Err(Dropped::Future { seconds: 5 }));
+        assert_eq!(reckon(sent + 900, sent, now, &l), Ok(1_795_428_000), "under a second of jitter is fine");
+        // eight days old
+        assert_eq!(reckon(now - 8 * 86_400_000, now, now, &l), Err(Dropped::Stale { seconds: 8 * 86_400 }));
+        assert!(reckon(i64::MIN, i64::MAX, now, &l).is_err(), "no overflow");
+    }
+
+    #[test]
+    fn dropped_reasons_round_trip() {
+        for d in [
+            Dropped::Invalid,
+            Dropped::Inaccurate { accuracy_m: 80.0 },
+            Dropped::Duplicate,
+            Dropped::Future { seconds: 9 },
+            Dropped::Stale { seconds: 700_000 },
+            Dropped::Jump { speed_mps: 300.0 },
+            Dropped::OutsidePatrol,
+        ] {
+            assert_eq!(Dropped::from_code(d.code(), d.value()), Some(d));
+            assert!(!d.text(false).is_empty() && !d.text(true).is_empty());
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -13,6 +13,7 @@ pub mod import;
 pub mod money;
 pub mod notify;
 pub mod org;
+pub mod osmand;
 pub mod patrol;
 pub mod payment;
 pub mod phone;

@@ -91,6 +91,222 @@ pub struct SheetItem {
     pub svg: String,
 }
 
+// ------------------------------------------------------------ patrols
+
+/// Where a patrol is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PatrolState {
+    Active,
+    Paused,
+    Ended,
+}
+
+impl PatrolState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PatrolState::Active => "active",
+            PatrolState::Paused => "paused",
+            PatrolState::Ended => "ended",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PatrolState> {
+        [PatrolState::Active, PatrolState::Paused, PatrolState::Ended].into_iter().find(|p| p.as_str() == s)
+    }
+
+    pub fn label(self, en: bool) -> &'static str {
+        match (self, en) {
+            (PatrolState::Active, false) => "巡逻中",
+            (PatrolState::Active, true) => "On patrol",
+            (PatrolState::Paused, false) => "已暂停",
+            (PatrolState::Paused, true) => "Paused",
+            (PatrolState::Ended, false) => "已结束",
+            (PatrolState::Ended, true) => "Ended",
+        }
+    }
+}
+
+/// What a worker does to a patrol under way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transition {
+    Pause,
+    Resume,
+    End,
+}
+
+impl Transition {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transition::Pause => "pause",
+            Transition::Resume => "resume",
+            Transition::End => "end",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Transition> {
+        [Transition::Pause, Transition::Resume, Transition::End].into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The states it may start from, and where it leads.
+    pub fn from_to(self) -> (&'static [PatrolState], PatrolState) {
+        match self {
+            Transition::Pause => (&[PatrolState::Active], PatrolState::Paused),
+            Transition::Resume => (&[PatrolState::Paused], PatrolState::Active),
+            Transition::End => (&[PatrolState::Active, PatrolState::Paused], PatrolState::Ended),
+        }
+    }
+}
+
+/// Why the phone recorded no positions for a while.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GapReason {
+    /// The page was hidden or the screen went off.
+    Hidden,
+    Offline,
+    /// Location permission was refused or revoked.
+    Permission,
+    /// The phone gave no fix (indoors, tunnel).
+    NoSignal,
+}
+
+impl GapReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GapReason::Hidden => "hidden",
+            GapReason::Offline => "offline",
+            GapReason::Permission => "permission",
+            GapReason::NoSignal => "no_signal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<GapReason> {
+        [GapReason::Hidden, GapReason::Offline, GapReason::Permission, GapReason::NoSignal]
+            .into_iter()
+            .find(|g| g.as_str() == s)
+    }
+
+    pub fn label(self, en: bool) -> &'static str {
+        match (self, en) {
+            (GapReason::Hidden, false) => "页面在后台或熄屏",
+            (GapReason::Hidden, true) => "page hidden or screen off",
+            (GapReason::Offline, false) => "离线",
+            (GapReason::Offline, true) => "offline",
+            (GapReason::Permission, false) => "定位权限被拒绝",
+            (GapReason::Permission, true) => "location permission refused",
+            (GapReason::NoSignal, false) => "无定位信号",
+            (GapReason::NoSignal, true) => "no GPS signal",
+        }
+    }
+}
+
+/// At most this many items in one batch from the phone's outbox.
+pub const MAX_BATCH: usize = 1000;
+
+/// One item from the phone's outbox. `id` is the phone's own id for it
+/// (unique per patrol): sending it again stores nothing new. Times are the
+/// phone's clock in milliseconds; the server reckons them against `sent_at`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OutboxItem {
+    Fix {
+        id: String,
+        t: i64,
+        lat: f64,
+        lng: f64,
+        acc: f64,
+        #[serde(default)]
+        speed: Option<f64>,
+        #[serde(default)]
+        heading: Option<f64>,
+        #[serde(default)]
+        alt: Option<f64>,
+    },
+    Checkin {
+        id: String,
+        t: i64,
+        checkpoint: i64,
+        /// The token read from the checkpoint's QR code, if scanned.
+        #[serde(default)]
+        qr: Option<String>,
+    },
+    Event {
+        id: String,
+        t: i64,
+        kind: String,
+        /// For gaps: when recording resumed.
+        #[serde(default)]
+        until: Option<i64>,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+}
+
+impl OutboxItem {
+    pub fn id(&self) -> &str {
+        match self {
+            OutboxItem::Fix { id, .. } | OutboxItem::Checkin { id, .. } | OutboxItem::Event { id, .. } => id,
+        }
+    }
+
+    pub fn t(&self) -> i64 {
+        match self {
+            OutboxItem::Fix { t, .. } | OutboxItem::Checkin { t, .. } | OutboxItem::Event { t, .. } => *t,
+        }
+    }
+}
+
+/// A phone's outbox id: 1–64 of letters, digits, `-`, `_`, `:`, `.`.
+pub fn valid_client_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'.'))
+}
+
+/// A batch from the outbox.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    pub patrol: i64,
+    /// The phone's clock (ms) when it sent the batch.
+    pub sent_at: i64,
+    pub items: Vec<OutboxItem>,
+}
+
+/// A check-in as the worker and staff see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckinView {
+    pub id: String,
+    pub checkpoint_id: i64,
+    pub checkpoint: String,
+    pub at: String,
+    pub accepted: bool,
+    /// Each piece of evidence in the viewer's language.
+    pub evidence: Vec<String>,
+}
+
+/// A dropped fix in a batch reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DroppedView {
+    pub id: String,
+    pub reason: String,
+    pub text: String,
+}
+
+/// The answer to a batch: every item is accounted for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BatchReply {
+    /// Items stored now for the first time.
+    pub stored: usize,
+    /// Items already stored by an earlier send.
+    pub duplicates: usize,
+    /// Fixes stored raw but left out of the track, with the reason.
+    pub dropped: Vec<DroppedView>,
+    pub checkins: Vec<CheckinView>,
+    pub state: PatrolState,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@ mod m20261123_000011_volunteer;
 mod m20261123_000012_deliberation;
 mod m20261123_000013_volunteer_organisers;
 mod m20261123_000014_patrol_routes;
+mod m20261123_000015_patrols;
 
 /// A foreign key that refuses deleting what it points at.
 pub(crate) fn fk(
@@ -84,6 +85,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000012_deliberation::Migration),
             Box::new(m20261123_000013_volunteer_organisers::Migration),
             Box::new(m20261123_000014_patrol_routes::Migration),
+            Box::new(m20261123_000015_patrols::Migration),
         ]
     }
 }

@@ -81,6 +81,7 @@ pub fn scope() -> actix_web::Scope {
         .service(crate::payments::scope())
         .service(crate::votes::scope())
         .service(crate::volunteer::scope())
+        .service(crate::patrol::scope())
 }
 
 async fn push_key(state: web::Data<State>) -> HttpResponse {

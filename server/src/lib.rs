@@ -6,6 +6,7 @@ pub mod appointments;
 pub mod assets;
 pub mod events;
 pub mod middleware;
+pub mod patrol;
 pub mod payments;
 pub mod upload;
 pub mod volunteer;
@@ -102,6 +103,7 @@ fn serve(listener: TcpListener, state: State) -> anyhow::Result<Server> {
             .route("/staff/bills/import", web::post().to(upload::import_bills))
             .route("/auth/wechat", web::get().to(wechat::start))
             .route("/auth/wechat/callback", web::get().to(wechat::callback))
+            .configure(patrol::osmand_routes)
             .service(api::scope())
             .service(assets::pkg_service())
             .configure(|cfg| assets::public_files(cfg, site_root.clone()))

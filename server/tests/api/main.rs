@@ -19,6 +19,7 @@ mod payments;
 mod points;
 mod push;
 mod residence;
+mod tracking;
 mod volunteer;
 mod votes;
 mod wechat;

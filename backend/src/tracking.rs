@@ -1,0 +1,687 @@
+//! Patrols under way (issue 4): a grid worker starts, pauses, resumes and
+//! ends a patrol; the phone's outbox sends positions, check-ins and gaps in
+//! batches; GPS logger apps send positions over the OsmAnd protocol.
+//!
+//! - Every raw fix is kept (append-only); a fix left out of the track has
+//!   its reason stored beside it (`domain::geo::Dropped`).
+//! - Batches are idempotent: every item carries the phone's id for it,
+//!   unique per patrol, so sending a batch again stores nothing twice.
+//! - Times are the server's: a batch says when the phone sent it, and the
+//!   phone's clock offset is taken off every item (`domain::geo::reckon`).
+//! - Check-ins are judged by `domain::geo::judge_checkin` on the stored
+//!   fixes around them; the verdict and its evidence are stored and shown.
+
+use chrono::{DateTime, TimeZone, Utc};
+use domain::{
+    geo::{self, Dropped, Evidence, Fix, Limits},
+    osmand::Position,
+    patrol::{Batch, BatchReply, CheckinView, DroppedView, GapReason, OutboxItem, PatrolState, Transition, MAX_BATCH},
+    ErrorCode, Role,
+};
+use rand::Rng;
+use sea_orm::{
+    sea_query::{Expr, ExprTrait},
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+use std::collections::HashMap;
+
+use crate::{
+    auth::CurrentUser,
+    entities::{checkpoint, gps_device, patrol, patrol_checkin, patrol_event, patrol_route as route, track_point},
+    error::{AppError, AppResult},
+    State,
+};
+
+/// Fixes are accepted this long before a patrol's start and after its end
+/// (the phone's first fix may be a little early, the last a little late).
+const EDGE_S: i64 = 60;
+/// Rows per INSERT (16 columns: under SQLite's 32,766 parameters).
+const CHUNK: usize = 1500;
+
+fn ts(s: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(s, 0).single().unwrap_or_else(Utc::now)
+}
+
+/// The grids where this user is a grid worker.
+pub fn worker_grids(user: &CurrentUser) -> Vec<i64> {
+    user.grants.iter().filter(|g| g.role == Role::GridWorker).map(|g| g.org_unit_id).collect()
+}
+
+/// The worker's patrol that has not ended, if any.
+pub async fn open_patrol(state: &State, worker: &CurrentUser) -> AppResult<Option<patrol::Model>> {
+    Ok(patrol::Entity::find()
+        .filter(patrol::Column::WorkerId.eq(worker.id))
+        .filter(patrol::Column::State.ne(PatrolState::Ended.as_str()))
+        .one(&state.db)
+        .await?)
+}
+
+/// Starts a patrol on a route of one of the worker's grids (or in a grid,
+/// without a route). One patrol at a time per worker (a unique index).
+pub async fn start(state: &State, worker: &CurrentUser, route_id: Option<i64>, grid_id: Option<i64>) -> AppResult<i64> {
+    let grids = worker_grids(worker);
+    if grids.is_empty() {
+        return Err(ErrorCode::Forbidden.into());
+    }
+    let (grid, route) = match route_id {
+        Some(r) => {
+            let r = route::Entity::find_by_id(r).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+            if !r.active {
+                return Err(ErrorCode::NotFound.into());
+            }
+            (r.grid_id, Some(r.id))
+        }
+        None => (grid_id.unwrap_or(grids[0]), None),
+    };
+    if !grids.contains(&grid) {
+        return Err(ErrorCode::Forbidden.into());
+    }
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let inserted = patrol::Entity::insert(patrol::ActiveModel {
+        worker_id: Set(worker.id),
+        grid_id: Set(grid),
+        route_id: Set(route),
+        state: Set(PatrolState::Active.as_str().into()),
+        started_at: Set(now),
+        ended_at: Set(None),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await
+    .map_err(|e| {
+        if crate::db::is_unique_violation(&e) {
+            AppError::from(ErrorCode::PatrolUnderWay)
+        } else {
+            AppError::from(e)
+        }
+    })?;
+    let id = inserted.last_insert_id;
+    event(&txn, id, "start", "start", None, now, None, worker.id).await?;
+    txn.commit().await?;
+    tracing::info!(patrol = id, "patrol started");
+    Ok(id)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn event<C: ConnectionTrait>(
+    conn: &C,
+    patrol_id: i64,
+    client_id: &str,
+    kind: &str,
+    reason: Option<&str>,
+    at: DateTime<Utc>,
+    until: Option<DateTime<Utc>>,
+    actor: i64,
+) -> AppResult<bool> {
+    let r = patrol_event::Entity::insert(patrol_event::ActiveModel {
+        patrol_id: Set(patrol_id),
+        client_id: Set(client_id.into()),
+        kind: Set(kind.into()),
+        reason: Set(reason.map(str::to_string)),
+        at: Set(at),
+        until: Set(until),
+        actor_id: Set(actor),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([patrol_event::Column::PatrolId, patrol_event::Column::ClientId])
+    .exec_without_returning(conn)
+    .await?;
+    Ok(matches!(r, sea_orm::TryInsertResult::Inserted(n) if n > 0))
+}
+
+async fn own_patrol(state: &State, worker: &CurrentUser, id: i64) -> AppResult<patrol::Model> {
+    let p = patrol::Entity::find_by_id(id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    if p.worker_id != worker.id {
+        return Err(ErrorCode::Forbidden.into());
+    }
+    Ok(p)
+}
+
+/// Pauses, resumes or ends a patrol, once per `client_id` (a form sends a
+/// fresh one; the phone's outbox sends its own). `at` is the server's time
+/// for it. Repeating a transition already made is not an error.
+pub async fn transition(
+    state: &State,
+    worker: &CurrentUser,
+    id: i64,
+    what: Transition,
+    client_id: &str,
+    at: DateTime<Utc>,
+) -> AppResult<PatrolState> {
+    let p = own_patrol(state, worker, id).await?;
+    let now = Utc::now();
+    let at = Ord::min(Ord::max(at, p.started_at), now);
+    let (from, to) = what.from_to();
+    let txn = state.db.begin().await?;
+    // the event first: a write opens the transaction on SQLite, and a repeat is a no-op
+    if !event(&txn, id, client_id, what.as_str(), None, at, None, worker.id).await? {
+        txn.rollback().await?;
+        return current_state(state, id).await;
+    }
+    let mut update = patrol::Entity::update_many()
+        .col_expr(patrol::Column::State, Expr::value(to.as_str()))
+        .filter(patrol::Column::Id.eq(id))
+        .filter(patrol::Column::State.is_in(from.iter().map(|s| s.as_str())));
+    if to == PatrolState::Ended {
+        update = update.col_expr(patrol::Column::EndedAt, Expr::value(at));
+    }
+    let changed = update.exec(&txn).await?.rows_affected;
+    if changed == 0 {
+        txn.rollback().await?;
+        let now_state = current_state(state, id).await?;
+        return if now_state == to {
+            Ok(to)
+        } else if now_state == PatrolState::Ended {
+            Err(ErrorCode::NoPatrol.into())
+        } else {
+            Err(ErrorCode::Conflict.into())
+        };
+    }
+    txn.commit().await?;
+    tracing::info!(patrol = id, to = to.as_str(), "patrol transition");
+    Ok(to)
+}
+
+async fn current_state(state: &State, id: i64) -> AppResult<PatrolState> {
+    let p = patrol::Entity::find_by_id(id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    PatrolState::parse(&p.state).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad patrol state")))
+}
+
+/// Compares secrets in time independent of where they differ.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn limits() -> Limits {
+    Limits::default()
+}
+
+/// A fix as stored, for the filter and the judge.
+fn fix_of(p: &track_point::Model) -> Fix {
+    Fix {
+        lat: p.lat,
+        lng: p.lng,
+        accuracy_m: p.accuracy_m,
+        at: p.at.timestamp(),
+        device_at: p.device_at.map(|d| d.timestamp()),
+    }
+}
+
+/// The last fix kept in the track before `before` (seconds).
+async fn kept_before<C: ConnectionTrait>(
+    conn: &C,
+    patrol_id: i64,
+    before: i64,
+) -> AppResult<Option<track_point::Model>> {
+    Ok(track_point::Entity::find()
+        .filter(track_point::Column::PatrolId.eq(patrol_id))
+        .filter(track_point::Column::At.lt(ts(before)))
+        .filter(track_point::Column::Dropped.is_null())
+        .order_by_desc(track_point::Column::At)
+        .order_by_desc(track_point::Column::Id)
+        .one(conn)
+        .await?)
+}
+
+/// A fix about to be stored.
+struct NewFix {
+    client_id: String,
+    fix: Fix,
+    speed_mps: Option<f64>,
+    heading: Option<f64>,
+    altitude: Option<f64>,
+    battery: Option<i16>,
+    dropped: Option<Dropped>,
+}
+
+/// Filters fixes (in time order) against the track and stores them all,
+/// raw; returns how many were new.
+async fn store_fixes<C: ConnectionTrait>(
+    conn: &C,
+    p: &patrol::Model,
+    mut fixes: Vec<NewFix>,
+    source: &str,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    if fixes.is_empty() {
+        return Ok(0);
+    }
+    fixes.sort_by_key(|f| f.fix.at);
+    let l = limits();
+    let start = p.started_at.timestamp() - EDGE_S;
+    let end = p.ended_at.map(|e| e.timestamp() + EDGE_S);
+    let first = fixes.iter().map(|f| f.fix.at).min().unwrap_or(0);
+    let mut prev = kept_before(conn, p.id, first).await?.map(|m| fix_of(&m));
+    for f in fixes.iter_mut().filter(|f| f.dropped.is_none()) {
+        if f.fix.at < start || end.is_some_and(|e| f.fix.at > e) {
+            f.dropped = Some(Dropped::OutsidePatrol);
+            continue;
+        }
+        // the reckoned time is what counts; the device's is kept as a hint
+        let probe = Fix { device_at: None, ..f.fix };
+        match geo::filter(prev.as_ref(), &probe, &l) {
+            Ok(()) => prev = Some(probe),
+            Err(d) => f.dropped = Some(d),
+        }
+    }
+    let mut new = 0usize;
+    for chunk in fixes.chunks(CHUNK) {
+        let rows: Vec<track_point::ActiveModel> = chunk
+            .iter()
+            .map(|f| track_point::ActiveModel {
+                patrol_id: Set(p.id),
+                client_id: Set(f.client_id.clone()),
+                lat: Set(if f.fix.lat.is_finite() { f.fix.lat } else { 0.0 }),
+                lng: Set(if f.fix.lng.is_finite() { f.fix.lng } else { 0.0 }),
+                accuracy_m: Set(if f.fix.accuracy_m.is_finite() { f.fix.accuracy_m } else { -1.0 }),
+                speed_mps: Set(f.speed_mps.filter(|v| v.is_finite())),
+                heading: Set(f.heading.filter(|v| v.is_finite())),
+                altitude: Set(f.altitude.filter(|v| v.is_finite())),
+                battery: Set(f.battery),
+                device_at: Set(f.fix.device_at.map(ts)),
+                at: Set(ts(f.fix.at)),
+                received_at: Set(now),
+                source: Set(source.into()),
+                dropped: Set(f.dropped.map(|d| d.code().to_string())),
+                dropped_value: Set(f.dropped.and_then(|d| d.value())),
+                ..Default::default()
+            })
+            .collect();
+        let r = track_point::Entity::insert_many(rows)
+            .on_conflict_do_nothing_on([track_point::Column::PatrolId, track_point::Column::ClientId])
+            .exec_without_returning(conn)
+            .await?;
+        if let sea_orm::TryInsertResult::Inserted(n) = r {
+            new += n as usize;
+        }
+    }
+    Ok(new)
+}
+
+/// Accepts a batch from the phone's outbox. Every item is accounted for in
+/// the reply: stored now, already stored, or stored raw and left out of the
+/// track (with the reason). Check-ins come back with their verdict.
+pub async fn ingest(state: &State, worker: &CurrentUser, batch: Batch) -> AppResult<BatchReply> {
+    if batch.items.len() > MAX_BATCH {
+        return Err(ErrorCode::InvalidInput.into());
+    }
+    if batch.items.iter().any(|i| !domain::patrol::valid_client_id(i.id())) {
+        return Err(ErrorCode::InvalidInput.into());
+    }
+    let p = own_patrol(state, worker, batch.patrol).await?;
+    let now = Utc::now();
+    let now_ms = now.timestamp_millis();
+    let l = limits();
+    let reckon = |t: i64| geo::reckon(t, batch.sent_at, now_ms, &l);
+    let en = worker.lang == "en";
+    let mut reply = BatchReply {
+        stored: 0,
+        duplicates: 0,
+        dropped: vec![],
+        checkins: vec![],
+        state: PatrolState::parse(&p.state).unwrap_or(PatrolState::Ended),
+    };
+
+    // 1. events (pause, resume, end, gaps), in time order
+    let mut events: Vec<&OutboxItem> = batch.items.iter().filter(|i| matches!(i, OutboxItem::Event { .. })).collect();
+    events.sort_by_key(|i| i.t());
+    for item in events {
+        let OutboxItem::Event { id, t, kind, until, reason } = item else { continue };
+        let at = ts(reckon(*t).unwrap_or(now.timestamp()));
+        if let Some(tr) = Transition::parse(kind) {
+            let before = reply.state;
+            match transition(state, worker, p.id, tr, id, at).await {
+                Ok(s) => reply.state = s,
+                Err(e) if e.code == ErrorCode::NoPatrol || e.code == ErrorCode::Conflict => {}
+                Err(e) => return Err(e),
+            }
+            if before == reply.state {
+                reply.duplicates += 1;
+            } else {
+                reply.stored += 1;
+            }
+        } else if kind == "gap" {
+            let reason = reason.as_deref().and_then(GapReason::parse).ok_or(ErrorCode::InvalidInput)?;
+            let until_at = until.and_then(|u| reckon(u).ok()).map(ts).unwrap_or(at);
+            let until_at = Ord::max(until_at, at);
+            if event(&state.db, p.id, id, "gap", Some(reason.as_str()), at, Some(until_at), worker.id).await? {
+                reply.stored += 1;
+            } else {
+                reply.duplicates += 1;
+            }
+        } else {
+            return Err(ErrorCode::InvalidInput.into());
+        }
+    }
+    let p = own_patrol(state, worker, batch.patrol).await?;
+
+    // 2. fixes
+    let mut fixes = vec![];
+    for item in &batch.items {
+        let OutboxItem::Fix { id, t, lat, lng, acc, speed, heading, alt } = item else { continue };
+        let (at, dropped) = match reckon(*t) {
+            Ok(at) => (at, None),
+            Err(d) => (now.timestamp(), Some(d)),
+        };
+        let fix = Fix { lat: *lat, lng: *lng, accuracy_m: *acc, at, device_at: Some(t.div_euclid(1000)) };
+        let dropped = dropped.or_else(|| geo::filter(None, &Fix { device_at: None, ..fix }, &l).err());
+        fixes.push(NewFix {
+            client_id: id.clone(),
+            fix,
+            speed_mps: *speed,
+            heading: *heading,
+            altitude: *alt,
+            battery: None,
+            dropped,
+        });
+    }
+    let n_fixes = fixes.len();
+    let ids: Vec<String> = fixes.iter().map(|f| f.client_id.clone()).collect();
+    let new = store_fixes(&state.db, &p, fixes, "app", now).await?;
+    reply.stored += new;
+    reply.duplicates += n_fixes - new;
+    if !ids.is_empty() {
+        for chunk in ids.chunks(CHUNK) {
+            for r in track_point::Entity::find()
+                .filter(track_point::Column::PatrolId.eq(p.id))
+                .filter(track_point::Column::ClientId.is_in(chunk.iter().cloned()))
+                .filter(track_point::Column::Dropped.is_not_null())
+                .all(&state.db)
+                .await?
+            {
+                if let Some(d) = r.dropped.as_deref().and_then(|c| Dropped::from_code(c, r.dropped_value)) {
+                    reply.dropped.push(DroppedView { id: r.client_id, reason: d.code().into(), text: d.text(en) });
+                }
+            }
+        }
+    }
+
+    // 3. check-ins, judged on the stored fixes around them
+    for item in &batch.items {
+        let OutboxItem::Checkin { id, t, checkpoint: cp_id, qr } = item else { continue };
+        let at = reckon(*t).unwrap_or(now.timestamp());
+        let (view, new) = checkin(state, worker, &p, id, *cp_id, at, *t, qr.as_deref(), now).await?;
+        if new {
+            reply.stored += 1;
+        } else {
+            reply.duplicates += 1;
+        }
+        reply.checkins.push(view);
+    }
+    Ok(reply)
+}
+
+/// The checkpoints a patrol may check in at: its route's, or every active
+/// route's in its grid when it has no route.
+async fn patrol_checkpoints(state: &State, p: &patrol::Model) -> AppResult<Vec<checkpoint::Model>> {
+    let routes: Vec<i64> = match p.route_id {
+        Some(r) => vec![r],
+        None => route::Entity::find()
+            .filter(route::Column::GridId.eq(p.grid_id))
+            .filter(route::Column::Active.eq(true))
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .map(|r| r.id)
+            .collect(),
+    };
+    Ok(checkpoint::Entity::find()
+        .filter(checkpoint::Column::RouteId.is_in(routes))
+        .order_by_asc(checkpoint::Column::RouteId)
+        .order_by_asc(checkpoint::Column::Seq)
+        .all(&state.db)
+        .await?)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn checkin(
+    state: &State,
+    worker: &CurrentUser,
+    p: &patrol::Model,
+    client_id: &str,
+    checkpoint_id: i64,
+    at: i64,
+    device_ms: i64,
+    qr: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<(CheckinView, bool)> {
+    let en = worker.lang == "en";
+    if let Some(existing) = patrol_checkin::Entity::find()
+        .filter(patrol_checkin::Column::PatrolId.eq(p.id))
+        .filter(patrol_checkin::Column::ClientId.eq(client_id))
+        .one(&state.db)
+        .await?
+    {
+        let names = checkpoint_names(state, &[existing.checkpoint_id]).await?;
+        return Ok((checkin_view(&existing, &names, en), false));
+    }
+    let cp =
+        patrol_checkpoints(state, p).await?.into_iter().find(|c| c.id == checkpoint_id).ok_or(ErrorCode::NotFound)?;
+    let l = limits();
+    let window_start = at - l.corroborate_within_s - 5;
+    let rows = track_point::Entity::find()
+        .filter(track_point::Column::PatrolId.eq(p.id))
+        .filter(track_point::Column::At.gte(ts(window_start)))
+        .filter(track_point::Column::At.lte(ts(at + 5)))
+        .filter(track_point::Column::Dropped.is_null().or(track_point::Column::Dropped.eq("jump")))
+        .order_by_asc(track_point::Column::At)
+        .order_by_asc(track_point::Column::Id)
+        .all(&state.db)
+        .await?;
+    let previous = kept_before(&state.db, p.id, window_start).await?.map(|m| fix_of(&m));
+    let fixes: Vec<Fix> = rows.iter().map(fix_of).collect();
+    let scanned = match (qr, &cp.qr_token) {
+        (Some(given), Some(token)) => same(given.trim().as_bytes(), token.as_bytes()),
+        _ => false,
+    };
+    let target =
+        geo::Checkpoint { lat: cp.lat, lng: cp.lng, radius_m: cp.radius_m as f64, requires_qr: cp.qr_token.is_some() };
+    let mut verdict = geo::judge_checkin(&target, previous.as_ref(), &fixes, scanned, &l);
+    // the clock is judged by the batch (the fixes may predate the check-in)
+    let skew = device_ms.div_euclid(1000) - at;
+    verdict.evidence.retain(|e| !matches!(e, Evidence::ClockSkew { .. }));
+    if skew.abs() > l.max_clock_skew_s {
+        verdict.evidence.push(Evidence::ClockSkew { seconds: skew });
+    }
+    let evidence = serde_json::to_string(&verdict.evidence).map_err(AppError::internal)?;
+    let row = patrol_checkin::ActiveModel {
+        patrol_id: Set(p.id),
+        checkpoint_id: Set(cp.id),
+        client_id: Set(client_id.into()),
+        at: Set(ts(at)),
+        accepted: Set(verdict.accepted),
+        evidence: Set(evidence),
+        qr_scanned: Set(scanned),
+        received_at: Set(now),
+        ..Default::default()
+    };
+    let r = patrol_checkin::Entity::insert(row)
+        .on_conflict_do_nothing_on([patrol_checkin::Column::PatrolId, patrol_checkin::Column::ClientId])
+        .exec_without_returning(&state.db)
+        .await?;
+    let stored = patrol_checkin::Entity::find()
+        .filter(patrol_checkin::Column::PatrolId.eq(p.id))
+        .filter(patrol_checkin::Column::ClientId.eq(client_id))
+        .one(&state.db)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let names = HashMap::from([(cp.id, cp.name.clone())]);
+    tracing::info!(patrol = p.id, checkpoint = cp.id, accepted = stored.accepted, "check-in");
+    Ok((checkin_view(&stored, &names, en), matches!(r, sea_orm::TryInsertResult::Inserted(n) if n > 0)))
+}
+
+async fn checkpoint_names(state: &State, ids: &[i64]) -> AppResult<HashMap<i64, String>> {
+    Ok(checkpoint::Entity::find()
+        .filter(checkpoint::Column::Id.is_in(ids.iter().copied()))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect())
+}
+
+fn checkin_view(c: &patrol_checkin::Model, names: &HashMap<i64, String>, en: bool) -> CheckinView {
+    let evidence: Vec<Evidence> = serde_json::from_str(&c.evidence).unwrap_or_default();
+    CheckinView {
+        id: c.client_id.clone(),
+        checkpoint_id: c.checkpoint_id,
+        checkpoint: names.get(&c.checkpoint_id).cloned().unwrap_or_default(),
+        at: crate::announcements::beijing_time(c.at),
+        accepted: c.accepted,
+        evidence: evidence.iter().map(|e| e.text(en)).collect(),
+    }
+}
+
+// ------------------------------------------------------------------ OsmAnd
+
+/// What happened to a position from a logger app.
+#[derive(Debug, PartialEq, Eq)]
+pub enum OsmOutcome {
+    /// Stored (possibly left out of the track, with its reason).
+    Stored,
+    /// Already stored.
+    Duplicate,
+    /// No patrol under way for the device's worker: discarded, not stored.
+    Discarded,
+}
+
+/// Stores positions from a registered logger device into its worker's
+/// active patrol. Unknown device → `NotFound`.
+pub async fn osmand(state: &State, positions: Vec<Position>) -> AppResult<Vec<OsmOutcome>> {
+    let Some(first) = positions.first() else { return Ok(vec![]) };
+    let device = gps_device::Entity::find()
+        .filter(gps_device::Column::DeviceId.eq(first.device_id.as_str()))
+        .one(&state.db)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let p = patrol::Entity::find()
+        .filter(patrol::Column::WorkerId.eq(device.worker_id))
+        .filter(patrol::Column::State.eq(PatrolState::Active.as_str()))
+        .one(&state.db)
+        .await?;
+    let Some(p) = p else {
+        return Ok(positions.iter().map(|_| OsmOutcome::Discarded).collect());
+    };
+    let now = Utc::now();
+    let l = limits();
+    let mut outcomes = vec![];
+    let mut fixes = vec![];
+    for pos in &positions {
+        let device_at = pos.at.unwrap_or(now.timestamp());
+        let raw = Fix {
+            lat: pos.lat,
+            lng: pos.lng,
+            accuracy_m: pos.accuracy_m.unwrap_or(-1.0),
+            at: now.timestamp(),
+            device_at: Some(device_at),
+        };
+        let at = geo::taken_at(&raw, &l);
+        // privacy: what was recorded outside the patrol is not kept at all
+        if at < p.started_at.timestamp() - EDGE_S {
+            outcomes.push(OsmOutcome::Discarded);
+            continue;
+        }
+        // a device clock far off: the fix is kept raw at the server's time, with the reason
+        let dropped = if pos.valid { geo::filter(None, &raw, &l).err() } else { Some(Dropped::Invalid) };
+        outcomes.push(OsmOutcome::Stored);
+        fixes.push(NewFix {
+            client_id: format!(
+                "osmand:{}:{}",
+                device.id,
+                pos.at.map(|t| t.to_string()).unwrap_or_else(|| format!("r{}", now.timestamp_millis()))
+            ),
+            fix: Fix { at, ..raw },
+            speed_mps: pos.speed_mps,
+            heading: pos.heading,
+            altitude: pos.altitude,
+            battery: pos.battery,
+            dropped,
+        });
+    }
+    let n = fixes.len();
+    let new = store_fixes(&state.db, &p, fixes, "osmand", now).await?;
+    if new < n {
+        // resent positions: report them as duplicates (in order is not needed by the protocol)
+        let mut extra = n - new;
+        for o in outcomes.iter_mut().rev() {
+            if extra == 0 {
+                break;
+            }
+            if *o == OsmOutcome::Stored {
+                *o = OsmOutcome::Duplicate;
+                extra -= 1;
+            }
+        }
+    }
+    Ok(outcomes)
+}
+
+/// A fresh device id for a worker's logger app: twelve digits.
+fn new_device_id() -> String {
+    let mut rng = rand::thread_rng();
+    (0..12).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect()
+}
+
+/// Registers a logger device for a grid worker: the id they typed (6–64
+/// characters), or a new random one.
+pub async fn register_device(
+    state: &State,
+    worker: &CurrentUser,
+    device_id: Option<&str>,
+    label: &str,
+) -> AppResult<String> {
+    if worker_grids(worker).is_empty() {
+        return Err(ErrorCode::Forbidden.into());
+    }
+    let id = match device_id.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => {
+            let s = domain::osmand::device_id(s).map_err(|_| ErrorCode::InvalidDevice)?;
+            if s.len() < 6 {
+                return Err(ErrorCode::InvalidDevice.into());
+            }
+            s
+        }
+        None => new_device_id(),
+    };
+    let label: String = label.trim().chars().take(40).collect();
+    gps_device::Entity::insert(gps_device::ActiveModel {
+        worker_id: Set(worker.id),
+        device_id: Set(id.clone()),
+        label: Set(if label.is_empty() { "GPS".into() } else { label }),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    })
+    .exec(&state.db)
+    .await
+    .map_err(|e| {
+        if crate::db::is_unique_violation(&e) {
+            ErrorCode::DeviceTaken.into()
+        } else {
+            AppError::from(e)
+        }
+    })?;
+    Ok(id)
+}
+
+/// The worker's registered devices: (row id, device id, label).
+pub async fn devices(state: &State, worker: &CurrentUser) -> AppResult<Vec<(i64, String, String)>> {
+    Ok(gps_device::Entity::find()
+        .filter(gps_device::Column::WorkerId.eq(worker.id))
+        .order_by_asc(gps_device::Column::Id)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.device_id, d.label))
+        .collect())
+}
+
+/// Removes one of the worker's devices.
+pub async fn remove_device(state: &State, worker: &CurrentUser, id: i64) -> AppResult<()> {
+    gps_device::Entity::delete_many()
+        .filter(gps_device::Column::Id.eq(id))
+        .filter(gps_device::Column::WorkerId.eq(worker.id))
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,398 @@
+//! Patrols under way (issue 4): batches from the phone's outbox are stored
+//! once however often they are sent, every dropped fix says why, check-ins
+//! are judged on real evidence (the spoofing cases of rules.md §5 are
+//! flagged), and the OsmAnd protocol in both variants, bad requests included.
+
+use crate::appointments::{current, token_of};
+use crate::helpers::*;
+use backend::entities::{patrol as patrol_entity, patrol_checkin, track_point};
+use backend::{patrol, tracking};
+use chrono::{Duration, Utc};
+use domain::geo::distance_m;
+use domain::patrol::{NewCheckpoint, PatrolState};
+use domain::ErrorCode;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use serde_json::{json, Value};
+
+/// 东门 (39.9087, 116.3975) and, 300 m north-east, 3号楼 (39.9110, 116.3995).
+const EAST_GATE: (f64, f64) = (39.9087, 116.3975);
+const BLOCK_3: (f64, f64) = (39.9110, 116.3995);
+
+/// A route in 阳光社区第一网格 with two checkpoints (the second needs its QR
+/// code); returns (route, [checkpoint ids], QR token of the second).
+async fn a_route(app: &TestApp) -> (i64, Vec<i64>, String) {
+    let staff = current(app, STAFF_A).await;
+    let grid = app.org_id("阳光社区第一网格").await;
+    let route = patrol::create_route(&app.state, &staff, grid, "日常巡逻", true).await.unwrap();
+    let a = NewCheckpoint::new("东门", EAST_GATE.0, EAST_GATE.1, Some(30), false).unwrap();
+    let b = NewCheckpoint::new("3号楼", BLOCK_3.0, BLOCK_3.1, Some(30), true).unwrap();
+    patrol::add_checkpoint(&app.state, &staff, route, a).await.unwrap();
+    patrol::add_checkpoint(&app.state, &staff, route, b).await.unwrap();
+    let r = patrol::routes(&app.state, &staff).await.unwrap().into_iter().find(|r| r.id == route).unwrap();
+    let (_, sheet) = patrol::sheet(&app.state, &staff, route).await.unwrap();
+    let token = sheet[0].url.rsplit('/').next().unwrap().to_string();
+    (route, r.checkpoints.iter().map(|c| c.id).collect(), token)
+}
+
+/// Starts the worker's patrol and moves its start an hour back, so fixes
+/// from the last hour fall inside it.
+async fn a_patrol(app: &TestApp, route: i64) -> i64 {
+    let worker = current(app, WORKER_A).await;
+    let id = tracking::start(&app.state, &worker, Some(route), None).await.unwrap();
+    patrol_entity::Entity::update_many()
+        .col_expr(patrol_entity::Column::StartedAt, sea_orm::sea_query::Expr::value(Utc::now() - Duration::hours(1)))
+        .filter(patrol_entity::Column::Id.eq(id))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    id
+}
+
+/// A walk from `from` to `to` in `n` fixes, `step_s` apart, ending
+/// `end_ago_s` before the batch is sent; times by a phone clock `skew_s` off.
+fn walk(
+    prefix: &str,
+    from: (f64, f64),
+    to: (f64, f64),
+    n: usize,
+    step_s: i64,
+    end_ago_s: i64,
+    sent: i64,
+) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            let f = if n == 1 { 1.0 } else { i as f64 / (n - 1) as f64 };
+            let t = sent - (end_ago_s + (n - 1 - i) as i64 * step_s) * 1000;
+            json!({"type": "fix", "id": format!("{prefix}{i}"), "t": t,
+                   "lat": from.0 + (to.0 - from.0) * f, "lng": from.1 + (to.1 - from.1) * f, "acc": 8.0})
+        })
+        .collect()
+}
+
+async fn send(app: &TestApp, token: &str, patrol: i64, sent: i64, items: Vec<Value>) -> Value {
+    let r = app
+        .post_bearer("/api/v1/patrol/batch", token, json!({"patrol": patrol, "sent_at": sent, "items": items}))
+        .await;
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+async fn rows(app: &TestApp, patrol: i64) -> u64 {
+    track_point::Entity::find().filter(track_point::Column::PatrolId.eq(patrol)).count(&app.state.db).await.unwrap()
+}
+
+#[tokio::test]
+async fn batches_are_stored_once_and_every_dropped_fix_says_why() {
+    let app = spawn_app().await;
+    let (route, cps, _) = a_route(&app).await;
+    let worker = current(&app, WORKER_A).await;
+    // one patrol at a time; residents have none
+    let id = a_patrol(&app, route).await;
+    assert_eq!(
+        tracking::start(&app.state, &worker, Some(route), None).await.unwrap_err().code,
+        ErrorCode::PatrolUnderWay
+    );
+    let resident = current(&app, RESIDENT_A).await;
+    assert_eq!(tracking::start(&app.state, &resident, Some(route), None).await.unwrap_err().code, ErrorCode::Forbidden);
+    let token = token_of(&app, WORKER_A).await;
+    // another person cannot send into this patrol
+    let other = token_of(&app, STAFF_A).await;
+    let r = app.post_bearer("/api/v1/patrol/batch", &other, json!({"patrol": id, "sent_at": 0, "items": []})).await;
+    assert_eq!(r.status(), 403);
+
+    // a phone whose clock is an hour slow walks 300 m to 3号楼 in 5 minutes
+    let sent = Utc::now().timestamp_millis() - 3_600_000;
+    let mut items = walk("w", EAST_GATE, BLOCK_3, 31, 10, 20, sent);
+    items.push(
+        json!({"type": "fix", "id": "vague", "t": sent - 15_000, "lat": BLOCK_3.0, "lng": BLOCK_3.1, "acc": 80.0}),
+    );
+    items.push(
+        json!({"type": "fix", "id": "ahead", "t": sent + 60_000, "lat": BLOCK_3.0, "lng": BLOCK_3.1, "acc": 5.0}),
+    );
+    items.push(
+        json!({"type": "fix", "id": "old", "t": sent - 9 * 86_400_000, "lat": BLOCK_3.0, "lng": BLOCK_3.1, "acc": 5.0}),
+    );
+    items.push(json!({"type": "fix", "id": "teleport", "t": sent - 12_000, "lat": 31.23, "lng": 121.47, "acc": 3.0}));
+    items.push(json!({"type": "fix", "id": "bad", "t": sent - 11_000, "lat": 95.0, "lng": 121.47, "acc": 3.0}));
+    items.push(json!({"type": "checkin", "id": "c1", "t": sent - 18_000, "checkpoint": cps[1]}));
+    let n = items.len();
+
+    // the same batch three times at once, then once more: stored once
+    let sends = (0..3).map(|_| send(&app, &token, id, sent, items.clone()));
+    let replies = futures_util::future::join_all(sends).await;
+    let stored: u64 = replies.iter().map(|r| r["stored"].as_u64().unwrap()).sum();
+    let dups: u64 = replies.iter().map(|r| r["duplicates"].as_u64().unwrap()).sum();
+    assert_eq!((stored, dups), (n as u64, 2 * n as u64), "{replies:?}");
+    let again = send(&app, &token, id, sent + 5_000, items.clone()).await;
+    assert_eq!((again["stored"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(n as u64)));
+    assert_eq!(rows(&app, id).await, (n - 1) as u64, "every fix kept raw, exactly once");
+
+    // every dropped fix has its reason, also in the reply
+    let mut reasons: Vec<(String, String)> = again["dropped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["id"].as_str().unwrap().to_string(), d["reason"].as_str().unwrap().to_string()))
+        .collect();
+    reasons.sort();
+    assert_eq!(
+        reasons,
+        [("ahead", "future"), ("bad", "invalid"), ("old", "stale"), ("teleport", "jump"), ("vague", "inaccurate")]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .to_vec()
+    );
+    // times are the server's: the walk ends 20 s before now, not an hour ago
+    let last = track_point::Entity::find()
+        .filter(track_point::Column::PatrolId.eq(id))
+        .filter(track_point::Column::ClientId.eq("w30"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!((Utc::now() - last.at).num_seconds().abs() < 30, "{}", last.at);
+
+    // the check-in at 3号楼 without its QR code: near and corroborated, but flagged
+    let c = &again["checkins"][0];
+    assert_eq!(c["accepted"], false, "{c}");
+    let ev: Vec<&str> = c["evidence"].as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
+    assert!(ev.iter().any(|e| e.contains("在范围内")), "{ev:?}");
+    assert!(ev.iter().any(|e| e.contains("未扫")), "{ev:?}");
+    assert!(ev.iter().any(|e| e.contains("手机时间与服务器相差 -360")), "the wrong clock is noted: {ev:?}");
+    assert_eq!(patrol_checkin::Entity::find().count(&app.state.db).await.unwrap(), 1);
+}
+
+/// Ends the worker's patrol under way and starts another (each spoofing
+/// case on a clean track).
+async fn fresh_patrol(app: &TestApp, route: i64) -> i64 {
+    let worker = current(app, WORKER_A).await;
+    if let Some(p) = tracking::open_patrol(&app.state, &worker).await.unwrap() {
+        tracking::transition(&app.state, &worker, p.id, domain::patrol::Transition::End, "end", Utc::now())
+            .await
+            .unwrap();
+    }
+    a_patrol(app, route).await
+}
+
+fn evidence(c: &Value) -> String {
+    c["evidence"].to_string()
+}
+
+#[tokio::test]
+async fn check_ins_need_real_evidence() {
+    let app = spawn_app().await;
+    let (route, cps, token_qr) = a_route(&app).await;
+    let token = token_of(&app, WORKER_A).await;
+    let now = || Utc::now().timestamp_millis();
+
+    // walked to 东门 and checked in: two fixes agree → accepted
+    let id = fresh_patrol(&app, route).await;
+    let sent = now();
+    let mut items = walk("a", (39.9060, 116.3975), EAST_GATE, 20, 10, 600, sent);
+    items.push(json!({"type": "checkin", "id": "ok", "t": sent - 599_000, "checkpoint": cps[0]}));
+    let r = send(&app, &token, id, sent, items).await;
+    assert_eq!(r["checkins"][0]["accepted"], true, "{r}");
+    assert!(evidence(&r["checkins"][0]).contains("在范围内") && evidence(&r["checkins"][0]).contains("另一次定位相符"));
+
+    // then on to 3号楼, its QR code scanned → accepted
+    let sent = now();
+    let mut items = walk("b", EAST_GATE, BLOCK_3, 30, 10, 300, sent);
+    items.push(json!({"type": "checkin", "id": "qr", "t": sent - 299_000, "checkpoint": cps[1], "qr": token_qr}));
+    let r = send(&app, &token, id, sent, items).await;
+    assert_eq!(r["checkins"][0]["accepted"], true, "{r}");
+    assert!(evidence(&r["checkins"][0]).contains("已扫点位二维码"));
+
+    // a wrong QR token counts as not scanned
+    let sent = now();
+    let fake = json!({"type": "checkin", "id": "fake-qr", "t": sent - 250_000, "checkpoint": cps[1], "qr": "0000"});
+    let r = send(&app, &token, id, sent, vec![fake]).await;
+    assert_eq!(r["checkins"][0]["accepted"], false);
+    assert!(evidence(&r["checkins"][0]).contains("未扫"));
+
+    // one far fix claiming "2 m" right after fixes 1.3 km away: a jump, flagged
+    let id = fresh_patrol(&app, route).await;
+    let sent = now();
+    let far = (39.9200, 116.3975);
+    let mut items = walk("c", far, far, 3, 10, 120, sent);
+    items.push(
+        json!({"type": "fix", "id": "liar", "t": sent - 100_000, "lat": EAST_GATE.0, "lng": EAST_GATE.1, "acc": 2.0}),
+    );
+    items.push(json!({"type": "checkin", "id": "liar-in", "t": sent - 100_000, "checkpoint": cps[0]}));
+    let r = send(&app, &token, id, sent, items).await;
+    let c = &r["checkins"][0];
+    assert_eq!(c["accepted"], false, "{c}");
+    assert!(evidence(c).contains("不合常理") && evidence(c).contains("无法相互印证"), "{c}");
+    assert_eq!(r["dropped"][0]["id"], "liar", "and the fix is left out of the track");
+
+    // a single fix: nothing else within two minutes agrees
+    let id = fresh_patrol(&app, route).await;
+    let sent = now();
+    let items = vec![
+        json!({"type": "fix", "id": "lone", "t": sent - 30_000, "lat": EAST_GATE.0, "lng": EAST_GATE.1, "acc": 5.0}),
+        json!({"type": "checkin", "id": "lone-in", "t": sent - 30_000, "checkpoint": cps[0]}),
+    ];
+    let r = send(&app, &token, id, sent, items).await;
+    let c = &r["checkins"][0];
+    assert_eq!(c["accepted"], false, "{c}");
+    assert!(evidence(c).contains("无法相互印证") && !evidence(c).contains("不合常理"), "{c}");
+
+    // no fix at all
+    let id = fresh_patrol(&app, route).await;
+    let sent = now();
+    let r =
+        send(&app, &token, id, sent, vec![json!({"type": "checkin", "id": "blind", "t": sent, "checkpoint": cps[0]})])
+            .await;
+    assert_eq!(r["checkins"][0]["accepted"], false);
+
+    // a checkpoint of no route of this patrol
+    let bad = json!({"patrol": id, "sent_at": sent, "items": [{"type": "checkin", "id": "x", "t": sent, "checkpoint": 999_999}]});
+    assert_eq!(app.post_bearer("/api/v1/patrol/batch", &token, bad).await.status(), 404);
+    // a malformed item id refuses the batch as a whole
+    let bad = json!({"patrol": id, "sent_at": sent, "items": [{"type": "fix", "id": "a b", "t": sent, "lat": 1, "lng": 2, "acc": 3}]});
+    let r = app.post_bearer("/api/v1/patrol/batch", &token, bad).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("invalid_input"));
+    // so does a body that is not a batch
+    let r = app.post_bearer("/api/v1/patrol/batch", &token, json!({"patrol": "one"})).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        patrol_checkin::Entity::find()
+            .filter(patrol_checkin::Column::ClientId.eq("x"))
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn pause_resume_end_and_gaps_from_the_outbox() {
+    let app = spawn_app().await;
+    let (route, _, _) = a_route(&app).await;
+    let id = a_patrol(&app, route).await;
+    let token = token_of(&app, WORKER_A).await;
+    let worker = current(&app, WORKER_A).await;
+    let sent = Utc::now().timestamp_millis();
+    let items = vec![
+        json!({"type": "event", "id": "g1", "t": sent - 600_000, "kind": "gap", "until": sent - 540_000, "reason": "offline"}),
+        json!({"type": "event", "id": "p1", "t": sent - 500_000, "kind": "pause"}),
+        json!({"type": "event", "id": "r1", "t": sent - 400_000, "kind": "resume"}),
+        json!({"type": "event", "id": "e1", "t": sent - 100_000, "kind": "end"}),
+        json!({"type": "fix", "id": "in", "t": sent - 200_000, "lat": EAST_GATE.0, "lng": EAST_GATE.1, "acc": 5.0}),
+        json!({"type": "fix", "id": "after", "t": sent - 10_000, "lat": EAST_GATE.0, "lng": EAST_GATE.1, "acc": 5.0}),
+    ];
+    let r = send(&app, &token, id, sent, items.clone()).await;
+    assert_eq!(r["state"], "ended", "{r}");
+    assert_eq!(r["stored"], 6);
+    assert_eq!(r["dropped"][0]["reason"], "outside", "a fix after the end is not part of the patrol");
+    let r = send(&app, &token, id, sent, items).await;
+    assert_eq!((r["stored"].as_u64(), r["duplicates"].as_u64()), (Some(0), Some(6)));
+    let p = patrol_entity::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
+    assert_eq!(p.state, PatrolState::Ended.as_str());
+    let ended = p.ended_at.unwrap();
+    assert!(((Utc::now() - ended).num_seconds() - 100).abs() < 10, "ended when the phone said, by the server's clock");
+    // a gap with a bad reason is refused
+    assert!(tracking::open_patrol(&app.state, &worker).await.unwrap().is_none());
+    // a new patrol may start
+    let again = tracking::start(&app.state, &worker, Some(route), None).await.unwrap();
+    assert_ne!(again, id);
+    let r = app
+        .post_bearer("/api/v1/patrol/batch", &token, json!({"patrol": again, "sent_at": sent, "items": [{"type": "event", "id": "g", "t": sent, "kind": "gap", "until": sent, "reason": "bored"}]}))
+        .await;
+    assert_eq!(r.status(), 400);
+}
+
+#[tokio::test]
+async fn osmand_form_and_json_variants() {
+    let app = spawn_app().await;
+    let (route, _, _) = a_route(&app).await;
+    let worker = current(&app, WORKER_A).await;
+    let device = tracking::register_device(&app.state, &worker, Some("TRACCAR-778899"), "华为手机").await.unwrap();
+    assert_eq!(
+        tracking::register_device(&app.state, &worker, Some("TRACCAR-778899"), "x").await.unwrap_err().code,
+        ErrorCode::DeviceTaken
+    );
+    assert_eq!(
+        tracking::register_device(&app.state, &worker, Some("abc"), "x").await.unwrap_err().code,
+        ErrorCode::InvalidDevice
+    );
+    let generated = tracking::register_device(&app.state, &worker, None, "").await.unwrap();
+    assert!(generated.len() == 12 && generated.bytes().all(|b| b.is_ascii_digit()));
+    let resident = current(&app, RESIDENT_A).await;
+    assert_eq!(
+        tracking::register_device(&app.state, &resident, None, "").await.unwrap_err().code,
+        ErrorCode::Forbidden
+    );
+    let c = reqwest::Client::new();
+    let now = Utc::now().timestamp();
+    let q = |ts: i64| format!("/osmand?id={device}&timestamp={ts}&lat=39.9087&lon=116.3975&speed=2&accuracy=6&batt=80");
+
+    // no patrol under way: 200, nothing stored (privacy)
+    let r = c.get(app.url(&q(now))).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(track_point::Entity::find().count(&app.state.db).await.unwrap(), 0);
+
+    let id = a_patrol(&app, route).await;
+    // form variant: GET query, POST body, the same position twice stored once
+    assert_eq!(c.get(app.url(&q(now - 60))).send().await.unwrap().status(), 200);
+    assert_eq!(c.get(app.url(&q(now - 60))).send().await.unwrap().status(), 200);
+    let r = c
+        .post(app.url("/api/v1/osmand"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "deviceid={device}&timestamp={}&location=39.9090,116.3977&hdop=1.2&valid=true",
+            (now - 50) * 1000
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // JSON variant: one location, then a batch
+    let one = json!({"device_id": device, "location": {"timestamp": chrono::DateTime::from_timestamp(now - 40, 0).unwrap().to_rfc3339(),
+        "coords": {"latitude": 39.9093, "longitude": 116.3979, "accuracy": 5, "speed": 1.2, "heading": 30, "altitude": 40},
+        "is_moving": true, "battery": {"level": 0.8, "is_charging": false}, "activity": {"type": "walking"}, "extras": {}}});
+    assert_eq!(c.post(app.url("/api/v1/osmand")).json(&one).send().await.unwrap().status(), 200);
+    let many = json!({"device_id": device, "location": [
+        {"timestamp": chrono::DateTime::from_timestamp(now - 30, 0).unwrap().to_rfc3339(), "coords": {"latitude": 39.9095, "longitude": 116.3981, "accuracy": 5}},
+        {"timestamp": chrono::DateTime::from_timestamp(now - 20, 0).unwrap().to_rfc3339(), "coords": {"latitude": 39.9097, "longitude": 116.3983, "accuracy": 5}, "mock": true}
+    ]});
+    assert_eq!(c.post(app.url("/api/v1/osmand")).json(&many).send().await.unwrap().status(), 200);
+    let pts = track_point::Entity::find()
+        .filter(track_point::Column::PatrolId.eq(id))
+        .order_by_asc(track_point::Column::At)
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(pts.len(), 5, "{pts:?}");
+    assert!(pts.iter().all(|p| p.source == "osmand"));
+    assert!((pts[0].speed_mps.unwrap() - 1.029).abs() < 0.01, "knots to m/s");
+    assert_eq!(pts[0].battery, Some(80));
+    assert_eq!(pts[1].accuracy_m, 6.0, "hdop × 5");
+    assert_eq!(pts[4].dropped.as_deref(), Some("invalid"), "a mock location is kept raw but left out");
+    assert!(distance_m(pts[0].lat, pts[0].lng, EAST_GATE.0, EAST_GATE.1) < 1.0);
+
+    // bad requests: clear 400s (404 for an unknown device in JSON)
+    for (url, want, says) in [
+        ("/osmand?lat=1&lon=2".to_string(), 400, "device id"),
+        ("/osmand?id=nobody-here&lat=1&lon=2".to_string(), 400, "unknown device"),
+        (format!("/osmand?id={device}"), 400, "missing position"),
+        (format!("/osmand?id={device}&lat=abc&lon=2"), 400, "'lat' is not a number"),
+        (format!("/osmand?id={device}&lat=100&lon=2"), 400, "out of range"),
+        (format!("/osmand?id={device}&lat=1&lon=2&timestamp=later"), 400, "timestamp"),
+    ] {
+        let r = c.get(app.url(&url)).send().await.unwrap();
+        assert_eq!(r.status(), want, "{url}");
+        assert!(r.text().await.unwrap().contains(says), "{url}");
+    }
+    let unknown = json!({"device_id": "nobody-here", "location": {"coords": {"latitude": 1, "longitude": 2}}});
+    assert_eq!(c.post(app.url("/osmand")).json(&unknown).send().await.unwrap().status(), 404);
+    for body in ["{", r#"{"device_id": "x"}"#, r#"{"device_id": "x", "location": {"coords": {"latitude": "north"}}}"#] {
+        let r = c.post(app.url("/osmand")).header("Content-Type", "application/json").body(body).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{body}");
+    }
+    assert_eq!(rows(&app, id).await, 5, "nothing stored by bad requests");
+
+    // once the patrol has ended, positions are discarded again
+    tracking::transition(&app.state, &worker, id, domain::patrol::Transition::End, "end", Utc::now()).await.unwrap();
+    assert_eq!(c.get(app.url(&q(now))).send().await.unwrap().status(), 200);
+    assert_eq!(rows(&app, id).await, 5);
+}
