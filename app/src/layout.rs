@@ -95,6 +95,12 @@ fn Nav(user: UserInfo, lang: Lang) -> impl IntoView {
             ("/inbox", "消息", "Inbox", "✆"),
             ("/me", "我的", "Me", "☺"),
         ],
+        Some(Role::GridWorker) => vec![
+            ("/patrol", "巡逻", "Patrol", "⌖"),
+            ("/announcements", "公告", "Notices", "✉"),
+            ("/inbox", "消息", "Inbox", "✆"),
+            ("/me", "我的", "Me", "☺"),
+        ],
         _ => vec![
             ("/", "首页", "Home", "⌂"),
             ("/appointments", "预约", "Book", "◷"),

@@ -124,6 +124,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/staff/points") view=points::StaffPointsPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/patrol") view=patrol::StaffPatrolPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/patrol/routes/:id/sheet") view=patrol::RouteSheetPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/patrol/patrols") view=patrol::StaffPatrolsPage ssr=SsrMode::Async/>
+                <Route path=path!("/patrol") view=patrol::WorkerPatrolPage ssr=SsrMode::Async/>
+                <Route path=path!("/patrol/checkpoints/:token") view=patrol::QrCheckinPage ssr=SsrMode::Async/>
+                <Route path=path!("/patrols/:id") view=patrol::PatrolDetailPage ssr=SsrMode::Async/>
                 <Route path=path!("/topics") view=topics::TopicsPage ssr=SsrMode::Async/>
                 <Route path=path!("/topics/:id") view=topics::TopicPageView ssr=SsrMode::Async/>
                 <Route path=path!("/staff/topics") view=topics::StaffTopicsPage ssr=SsrMode::Async/>

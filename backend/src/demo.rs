@@ -209,8 +209,25 @@ async fn seed(state: &State) -> AppResult<()> {
     seed_points(state, &orgs, &staff_ids).await?;
     seed_volunteer(state, &orgs, &staff_ids).await?;
     seed_topics(state, &orgs, &staff_ids).await?;
+    seed_patrol(state, &orgs, &staff_ids).await?;
     tracing::info!("demo data loaded");
     Ok(())
+}
+
+/// A patrol route in 阳光社区第一网格 and a patrol its grid worker walked this morning.
+async fn seed_patrol(
+    state: &State,
+    orgs: &[org_unit::Model],
+    staff_ids: &std::collections::HashMap<&str, i64>,
+) -> AppResult<()> {
+    let (Some(grid), Some(by)) = (orgs.iter().find(|o| o.name == "阳光社区第一网格"), staff_ids.get("阳光社区"))
+    else {
+        return Ok(());
+    };
+    let Some(worker) = user::Entity::find().filter(user::Column::Phone.eq("13700000001")).one(&state.db).await? else {
+        return Ok(());
+    };
+    crate::tracking::seed_demo(state, worker.id, grid.id, *by).await
 }
 
 /// Points-mall items in 阳光社区 and some volunteer points for its demo resident.

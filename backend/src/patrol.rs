@@ -243,6 +243,18 @@ async fn views(state: &State, rows: Vec<route::Model>) -> AppResult<Vec<RouteVie
         .collect())
 }
 
+/// Active routes in these grids (for the grid worker).
+pub async fn routes_in(state: &State, grids: &[i64]) -> AppResult<Vec<RouteView>> {
+    let rows = route::Entity::find()
+        .filter(route::Column::GridId.is_in(grids.iter().copied()))
+        .filter(route::Column::Active.eq(true))
+        .order_by_asc(route::Column::GridId)
+        .order_by_asc(route::Column::Id)
+        .all(&state.db)
+        .await?;
+    views(state, rows).await
+}
+
 /// Routes of the grids a staff member manages.
 pub async fn routes(state: &State, staff: &CurrentUser) -> AppResult<Vec<RouteView>> {
     let grids: Vec<i64> = grids_of(state, staff).await?.into_iter().map(|(id, _)| id).collect();

@@ -21,7 +21,7 @@ use domain::{
 use rand::Rng;
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use std::collections::HashMap;
 
@@ -181,6 +181,17 @@ pub async fn transition(
     txn.commit().await?;
     tracing::info!(patrol = id, to = to.as_str(), "patrol transition");
     Ok(to)
+}
+
+/// A transition now, by the server's clock (plain forms).
+pub async fn transition_now(
+    state: &State,
+    worker: &CurrentUser,
+    id: i64,
+    what: Transition,
+    client_id: &str,
+) -> AppResult<PatrolState> {
+    transition(state, worker, id, what, client_id, Utc::now()).await
 }
 
 async fn current_state(state: &State, id: i64) -> AppResult<PatrolState> {
@@ -401,7 +412,7 @@ pub async fn ingest(state: &State, worker: &CurrentUser, batch: Batch) -> AppRes
     for item in &batch.items {
         let OutboxItem::Checkin { id, t, checkpoint: cp_id, qr } = item else { continue };
         let at = reckon(*t).unwrap_or(now.timestamp());
-        let (view, new) = checkin(state, worker, &p, id, *cp_id, at, *t, qr.as_deref(), now).await?;
+        let (view, new) = checkin(state, en, &p, id, *cp_id, at, *t, qr.as_deref(), now).await?;
         if new {
             reply.stored += 1;
         } else {
@@ -437,7 +448,7 @@ async fn patrol_checkpoints(state: &State, p: &patrol::Model) -> AppResult<Vec<c
 #[allow(clippy::too_many_arguments)]
 async fn checkin(
     state: &State,
-    worker: &CurrentUser,
+    en: bool,
     p: &patrol::Model,
     client_id: &str,
     checkpoint_id: i64,
@@ -446,7 +457,6 @@ async fn checkin(
     qr: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<(CheckinView, bool)> {
-    let en = worker.lang == "en";
     if let Some(existing) = patrol_checkin::Entity::find()
         .filter(patrol_checkin::Column::PatrolId.eq(p.id))
         .filter(patrol_checkin::Column::ClientId.eq(client_id))
@@ -683,5 +693,557 @@ pub async fn remove_device(state: &State, worker: &CurrentUser, id: i64) -> AppR
         .filter(gps_device::Column::WorkerId.eq(worker.id))
         .exec(&state.db)
         .await?;
+    Ok(())
+}
+
+// ------------------------------------------------------------------ views
+
+/// A check-in from a plain form (no JavaScript): now, by the server's
+/// clock, judged on the fixes already stored (e.g. from a logger app).
+pub async fn checkin_now(
+    state: &State,
+    worker: &CurrentUser,
+    patrol_id: i64,
+    checkpoint_id: i64,
+    qr: Option<&str>,
+    client_id: &str,
+) -> AppResult<CheckinView> {
+    if !domain::patrol::valid_client_id(client_id) {
+        return Err(ErrorCode::InvalidInput.into());
+    }
+    let p = own_patrol(state, worker, patrol_id).await?;
+    if p.state == PatrolState::Ended.as_str() {
+        return Err(ErrorCode::NoPatrol.into());
+    }
+    let now = Utc::now();
+    let (view, _) = checkin(
+        state,
+        worker.lang == "en",
+        &p,
+        client_id,
+        checkpoint_id,
+        now.timestamp(),
+        now.timestamp_millis(),
+        qr,
+        now,
+    )
+    .await?;
+    Ok(view)
+}
+
+/// The checkpoint a printed QR code names, if it is on the worker's patrol
+/// under way: (patrol id, checkpoint id, name).
+pub async fn checkpoint_by_token(state: &State, worker: &CurrentUser, token: &str) -> AppResult<(i64, i64, String)> {
+    let cp = checkpoint::Entity::find()
+        .filter(checkpoint::Column::QrToken.eq(token.trim()))
+        .one(&state.db)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let p = open_patrol(state, worker).await?.ok_or(ErrorCode::NoPatrol)?;
+    if !patrol_checkpoints(state, &p).await?.iter().any(|c| c.id == cp.id) {
+        return Err(ErrorCode::NotFound.into());
+    }
+    Ok((p.id, cp.id, cp.name))
+}
+
+async fn rows_of(state: &State, patrols: Vec<patrol::Model>) -> AppResult<Vec<domain::patrol::PatrolRow>> {
+    use crate::entities::{org_unit, user};
+    let ids: Vec<i64> = patrols.iter().map(|p| p.id).collect();
+    let names: HashMap<i64, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(patrols.iter().map(|p| p.worker_id)))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+    let grids: HashMap<i64, String> = org_unit::Entity::find()
+        .filter(org_unit::Column::Id.is_in(patrols.iter().map(|p| p.grid_id)))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|g| (g.id, g.name))
+        .collect();
+    let routes: HashMap<i64, String> = route::Entity::find()
+        .filter(route::Column::Id.is_in(patrols.iter().filter_map(|p| p.route_id)))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    // (patrol, dropped?) → count, and the last kept fix
+    let counts: Vec<(i64, bool, i64, Option<DateTime<Utc>>)> = track_point::Entity::find()
+        .select_only()
+        .column(track_point::Column::PatrolId)
+        .column_as(Expr::col(track_point::Column::Dropped).is_not_null(), "is_dropped")
+        .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
+        .column_as(track_point::Column::At.max(), "last")
+        .filter(track_point::Column::PatrolId.is_in(ids.clone()))
+        .group_by(track_point::Column::PatrolId)
+        .group_by(Expr::col(track_point::Column::Dropped).is_not_null())
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let checks: Vec<(i64, bool, i64)> = patrol_checkin::Entity::find()
+        .select_only()
+        .column(patrol_checkin::Column::PatrolId)
+        .column(patrol_checkin::Column::Accepted)
+        .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
+        .filter(patrol_checkin::Column::PatrolId.is_in(ids))
+        .group_by(patrol_checkin::Column::PatrolId)
+        .group_by(patrol_checkin::Column::Accepted)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    Ok(patrols
+        .into_iter()
+        .map(|p| {
+            let c = |dropped: bool| counts.iter().filter(|r| r.0 == p.id && r.1 == dropped).map(|r| r.2 as u64).sum();
+            let last = counts.iter().filter(|r| r.0 == p.id && !r.1).find_map(|r| r.3);
+            domain::patrol::PatrolRow {
+                id: p.id,
+                worker: names.get(&p.worker_id).cloned().unwrap_or_default(),
+                grid: grids.get(&p.grid_id).cloned().unwrap_or_default(),
+                route: p.route_id.and_then(|r| routes.get(&r).cloned()),
+                state: PatrolState::parse(&p.state).unwrap_or(PatrolState::Ended),
+                started: crate::announcements::beijing_time(p.started_at),
+                ended: p.ended_at.map(crate::announcements::beijing_time),
+                kept: c(false),
+                dropped: c(true),
+                checkins_ok: checks.iter().filter(|r| r.0 == p.id && r.1).map(|r| r.2 as u64).sum(),
+                checkins: checks.iter().filter(|r| r.0 == p.id).map(|r| r.2 as u64).sum(),
+                last_fix: last.map(|t| (t.naive_utc() + chrono::Duration::hours(8)).format("%H:%M:%S").to_string()),
+            }
+        })
+        .collect())
+}
+
+async fn checkins_of(state: &State, patrol_id: i64, en: bool) -> AppResult<Vec<CheckinView>> {
+    let rows = patrol_checkin::Entity::find()
+        .filter(patrol_checkin::Column::PatrolId.eq(patrol_id))
+        .order_by_asc(patrol_checkin::Column::At)
+        .order_by_asc(patrol_checkin::Column::Id)
+        .all(&state.db)
+        .await?;
+    let ids: Vec<i64> = rows.iter().map(|c| c.checkpoint_id).collect();
+    let names = checkpoint_names(state, &ids).await?;
+    Ok(rows.iter().map(|c| checkin_view(c, &names, en)).collect())
+}
+
+fn view_of(c: &checkpoint::Model) -> domain::patrol::CheckpointView {
+    domain::patrol::CheckpointView {
+        id: c.id,
+        seq: c.seq,
+        name: c.name.clone(),
+        lat: c.lat,
+        lng: c.lng,
+        radius_m: c.radius_m,
+        requires_qr: c.qr_token.is_some(),
+    }
+}
+
+/// Everything the worker's patrol page shows.
+pub async fn worker_home(state: &State, worker: &CurrentUser) -> AppResult<domain::patrol::WorkerHome> {
+    use crate::entities::org_unit;
+    let grid_ids = worker_grids(worker);
+    if grid_ids.is_empty() {
+        return Err(ErrorCode::Forbidden.into());
+    }
+    let en = worker.lang == "en";
+    let grids: Vec<(i64, String)> = org_unit::Entity::find()
+        .filter(org_unit::Column::Id.is_in(grid_ids.clone()))
+        .order_by_asc(org_unit::Column::Id)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|g| (g.id, g.name))
+        .collect();
+    let routes = crate::patrol::routes_in(state, &grid_ids).await?;
+    let open = open_patrol(state, worker).await?;
+    let mut checkpoints = vec![];
+    if let Some(p) = &open {
+        let checkins = checkins_of(state, p.id, en).await?;
+        for c in patrol_checkpoints(state, p).await? {
+            checkpoints.push(domain::patrol::CheckpointStatus {
+                checkins: checkins.iter().filter(|v| v.checkpoint_id == c.id).cloned().collect(),
+                checkpoint: view_of(&c),
+            });
+        }
+    }
+    let recent_rows = patrol::Entity::find()
+        .filter(patrol::Column::WorkerId.eq(worker.id))
+        .order_by_desc(patrol::Column::StartedAt)
+        .limit(10)
+        .all(&state.db)
+        .await?;
+    let mut recent = rows_of(state, recent_rows).await?;
+    let open = match &open {
+        Some(p) => recent.iter().position(|r| r.id == p.id).map(|i| recent.remove(i)),
+        None => None,
+    };
+    Ok(domain::patrol::WorkerHome {
+        grids,
+        routes,
+        open,
+        checkpoints,
+        recent,
+        devices: devices(state, worker).await?,
+        osmand_url: format!("{}/osmand", state.config.public_url.trim_end_matches('/')),
+        form_id: format!("form-{:016x}", rand::thread_rng().gen::<u64>()),
+    })
+}
+
+/// Patrols in the grids a staff member manages, those under way first,
+/// then the latest.
+pub async fn staff_patrols(state: &State, staff: &CurrentUser) -> AppResult<Vec<domain::patrol::PatrolRow>> {
+    let grids: Vec<i64> = crate::patrol::grids_of(state, staff).await?.into_iter().map(|(id, _)| id).collect();
+    let rows = patrol::Entity::find()
+        .filter(patrol::Column::GridId.is_in(grids))
+        .order_by_desc(patrol::Column::StartedAt)
+        .limit(100)
+        .all(&state.db)
+        .await?;
+    let mut out = rows_of(state, rows).await?;
+    out.sort_by_key(|r| r.state == PatrolState::Ended);
+    Ok(out)
+}
+
+/// The patrol, if the user is its worker or staff over its grid.
+async fn visible_patrol(state: &State, user: &CurrentUser, id: i64) -> AppResult<patrol::Model> {
+    let p = patrol::Entity::find_by_id(id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    if p.worker_id == user.id {
+        return Ok(p);
+    }
+    let path = crate::org::path_of(state, p.grid_id).await?;
+    if user.can_manage(&path) {
+        Ok(p)
+    } else {
+        Err(ErrorCode::Forbidden.into())
+    }
+}
+
+/// Fixes in a track are split where none came for this long.
+pub const SEGMENT_GAP_S: i64 = 120;
+
+struct Track {
+    p: patrol::Model,
+    points: Vec<track_point::Model>,
+    gaps: Vec<patrol_event::Model>,
+    checkpoints: Vec<checkpoint::Model>,
+}
+
+async fn track(state: &State, user: &CurrentUser, id: i64) -> AppResult<Track> {
+    let p = visible_patrol(state, user, id).await?;
+    let points = track_point::Entity::find()
+        .filter(track_point::Column::PatrolId.eq(id))
+        .filter(track_point::Column::Dropped.is_null())
+        .order_by_asc(track_point::Column::At)
+        .order_by_asc(track_point::Column::Id)
+        .all(&state.db)
+        .await?;
+    let gaps = patrol_event::Entity::find()
+        .filter(patrol_event::Column::PatrolId.eq(id))
+        .filter(patrol_event::Column::Kind.is_in(["gap", "pause", "resume"]))
+        .order_by_asc(patrol_event::Column::At)
+        .all(&state.db)
+        .await?;
+    let checkpoints = patrol_checkpoints(state, &p).await?;
+    Ok(Track { p, points, gaps, checkpoints })
+}
+
+fn track_points(t: &Track) -> Vec<domain::patrol::TrackPoint> {
+    t.points.iter().map(|p| domain::patrol::TrackPoint { lat: p.lat, lng: p.lng, at: p.at.timestamp() }).collect()
+}
+
+/// Segments as indices into the track: split where no fix came for a
+/// while, and at pauses.
+fn split_idx(t: &Track) -> Vec<Vec<usize>> {
+    let pauses: Vec<i64> = t.gaps.iter().filter(|e| e.kind == "pause").map(|e| e.at.timestamp()).collect();
+    let mut out: Vec<Vec<usize>> = vec![];
+    let mut cur: Vec<usize> = vec![];
+    for (i, p) in t.points.iter().enumerate() {
+        let at = p.at.timestamp();
+        if let Some(&l) = cur.last() {
+            let last = t.points[l].at.timestamp();
+            if at - last > SEGMENT_GAP_S || pauses.iter().any(|x| (last..at).contains(x)) {
+                out.push(std::mem::take(&mut cur));
+            }
+        }
+        cur.push(i);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn split(t: &Track) -> Vec<Vec<domain::patrol::TrackPoint>> {
+    let pts = track_points(t);
+    split_idx(t).into_iter().map(|seg| seg.into_iter().map(|i| pts[i]).collect()).collect()
+}
+
+/// A patrol's track, checkpoints and check-ins, for the worker or staff.
+pub async fn detail(state: &State, user: &CurrentUser, id: i64) -> AppResult<domain::patrol::PatrolDetail> {
+    let en = user.lang == "en";
+    let t = track(state, user, id).await?;
+    let row = rows_of(state, vec![t.p.clone()]).await?.pop().ok_or(ErrorCode::NotFound)?;
+    let checkins = checkins_of(state, id, en).await?;
+    let segs = split(&t);
+    let distance_m: f64 =
+        segs.iter().flat_map(|s| s.windows(2)).map(|w| geo::distance_m(w[0].lat, w[0].lng, w[1].lat, w[1].lng)).sum();
+    let simplified: Vec<Vec<domain::patrol::TrackPoint>> =
+        segs.iter().map(|s| domain::patrol::simplify(s, 3.0)).collect();
+    let cps: Vec<(domain::patrol::CheckpointView, bool)> = t
+        .checkpoints
+        .iter()
+        .map(|c| (view_of(c), checkins.iter().any(|v| v.checkpoint_id == c.id && v.accepted)))
+        .collect();
+    let map = domain::patrol::track_map(&simplified, &cps, 640.0);
+    let mut gaps = vec![];
+    for e in &t.gaps {
+        let (to, reason) = match e.kind.as_str() {
+            "gap" => (
+                e.until.unwrap_or(e.at),
+                e.reason.as_deref().and_then(GapReason::parse).map(|g| g.label(en).to_string()),
+            ),
+            "pause" => {
+                let resumed = t.gaps.iter().find(|r| r.kind == "resume" && r.at >= e.at).map(|r| r.at);
+                (
+                    resumed.or(t.p.ended_at).unwrap_or_else(Utc::now),
+                    Some(if en { "paused" } else { "暂停" }.to_string()),
+                )
+            }
+            _ => continue,
+        };
+        gaps.push(domain::patrol::GapView {
+            from: crate::announcements::beijing_time(e.at),
+            to: crate::announcements::beijing_time(to),
+            minutes: (to - e.at).num_minutes(),
+            reason: reason.unwrap_or_default(),
+        });
+    }
+    let dropped_rows: Vec<(String, Option<f64>)> = track_point::Entity::find()
+        .select_only()
+        .column(track_point::Column::Dropped)
+        .column(track_point::Column::DroppedValue)
+        .filter(track_point::Column::PatrolId.eq(id))
+        .filter(track_point::Column::Dropped.is_not_null())
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let mut dropped: Vec<(String, u64)> = vec![];
+    for (code, _) in &dropped_rows {
+        let label = Dropped::from_code(code, None).map(|d| reason_label(&d, en)).unwrap_or_else(|| code.clone());
+        match dropped.iter_mut().find(|(l, _)| *l == label) {
+            Some(x) => x.1 += 1,
+            None => dropped.push((label, 1)),
+        }
+    }
+    let end = t.p.ended_at.unwrap_or_else(Utc::now);
+    Ok(domain::patrol::PatrolDetail {
+        row,
+        map,
+        checkins,
+        gaps,
+        dropped,
+        distance_m: distance_m.round(),
+        minutes: (end - t.p.started_at).num_minutes(),
+    })
+}
+
+/// A reason without its number, for counting.
+fn reason_label(d: &Dropped, en: bool) -> String {
+    match (d, en) {
+        (Dropped::Invalid, _) | (Dropped::Duplicate, _) | (Dropped::OutsidePatrol, _) => d.text(en),
+        (Dropped::Inaccurate { .. }, false) => "精度太粗".into(),
+        (Dropped::Inaccurate { .. }, true) => "too vague".into(),
+        (Dropped::Future { .. }, false) => "时间在将来".into(),
+        (Dropped::Future { .. }, true) => "in the future".into(),
+        (Dropped::Stale { .. }, false) => "过期".into(),
+        (Dropped::Stale { .. }, true) => "stale".into(),
+        (Dropped::Jump { .. }, false) => "速度不可能".into(),
+        (Dropped::Jump { .. }, true) => "impossible speed".into(),
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+}
+
+fn iso(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// GPX 1.1: checkpoints as waypoints, one track, a new segment at every
+/// gap or pause; accuracy, speed and battery in our namespaced extensions.
+pub async fn gpx(state: &State, user: &CurrentUser, id: i64) -> AppResult<String> {
+    use std::fmt::Write;
+    let t = track(state, user, id).await?;
+    let mut out = String::with_capacity(256 + t.points.len() * 200);
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str("<gpx version=\"1.1\" creator=\"智慧社区 zhsq\" xmlns=\"http://www.topografix.com/GPX/1/1\" xmlns:zhsq=\"https://zhsq.invalid/gpx/1\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://www.topografix.com/GPX/1/1 http://www.topografix.com/GPX/1/1/gpx.xsd\">\n");
+    let _ = writeln!(
+        out,
+        "  <metadata><name>{}</name><time>{}</time></metadata>",
+        xml_escape(&format!("巡逻 #{}", t.p.id)),
+        iso(t.p.started_at)
+    );
+    for c in &t.checkpoints {
+        let _ = writeln!(
+            out,
+            "  <wpt lat=\"{:.7}\" lon=\"{:.7}\"><name>{}</name><desc>{}</desc><sym>Flag</sym></wpt>",
+            c.lat,
+            c.lng,
+            xml_escape(&c.name),
+            xml_escape(&format!("radius {} m", c.radius_m))
+        );
+    }
+    let _ = writeln!(out, "  <trk><name>{}</name>", xml_escape(&format!("巡逻 #{}", t.p.id)));
+    for seg in split_idx(&t) {
+        out.push_str("    <trkseg>\n");
+        for i in seg {
+            let m = &t.points[i];
+            let _ = write!(out, "      <trkpt lat=\"{:.7}\" lon=\"{:.7}\">", m.lat, m.lng);
+            if let Some(e) = m.altitude {
+                let _ = write!(out, "<ele>{e:.1}</ele>");
+            }
+            let _ =
+                write!(out, "<time>{}</time><extensions><zhsq:accuracy>{:.1}</zhsq:accuracy>", iso(m.at), m.accuracy_m);
+            if let Some(s) = m.speed_mps {
+                let _ = write!(out, "<zhsq:speed>{s:.2}</zhsq:speed>");
+            }
+            if let Some(b) = m.battery {
+                let _ = write!(out, "<zhsq:battery>{b}</zhsq:battery>");
+            }
+            out.push_str("</extensions></trkpt>\n");
+        }
+        out.push_str("    </trkseg>\n");
+    }
+    out.push_str("  </trk>\n</gpx>\n");
+    Ok(out)
+}
+
+/// GeoJSON: the track as a MultiLineString (one line per segment) and the
+/// checkpoints as Points with their check-in result. WGS-84, [lng, lat].
+pub async fn geojson(state: &State, user: &CurrentUser, id: i64) -> AppResult<serde_json::Value> {
+    use serde_json::json;
+    let t = track(state, user, id).await?;
+    let checkins = checkins_of(state, id, user.lang == "en").await?;
+    let lines: Vec<Vec<[f64; 2]>> = split(&t).iter().map(|s| s.iter().map(|p| [p.lng, p.lat]).collect()).collect();
+    let times: Vec<Vec<String>> = split(&t).iter().map(|s| s.iter().map(|p| iso(ts(p.at))).collect()).collect();
+    let mut features = vec![json!({
+        "type": "Feature",
+        "geometry": {"type": "MultiLineString", "coordinates": lines},
+        "properties": {"patrol": t.p.id, "state": t.p.state, "started_at": iso(t.p.started_at),
+                       "ended_at": t.p.ended_at.map(iso), "times": times}
+    })];
+    for c in &t.checkpoints {
+        let mine: Vec<&CheckinView> = checkins.iter().filter(|v| v.checkpoint_id == c.id).collect();
+        features.push(json!({
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [c.lng, c.lat]},
+            "properties": {"name": c.name, "radius": c.radius_m, "seq": c.seq,
+                           "visited": mine.iter().any(|v| v.accepted), "checkins": mine}
+        }));
+    }
+    Ok(json!({"type": "FeatureCollection", "features": features}))
+}
+
+// ------------------------------------------------------------------ demo
+
+/// Demo data: a route in the grid with four checkpoints (the first needs its
+/// QR code) and a patrol walked along it this morning, its fixes filtered
+/// and check-ins judged by the same rules as real ones.
+pub(crate) async fn seed_demo(state: &State, worker_id: i64, grid_id: i64, staff_id: i64) -> AppResult<()> {
+    let now = Utc::now();
+    let r = route::Entity::insert(route::ActiveModel {
+        grid_id: Set(grid_id),
+        name: Set("日常巡逻线".into()),
+        ordered: Set(true),
+        active: Set(true),
+        created_by: Set(staff_id),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec(&state.db)
+    .await?
+    .last_insert_id;
+    let points = [
+        ("东门岗亭", 39.95990, 116.41850, true),
+        ("3号楼消防通道", 39.96060, 116.41760, false),
+        ("地下车库入口", 39.96120, 116.41640, false),
+        ("儿童游乐场", 39.96030, 116.41560, false),
+    ];
+    let mut cps = vec![];
+    for (i, (name, lat, lng, qr)) in points.iter().enumerate() {
+        let id = checkpoint::Entity::insert(checkpoint::ActiveModel {
+            route_id: Set(r),
+            seq: Set(i as i32 + 1),
+            name: Set((*name).into()),
+            lat: Set(*lat),
+            lng: Set(*lng),
+            radius_m: Set(30),
+            qr_token: Set(qr.then(|| format!("{:024x}", rand::thread_rng().gen::<u128>() >> 32))),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .exec(&state.db)
+        .await?
+        .last_insert_id;
+        cps.push(id);
+    }
+    // this morning: 40 minutes, a fix every 10 s along the checkpoints
+    let start = now - chrono::Duration::hours(3);
+    let end = start + chrono::Duration::minutes(40);
+    let p = patrol::Entity::insert(patrol::ActiveModel {
+        worker_id: Set(worker_id),
+        grid_id: Set(grid_id),
+        route_id: Set(Some(r)),
+        state: Set(PatrolState::Ended.as_str().into()),
+        started_at: Set(start),
+        ended_at: Set(Some(end)),
+        ..Default::default()
+    })
+    .exec(&state.db)
+    .await?
+    .last_insert_id;
+    for (kind, at) in [("start", start), ("end", end)] {
+        event(&state.db, p, kind, kind, None, at, None, worker_id).await?;
+    }
+    let p = patrol::Entity::find_by_id(p).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    let mut fixes = vec![];
+    let mut t = start.timestamp() + 30;
+    let mut arrivals = vec![];
+    for leg in points.windows(2) {
+        let (a, b) = (leg[0], leg[1]);
+        let d = geo::distance_m(a.1, a.2, b.1, b.2);
+        let steps = (d / 5.0).ceil().max(1.0) as usize;
+        for k in 0..steps {
+            let f = k as f64 / steps as f64;
+            fixes.push((a.1 + (b.1 - a.1) * f, a.2 + (b.2 - a.2) * f, t));
+            t += 10;
+        }
+        arrivals.push(t);
+    }
+    let last = points[points.len() - 1];
+    fixes.push((last.1, last.2, t));
+    let new: Vec<NewFix> = fixes
+        .iter()
+        .enumerate()
+        .map(|(i, (lat, lng, at))| NewFix {
+            client_id: format!("demo-{i}"),
+            fix: Fix { lat: *lat, lng: *lng, accuracy_m: 6.0 + (i % 5) as f64, at: *at, device_at: Some(*at) },
+            speed_mps: Some(0.5),
+            heading: None,
+            altitude: None,
+            battery: Some(90 - (i / 20) as i16),
+            dropped: None,
+        })
+        .collect();
+    store_fixes(&state.db, &p, new, "app", now).await?;
+    // check-ins at the 2nd, 3rd and 4th checkpoints as the walk reached them
+    for (i, at) in arrivals.iter().enumerate() {
+        let cp = cps[i + 1];
+        checkin(state, false, &p, &format!("demo-c{i}"), cp, *at, at * 1000, None, now).await?;
+    }
     Ok(())
 }

@@ -307,9 +307,230 @@ pub struct BatchReply {
     pub state: PatrolState,
 }
 
+/// A patrol in a list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PatrolRow {
+    pub id: i64,
+    pub worker: String,
+    pub grid: String,
+    pub route: Option<String>,
+    pub state: PatrolState,
+    pub started: String,
+    pub ended: Option<String>,
+    /// Fixes in the track, and fixes left out.
+    pub kept: u64,
+    pub dropped: u64,
+    pub checkins_ok: u64,
+    pub checkins: u64,
+    /// When the last fix in the track was taken (Beijing time), if any.
+    pub last_fix: Option<String>,
+}
+
+/// A checkpoint of the patrol under way and what happened there.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointStatus {
+    pub checkpoint: CheckpointView,
+    pub checkins: Vec<CheckinView>,
+}
+
+impl CheckpointStatus {
+    pub fn done(&self) -> bool {
+        self.checkins.iter().any(|c| c.accepted)
+    }
+}
+
+/// The grid worker's patrol page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkerHome {
+    pub grids: Vec<(i64, String)>,
+    pub routes: Vec<RouteView>,
+    pub open: Option<PatrolRow>,
+    pub checkpoints: Vec<CheckpointStatus>,
+    pub recent: Vec<PatrolRow>,
+    /// Registered GPS logger devices: (row id, device id, label).
+    pub devices: Vec<(i64, String, String)>,
+    /// Where a logger app sends positions.
+    pub osmand_url: String,
+    /// A fresh id for this page's forms: sending one twice acts once.
+    pub form_id: String,
+}
+
+/// A stretch without positions, as shown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GapView {
+    pub from: String,
+    pub to: String,
+    pub minutes: i64,
+    pub reason: String,
+}
+
+/// A patrol's track, checkpoints and check-ins, ready to draw.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PatrolDetail {
+    pub row: PatrolRow,
+    pub map: TrackMap,
+    pub checkins: Vec<CheckinView>,
+    pub gaps: Vec<GapView>,
+    /// (reason in words, how many fixes)
+    pub dropped: Vec<(String, u64)>,
+    pub distance_m: f64,
+    pub minutes: i64,
+}
+
+/// A plain projected drawing (no map tiles needed): SVG path data per
+/// track segment and the checkpoints, in a `width` × `height` box.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrackMap {
+    pub width: f64,
+    pub height: f64,
+    pub segments: Vec<String>,
+    /// (x, y, radius in px, name, visited)
+    pub checkpoints: Vec<(f64, f64, f64, String, bool)>,
+    /// Metres per 100 px, for the scale bar.
+    pub metres_per_100px: f64,
+}
+
+/// A point of a track: WGS-84 and Unix seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrackPoint {
+    pub lat: f64,
+    pub lng: f64,
+    pub at: i64,
+}
+
+/// Splits a track where no fix came for more than `max_gap_s` seconds.
+pub fn segments(points: &[TrackPoint], max_gap_s: i64) -> Vec<Vec<TrackPoint>> {
+    let mut out: Vec<Vec<TrackPoint>> = vec![];
+    for p in points {
+        match out.last_mut() {
+            Some(seg) if seg.last().is_some_and(|l| p.at - l.at <= max_gap_s) => seg.push(*p),
+            _ => out.push(vec![*p]),
+        }
+    }
+    out
+}
+
+/// Douglas–Peucker simplification for display (the raw points stay):
+/// keeps the ends and every point farther than `tolerance_m` from the line
+/// kept around it.
+pub fn simplify(points: &[TrackPoint], tolerance_m: f64) -> Vec<TrackPoint> {
+    if points.len() < 3 {
+        return points.to_vec();
+    }
+    let lat0 = points[0].lat.to_radians().cos();
+    let xy = |p: &TrackPoint| (p.lng * lat0 * 111_320.0, p.lat * 110_574.0);
+    let mut keep = vec![false; points.len()];
+    keep[0] = true;
+    keep[points.len() - 1] = true;
+    let mut stack = vec![(0usize, points.len() - 1)];
+    while let Some((a, b)) = stack.pop() {
+        if b <= a + 1 {
+            continue;
+        }
+        let (ax, ay) = xy(&points[a]);
+        let (bx, by) = xy(&points[b]);
+        let (dx, dy) = (bx - ax, by - ay);
+        let len2 = dx * dx + dy * dy;
+        let mut worst = (0.0f64, a);
+        for (i, p) in points.iter().enumerate().take(b).skip(a + 1) {
+            let (px, py) = xy(p);
+            let d = if len2 == 0.0 {
+                ((px - ax).powi(2) + (py - ay).powi(2)).sqrt()
+            } else {
+                let t = (((px - ax) * dx + (py - ay) * dy) / len2).clamp(0.0, 1.0);
+                ((px - ax - t * dx).powi(2) + (py - ay - t * dy).powi(2)).sqrt()
+            };
+            if d > worst.0 {
+                worst = (d, i);
+            }
+        }
+        if worst.0 > tolerance_m {
+            keep[worst.1] = true;
+            stack.push((a, worst.1));
+            stack.push((worst.1, b));
+        }
+    }
+    points.iter().zip(keep).filter(|(_, k)| *k).map(|(p, _)| *p).collect()
+}
+
+/// Projects segments and checkpoints into a `width`-wide box
+/// (equirectangular about the middle, north up, 16 px margin).
+pub fn track_map(segs: &[Vec<TrackPoint>], checkpoints: &[(CheckpointView, bool)], width: f64) -> TrackMap {
+    let all: Vec<(f64, f64)> =
+        segs.iter().flatten().map(|p| (p.lat, p.lng)).chain(checkpoints.iter().map(|(c, _)| (c.lat, c.lng))).collect();
+    if all.is_empty() {
+        return TrackMap { width, height: width * 0.6, ..Default::default() };
+    }
+    let (mut s, mut n, mut w, mut e) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for (lat, lng) in &all {
+        s = s.min(*lat);
+        n = n.max(*lat);
+        w = w.min(*lng);
+        e = e.max(*lng);
+    }
+    let k = ((s + n) / 2.0).to_radians().cos();
+    // metres across, at least 200 m so one point does not fill the box
+    let mx = ((e - w) * k * 111_320.0).max(200.0);
+    let my = ((n - s) * 110_574.0).max(200.0);
+    let margin = 16.0;
+    let scale = (width - 2.0 * margin) / mx; // px per metre
+    let height = (my * scale + 2.0 * margin).clamp(160.0, width * 1.5);
+    let scale = scale.min((height - 2.0 * margin) / my);
+    let (cx, cy) = ((w + e) / 2.0, (s + n) / 2.0);
+    let px = |lat: f64, lng: f64| {
+        let x = width / 2.0 + (lng - cx) * k * 111_320.0 * scale;
+        let y = height / 2.0 - (lat - cy) * 110_574.0 * scale;
+        ((x * 10.0).round() / 10.0, (y * 10.0).round() / 10.0)
+    };
+    let segments = segs
+        .iter()
+        .filter(|seg| !seg.is_empty())
+        .map(|seg| {
+            seg.iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let (x, y) = px(p.lat, p.lng);
+                    format!("{}{x} {y}", if i == 0 { "M" } else { " L" })
+                })
+                .collect::<String>()
+        })
+        .collect();
+    let checkpoints = checkpoints
+        .iter()
+        .map(|(c, visited)| {
+            let (x, y) = px(c.lat, c.lng);
+            (x, y, (c.radius_m as f64 * scale).max(4.0), c.name.clone(), *visited)
+        })
+        .collect();
+    TrackMap { width, height: height.round(), segments, checkpoints, metres_per_100px: (100.0 / scale).round() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tp(lat: f64, lng: f64, at: i64) -> TrackPoint {
+        TrackPoint { lat, lng, at }
+    }
+
+    #[test]
+    fn tracks_split_at_gaps_and_simplify_without_losing_corners() {
+        let pts: Vec<TrackPoint> = (0..10).map(|i| tp(39.9 + i as f64 * 0.0001, 116.4, i * 5)).collect();
+        let mut with_gap = pts.clone();
+        with_gap.push(tp(39.91, 116.41, 1000));
+        assert_eq!(segments(&with_gap, 60).iter().map(Vec::len).collect::<Vec<_>>(), vec![10, 1]);
+        // a straight line keeps its ends only
+        assert_eq!(simplify(&pts, 1.0).len(), 2);
+        // an L keeps its corner
+        let mut l = pts.clone();
+        l.extend((1..10).map(|i| tp(39.9009, 116.4 + i as f64 * 0.0001, 50 + i * 5)));
+        let s = simplify(&l, 1.0);
+        assert_eq!(s.len(), 3);
+        assert_eq!(s[1], l[9]);
+        let map = track_map(&[s], &[], 360.0);
+        assert!(map.segments[0].starts_with('M') && map.segments[0].matches('L').count() == 2);
+        assert!(map.width == 360.0 && map.height >= 160.0);
+    }
 
     #[test]
     fn checkpoints_are_checked() {

@@ -82,6 +82,7 @@ pub fn scope() -> actix_web::Scope {
         .service(crate::votes::scope())
         .service(crate::volunteer::scope())
         .service(crate::patrol::scope())
+        .configure(crate::patrol::exports)
 }
 
 async fn push_key(state: web::Data<State>) -> HttpResponse {

@@ -21,6 +21,33 @@ pub fn scope() -> actix_web::Scope {
     web::scope("/patrol").app_data(web::PayloadConfig::new(BATCH_LIMIT)).route("/batch", web::post().to(batch))
 }
 
+/// Exports, for the patrol's worker and staff over its grid (Bearer or cookie).
+pub fn exports(cfg: &mut web::ServiceConfig) {
+    cfg.route("/patrols/{id}.gpx", web::get().to(gpx)).route("/patrols/{id}.geojson", web::get().to(geojson));
+}
+
+async fn gpx(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let u = user(&req)?;
+    let id = id.into_inner();
+    let body = tracking::gpx(&state, &u, id).await.map_err(api_err(&req))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/gpx+xml; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"patrol-{id}.gpx\"")))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(body))
+}
+
+async fn geojson(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let u = user(&req)?;
+    let id = id.into_inner();
+    let body = tracking::geojson(&state, &u, id).await.map_err(api_err(&req))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/geo+json")
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"patrol-{id}.geojson\"")))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(body.to_string()))
+}
+
 pub fn osmand_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource(["/api/v1/osmand", "/osmand"])

@@ -61,7 +61,8 @@ async fn staff_define_routes_and_import_checkpoints_all_or_nothing() {
         patrol::import_geojson(&app.state, &staff, route, &swapped).await.unwrap_err().code,
         ErrorCode::InvalidLocation
     );
-    assert_eq!(patrol::routes(&app.state, &staff).await.unwrap()[0].checkpoints.len(), 1);
+    let mine = patrol::routes(&app.state, &staff).await.unwrap().into_iter().find(|r| r.id == route).unwrap();
+    assert_eq!(mine.checkpoints.len(), 1);
 
     assert_eq!(patrol::import_geojson(&app.state, &staff, route, GEOJSON).await.unwrap(), 3);
     let r = patrol::routes(&app.state, &staff).await.unwrap().into_iter().find(|r| r.id == route).unwrap();
@@ -99,7 +100,8 @@ async fn the_staff_page_works_with_plain_forms_and_keeps_bad_input() {
     assert!(location(&r).starts_with("/staff/patrol?created=1"), "{}", location(&r));
     let (_, html) = staff.page("/staff/patrol").await;
     assert!(html.contains("白天巡逻"));
-    let route = patrol::routes(&app.state, &current(&app, STAFF_A).await).await.unwrap()[0].id.to_string();
+    let routes = patrol::routes(&app.state, &current(&app, STAFF_A).await).await.unwrap();
+    let route = routes.iter().find(|r| r.name == "白天巡逻").unwrap().id.to_string();
     let r = staff
         .form(
             path::<app::patrol::AddCheckpoint>(),

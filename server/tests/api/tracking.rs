@@ -5,6 +5,7 @@
 
 use crate::appointments::{current, token_of};
 use crate::helpers::*;
+use crate::pages::{browser, location, path};
 use backend::entities::{patrol as patrol_entity, patrol_checkin, track_point};
 use backend::{patrol, tracking};
 use chrono::{Duration, Utc};
@@ -158,7 +159,8 @@ async fn batches_are_stored_once_and_every_dropped_fix_says_why() {
     assert!(ev.iter().any(|e| e.contains("在范围内")), "{ev:?}");
     assert!(ev.iter().any(|e| e.contains("未扫")), "{ev:?}");
     assert!(ev.iter().any(|e| e.contains("手机时间与服务器相差 -360")), "the wrong clock is noted: {ev:?}");
-    assert_eq!(patrol_checkin::Entity::find().count(&app.state.db).await.unwrap(), 1);
+    let stored = patrol_checkin::Entity::find().filter(patrol_checkin::Column::PatrolId.eq(id));
+    assert_eq!(stored.count(&app.state.db).await.unwrap(), 1);
 }
 
 /// Ends the worker's patrol under way and starts another (each spoofing
@@ -262,6 +264,12 @@ async fn check_ins_need_real_evidence() {
             .unwrap(),
         0
     );
+    // a checkpoint with check-ins is evidence: it cannot be removed
+    let staff = current(&app, STAFF_A).await;
+    assert_eq!(
+        patrol::remove_checkpoint(&app.state, &staff, cps[0]).await.unwrap_err().code,
+        ErrorCode::CheckpointInUse
+    );
 }
 
 #[tokio::test]
@@ -327,9 +335,10 @@ async fn osmand_form_and_json_variants() {
     let q = |ts: i64| format!("/osmand?id={device}&timestamp={ts}&lat=39.9087&lon=116.3975&speed=2&accuracy=6&batt=80");
 
     // no patrol under way: 200, nothing stored (privacy)
+    let before = track_point::Entity::find().count(&app.state.db).await.unwrap();
     let r = c.get(app.url(&q(now))).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(track_point::Entity::find().count(&app.state.db).await.unwrap(), 0);
+    assert_eq!(track_point::Entity::find().count(&app.state.db).await.unwrap(), before);
 
     let id = a_patrol(&app, route).await;
     // form variant: GET query, POST body, the same position twice stored once
@@ -395,4 +404,98 @@ async fn osmand_form_and_json_variants() {
     tracking::transition(&app.state, &worker, id, domain::patrol::Transition::End, "end", Utc::now()).await.unwrap();
     assert_eq!(c.get(app.url(&q(now))).send().await.unwrap().status(), 200);
     assert_eq!(rows(&app, id).await, 5);
+}
+
+#[tokio::test]
+async fn the_worker_page_plain_forms_track_page_and_exports() {
+    let app = spawn_app().await;
+    let worker = browser(&app).await;
+    worker.code_login(WORKER_A).await;
+    // the demo route and this morning's demo patrol
+    let (status, html) = worker.page("/patrol").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("日常巡逻线") && html.contains("按此线路开始"), "{html}");
+    let w = current(&app, WORKER_A).await;
+    let home = tracking::worker_home(&app.state, &w).await.unwrap();
+    let demo = home.recent[0].clone();
+    assert_eq!((demo.checkins_ok, demo.checkins), (3, 3), "{demo:?}");
+    assert!(demo.kept > 50 && demo.last_fix.is_some(), "{demo:?}");
+    let route = home.routes[0].id.to_string();
+
+    // start with a plain form, twice: one patrol
+    let r = worker.form(path::<app::patrol::StartPatrol>(), "/patrol", &[("route", &route)]).await;
+    assert_eq!(location(&r), "/patrol?started=1");
+    let r = worker.form(path::<app::patrol::StartPatrol>(), "/patrol", &[("route", &route)]).await;
+    assert!(location(&r).contains("error=patrol_under_way"), "{}", location(&r));
+    let (_, html) = worker.page("/patrol").await;
+    assert!(html.contains("id=\"patrol\"") && html.contains("data-state=\"active\"") && html.contains("/patrol.js"));
+    let open = tracking::open_patrol(&app.state, &w).await.unwrap().unwrap();
+    // a check-in without any fix, from a plain form: stored and flagged, with the reason shown
+    let cp = home.routes[0].checkpoints[1].id.to_string();
+    let pid = open.id.to_string();
+    let r = worker
+        .form(
+            path::<app::patrol::CheckInForm>(),
+            "/patrol",
+            &[("patrol", &pid), ("checkpoint", &cp), ("cid", "form-1")],
+        )
+        .await;
+    assert!(location(&r).starts_with("/patrol?checked=flagged"), "{}", location(&r));
+    let (_, html) = worker.page("/patrol").await;
+    assert!(html.contains("签到存疑") && html.contains("无法相互印证"), "the worker sees why");
+    // pause, then end
+    for what in ["pause", "end"] {
+        let r = worker
+            .form(
+                path::<app::patrol::PatrolAction>(),
+                "/patrol",
+                &[("patrol", &pid), ("what", what), ("cid", "form-1")],
+            )
+            .await;
+        assert_eq!(location(&r), format!("/patrol?{what}=1"));
+    }
+    assert!(tracking::open_patrol(&app.state, &w).await.unwrap().is_none());
+
+    // the demo patrol's track page and exports
+    let (status, html) = worker.page(&format!("/patrols/{}", demo.id)).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<svg") && html.contains("class=\"trk\"") && html.contains("儿童游乐场"), "{html}");
+    let gpx = worker.client().get(app.url(&format!("/api/v1/patrols/{}.gpx", demo.id))).send().await.unwrap();
+    assert_eq!(gpx.status(), 200);
+    assert!(gpx.headers()["content-type"].to_str().unwrap().starts_with("application/gpx+xml"));
+    let gpx = gpx.text().await.unwrap();
+    assert!(
+        gpx.starts_with("<?xml")
+            && gpx.contains("<gpx version=\"1.1\"")
+            && gpx.contains("xmlns=\"http://www.topografix.com/GPX/1/1\"")
+    );
+    assert_eq!(gpx.matches("<wpt ").count(), 4);
+    assert_eq!(gpx.matches("<trkpt ").count() as u64, demo.kept);
+    assert!(gpx.contains("<time>") && gpx.contains("<zhsq:accuracy>"));
+    let gj: Value = worker
+        .client()
+        .get(app.url(&format!("/api/v1/patrols/{}.geojson", demo.id)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(gj["type"], "FeatureCollection");
+    assert_eq!(gj["features"][0]["geometry"]["type"], "MultiLineString");
+    let visited = gj["features"].as_array().unwrap().iter().filter(|f| f["properties"]["visited"] == true).count();
+    assert_eq!(visited, 3);
+
+    // staff of the community see the patrols; staff of another do not; a resident gets nothing
+    let staff = browser(&app).await;
+    staff.password_login(STAFF_A).await;
+    let (_, html) = staff.page("/staff/patrol/patrols").await;
+    assert!(html.contains("网格员 张伟") && html.contains("日常巡逻线"), "{html}");
+    let (status, _) = staff.page(&format!("/patrols/{}", demo.id)).await;
+    assert_eq!(status, 200);
+    let other = token_of(&app, STAFF_B).await;
+    assert_eq!(app.get_bearer(&format!("/api/v1/patrols/{}.gpx", demo.id), &other).await.status(), 403);
+    let resident = token_of(&app, RESIDENT_A).await;
+    assert_eq!(app.get_bearer(&format!("/api/v1/patrols/{}.geojson", demo.id), &resident).await.status(), 403);
+    assert_eq!(reqwest::get(app.url(&format!("/api/v1/patrols/{}.gpx", demo.id))).await.unwrap().status(), 401);
 }
