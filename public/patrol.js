@@ -107,6 +107,8 @@
       if (li && list) {
         list.appendChild(line);
         if (c.accepted) li.classList.add("done");
+        var b = li.querySelector("form[data-outbox=checkin] button");
+        if (b && b.getAttribute("data-label")) { b.textContent = b.getAttribute("data-label"); b.disabled = false; }
       } else if (rec) {
         rec.parentNode.insertBefore(line, rec.nextSibling);
       }
@@ -239,7 +241,11 @@
       return;
     }
     if (waiting) return;
-    if (button) { button.disabled = true; button.textContent = T("正在定位…", "Getting a fix…"); }
+    if (button) {
+      if (!button.getAttribute("data-label")) button.setAttribute("data-label", button.textContent);
+      button.disabled = true;
+      button.textContent = T("正在定位…", "Getting a fix…");
+    }
     waiting = { checkpoint: parseInt(f.elements.checkpoint.value, 10), qr: f.elements.qr ? f.elements.qr.value : null, patrol: p, button: button || document.createElement("b") };
     record();
     if (recent.length >= 2 && lastFix && Date.now() - lastFix.t < 20000) sendCheckin();

@@ -96,7 +96,7 @@ fn Nav(user: UserInfo, lang: Lang) -> impl IntoView {
             ("/me", "我的", "Me", "☺"),
         ],
         Some(Role::GridWorker) => vec![
-            ("/patrol", "巡逻", "Patrol", "⌖"),
+            ("/patrol", "巡逻", "Patrol", "◎"),
             ("/announcements", "公告", "Notices", "✉"),
             ("/inbox", "消息", "Inbox", "✆"),
             ("/me", "我的", "Me", "☺"),

@@ -492,11 +492,11 @@ fn PatrolRows(rows: Vec<domain::patrol::PatrolRow>, lang: crate::i18n::Lang, sta
     view! {
         <ul class="list patrols">
             {rows.into_iter().map(|r| view! {
-                <li>
+                <li id=format!("p{}", r.id)>
                     <a href=format!("/patrols/{}", r.id)>
                         <span class="title">{staff.then(|| format!("{} · ", r.worker))}{r.route.clone().unwrap_or_else(|| t(lang, "自由巡逻", "Free patrol").to_string())}" "{state_badge(r.state, lang)}</span>
                         <span class="meta">{r.started.clone()}{r.ended.clone().map(|e| format!(" – {e}"))}" · "{r.grid.clone()}</span>
-                        <span class="meta">{t(lang, "轨迹点 ", "points ")}{r.kept}{(r.dropped > 0).then(|| format!(" (+{})", r.dropped))}" · "{t(lang, "签到 ", "check-ins ")}{r.checkins_ok}" / "{r.checkins}{r.last_fix.clone().map(|l| format!(" · {} {l}", t(lang, "最近定位", "last fix")))}</span>
+                        <span class="meta">{t(lang, "轨迹点 ", "points ")}{r.kept}{(r.dropped > 0).then(|| format!(" (+{})", r.dropped))}" · "{t(lang, "签到 ", "check-ins ")}{r.checkins_ok}" / "{r.checkins}<span class="live">{r.last_fix.clone().map(|l| format!(" · {} {l}", t(lang, "最近定位", "last fix")))}</span></span>
                     </a>
                 </li>
             }).collect_view()}
@@ -619,7 +619,7 @@ fn TrackSvg(map: domain::patrol::TrackMap, lang: crate::i18n::Lang) -> impl Into
                 {map.checkpoints.iter().map(|(x, y, r, name, visited)| view! {
                     <g class=if *visited { "cp visited" } else { "cp" }>
                         <circle cx=*x cy=*y r=*r/>
-                        <text x=x + r + 3.0 y=*y>{name.clone()}</text>
+                        <text x=x + r + 3.0 y=y + 7.0>{name.clone()}</text>
                     </g>
                 }).collect_view()}
                 {map.segments.iter().map(|d| view! { <path d=d.clone() class="trk"/> }).collect_view()}
@@ -686,11 +686,42 @@ pub fn PatrolDetailPage() -> impl IntoView {
 // ------------------------------------------------------------------ staff: patrols
 
 #[server]
-pub async fn staff_patrols() -> Result<Vec<domain::patrol::PatrolRow>, ServerFnError> {
+pub async fn staff_patrols() -> Result<domain::patrol::LiveBoard, ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    backend::tracking::staff_patrols(&state, &user).await.map_err(app_err)
+    backend::tracking::live_board(&state, &user).await.map_err(app_err)
+}
+
+#[component]
+fn LiveMap(b: domain::patrol::LiveBoard, lang: crate::i18n::Lang) -> impl IntoView {
+    let m = b.map.clone();
+    let (w, h) = (m.width, m.height);
+    let proj = format!(
+        "{{\"cx\":{},\"cy\":{},\"k\":{},\"scale\":{},\"w\":{w},\"h\":{h}}}",
+        m.centre.1, m.centre.0, m.k, m.scale
+    );
+    let topics = b.grids.iter().map(|g| format!("patrols:{g}")).collect::<Vec<_>>().join(",");
+    view! {
+        <figure class="track-map" id="live-board" data-proj=proj data-topics=topics>
+            <svg viewBox=format!("0 0 {w} {h}") role="img" aria-label=t(lang, "巡逻实时位置", "Live patrol positions")>
+                <rect width=w height=h class="bg"/>
+                {m.checkpoints.iter().map(|(x, y, r, name, _)| view! {
+                    <g class="cp"><circle cx=*x cy=*y r=*r/><text x=x + r + 3.0 y=y + 7.0>{name.clone()}</text></g>
+                }).collect_view()}
+                <g class="dots">
+                    {b.dots.iter().map(|(id, x, y, who)| view! {
+                        <g class="dot" data-patrol=id.to_string() transform=format!("translate({x} {y})")>
+                            <circle r="9"/><text x="12" y="7">{who.clone()}</text>
+                        </g>
+                    }).collect_view()}
+                </g>
+                <g class="scale"><line x1="16" y1=h - 12.0 x2="116" y2=h - 12.0/><text x="16" y=h - 16.0>{format!("{} m", m.metres_per_100px)}</text></g>
+            </svg>
+            <figcaption class="meta" id="live-status" aria-live="polite">{t(lang, "蓝点为巡逻中网格员的最新位置,自动更新。", "Blue dots: the latest positions of workers on patrol, updated live.")}</figcaption>
+        </figure>
+    }
+    .into_any()
 }
 
 #[component]
@@ -704,12 +735,23 @@ pub fn StaffPatrolsPage() -> impl IntoView {
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match data.await {
-                            Ok(rows) => view! {
-                                <section class="card wide-card">
-                                    {rows.is_empty().then(|| view! { <p class="meta">{t(lang, "还没有巡逻记录", "No patrols yet")}</p> })}
-                                    <PatrolRows rows=rows lang=lang staff=true/>
-                                </section>
-                            }.into_any(),
+                            Ok(b) => {
+                                let rows = b.rows.clone();
+                                view! {
+                                    <div class="console">
+                                        <section class="card wide-card">
+                                            <h2>{t(lang, "实时位置", "Live positions")}</h2>
+                                            <LiveMap b=b lang=lang/>
+                                        </section>
+                                        <section class="card wide-card">
+                                            <h2>{t(lang, "巡逻记录", "Patrols")}</h2>
+                                            {rows.is_empty().then(|| view! { <p class="meta">{t(lang, "还没有巡逻记录", "No patrols yet")}</p> })}
+                                            <PatrolRows rows=rows lang=lang staff=true/>
+                                        </section>
+                                    </div>
+                                    <script src="/patrol-watch.js" defer></script>
+                                }.into_any()
+                            }
                             Err(e) => view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
                         }
                     })}

@@ -46,6 +46,8 @@ pub enum Topic {
     User(i64),
     /// Everything published for one org unit (announcements, later queues).
     Org(i64),
+    /// Positions and states of the patrols in one grid (staff over it only).
+    Patrols(i64),
 }
 
 impl Topic {
@@ -53,6 +55,7 @@ impl Topic {
         match self {
             Topic::User(id) => format!("user:{id}"),
             Topic::Org(id) => format!("org:{id}"),
+            Topic::Patrols(id) => format!("patrols:{id}"),
         }
     }
 }

@@ -21,7 +21,8 @@ use domain::{
 use rand::Rng;
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    TransactionTrait,
 };
 use std::collections::HashMap;
 
@@ -100,6 +101,9 @@ pub async fn start(state: &State, worker: &CurrentUser, route_id: Option<i64>, g
     event(&txn, id, "start", "start", None, now, None, worker.id).await?;
     txn.commit().await?;
     tracing::info!(patrol = id, "patrol started");
+    if let Ok(Some(p)) = patrol::Entity::find_by_id(id).one(&state.db).await {
+        publish(state, &p, "patrol", serde_json::json!({ "patrol": id, "state": "active" })).await;
+    }
     Ok(id)
 }
 
@@ -180,7 +184,47 @@ pub async fn transition(
     }
     txn.commit().await?;
     tracing::info!(patrol = id, to = to.as_str(), "patrol transition");
+    publish(state, &p, "patrol", serde_json::json!({ "patrol": id, "state": to.as_str() })).await;
     Ok(to)
+}
+
+/// Whether this user may watch the live positions of patrols in the grid.
+pub async fn may_watch(state: &State, user: &CurrentUser, grid_id: i64) -> AppResult<bool> {
+    if !user.is_staff() {
+        return Ok(false);
+    }
+    match crate::org::path_of(state, grid_id).await {
+        Ok(path) => Ok(user.can_manage(&path)),
+        Err(e) if e.code == ErrorCode::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Tells staff watching the grid where the patrol is now (the newest kept
+/// fix) or what state it is in. Live updates are a convenience: a failure
+/// is logged, never returned.
+async fn publish(state: &State, p: &patrol::Model, kind: &str, data: serde_json::Value) {
+    let topic = crate::events::Topic::Patrols(p.grid_id);
+    if let Err(e) = state.bus.publish(&topic, kind, &data).await {
+        tracing::warn!(patrol = p.id, "live patrol update not published: {e}");
+    }
+}
+
+/// Publishes the newest fix of a batch if it is recent (an outbox sends
+/// newest first, so older batches that follow would move the dot back).
+async fn publish_position(state: &State, p: &patrol::Model, newest: Option<(f64, f64, f64, i64)>) {
+    let Some((lat, lng, acc, at)) = newest else { return };
+    if Utc::now().timestamp() - at > 300 {
+        return;
+    }
+    let data = serde_json::json!({
+        "patrol": p.id,
+        "lat": lat,
+        "lng": lng,
+        "acc": acc,
+        "at": (ts(at).naive_utc() + chrono::Duration::hours(8)).format("%H:%M:%S").to_string(),
+    });
+    publish(state, p, "position", data).await;
 }
 
 /// A transition now, by the server's clock (plain forms).
@@ -246,17 +290,28 @@ struct NewFix {
     dropped: Option<Dropped>,
 }
 
+/// What storing a batch of fixes did.
+struct Stored {
+    /// Rows new to the table.
+    new: usize,
+    /// The fixes this call left out of the track, with the reason.
+    dropped: Vec<(String, Dropped)>,
+    /// The newest fix kept in the track: (lat, lng, accuracy, at).
+    newest: Option<(f64, f64, f64, i64)>,
+}
+
 /// Filters fixes (in time order) against the track and stores them all,
-/// raw; returns how many were new.
+/// raw, each once.
 async fn store_fixes<C: ConnectionTrait>(
     conn: &C,
     p: &patrol::Model,
     mut fixes: Vec<NewFix>,
     source: &str,
     now: DateTime<Utc>,
-) -> AppResult<usize> {
+) -> AppResult<Stored> {
+    let mut out = Stored { new: 0, dropped: vec![], newest: None };
     if fixes.is_empty() {
-        return Ok(0);
+        return Ok(out);
     }
     fixes.sort_by_key(|f| f.fix.at);
     let l = limits();
@@ -276,16 +331,52 @@ async fn store_fixes<C: ConnectionTrait>(
             Err(d) => f.dropped = Some(d),
         }
     }
-    let mut new = 0usize;
+    out.dropped = fixes.iter().filter_map(|f| f.dropped.map(|d| (f.client_id.clone(), d))).collect();
+    out.newest =
+        fixes.iter().rev().find(|f| f.dropped.is_none()).map(|f| (f.fix.lat, f.fix.lng, f.fix.accuracy_m, f.fix.at));
+    let finite = |x: f64, or: f64| if x.is_finite() { x } else { or };
+    if conn.get_database_backend() == DbBackend::Postgres {
+        // one JSON parameter per chunk, unpacked by the server: far fewer
+        // bind parameters than a multi-row VALUES list
+        for chunk in fixes.chunks(PG_CHUNK) {
+            let rows: Vec<serde_json::Value> = chunk
+                .iter()
+                .map(|f| {
+                    serde_json::json!([
+                        p.id,
+                        f.client_id,
+                        finite(f.fix.lat, 0.0),
+                        finite(f.fix.lng, 0.0),
+                        finite(f.fix.accuracy_m, -1.0),
+                        f.speed_mps.filter(|v| v.is_finite()),
+                        f.heading.filter(|v| v.is_finite()),
+                        f.altitude.filter(|v| v.is_finite()),
+                        f.battery,
+                        f.fix.device_at.map(|d| ts(d).to_rfc3339()),
+                        ts(f.fix.at).to_rfc3339(),
+                        now.to_rfc3339(),
+                        source,
+                        f.dropped.map(|d| d.code()),
+                        f.dropped.and_then(|d| d.value()),
+                    ])
+                })
+                .collect();
+            let body = serde_json::to_string(&rows).map_err(AppError::internal)?;
+            let r =
+                conn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, PG_INSERT, [body.into()])).await?;
+            out.new += r.rows_affected() as usize;
+        }
+        return Ok(out);
+    }
     for chunk in fixes.chunks(CHUNK) {
         let rows: Vec<track_point::ActiveModel> = chunk
             .iter()
             .map(|f| track_point::ActiveModel {
                 patrol_id: Set(p.id),
                 client_id: Set(f.client_id.clone()),
-                lat: Set(if f.fix.lat.is_finite() { f.fix.lat } else { 0.0 }),
-                lng: Set(if f.fix.lng.is_finite() { f.fix.lng } else { 0.0 }),
-                accuracy_m: Set(if f.fix.accuracy_m.is_finite() { f.fix.accuracy_m } else { -1.0 }),
+                lat: Set(finite(f.fix.lat, 0.0)),
+                lng: Set(finite(f.fix.lng, 0.0)),
+                accuracy_m: Set(finite(f.fix.accuracy_m, -1.0)),
                 speed_mps: Set(f.speed_mps.filter(|v| v.is_finite())),
                 heading: Set(f.heading.filter(|v| v.is_finite())),
                 altitude: Set(f.altitude.filter(|v| v.is_finite())),
@@ -304,11 +395,23 @@ async fn store_fixes<C: ConnectionTrait>(
             .exec_without_returning(conn)
             .await?;
         if let sea_orm::TryInsertResult::Inserted(n) = r {
-            new += n as usize;
+            out.new += n as usize;
         }
     }
-    Ok(new)
+    Ok(out)
 }
+
+/// Rows per statement on PostgreSQL (one JSON parameter each).
+const PG_CHUNK: usize = 5000;
+
+/// The PostgreSQL bulk insert: a JSON array of row arrays, unpacked in SQL.
+pub const PG_INSERT: &str = r#"INSERT INTO track_points
+  (patrol_id, client_id, lat, lng, accuracy_m, speed_mps, heading, altitude, battery, device_at, "at", received_at, source, dropped, dropped_value)
+SELECT (r->>0)::bigint, r->>1, (r->>2)::float8, (r->>3)::float8, (r->>4)::float8, (r->>5)::float8, (r->>6)::float8,
+       (r->>7)::float8, (r->>8)::smallint, (r->>9)::timestamptz, (r->>10)::timestamptz, (r->>11)::timestamptz, r->>12,
+       r->>13, (r->>14)::float8
+FROM json_array_elements($1::json) AS r
+ON CONFLICT (patrol_id, client_id) DO NOTHING"#;
 
 /// Accepts a batch from the phone's outbox. Every item is accounted for in
 /// the reply: stored now, already stored, or stored raw and left out of the
@@ -389,10 +492,22 @@ pub async fn ingest(state: &State, worker: &CurrentUser, batch: Batch) -> AppRes
     }
     let n_fixes = fixes.len();
     let ids: Vec<String> = fixes.iter().map(|f| f.client_id.clone()).collect();
-    let new = store_fixes(&state.db, &p, fixes, "app", now).await?;
+    let stored = store_fixes(&state.db, &p, fixes, "app", now).await?;
+    let new = stored.new;
+    if new > 0 && p.state == PatrolState::Active.as_str() {
+        publish_position(state, &p, stored.newest).await;
+    }
     reply.stored += new;
     reply.duplicates += n_fixes - new;
-    if !ids.is_empty() {
+    if new == n_fixes {
+        // all new: the reasons are the ones just decided
+        reply.dropped = stored
+            .dropped
+            .iter()
+            .map(|(id, d)| DroppedView { id: id.clone(), reason: d.code().into(), text: d.text(en) })
+            .collect();
+    } else if !ids.is_empty() {
+        // some were sent before: their stored reasons are the answer
         for chunk in ids.chunks(CHUNK) {
             for r in track_point::Entity::find()
                 .filter(track_point::Column::PatrolId.eq(p.id))
@@ -610,7 +725,11 @@ pub async fn osmand(state: &State, positions: Vec<Position>) -> AppResult<Vec<Os
         });
     }
     let n = fixes.len();
-    let new = store_fixes(&state.db, &p, fixes, "osmand", now).await?;
+    let stored = store_fixes(&state.db, &p, fixes, "osmand", now).await?;
+    let new = stored.new;
+    if new > 0 {
+        publish_position(state, &p, stored.newest).await;
+    }
     if new < n {
         // resent positions: report them as duplicates (in order is not needed by the protocol)
         let mut extra = n - new;
@@ -905,6 +1024,34 @@ pub async fn staff_patrols(state: &State, staff: &CurrentUser) -> AppResult<Vec<
     let mut out = rows_of(state, rows).await?;
     out.sort_by_key(|r| r.state == PatrolState::Ended);
     Ok(out)
+}
+
+/// The staff's live board: the patrols, and a sketch of the checkpoints of
+/// the active routes with the last position of every patrol under way; the
+/// page moves the dots as positions arrive (`Topic::Patrols` per grid).
+pub async fn live_board(state: &State, staff: &CurrentUser) -> AppResult<domain::patrol::LiveBoard> {
+    let rows = staff_patrols(state, staff).await?;
+    let grids: Vec<i64> = crate::patrol::grids_of(state, staff).await?.into_iter().map(|(id, _)| id).collect();
+    let cps: Vec<(domain::patrol::CheckpointView, bool)> = crate::patrol::routes_in(state, &grids)
+        .await?
+        .into_iter()
+        .flat_map(|r| r.checkpoints.into_iter().map(|c| (c, false)))
+        .collect();
+    let mut dots = vec![];
+    for r in rows.iter().filter(|r| r.state != PatrolState::Ended) {
+        if let Some(f) = kept_before(&state.db, r.id, Utc::now().timestamp() + 60).await? {
+            dots.push((r.id, f.lat, f.lng, r.worker.clone()));
+        }
+    }
+    let pins: Vec<Vec<domain::patrol::TrackPoint>> =
+        dots.iter().map(|d| vec![domain::patrol::TrackPoint { lat: d.1, lng: d.2, at: 0 }]).collect();
+    let mut map = domain::patrol::track_map(&pins, &cps, 640.0);
+    map.segments.clear();
+    let dots = dots.into_iter().map(|(id, lat, lng, who)| {
+        let (x, y) = map.project(lat, lng);
+        (id, x, y, who)
+    });
+    Ok(domain::patrol::LiveBoard { rows, grids, dots: dots.collect(), map })
 }
 
 /// The patrol, if the user is its worker or staff over its grid.

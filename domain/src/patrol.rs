@@ -388,6 +388,31 @@ pub struct TrackMap {
     pub checkpoints: Vec<(f64, f64, f64, String, bool)>,
     /// Metres per 100 px, for the scale bar.
     pub metres_per_100px: f64,
+    /// The projection: centre (lat, lng), cos(lat) and px per metre, so a
+    /// page can place positions that arrive later the same way.
+    pub centre: (f64, f64),
+    pub k: f64,
+    pub scale: f64,
+}
+
+impl TrackMap {
+    /// Where a WGS-84 point falls in the box.
+    pub fn project(&self, lat: f64, lng: f64) -> (f64, f64) {
+        let x = self.width / 2.0 + (lng - self.centre.1) * self.k * 111_320.0 * self.scale;
+        let y = self.height / 2.0 - (lat - self.centre.0) * 110_574.0 * self.scale;
+        ((x * 10.0).round() / 10.0, (y * 10.0).round() / 10.0)
+    }
+}
+
+/// The staff's live board.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiveBoard {
+    pub rows: Vec<PatrolRow>,
+    /// Grids whose live positions the page subscribes to.
+    pub grids: Vec<i64>,
+    /// (patrol, x, y, worker) of the patrols under way.
+    pub dots: Vec<(i64, f64, f64, String)>,
+    pub map: TrackMap,
 }
 
 /// A point of a track: WGS-84 and Unix seconds.
@@ -469,19 +494,27 @@ pub fn track_map(segs: &[Vec<TrackPoint>], checkpoints: &[(CheckpointView, bool)
         e = e.max(*lng);
     }
     let k = ((s + n) / 2.0).to_radians().cos();
-    // metres across, at least 200 m so one point does not fill the box
-    let mx = ((e - w) * k * 111_320.0).max(200.0);
-    let my = ((n - s) * 110_574.0).max(200.0);
+    // metres across, with room for the checkpoints' circles, at least 200 m
+    // so that one point does not fill the box
+    let room = 2.0 * checkpoints.iter().map(|(c, _)| c.radius_m as f64).fold(0.0, f64::max);
+    let mx = ((e - w) * k * 111_320.0 + room).max(200.0);
+    let my = ((n - s) * 110_574.0 + room).max(200.0);
     let margin = 16.0;
     let scale = (width - 2.0 * margin) / mx; // px per metre
     let height = (my * scale + 2.0 * margin).clamp(160.0, width * 1.5);
     let scale = scale.min((height - 2.0 * margin) / my);
     let (cx, cy) = ((w + e) / 2.0, (s + n) / 2.0);
-    let px = |lat: f64, lng: f64| {
-        let x = width / 2.0 + (lng - cx) * k * 111_320.0 * scale;
-        let y = height / 2.0 - (lat - cy) * 110_574.0 * scale;
-        ((x * 10.0).round() / 10.0, (y * 10.0).round() / 10.0)
+    let mut map = TrackMap {
+        width,
+        height: height.round(),
+        segments: vec![],
+        checkpoints: vec![],
+        metres_per_100px: (100.0 / scale).round(),
+        centre: (cy, cx),
+        k,
+        scale,
     };
+    let px = |lat: f64, lng: f64| map.project(lat, lng);
     let segments = segs
         .iter()
         .filter(|seg| !seg.is_empty())
@@ -502,7 +535,9 @@ pub fn track_map(segs: &[Vec<TrackPoint>], checkpoints: &[(CheckpointView, bool)
             (x, y, (c.radius_m as f64 * scale).max(4.0), c.name.clone(), *visited)
         })
         .collect();
-    TrackMap { width, height: height.round(), segments, checkpoints, metres_per_100px: (100.0 / scale).round() }
+    map.segments = segments;
+    map.checkpoints = checkpoints;
+    map
 }
 
 #[cfg(test)]

@@ -43,11 +43,20 @@ pub struct EventsQuery {
     last_event_id: Option<String>,
 }
 
-/// Parses `org:12,org:15` into topics; anything else is an error.
-fn parse_topics(s: &str) -> Option<Vec<i64>> {
+/// Parses `org:12,patrols:15` into topics; anything else is an error.
+fn parse_topics(s: &str) -> Option<Vec<Topic>> {
     s.split(',')
         .filter(|p| !p.trim().is_empty())
-        .map(|p| p.trim().strip_prefix("org:").and_then(|n| n.parse::<i64>().ok()))
+        .map(|p| {
+            let p = p.trim();
+            if let Some(n) = p.strip_prefix("org:") {
+                n.parse::<i64>().ok().map(Topic::Org)
+            } else if let Some(n) = p.strip_prefix("patrols:") {
+                n.parse::<i64>().ok().map(Topic::Patrols)
+            } else {
+                None
+            }
+        })
         .collect::<Option<Vec<_>>>()
         .filter(|v| v.len() <= 20)
 }
@@ -72,14 +81,22 @@ pub async fn stream(
     let u = user(&req)?;
     let mut topics = vec![Topic::User(u.id)];
     if let Some(t) = q.topics.as_deref() {
-        let ids = parse_topics(t).ok_or_else(|| code_err(&req, ErrorCode::InvalidInput))?;
-        if !ids.is_empty() {
+        let asked = parse_topics(t).ok_or_else(|| code_err(&req, ErrorCode::InvalidInput))?;
+        if asked.iter().any(|t| matches!(t, Topic::Org(_))) {
             let visible = backend::org::visible_ids(&state, &u).await.map_err(api_err(&req))?;
-            if ids.iter().any(|id| !visible.contains(id)) {
+            if asked.iter().any(|t| matches!(t, Topic::Org(id) if !visible.contains(id))) {
                 return Err(code_err(&req, ErrorCode::NotFound));
             }
-            topics.extend(ids.into_iter().map(Topic::Org));
         }
+        for t in &asked {
+            if let Topic::Patrols(grid) = t {
+                // workers' positions are personal data: staff over the grid only
+                if !backend::tracking::may_watch(&state, &u, *grid).await.map_err(api_err(&req))? {
+                    return Err(code_err(&req, ErrorCode::NotFound));
+                }
+            }
+        }
+        topics.extend(asked);
     }
     let last_id = req
         .headers()
@@ -161,10 +178,12 @@ pub async fn stream(
 #[cfg(test)]
 mod tests {
     use super::parse_topics;
+    use backend::events::Topic;
 
     #[test]
     fn topics_are_org_ids_only() {
-        assert_eq!(parse_topics("org:1,org:22"), Some(vec![1, 22]));
+        assert_eq!(parse_topics("org:1,org:22"), Some(vec![Topic::Org(1), Topic::Org(22)]));
+        assert_eq!(parse_topics("patrols:3"), Some(vec![Topic::Patrols(3)]));
         assert_eq!(parse_topics(""), Some(vec![]));
         assert_eq!(parse_topics("user:3"), None);
         assert_eq!(parse_topics("org:x"), None);

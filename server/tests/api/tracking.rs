@@ -499,3 +499,32 @@ async fn the_worker_page_plain_forms_track_page_and_exports() {
     assert_eq!(app.get_bearer(&format!("/api/v1/patrols/{}.geojson", demo.id), &resident).await.status(), 403);
     assert_eq!(reqwest::get(app.url(&format!("/api/v1/patrols/{}.gpx", demo.id))).await.unwrap().status(), 401);
 }
+
+#[tokio::test]
+async fn staff_over_the_grid_watch_positions_live_and_no_one_else_can() {
+    let app = spawn_app().await;
+    let (route, _, _) = a_route(&app).await;
+    let grid = app.org_id("阳光社区第一网格").await;
+    let topics = format!("/api/v1/events?topics=patrols:{grid}");
+    // residents, the worker, staff of another community: not found
+    for who in [RESIDENT_A, WORKER_A, STAFF_B] {
+        let t = token_of(&app, who).await;
+        assert_eq!(app.get_bearer(&topics, &t).await.status(), 404, "{who}");
+    }
+    let staff = token_of(&app, STAFF_A).await;
+    let mut sse = crate::inbox::Sse::connect(&app.address, &staff, None, &format!("?topics=patrols:{grid}")).await;
+    let id = a_patrol(&app, route).await;
+    let ev = sse.next_of("patrol").await;
+    assert!(ev.data.contains(&format!("\"patrol\":{id}")) && ev.data.contains("active"), "{ev:?}");
+    let token = token_of(&app, WORKER_A).await;
+    let sent = Utc::now().timestamp_millis();
+    send(&app, &token, id, sent, walk("l", EAST_GATE, BLOCK_3, 10, 10, 1, sent)).await;
+    let ev = sse.next_of("position").await;
+    let d: Value = serde_json::from_str(&ev.data).unwrap();
+    assert_eq!(d["patrol"], id);
+    assert!((d["lat"].as_f64().unwrap() - BLOCK_3.0).abs() < 1e-9, "the newest fix: {d}");
+    // the board shows the worker's dot
+    let board = tracking::live_board(&app.state, &current(&app, STAFF_A).await).await.unwrap();
+    assert!(board.dots.iter().any(|d| d.0 == id), "{:?}", board.dots);
+    assert!(board.grids.contains(&grid));
+}

@@ -1,0 +1,92 @@
+import { test, expect, Page, BrowserContext } from "@playwright/test";
+import { expectNoHorizontalOverflow, loginWithCode } from "./helpers";
+
+// The demo route 日常巡逻线 of 阳光社区第一网格 (WGS-84).
+const EAST_GATE = { latitude: 39.9599, longitude: 116.4185 };
+const BLOCK_3 = { latitude: 39.9606, longitude: 116.4176 };
+const GARAGE = { latitude: 39.9612, longitude: 116.4164 };
+
+/** Moves the phone in `steps` fixes from `a` to `b`, one every 4.5 s (the page keeps one fix per 4 s). */
+async function walk(context: BrowserContext, page: Page, a: typeof EAST_GATE, b: typeof EAST_GATE, steps: number) {
+  for (let i = 1; i <= steps; i++) {
+    const f = i / steps;
+    // a metre of jitter so that standing still still gives new fixes
+    const j = (i % 2) * 0.00001;
+    await context.setGeolocation({
+      latitude: a.latitude + (b.latitude - a.latitude) * f + j,
+      longitude: a.longitude + (b.longitude - a.longitude) * f,
+      accuracy: 8,
+    });
+    await page.waitForTimeout(4_500);
+  }
+}
+
+/** How many fixes the page says it recorded. */
+async function recorded(page: Page): Promise<number> {
+  const text = (await page.locator("#rec").textContent()) ?? "";
+  const m = text.match(/本次已记录 (\d+) 点/);
+  return m ? Number(m[1]) : 0;
+}
+
+test("a grid worker walks a route, goes offline halfway and back: every fix arrives once and the check-ins are accepted", async ({ browser }) => {
+  test.setTimeout(180_000);
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    locale: "zh-CN",
+    permissions: ["geolocation"],
+    geolocation: { ...EAST_GATE, accuracy: 8 },
+  });
+  const page = await context.newPage();
+  page.on("dialog", (d) => d.accept());
+  await loginWithCode(page, "13700000001");
+  await page.goto("/patrol");
+  await expect(page.getByRole("link", { name: "巡逻", exact: true })).toBeVisible();
+  const start = page.locator("li", { hasText: "日常巡逻线" }).getByRole("button", { name: "按此线路开始" });
+  await start.click();
+  await expect(page.getByRole("status").first()).toContainText("巡逻已开始");
+  await expect(page.locator("#rec")).toContainText("正在记录轨迹");
+  await expectNoHorizontalOverflow(page);
+
+  // on foot to 3号楼 and check in there
+  await walk(context, page, EAST_GATE, BLOCK_3, 5);
+  await walk(context, page, BLOCK_3, BLOCK_3, 2);
+  const block3 = page.locator("li", { hasText: "3号楼消防通道" }).first();
+  await block3.getByRole("button", { name: "在此签到" }).click();
+  await expect(block3.locator("ul.evidence li.ok")).toContainText("签到有效", { timeout: 20_000 });
+  await expect(block3.locator("ul.evidence")).toContainText("在范围内");
+  await page.screenshot({ path: "test-results/patrol-worker.png", fullPage: true });
+
+  // the signal goes: the walk and the check-in at the garage wait on the phone
+  await context.setOffline(true);
+  await walk(context, page, BLOCK_3, GARAGE, 6);
+  await walk(context, page, GARAGE, GARAGE, 2);
+  const garage = page.locator("li", { hasText: "地下车库入口" }).first();
+  await garage.getByRole("button", { name: "在此签到" }).click();
+  await page.waitForTimeout(12_000); // the page tries to send and cannot
+  await expect(page.locator("#rec")).toContainText("待发送");
+  await expect(garage.locator("ul.evidence li")).toHaveCount(0);
+
+  // back online: everything goes, the check-in is judged on the fixes taken offline
+  await context.setOffline(false);
+  await page.evaluate(() => window.dispatchEvent(new Event("online")));
+  await expect(garage.locator("ul.evidence li.ok")).toContainText("签到有效", { timeout: 20_000 });
+  await expect(page.locator("#rec")).toContainText("已全部发送", { timeout: 20_000 });
+  const fixes = await recorded(page);
+  expect(fixes).toBeGreaterThanOrEqual(12);
+
+  // end the patrol (it asks first); the page reloads when the end has been sent
+  await page.getByRole("button", { name: "结束巡逻" }).click();
+  await expect(page.getByRole("button", { name: "按此线路开始" }).first()).toBeVisible({ timeout: 20_000 });
+
+  // the track page: every recorded fix is in the track exactly once, both check-ins accepted
+  await page.locator("ul.patrols a").first().click();
+  await expect(page.locator("svg path.trk").first()).toBeVisible();
+  await expect(page.getByRole("heading", { name: /签到 2 \/ 2/ })).toBeVisible();
+  await expect(page.getByText(`轨迹点 ${fixes}`, { exact: true })).toBeVisible();
+  await expectNoHorizontalOverflow(page);
+  await page.screenshot({ path: "test-results/patrol-track.png", fullPage: true });
+  const gpx = await page.request.get(page.url().replace(/\/patrols\/(\d+)$/, "/api/v1/patrols/$1.gpx"));
+  expect(gpx.status()).toBe(200);
+  expect(((await gpx.text()).match(/<trkpt /g) ?? []).length).toBe(fixes);
+  await context.close();
+});
