@@ -33,6 +33,8 @@
     return g;
   }
   var es = new EventSource("/api/v1/events?topics=" + encodeURIComponent(topics));
+  es.onopen = function () { board.setAttribute("data-live", "open"); };
+  es.onerror = function () { board.setAttribute("data-live", "retrying"); };
   es.addEventListener("position", function (e) {
     var d = JSON.parse(e.data);
     var p = xy(d.lat, d.lng);

@@ -19,16 +19,22 @@ fn q(k: &str) -> Option<String> {
 pub struct PatrolData {
     pub grids: Vec<(i64, String)>,
     pub routes: Vec<RouteView>,
+    /// The GeoJSON of a refused import, to fill the box again.
+    pub geojson: String,
 }
 
 #[server]
-pub async fn staff_patrol() -> Result<PatrolData, ServerFnError> {
+pub async fn staff_patrol(draft: Option<String>) -> Result<PatrolData, ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
     let grids = backend::patrol::grids_of(&state, &user).await.map_err(app_err)?;
     let routes = backend::patrol::routes(&state, &user).await.map_err(app_err)?;
-    Ok(PatrolData { grids, routes })
+    let geojson = match draft {
+        Some(k) => state.flash.get(&k, Some(user.id)).await.into_iter().find(|(k, _)| k == "geojson").map(|(_, v)| v),
+        None => None,
+    };
+    Ok(PatrolData { grids, routes, geojson: geojson.unwrap_or_default() })
 }
 
 #[server]
@@ -98,8 +104,10 @@ pub async fn import_checkpoints(route: i64, geojson: String) -> Result<(), Serve
             Ok(())
         }
         Err(e) => {
+            // up to 200 KB does not fit a redirect: kept server-side for ten minutes
+            let key = state.flash.put(Some(user.id), vec![("geojson".into(), geojson)]).await;
             let r = route.to_string();
-            Err(form_error(e, "/staff/patrol", &[("route", r.as_str())]))
+            Err(form_error(e, "/staff/patrol", &[("route", r.as_str()), ("draft", key.as_str())]))
         }
     }
 }
@@ -119,7 +127,7 @@ pub async fn remove_checkpoint(id: i64) -> Result<(), ServerFnError> {
 }
 
 #[component]
-fn RouteCard(r: RouteView, lang: crate::i18n::Lang) -> impl IntoView {
+fn RouteCard(r: RouteView, lang: crate::i18n::Lang, #[prop(optional)] geojson: String) -> impl IntoView {
     let id = r.id;
     let kept = q("route").and_then(|v| v.parse::<i64>().ok()) == Some(id);
     let keep = move |k: &str| if kept { q(k).unwrap_or_default() } else { String::new() };
@@ -155,12 +163,12 @@ fn RouteCard(r: RouteView, lang: crate::i18n::Lang) -> impl IntoView {
                     <button type="submit">{t(lang, "添加", "Add")}</button>
                 </form>
             </details>
-            <details>
+            <details open=kept && !geojson.is_empty()>
                 <summary>{t(lang, "从 GeoJSON 导入", "Import from GeoJSON")}</summary>
                 <form method="post" action=ImportCheckpoints::PATH class="stack">
                     <input type="hidden" name="route" value=id.to_string()/>
                     <label>{t(lang, "GeoJSON(点要素,properties 含 name,可选 radius、qr)", "GeoJSON (Point features with properties.name; radius and qr optional)")}
-                        <textarea name="geojson" required rows="6" maxlength="200000"></textarea>
+                        <textarea name="geojson" required rows="6" maxlength="200000">{if kept { geojson.clone() } else { String::new() }}</textarea>
                     </label>
                     <button type="submit">{t(lang, "导入", "Import")}</button>
                 </form>
@@ -172,7 +180,7 @@ fn RouteCard(r: RouteView, lang: crate::i18n::Lang) -> impl IntoView {
 
 #[component]
 pub fn StaffPatrolPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| staff_patrol());
+    let data = Resource::new(|| (), |_| staff_patrol(q("draft")));
     view! {
         <Page title=("巡逻线路", "Patrol routes") render=move |s: SessionInfo| {
             let lang = s.lang;
@@ -191,7 +199,7 @@ pub fn StaffPatrolPage() -> impl IntoView {
                         };
                         view! {
                             <div class="console">
-                                {d.routes.into_iter().map(|r| view! { <RouteCard r=r lang=lang/> }).collect_view()}
+                                {d.routes.into_iter().map(|r| view! { <RouteCard r=r lang=lang geojson=d.geojson.clone()/> }).collect_view()}
                                 <section class="card">
                                     <h2>{t(lang, "新建线路", "New route")}</h2>
                                     <form method="post" action=CreateRoute::PATH class="stack">

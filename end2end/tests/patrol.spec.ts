@@ -1,5 +1,5 @@
 import { test, expect, Page, BrowserContext } from "@playwright/test";
-import { expectNoHorizontalOverflow, loginWithCode } from "./helpers";
+import { expectNoHorizontalOverflow, loginWithCode, loginWithPassword } from "./helpers";
 
 // The demo route 日常巡逻线 of 阳光社区第一网格 (WGS-84).
 const EAST_GATE = { latitude: 39.9599, longitude: 116.4185 };
@@ -39,6 +39,12 @@ test("a grid worker walks a route, goes offline halfway and back: every fix arri
   const page = await context.newPage();
   page.on("dialog", (d) => d.accept());
   await loginWithCode(page, "13700000001");
+  // the community's staff watch the patrols live at their desk
+  const desk = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "zh-CN" });
+  const staff = await desk.newPage();
+  await loginWithPassword(staff, "13900000002");
+  await staff.goto("/staff/patrol/patrols");
+  await expect(staff.locator("#live-board[data-live=open]")).toBeVisible();
   await page.goto("/patrol");
   await expect(page.getByRole("link", { name: "巡逻", exact: true })).toBeVisible();
   const start = page.locator("li", { hasText: "日常巡逻线" }).getByRole("button", { name: "按此线路开始" });
@@ -47,14 +53,20 @@ test("a grid worker walks a route, goes offline halfway and back: every fix arri
   await expect(page.locator("#rec")).toContainText("正在记录轨迹");
   await expectNoHorizontalOverflow(page);
 
-  // on foot to 3号楼 and check in there
+  // on foot to 3号楼 and check in there; the desk sees the worker move
   await walk(context, page, EAST_GATE, BLOCK_3, 5);
+  await expect(staff.locator("#live-board g.dot")).toHaveCount(1, { timeout: 20_000 });
+  const onPatrol = staff.locator("ul.patrols li", { hasText: "巡逻中" });
+  await expect(onPatrol.locator(".live")).toContainText("最近定位", { timeout: 20_000 });
+  const before = await staff.locator("#live-board g.dot").getAttribute("transform");
   await walk(context, page, BLOCK_3, BLOCK_3, 2);
   const block3 = page.locator("li", { hasText: "3号楼消防通道" }).first();
   await block3.getByRole("button", { name: "在此签到" }).click();
   await expect(block3.locator("ul.evidence li.ok")).toContainText("签到有效", { timeout: 20_000 });
   await expect(block3.locator("ul.evidence")).toContainText("在范围内");
   await page.screenshot({ path: "test-results/patrol-worker.png", fullPage: true });
+  await expect.poll(() => staff.locator("#live-board g.dot").getAttribute("transform"), { timeout: 20_000 }).not.toBe(before);
+  await staff.screenshot({ path: "test-results/patrol-desk.png", fullPage: true });
 
   // the signal goes: the walk and the check-in at the garage wait on the phone
   await context.setOffline(true);
@@ -89,4 +101,5 @@ test("a grid worker walks a route, goes offline halfway and back: every fix arri
   expect(gpx.status()).toBe(200);
   expect(((await gpx.text()).match(/<trkpt /g) ?? []).length).toBe(fixes);
   await context.close();
+  await desk.close();
 });

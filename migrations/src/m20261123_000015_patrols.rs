@@ -89,7 +89,7 @@ impl MigrationTrait for Migration {
         .await?;
         conn.execute_unprepared("CREATE UNIQUE INDEX uq_track_points_client ON track_points (patrol_id, client_id)")
             .await?;
-        conn.execute_unprepared("CREATE INDEX ix_track_points_at ON track_points (patrol_id, at)").await?;
+        conn.execute_unprepared("CREATE INDEX ix_track_points_at ON track_points (patrol_id, at, id)").await?;
         append_only(m, "track_points", "track points are evidence: append-only").await?;
 
         use PatrolCheckins as C;

@@ -117,3 +117,29 @@ async fn the_staff_page_works_with_plain_forms_and_keeps_bad_input() {
         "the error and the input kept"
     );
 }
+
+#[tokio::test]
+async fn a_refused_geojson_import_keeps_the_pasted_text() {
+    let app = spawn_app().await;
+    let staff = browser(&app).await;
+    staff.password_login(STAFF_A).await;
+    let routes = patrol::routes(&app.state, &current(&app, STAFF_A).await).await.unwrap();
+    let route = routes[0].id.to_string();
+    let bad = GEOJSON.replace("\"radius\": 20", "\"radius\": 2000");
+    let r = staff
+        .form(path::<app::patrol::ImportCheckpoints>(), "/staff/patrol", &[("route", &route), ("geojson", &bad)])
+        .await;
+    let to = location(&r);
+    assert!(to.contains("error=invalid_radius") && to.contains("draft="), "{to}");
+    let (_, html) = staff.page(&to).await;
+    assert!(html.contains("半径须为 5 到 500 米之间的整数"));
+    assert!(
+        html.contains("&quot;radius&quot;: 2000") || html.contains("\"radius\": 2000"),
+        "the text is back in the box"
+    );
+    // another staff member cannot read it
+    let other = browser(&app).await;
+    other.password_login(STAFF_B).await;
+    let (_, html) = other.page(&to).await;
+    assert!(!html.contains("radius\": 2000") && !html.contains("radius&quot;: 2000"));
+}
