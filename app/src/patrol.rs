@@ -555,7 +555,7 @@ pub fn WorkerPatrolPage() -> impl IntoView {
 // ------------------------------------------------------------------ QR scan at a checkpoint
 
 #[server]
-pub async fn qr_checkpoint(token: String) -> Result<(i64, i64, String), ServerFnError> {
+pub async fn qr_checkpoint(token: String) -> Result<(i64, i64, String, String), ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
@@ -577,7 +577,7 @@ pub fn QrCheckinPage() -> impl IntoView {
                     {move || {
                         let token = token.clone();
                         Suspend::new(async move {
-                            let (patrol, cp, name) = match data.await {
+                            let (patrol, cp, name, cid) = match data.await {
                                 Ok(d) => d,
                                 Err(e) => return view! {
                                     <FormError message=Some(error_text(&e, lang))/>
@@ -591,7 +591,7 @@ pub fn QrCheckinPage() -> impl IntoView {
                                     <form method="post" action=CheckInForm::PATH data-outbox="checkin">
                                         <input type="hidden" name="patrol" value=patrol.to_string()/>
                                         <input type="hidden" name="checkpoint" value=cp.to_string()/>
-                                        <input type="hidden" name="cid" value=format!("qr-{}", token.chars().take(12).collect::<String>())/>
+                                        <input type="hidden" name="cid" value=cid/>
                                         <input type="hidden" name="qr" value=token.clone()/>
                                         <button type="submit" class="primary">{t(lang, "签到", "Check in")}</button>
                                     </form>

@@ -851,8 +851,13 @@ pub async fn checkin_now(
 }
 
 /// The checkpoint a printed QR code names, if it is on the worker's patrol
-/// under way: (patrol id, checkpoint id, name).
-pub async fn checkpoint_by_token(state: &State, worker: &CurrentUser, token: &str) -> AppResult<(i64, i64, String)> {
+/// under way: (patrol id, checkpoint id, name, a fresh id for the form — each
+/// scan is its own check-in, a double tap on one page is not).
+pub async fn checkpoint_by_token(
+    state: &State,
+    worker: &CurrentUser,
+    token: &str,
+) -> AppResult<(i64, i64, String, String)> {
     let cp = checkpoint::Entity::find()
         .filter(checkpoint::Column::QrToken.eq(token.trim()))
         .one(&state.db)
@@ -862,7 +867,7 @@ pub async fn checkpoint_by_token(state: &State, worker: &CurrentUser, token: &st
     if !patrol_checkpoints(state, &p).await?.iter().any(|c| c.id == cp.id) {
         return Err(ErrorCode::NotFound.into());
     }
-    Ok((p.id, cp.id, cp.name))
+    Ok((p.id, cp.id, cp.name, format!("qr-{:016x}", rand::thread_rng().gen::<u64>())))
 }
 
 async fn rows_of(state: &State, patrols: Vec<patrol::Model>) -> AppResult<Vec<domain::patrol::PatrolRow>> {

@@ -528,3 +528,50 @@ async fn staff_over_the_grid_watch_positions_live_and_no_one_else_can() {
     assert!(board.dots.iter().any(|d| d.0 == id), "{:?}", board.dots);
     assert!(board.grids.contains(&grid));
 }
+
+#[tokio::test]
+async fn a_printed_qr_code_opens_a_check_in_with_the_code() {
+    let app = spawn_app().await;
+    let (route, cps, token) = a_route(&app).await;
+    let worker = browser(&app).await;
+    worker.code_login(WORKER_A).await;
+    // without a patrol under way the code says so
+    let (_, html) = worker.page(&format!("/patrol/checkpoints/{token}")).await;
+    assert!(html.contains("没有进行中的巡逻"), "{html}");
+    let id = a_patrol(&app, route).await;
+    let (status, html) = worker.page(&format!("/patrol/checkpoints/{token}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("3号楼") && html.contains(&format!("value=\"{token}\"")), "{html}");
+    let cid = html.split("name=\"cid\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    assert!(cid.starts_with("qr-"));
+    // walked there first (fixes from the phone), then the form with the code
+    let sent = Utc::now().timestamp_millis();
+    send(&app, &token_of(&app, WORKER_A).await, id, sent, walk("q", EAST_GATE, BLOCK_3, 30, 4, 1, sent)).await;
+    let (p, c) = (id.to_string(), cps[1].to_string());
+    let r = worker
+        .form(
+            path::<app::patrol::CheckInForm>(),
+            "/patrol",
+            &[("patrol", &p), ("checkpoint", &c), ("cid", &cid), ("qr", &token)],
+        )
+        .await;
+    assert!(location(&r).starts_with("/patrol?checked=ok"), "{}", location(&r));
+    let (_, html) = worker.page("/patrol").await;
+    assert!(html.contains("已扫点位二维码"));
+    // another scan of the same code is another check-in; the same page twice is one
+    let (_, again) = worker.page(&format!("/patrol/checkpoints/{token}")).await;
+    assert!(!again.contains(&cid));
+    worker
+        .form(
+            path::<app::patrol::CheckInForm>(),
+            "/patrol",
+            &[("patrol", &p), ("checkpoint", &c), ("cid", &cid), ("qr", &token)],
+        )
+        .await;
+    let n = patrol_checkin::Entity::find()
+        .filter(patrol_checkin::Column::PatrolId.eq(id))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+}
