@@ -486,7 +486,7 @@ fn Devices(h: domain::patrol::WorkerHome, lang: crate::i18n::Lang) -> impl IntoV
                 }).collect_view()}
             </ul>
             <form method="post" action=AddDevice::PATH class="stack">
-                <label>{t(lang, "设备号(留空则自动生成)", "Device id (blank: generate one)")}<input type="text" name="device" maxlength="64" autocomplete="off" value=q("device_input").or_else(|| q("device").filter(|_| q("error").is_some())).unwrap_or_default()/></label>
+                <label>{t(lang, "设备号(留空则自动生成)", "Device id (blank: generate one)")}<input type="text" name="device" maxlength="64" autocomplete="off" value=q("device").filter(|_| q("error").is_some()).unwrap_or_default()/></label>
                 <label>{t(lang, "名称", "Label")}<input type="text" name="label" maxlength="40" value=q("label").unwrap_or_default()/></label>
                 <button type="submit">{t(lang, "登记设备", "Register")}</button>
             </form>

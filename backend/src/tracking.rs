@@ -39,6 +39,11 @@ const EDGE_S: i64 = 60;
 /// Rows per INSERT (16 columns: under SQLite's 32,766 parameters).
 const CHUNK: usize = 1500;
 
+/// "14:05:09" in Beijing time (UTC+8).
+fn beijing_clock(t: DateTime<Utc>) -> String {
+    (t.naive_utc() + chrono::Duration::hours(8)).format("%H:%M:%S").to_string()
+}
+
 fn ts(s: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(s, 0).single().unwrap_or_else(Utc::now)
 }
@@ -222,7 +227,7 @@ async fn publish_position(state: &State, p: &patrol::Model, newest: Option<(f64,
         "lat": lat,
         "lng": lng,
         "acc": acc,
-        "at": (ts(at).naive_utc() + chrono::Duration::hours(8)).format("%H:%M:%S").to_string(),
+        "at": beijing_clock(ts(at)),
     });
     publish(state, p, "position", data).await;
 }
@@ -440,6 +445,7 @@ pub async fn ingest(state: &State, worker: &CurrentUser, batch: Batch) -> AppRes
     // 1. events (pause, resume, end, gaps), in time order
     let mut events: Vec<&OutboxItem> = batch.items.iter().filter(|i| matches!(i, OutboxItem::Event { .. })).collect();
     events.sort_by_key(|i| i.t());
+    let changed = !events.is_empty();
     for item in events {
         let OutboxItem::Event { id, t, kind, until, reason } = item else { continue };
         let at = ts(reckon(*t).unwrap_or(now.timestamp()));
@@ -468,7 +474,8 @@ pub async fn ingest(state: &State, worker: &CurrentUser, batch: Batch) -> AppRes
             return Err(ErrorCode::InvalidInput.into());
         }
     }
-    let p = own_patrol(state, worker, batch.patrol).await?;
+    // the events may have ended it
+    let p = if changed { own_patrol(state, worker, batch.patrol).await? } else { p };
 
     // 2. fixes
     let mut fixes = vec![];
@@ -660,21 +667,11 @@ fn checkin_view(c: &patrol_checkin::Model, names: &HashMap<i64, String>, en: boo
 
 // ------------------------------------------------------------------ OsmAnd
 
-/// What happened to a position from a logger app.
-#[derive(Debug, PartialEq, Eq)]
-pub enum OsmOutcome {
-    /// Stored (possibly left out of the track, with its reason).
-    Stored,
-    /// Already stored.
-    Duplicate,
-    /// No patrol under way for the device's worker: discarded, not stored.
-    Discarded,
-}
-
 /// Stores positions from a registered logger device into its worker's
-/// active patrol. Unknown device → `NotFound`.
-pub async fn osmand(state: &State, positions: Vec<Position>) -> AppResult<Vec<OsmOutcome>> {
-    let Some(first) = positions.first() else { return Ok(vec![]) };
+/// active patrol. Unknown device → `NotFound`. Without a patrol under way
+/// the positions are discarded, not stored (privacy).
+pub async fn osmand(state: &State, positions: Vec<Position>) -> AppResult<()> {
+    let Some(first) = positions.first() else { return Ok(()) };
     let device = gps_device::Entity::find()
         .filter(gps_device::Column::DeviceId.eq(first.device_id.as_str()))
         .one(&state.db)
@@ -685,14 +682,11 @@ pub async fn osmand(state: &State, positions: Vec<Position>) -> AppResult<Vec<Os
         .filter(patrol::Column::State.eq(PatrolState::Active.as_str()))
         .one(&state.db)
         .await?;
-    let Some(p) = p else {
-        return Ok(positions.iter().map(|_| OsmOutcome::Discarded).collect());
-    };
+    let Some(p) = p else { return Ok(()) };
     let now = Utc::now();
     let l = limits();
-    let mut outcomes = vec![];
     let mut fixes = vec![];
-    for pos in &positions {
+    for (i, pos) in positions.iter().enumerate() {
         let device_at = pos.at.unwrap_or(now.timestamp());
         let raw = Fix {
             lat: pos.lat,
@@ -704,17 +698,15 @@ pub async fn osmand(state: &State, positions: Vec<Position>) -> AppResult<Vec<Os
         let at = geo::taken_at(&raw, &l);
         // privacy: what was recorded outside the patrol is not kept at all
         if at < p.started_at.timestamp() - EDGE_S {
-            outcomes.push(OsmOutcome::Discarded);
             continue;
         }
         // a device clock far off: the fix is kept raw at the server's time, with the reason
         let dropped = if pos.valid { geo::filter(None, &raw, &l).err() } else { Some(Dropped::Invalid) };
-        outcomes.push(OsmOutcome::Stored);
         fixes.push(NewFix {
             client_id: format!(
                 "osmand:{}:{}",
                 device.id,
-                pos.at.map(|t| t.to_string()).unwrap_or_else(|| format!("r{}", now.timestamp_millis()))
+                pos.at.map(|t| t.to_string()).unwrap_or_else(|| format!("r{}-{i}", now.timestamp_millis()))
             ),
             fix: Fix { at, ..raw },
             speed_mps: pos.speed_mps,
@@ -724,26 +716,11 @@ pub async fn osmand(state: &State, positions: Vec<Position>) -> AppResult<Vec<Os
             dropped,
         });
     }
-    let n = fixes.len();
     let stored = store_fixes(&state.db, &p, fixes, "osmand", now).await?;
-    let new = stored.new;
-    if new > 0 {
+    if stored.new > 0 {
         publish_position(state, &p, stored.newest).await;
     }
-    if new < n {
-        // resent positions: report them as duplicates (in order is not needed by the protocol)
-        let mut extra = n - new;
-        for o in outcomes.iter_mut().rev() {
-            if extra == 0 {
-                break;
-            }
-            if *o == OsmOutcome::Stored {
-                *o = OsmOutcome::Duplicate;
-                extra -= 1;
-            }
-        }
-    }
-    Ok(outcomes)
+    Ok(())
 }
 
 /// A fresh device id for a worker's logger app: twelve digits.
@@ -935,7 +912,7 @@ async fn rows_of(state: &State, patrols: Vec<patrol::Model>) -> AppResult<Vec<do
                 dropped: c(true),
                 checkins_ok: checks.iter().filter(|r| r.0 == p.id && r.1).map(|r| r.2 as u64).sum(),
                 checkins: checks.iter().filter(|r| r.0 == p.id).map(|r| r.2 as u64).sum(),
-                last_fix: last.map(|t| (t.naive_utc() + chrono::Duration::hours(8)).format("%H:%M:%S").to_string()),
+                last_fix: last.map(beijing_clock),
             }
         })
         .collect())

@@ -422,6 +422,16 @@ async fn the_worker_page_plain_forms_track_page_and_exports() {
     assert!(demo.kept > 50 && demo.last_fix.is_some(), "{demo:?}");
     let route = home.routes[0].id.to_string();
 
+    // a device id too short: the reason in words, the typed id and label kept
+    let r = worker.form(path::<app::patrol::AddDevice>(), "/patrol", &[("device", "abc"), ("label", "旧手机")]).await;
+    let to = location(&r);
+    assert!(to.contains("error=invalid_device"), "{to}");
+    let (_, html) = worker.page(&to).await;
+    assert!(
+        html.contains("设备号须为 6 到 64 位") && html.contains("value=\"abc\"") && html.contains("旧手机"),
+        "{html}"
+    );
+
     // start with a plain form, twice: one patrol
     let r = worker.form(path::<app::patrol::StartPatrol>(), "/patrol", &[("route", &route)]).await;
     assert_eq!(location(&r), "/patrol?started=1");
