@@ -97,6 +97,7 @@ fn Nav(user: UserInfo, lang: Lang) -> impl IntoView {
         ],
         Some(Role::GridWorker) => vec![
             ("/patrol", "巡逻", "Patrol", "◎"),
+            ("/incidents", "事件", "Incidents", "⚑"),
             ("/announcements", "公告", "Notices", "✉"),
             ("/inbox", "消息", "Inbox", "✆"),
             ("/me", "我的", "Me", "☺"),

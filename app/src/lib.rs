@@ -12,6 +12,7 @@ pub mod dev;
 pub mod i18n;
 pub mod import;
 pub mod inbox;
+pub mod incidents;
 pub mod layout;
 pub mod live;
 pub mod patrol;
@@ -128,6 +129,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/patrol") view=patrol::WorkerPatrolPage ssr=SsrMode::Async/>
                 <Route path=path!("/patrol/checkpoints/:token") view=patrol::QrCheckinPage ssr=SsrMode::Async/>
                 <Route path=path!("/patrols/:id") view=patrol::PatrolDetailPage ssr=SsrMode::Async/>
+                <Route path=path!("/incidents") view=incidents::IncidentsPage ssr=SsrMode::Async/>
+                <Route path=path!("/incidents/:id") view=incidents::IncidentPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/incidents") view=incidents::StaffIncidentsPage ssr=SsrMode::Async/>
                 <Route path=path!("/topics") view=topics::TopicsPage ssr=SsrMode::Async/>
                 <Route path=path!("/topics/:id") view=topics::TopicPageView ssr=SsrMode::Async/>
                 <Route path=path!("/staff/topics") view=topics::StaffTopicsPage ssr=SsrMode::Async/>

@@ -210,6 +210,9 @@ async fn seed(state: &State) -> AppResult<()> {
     seed_volunteer(state, &orgs, &staff_ids).await?;
     seed_topics(state, &orgs, &staff_ids).await?;
     seed_patrol(state, &orgs, &staff_ids).await?;
+    if let Some(c) = orgs.iter().find(|o| o.name == "阳光社区") {
+        crate::incidents::seed_demo(state, c.id).await?;
+    }
     tracing::info!("demo data loaded");
     Ok(())
 }

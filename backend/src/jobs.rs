@@ -53,10 +53,12 @@ pub enum JobKind {
     VoteRemind,
     /// A day after a comment: if it still stands, its participation points.
     TopicCommentPoints,
+    /// An incident's deadline: escalate it if the work is not done.
+    IncidentOverdue,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 14] = [
+    pub const ALL: [JobKind; 15] = [
         JobKind::NotifyDeliver,
         JobKind::AnnouncementFanout,
         JobKind::Remind,
@@ -71,6 +73,7 @@ impl JobKind {
         JobKind::MallExpire,
         JobKind::VoteRemind,
         JobKind::TopicCommentPoints,
+        JobKind::IncidentOverdue,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -89,6 +92,7 @@ impl JobKind {
             JobKind::MallExpire => "mall.expire",
             JobKind::VoteRemind => "vote.remind",
             JobKind::TopicCommentPoints => "topic.comment_points",
+            JobKind::IncidentOverdue => "incident.overdue",
         }
     }
 
@@ -330,6 +334,7 @@ async fn dispatch(state: &State, j: &job::Model) -> anyhow::Result<()> {
         Some(JobKind::MallExpire) => crate::points::expire_job(state, payload(j)?).await,
         Some(JobKind::VoteRemind) => crate::votes::remind_job(state, payload(j)?).await,
         Some(JobKind::TopicCommentPoints) => crate::deliberation::comment_points_job(state, payload(j)?).await,
+        Some(JobKind::IncidentOverdue) => crate::incidents::overdue_job(state, payload(j)?).await,
         None => Err(anyhow::anyhow!("unknown job kind {:?}", j.kind)),
     }
 }

@@ -17,6 +17,7 @@ pub mod events;
 pub mod flash;
 pub mod idempotency;
 pub mod import;
+pub mod incidents;
 pub mod jobs;
 pub mod notify;
 pub mod org;

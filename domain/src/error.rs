@@ -79,11 +79,18 @@ pub enum ErrorCode {
     InvalidDevice,
     DeviceTaken,
     CheckpointInUse,
+    InvalidCategory,
+    IncidentState,
+    InvalidRating,
+    InvalidPhoto,
+    TooManyPhotos,
+    ExtensionPending,
+    PlaceRequired,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 73] = [
+    pub const ALL: [ErrorCode; 80] = [
         ErrorCode::InvalidPhone,
         ErrorCode::InvalidCode,
         ErrorCode::CodeExpired,
@@ -156,6 +163,13 @@ impl ErrorCode {
         ErrorCode::InvalidDevice,
         ErrorCode::DeviceTaken,
         ErrorCode::CheckpointInUse,
+        ErrorCode::InvalidCategory,
+        ErrorCode::IncidentState,
+        ErrorCode::InvalidRating,
+        ErrorCode::InvalidPhoto,
+        ErrorCode::TooManyPhotos,
+        ErrorCode::ExtensionPending,
+        ErrorCode::PlaceRequired,
         ErrorCode::Internal,
     ];
 
@@ -233,6 +247,13 @@ impl ErrorCode {
             ErrorCode::InvalidDevice => "invalid_device",
             ErrorCode::DeviceTaken => "device_taken",
             ErrorCode::CheckpointInUse => "checkpoint_in_use",
+            ErrorCode::InvalidCategory => "invalid_category",
+            ErrorCode::IncidentState => "incident_state",
+            ErrorCode::InvalidRating => "invalid_rating",
+            ErrorCode::InvalidPhoto => "invalid_photo",
+            ErrorCode::TooManyPhotos => "too_many_photos",
+            ErrorCode::ExtensionPending => "extension_pending",
+            ErrorCode::PlaceRequired => "place_required",
             ErrorCode::Internal => "internal",
         }
     }
@@ -280,6 +301,13 @@ impl ErrorCode {
             ErrorCode::InvalidDevice => 422,
             ErrorCode::DeviceTaken => 409,
             ErrorCode::CheckpointInUse => 409,
+            ErrorCode::InvalidCategory => 422,
+            ErrorCode::IncidentState => 409,
+            ErrorCode::InvalidRating => 422,
+            ErrorCode::InvalidPhoto => 422,
+            ErrorCode::TooManyPhotos => 422,
+            ErrorCode::ExtensionPending => 409,
+            ErrorCode::PlaceRequired => 422,
             ErrorCode::NotOnRoll | ErrorCode::NeedsDesignation | ErrorCode::SameStaff => 403,
             ErrorCode::IdempotencyMismatch => 422,
             ErrorCode::NotVerified | ErrorCode::NoShowLimit | ErrorCode::QuotaReached => 403,
@@ -517,6 +545,13 @@ impl ErrorCode {
             ErrorCode::InvalidDevice => ("设备号须为 6 到 64 位字母、数字或 - _ . :", "A device id must be 6–64 letters, digits or - _ . :"),
             ErrorCode::DeviceTaken => ("该设备号已被登记", "That device id is already registered"),
             ErrorCode::CheckpointInUse => ("该点位已有签到记录,不能删除", "This checkpoint has check-ins and cannot be removed"),
+            ErrorCode::InvalidCategory => ("请选择事件类别", "Please choose a category"),
+            ErrorCode::IncidentState => ("事件当前的状态不能进行此操作,请刷新后查看", "The incident is not in a state that allows this; reload to see where it stands"),
+            ErrorCode::InvalidRating => ("请选择 1 到 5 星的评价", "Please give a rating from 1 to 5 stars"),
+            ErrorCode::InvalidPhoto => ("照片须为 JPEG、PNG 或 WebP 图片,每张不超过 10 MB", "Photos must be JPEG, PNG or WebP images of at most 10 MB each"),
+            ErrorCode::TooManyPhotos => ("最多上传 9 张照片", "At most 9 photos"),
+            ErrorCode::PlaceRequired => ("请获取当前位置,或填写事件地点", "Please capture your position or type where it is"),
+            ErrorCode::ExtensionPending => ("已有一个延期申请在等待审批", "An extension request is already waiting for a decision"),
             ErrorCode::Internal => ("系统繁忙,请稍后再试", "Something went wrong on our side; please try again"),
         };
         if english {

@@ -10,6 +10,7 @@ pub mod deliberation;
 pub mod error;
 pub mod geo;
 pub mod import;
+pub mod incident;
 pub mod money;
 pub mod notify;
 pub mod org;

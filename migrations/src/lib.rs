@@ -18,6 +18,7 @@ mod m20261123_000012_deliberation;
 mod m20261123_000013_volunteer_organisers;
 mod m20261123_000014_patrol_routes;
 mod m20261123_000015_patrols;
+mod m20261123_000016_incidents;
 
 /// A foreign key that refuses deleting what it points at.
 pub(crate) fn fk(
@@ -86,6 +87,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000013_volunteer_organisers::Migration),
             Box::new(m20261123_000014_patrol_routes::Migration),
             Box::new(m20261123_000015_patrols::Migration),
+            Box::new(m20261123_000016_incidents::Migration),
         ]
     }
 }

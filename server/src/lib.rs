@@ -5,6 +5,7 @@ pub mod api;
 pub mod appointments;
 pub mod assets;
 pub mod events;
+pub mod incidents;
 pub mod middleware;
 pub mod patrol;
 pub mod payments;
@@ -101,6 +102,10 @@ fn serve(listener: TcpListener, state: State) -> anyhow::Result<Server> {
             .route("/pay/wechat/{no}", web::get().to(payments::wechat_jsapi))
             .route("/staff/bills/orders.csv", web::get().to(payments::export))
             .route("/staff/bills/import", web::post().to(upload::import_bills))
+            .route("/incidents/report", web::post().to(incidents::report))
+            .route("/incidents/{id}/step", web::post().to(incidents::step))
+            .route("/incidents/photos/{id}/{size}", web::get().to(incidents::photo))
+            .route("/api/v1/incidents/nearby", web::get().to(incidents::nearby))
             .route("/auth/wechat", web::get().to(wechat::start))
             .route("/auth/wechat/callback", web::get().to(wechat::callback))
             .configure(patrol::osmand_routes)

@@ -12,6 +12,7 @@ mod deliberation;
 mod helpers;
 mod import;
 mod inbox;
+mod incidents;
 mod instances;
 mod pages;
 mod patrol;
