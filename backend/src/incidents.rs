@@ -660,6 +660,27 @@ pub async fn act(state: &State, user: &CurrentUser, id: i64, step: Step) -> AppR
             return Err(ErrorCode::InvalidInput.into());
         }
     }
+    let staff_ids = staff_over(&state.db, &path).await?;
+    if let Step::Reject { duplicate_of: Some(d), .. } = &step {
+        let other = incident::Entity::find_by_id(*d).one(&state.db).await?;
+        if other.is_none_or(|o| o.community_id != i.community_id || o.id == i.id) {
+            return Err(ErrorCode::NotFound.into());
+        }
+    }
+    let pending = match &step {
+        Step::DecideExtension { .. } => Some(
+            incident_extension::Entity::find()
+                .filter(incident_extension::Column::IncidentId.eq(id))
+                .filter(incident_extension::Column::Status.eq("pending"))
+                .one(&state.db)
+                .await?
+                .ok_or(ErrorCode::AlreadyDecided)?,
+        ),
+        _ => None,
+    };
+    // SQLite: the transaction's first statement is a write, so it never has
+    // to upgrade a stale read snapshot (SQLITE_BUSY_SNAPSHOT) when the job
+    // worker wrote in between; everything it needs was read above
     let txn = state.db.begin().await?;
     let mut upd = incident::Entity::update_many()
         .col_expr(incident::Column::Status, Expr::value(to.as_str()))
@@ -674,12 +695,6 @@ pub async fn act(state: &State, user: &CurrentUser, id: i64, step: Step) -> AppR
     match &step {
         Step::Accept { note: n } => note = n.clone(),
         Step::Reject { reason, duplicate_of, note: n } => {
-            if let Some(d) = duplicate_of {
-                let other = incident::Entity::find_by_id(*d).one(&txn).await?;
-                if other.is_none_or(|o| o.community_id != i.community_id || o.id == i.id) {
-                    return Err(ErrorCode::NotFound.into());
-                }
-            }
             upd = upd
                 .col_expr(incident::Column::RejectReason, Expr::value(reason.as_str()))
                 .col_expr(incident::Column::DuplicateOf, Expr::value(*duplicate_of));
@@ -708,8 +723,8 @@ pub async fn act(state: &State, user: &CurrentUser, id: i64, step: Step) -> AppR
         Step::Handle { note: n, draft: d } => {
             note = Some(n.clone());
             draft = Some(d.clone());
-            for s in staff_over(&txn, &path).await? {
-                tell.push((s, "事件已处置,待核查".into()));
+            for s in &staff_ids {
+                tell.push((*s, "事件已处置,待核查".into()));
             }
         }
         Step::Verify { note: n } => note = n.clone(),
@@ -760,17 +775,12 @@ pub async fn act(state: &State, user: &CurrentUser, id: i64, step: Step) -> AppR
             })?;
             data = serde_json::json!({ "until": until.timestamp() });
             note = Some(reason.clone());
-            for s in staff_over(&txn, &path).await? {
-                tell.push((s, format!("申请延期至 {}", beijing(*until))));
+            for s in &staff_ids {
+                tell.push((*s, format!("申请延期至 {}", beijing(*until))));
             }
         }
         Step::DecideExtension { approve, note: n } => {
-            let x = incident_extension::Entity::find()
-                .filter(incident_extension::Column::IncidentId.eq(id))
-                .filter(incident_extension::Column::Status.eq("pending"))
-                .one(&txn)
-                .await?
-                .ok_or(ErrorCode::AlreadyDecided)?;
+            let x = pending.clone().ok_or(ErrorCode::AlreadyDecided)?;
             let r = incident_extension::Entity::update_many()
                 .col_expr(
                     incident_extension::Column::Status,

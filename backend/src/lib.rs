@@ -20,6 +20,7 @@ pub mod import;
 pub mod incidents;
 pub mod jobs;
 pub mod notify;
+pub mod open311;
 pub mod org;
 pub mod patrol;
 pub mod payments;

@@ -526,6 +526,18 @@ pub struct IncidentHome {
     pub form_id: String,
 }
 
+/// An Open311 client's key as staff see it (never the key itself).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    pub id: i64,
+    pub community: String,
+    pub label: String,
+    /// The key's first characters, to tell keys apart.
+    pub prefix: String,
+    pub created_at: String,
+    pub revoked: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,7 @@ mod m20261123_000013_volunteer_organisers;
 mod m20261123_000014_patrol_routes;
 mod m20261123_000015_patrols;
 mod m20261123_000016_incidents;
+mod m20261123_000017_open311_keys;
 
 /// A foreign key that refuses deleting what it points at.
 pub(crate) fn fk(
@@ -88,6 +89,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000014_patrol_routes::Migration),
             Box::new(m20261123_000015_patrols::Migration),
             Box::new(m20261123_000016_incidents::Migration),
+            Box::new(m20261123_000017_open311_keys::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod events;
 pub mod incidents;
 pub mod middleware;
+pub mod open311;
 pub mod patrol;
 pub mod payments;
 pub mod upload;
@@ -109,6 +110,7 @@ fn serve(listener: TcpListener, state: State) -> anyhow::Result<Server> {
             .route("/auth/wechat", web::get().to(wechat::start))
             .route("/auth/wechat/callback", web::get().to(wechat::callback))
             .configure(patrol::osmand_routes)
+            .configure(open311::routes)
             .service(api::scope())
             .service(assets::pkg_service())
             .configure(|cfg| assets::public_files(cfg, site_root.clone()))

@@ -22,6 +22,7 @@ pub mod job;
 pub mod mall_item;
 pub mod notification;
 pub mod notification_pref;
+pub mod open311_key;
 pub mod order_bill;
 pub mod org_unit;
 pub mod otp_code;

@@ -14,6 +14,7 @@ mod import;
 mod inbox;
 mod incidents;
 mod instances;
+mod open311;
 mod pages;
 mod patrol;
 mod payments;

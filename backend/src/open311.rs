@@ -1,0 +1,429 @@
+//! Open311 GeoReport v2 (protocols.md) over the incident workflow, so
+//! existing civic-reporting clients can file and follow reports.
+//!
+//! Clients are given an API key by the community's staff (`/staff/incidents`);
+//! the key is stored as a SHA-256 hash, names its community, and files
+//! reports as the staff member who issued it (source `open311`). Reads need
+//! a key too: requests carry places and descriptions that are the
+//! community's business, not the public's.
+//!
+//! Statuses: `open`/`closed` as the standard has them, plus the FixMyStreet
+//! extended status (`extended_status`, and `status` on updates): FOR_TRIAGE =
+//! accepted, ACTION_SCHEDULED / INTERNAL_REFERRAL = dispatched to a worker /
+//! a department, IN_PROGRESS, FIXED = handled, CLOSED, DUPLICATE,
+//! NOT_COUNCILS_RESPONSIBILITY, REOPEN (sent back); verification goes in
+//! `external_status_code`.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use domain::{
+    incident::{Action, ApiKeyView, Category, NewIncident, RejectReason, Spot, Status},
+    ErrorCode,
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+use crate::{
+    auth::CurrentUser,
+    entities::{incident, incident_event, open311_key, org_unit, user},
+    error::AppResult,
+    State,
+};
+
+/// At most this many requests in one answer, and this window of days.
+pub const MAX_REQUESTS: u64 = 1000;
+pub const MAX_DAYS: i64 = 90;
+
+fn hash(key: &str) -> String {
+    hex::encode(Sha256::digest(key.trim().as_bytes()))
+}
+
+/// Staff issue a key for a client of a community they manage. The key is
+/// shown once; only its hash is kept.
+pub async fn create_key(state: &State, staff: &CurrentUser, community_id: i64, label: &str) -> AppResult<String> {
+    let node = crate::org::get(state, community_id).await?.ok_or(ErrorCode::NotFound)?;
+    if !staff.is_staff() || !staff.can_manage(&node.path) || node.level != domain::OrgLevel::Community {
+        return Err(ErrorCode::Forbidden.into());
+    }
+    let label = label.trim();
+    if label.is_empty() || label.chars().count() > 60 {
+        return Err(ErrorCode::InvalidTitle.into());
+    }
+    let key = format!("o311_{}", uuid::Uuid::new_v4().simple());
+    open311_key::Entity::insert(open311_key::ActiveModel {
+        community_id: Set(community_id),
+        key_hash: Set(hash(&key)),
+        prefix: Set(key[..9].to_string()),
+        label: Set(label.to_string()),
+        created_by: Set(staff.id),
+        created_at: Set(Utc::now()),
+        revoked_at: Set(None),
+        ..Default::default()
+    })
+    .exec(&state.db)
+    .await?;
+    Ok(key)
+}
+
+pub async fn keys(state: &State, staff: &CurrentUser) -> AppResult<Vec<ApiKeyView>> {
+    let communities = crate::incidents::communities_of(state, staff).await?;
+    if !staff.is_staff() {
+        return Err(ErrorCode::Forbidden.into());
+    }
+    let names: HashMap<i64, String> = communities.into_iter().collect();
+    Ok(open311_key::Entity::find()
+        .filter(open311_key::Column::CommunityId.is_in(names.keys().copied().collect::<Vec<_>>()))
+        .order_by_desc(open311_key::Column::Id)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|k| ApiKeyView {
+            id: k.id,
+            community: names.get(&k.community_id).cloned().unwrap_or_default(),
+            label: k.label,
+            prefix: k.prefix,
+            created_at: crate::announcements::beijing_time(k.created_at),
+            revoked: k.revoked_at.is_some(),
+        })
+        .collect())
+}
+
+pub async fn revoke_key(state: &State, staff: &CurrentUser, id: i64) -> AppResult<()> {
+    let k = open311_key::Entity::find_by_id(id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    let path = crate::org::path_of(state, k.community_id).await?;
+    if !staff.is_staff() || !staff.can_manage(&path) {
+        return Err(ErrorCode::Forbidden.into());
+    }
+    open311_key::Entity::update_many()
+        .col_expr(open311_key::Column::RevokedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(open311_key::Column::Id.eq(id))
+        .filter(open311_key::Column::RevokedAt.is_null())
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
+
+/// Who a valid key acts as.
+pub struct Client {
+    pub community_id: i64,
+    pub community: String,
+    pub reporter: CurrentUser,
+}
+
+/// The client behind an API key, or `None` for a missing, unknown or revoked key.
+pub async fn client(state: &State, key: Option<&str>) -> AppResult<Option<Client>> {
+    let Some(key) = key.map(str::trim).filter(|k| !k.is_empty() && k.len() <= 100) else { return Ok(None) };
+    let Some(k) = open311_key::Entity::find()
+        .filter(open311_key::Column::KeyHash.eq(hash(key)))
+        .filter(open311_key::Column::RevokedAt.is_null())
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(u) = user::Entity::find_by_id(k.created_by).one(&state.db).await? else { return Ok(None) };
+    let community =
+        org_unit::Entity::find_by_id(k.community_id).one(&state.db).await?.map(|c| c.name).unwrap_or_default();
+    Ok(Some(Client {
+        community_id: k.community_id,
+        community,
+        reporter: CurrentUser {
+            id: u.id,
+            name: u.name,
+            phone: domain::Phone::parse(&u.phone)?,
+            lang: "zh".into(),
+            grants: crate::auth::load_grants(state, u.id).await?,
+            session_id: String::new(),
+        },
+    }))
+}
+
+// ------------------------------------------------------------------ services
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ServiceOut {
+    pub service_code: String,
+    pub service_name: String,
+    pub description: String,
+    pub metadata: bool,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub keywords: String,
+    pub group: String,
+}
+
+/// Every category is a service; none has extra attributes (metadata false).
+pub fn services(english: bool) -> Vec<ServiceOut> {
+    Category::ALL
+        .iter()
+        .map(|c| ServiceOut {
+            service_code: c.as_str().into(),
+            service_name: c.name(english).into(),
+            description: format!(
+                "{}{}",
+                c.name(english),
+                if english {
+                    format!(" — a deadline of {} day(s) once dispatched", c.default_days())
+                } else {
+                    format!(",派遣后一般 {} 天内办结", c.default_days())
+                }
+            ),
+            metadata: false,
+            kind: "realtime".into(),
+            keywords: c.as_str().into(),
+            group: if english { "Community incidents" } else { "社区事件" }.into(),
+        })
+        .collect()
+}
+
+// ------------------------------------------------------------------ requests
+
+/// Files a request (form fields as Open311 names them). Contact fields
+/// (email, phone, names, device and account ids) are not stored.
+pub async fn create(state: &State, c: &Client, f: &HashMap<String, String>) -> AppResult<(i64, String)> {
+    let get = |k: &str| f.get(k).map(|s| s.trim()).unwrap_or_default();
+    let category = Category::parse(get("service_code")).ok_or(ErrorCode::InvalidCategory)?;
+    if let Some(j) = f.get("jurisdiction_id").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        if j != c.community_id.to_string() {
+            return Err(ErrorCode::NotFound.into());
+        }
+    }
+    let spot = Spot::parse(get("lat"), get("long"), "")?;
+    let address = if get("address_string").is_empty() { get("address_id") } else { get("address_string") };
+    let mut description = get("description").to_string();
+    if description.chars().count() > 4000 {
+        return Err(ErrorCode::InvalidBody.into());
+    }
+    let media = get("media_url");
+    if !media.is_empty() && (media.starts_with("https://") || media.starts_with("http://")) && media.len() <= 500 {
+        description = format!("{description}\n{media}");
+    }
+    let description: String = description.chars().take(domain::incident::MAX_DESCRIPTION).collect();
+    let new = NewIncident::parse(category.as_str(), &description, spot, address)?;
+    let client_id = format!("o311-{}", uuid::Uuid::new_v4().simple());
+    let id = crate::incidents::file(state, &c.reporter, c.community_id, None, "open311", &client_id, new).await?;
+    Ok((id, client_id))
+}
+
+/// A filter for GET requests, parsed from Open311's query parameters.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub ids: Vec<i64>,
+    pub category: Option<Category>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub open: Option<bool>,
+}
+
+fn parse_date(s: &str) -> Result<DateTime<Utc>, ErrorCode> {
+    let ts = domain::osmand::parse_timestamp(s).map_err(|_| ErrorCode::InvalidTime)?;
+    Utc.timestamp_opt(ts, 0).single().ok_or(ErrorCode::InvalidTime)
+}
+
+impl Filter {
+    pub fn parse(q: &HashMap<String, String>) -> Result<Filter, ErrorCode> {
+        let get = |k: &str| q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+        let mut f = Filter::default();
+        if let Some(ids) = get("service_request_id") {
+            for id in ids.split(',') {
+                f.ids.push(id.trim().parse().map_err(|_| ErrorCode::InvalidInput)?);
+            }
+            if f.ids.len() > 100 {
+                return Err(ErrorCode::InvalidInput);
+            }
+        }
+        if let Some(c) = get("service_code") {
+            f.category = Some(Category::parse(c).ok_or(ErrorCode::InvalidCategory)?);
+        }
+        f.from = get("start_date").map(parse_date).transpose()?;
+        f.to = get("end_date").map(parse_date).transpose()?;
+        if let (Some(a), Some(b)) = (f.from, f.to) {
+            if b < a || b - a > Duration::days(MAX_DAYS) {
+                return Err(ErrorCode::InvalidTime);
+            }
+        }
+        f.open = match get("status") {
+            None => None,
+            Some("open") => Some(true),
+            Some("closed") => Some(false),
+            Some(_) => return Err(ErrorCode::InvalidInput),
+        };
+        Ok(f)
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RequestOut {
+    pub service_request_id: String,
+    pub status: String,
+    pub extended_status: String,
+    pub status_notes: String,
+    pub service_name: String,
+    pub service_code: String,
+    pub description: String,
+    pub agency_responsible: String,
+    pub service_notice: String,
+    pub requested_datetime: String,
+    pub updated_datetime: String,
+    pub expected_datetime: Option<String>,
+    pub address: Option<String>,
+    pub address_id: Option<String>,
+    pub zipcode: Option<String>,
+    pub lat: Option<f64>,
+    pub long: Option<f64>,
+    pub media_url: Option<String>,
+}
+
+/// ISO 8601 with the Beijing offset, as Open311 clients expect local times.
+pub fn iso(t: DateTime<Utc>) -> String {
+    t.with_timezone(&domain::appointment::beijing()).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+/// The FixMyStreet extended status of an incident.
+pub fn extended_status(s: Status, reject: Option<RejectReason>, department: bool) -> &'static str {
+    match s {
+        Status::Reported => "OPEN",
+        Status::Accepted => "FOR_TRIAGE",
+        Status::Dispatched if department => "INTERNAL_REFERRAL",
+        Status::Dispatched => "ACTION_SCHEDULED",
+        Status::InProgress => "IN_PROGRESS",
+        Status::Handled | Status::Verified => "FIXED",
+        Status::Closed => "CLOSED",
+        Status::Rejected => match reject {
+            Some(RejectReason::Duplicate) => "DUPLICATE",
+            _ => "NOT_COUNCILS_RESPONSIBILITY",
+        },
+    }
+}
+
+fn request_out(i: &incident::Model, community: &str) -> RequestOut {
+    let status = Status::parse(&i.status).unwrap_or(Status::Reported);
+    let category = Category::parse(&i.category).unwrap_or(Category::Other);
+    let reject = i.reject_reason.as_deref().and_then(RejectReason::parse);
+    RequestOut {
+        service_request_id: i.id.to_string(),
+        status: if status.is_open() { "open" } else { "closed" }.into(),
+        extended_status: extended_status(status, reject, i.department.is_some()).into(),
+        status_notes: status.text(false).into(),
+        service_name: category.name(false).into(),
+        service_code: category.as_str().into(),
+        description: i.description.clone(),
+        agency_responsible: i.department.clone().unwrap_or_else(|| community.to_string()),
+        service_notice: String::new(),
+        requested_datetime: iso(i.created_at),
+        updated_datetime: iso(i.updated_at),
+        expected_datetime: i.deadline.map(iso),
+        address: i.address.clone(),
+        address_id: None,
+        zipcode: None,
+        lat: i.lat,
+        long: i.lng,
+        media_url: None,
+    }
+}
+
+/// Requests of the key's community: by id, or by code, status and time
+/// (the last 90 days when no dates are given), newest first.
+pub async fn requests(state: &State, c: &Client, f: &Filter) -> AppResult<Vec<RequestOut>> {
+    let mut q = incident::Entity::find().filter(incident::Column::CommunityId.eq(c.community_id));
+    if !f.ids.is_empty() {
+        q = q.filter(incident::Column::Id.is_in(f.ids.clone()));
+    } else {
+        let to = f.to.unwrap_or_else(Utc::now);
+        let from = f.from.unwrap_or(to - Duration::days(MAX_DAYS));
+        q = q.filter(incident::Column::CreatedAt.between(from, to));
+        if let Some(cat) = f.category {
+            q = q.filter(incident::Column::Category.eq(cat.as_str()));
+        }
+        if let Some(open) = f.open {
+            let closed = [Status::Closed.as_str(), Status::Rejected.as_str()];
+            q = if open {
+                q.filter(incident::Column::Status.is_not_in(closed))
+            } else {
+                q.filter(incident::Column::Status.is_in(closed))
+            };
+        }
+    }
+    let rows = q.order_by_desc(incident::Column::Id).limit(MAX_REQUESTS).all(&state.db).await?;
+    Ok(rows.iter().map(|i| request_out(i, &c.community)).collect())
+}
+
+/// The request a token names (our tokens are the ids the reports were filed under).
+pub async fn by_token(state: &State, c: &Client, token: &str) -> AppResult<i64> {
+    incident::Entity::find()
+        .filter(incident::Column::CommunityId.eq(c.community_id))
+        .filter(incident::Column::ClientId.eq(token.trim()))
+        .filter(incident::Column::Source.eq("open311"))
+        .one(&state.db)
+        .await?
+        .map(|i| i.id)
+        .ok_or_else(|| ErrorCode::NotFound.into())
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct UpdateOut {
+    pub update_id: String,
+    pub service_request_id: String,
+    pub status: String,
+    pub updated_datetime: String,
+    pub description: String,
+    pub media_url: Option<String>,
+    pub external_status_code: Option<String>,
+}
+
+/// Workflow events of the community's requests in a window (at most 90
+/// days; the last day when none is given), oldest first.
+pub async fn updates(state: &State, c: &Client, f: &Filter) -> AppResult<Vec<UpdateOut>> {
+    let to = f.to.unwrap_or_else(Utc::now);
+    let from = f.from.unwrap_or(to - Duration::days(1));
+    let ids: Vec<i64> = incident::Entity::find()
+        .select_only()
+        .column(incident::Column::Id)
+        .filter(incident::Column::CommunityId.eq(c.community_id))
+        .filter(incident::Column::UpdatedAt.gte(from))
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let events = incident_event::Entity::find()
+        .filter(incident_event::Column::IncidentId.is_in(ids.clone()))
+        .filter(incident_event::Column::At.between(from, to))
+        .filter(incident_event::Column::Action.ne(Action::Report.as_str()))
+        .order_by_asc(incident_event::Column::Id)
+        .limit(MAX_REQUESTS)
+        .all(&state.db)
+        .await?;
+    let incidents: HashMap<i64, incident::Model> = incident::Entity::find()
+        .filter(incident::Column::Id.is_in(ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    Ok(events
+        .into_iter()
+        .map(|e| {
+            let action = Action::parse(&e.action).unwrap_or(Action::Note);
+            let to = Status::parse(&e.to_status).unwrap_or(Status::Reported);
+            let i = incidents.get(&e.incident_id);
+            let reject = i.and_then(|i| i.reject_reason.as_deref()).and_then(RejectReason::parse);
+            let department = i.is_some_and(|i| i.department.is_some());
+            let status = match action {
+                Action::SendBack => "REOPEN",
+                _ => extended_status(to, reject, department),
+            };
+            UpdateOut {
+                update_id: e.id.to_string(),
+                service_request_id: e.incident_id.to_string(),
+                status: status.into(),
+                updated_datetime: iso(e.at),
+                description: e.note.clone().unwrap_or_else(|| action.text(false).to_string()),
+                media_url: None,
+                external_status_code: (action == Action::Verify).then(|| "verified".to_string()),
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,276 @@
+//! Open311 GeoReport v2 endpoints under `/open311/v2/`, in JSON or XML by
+//! the path's extension, with the standard's error format
+//! (`[{"code": 400, "description": "…"}]`). See `backend::open311`.
+
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use backend::{open311, State};
+use domain::{incident::Category, ErrorCode};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Format {
+    Json,
+    Xml,
+}
+
+fn format(ext: &str) -> Option<Format> {
+    match ext {
+        "json" => Some(Format::Json),
+        "xml" => Some(Format::Xml),
+        _ => None,
+    }
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // characters XML 1.0 cannot carry
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn xml_value(out: &mut String, name: &str, v: &Value) {
+    match v {
+        Value::Null => out.push_str(&format!("<{name}/>")),
+        Value::Array(items) => {
+            out.push_str(&format!("<{name}>"));
+            for i in items {
+                xml_value(out, "value", i);
+            }
+            out.push_str(&format!("</{name}>"));
+        }
+        Value::Object(m) => {
+            out.push_str(&format!("<{name}>"));
+            for (k, v) in m {
+                xml_value(out, k, v);
+            }
+            out.push_str(&format!("</{name}>"));
+        }
+        Value::String(s) => out.push_str(&format!("<{name}>{}</{name}>", escape(s))),
+        other => out.push_str(&format!("<{name}>{other}</{name}>")),
+    }
+}
+
+/// A list in the standard's shapes: a JSON array, or `<root><item>…</item></root>`.
+fn answer(status: StatusCode, fmt: Format, root: &str, item: &str, items: Value) -> HttpResponse {
+    match fmt {
+        Format::Json => HttpResponse::build(status).content_type("application/json; charset=utf-8").json(items),
+        Format::Xml => {
+            let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
+            out.push_str(&format!("<{root}>"));
+            for i in items.as_array().cloned().unwrap_or_default() {
+                xml_value(&mut out, item, &i);
+            }
+            out.push_str(&format!("</{root}>"));
+            HttpResponse::build(status).content_type("text/xml; charset=utf-8").body(out)
+        }
+    }
+}
+
+fn error(fmt: Format, code: ErrorCode, status: u16) -> HttpResponse {
+    let s = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    answer(s, fmt, "errors", "error", json!([{ "code": status, "description": code.message(false) }]))
+}
+
+/// Open311 speaks 400 (bad request), 403 (bad key) and 404 (not found).
+fn refuse(fmt: Format, code: ErrorCode) -> HttpResponse {
+    let status = match code {
+        ErrorCode::NotFound => 404,
+        ErrorCode::Forbidden | ErrorCode::NotLoggedIn => 403,
+        ErrorCode::Internal => 500,
+        _ => 400,
+    };
+    if code == ErrorCode::Internal {
+        tracing::error!("open311: internal error");
+    }
+    error(fmt, code, status)
+}
+
+fn bad_format() -> HttpResponse {
+    HttpResponse::NotFound()
+        .content_type("application/json; charset=utf-8")
+        .json(json!([{ "code": 404, "description": "format must be json or xml" }]))
+}
+
+fn english(req: &HttpRequest) -> bool {
+    req.headers().get("accept-language").and_then(|v| v.to_str().ok()).is_some_and(|l| l.trim_start().starts_with("en"))
+}
+
+/// GET /open311/v2/services.{fmt}
+pub async fn services(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    let Some(fmt) = format(&path) else { return bad_format() };
+    let items = serde_json::to_value(open311::services(english(&req))).unwrap_or(Value::Null);
+    answer(StatusCode::OK, fmt, "services", "service", items)
+}
+
+/// GET /open311/v2/services/{code}.{fmt}: no extra attributes for any service.
+pub async fn service(path: web::Path<(String, String)>) -> HttpResponse {
+    let (code, ext) = path.into_inner();
+    let Some(fmt) = format(&ext) else { return bad_format() };
+    let Some(c) = Category::parse(&code) else { return refuse(fmt, ErrorCode::NotFound) };
+    let def = json!({ "service_code": c.as_str(), "attributes": [] });
+    match fmt {
+        Format::Json => HttpResponse::Ok().json(def),
+        Format::Xml => {
+            let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
+            xml_value(&mut out, "service_definition", &def);
+            HttpResponse::Ok().content_type("text/xml; charset=utf-8").body(out)
+        }
+    }
+}
+
+async fn client_or_refuse(state: &State, key: Option<&String>, fmt: Format) -> Result<open311::Client, HttpResponse> {
+    match open311::client(state, key.map(String::as_str)).await {
+        Ok(Some(c)) => Ok(c),
+        Ok(None) => Err(error(fmt, ErrorCode::Forbidden, 403)),
+        Err(e) => Err(refuse(fmt, e.code)),
+    }
+}
+
+/// POST /open311/v2/requests.{fmt} (form-encoded, with `api_key`).
+pub async fn create(
+    state: web::Data<State>,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let Some(fmt) = format(&path) else { return bad_format() };
+    let fields: HashMap<String, String> = form.into_inner().into_iter().collect();
+    let c = match client_or_refuse(&state, fields.get("api_key"), fmt).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match open311::create(&state, &c, &fields).await {
+        Ok((id, _)) => answer(
+            StatusCode::CREATED,
+            fmt,
+            "service_requests",
+            "request",
+            json!([{ "service_request_id": id.to_string(), "service_notice": "社区将尽快受理", "account_id": null }]),
+        ),
+        Err(e) => refuse(fmt, e.code),
+    }
+}
+
+/// GET /open311/v2/requests.{fmt}
+pub async fn list(
+    state: web::Data<State>,
+    path: web::Path<String>,
+    q: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let Some(fmt) = format(&path) else { return bad_format() };
+    let c = match client_or_refuse(&state, q.get("api_key"), fmt).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let filter = match open311::Filter::parse(&q) {
+        Ok(f) => f,
+        Err(code) => return refuse(fmt, code),
+    };
+    match open311::requests(&state, &c, &filter).await {
+        Ok(rows) => answer(
+            StatusCode::OK,
+            fmt,
+            "service_requests",
+            "request",
+            serde_json::to_value(rows).unwrap_or(Value::Null),
+        ),
+        Err(e) => refuse(fmt, e.code),
+    }
+}
+
+/// GET /open311/v2/requests/{id}.{fmt}
+pub async fn one(
+    state: web::Data<State>,
+    path: web::Path<(i64, String)>,
+    q: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let (id, ext) = path.into_inner();
+    let Some(fmt) = format(&ext) else { return bad_format() };
+    let c = match client_or_refuse(&state, q.get("api_key"), fmt).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let filter = open311::Filter { ids: vec![id], ..Default::default() };
+    match open311::requests(&state, &c, &filter).await {
+        Ok(rows) if rows.is_empty() => refuse(fmt, ErrorCode::NotFound),
+        Ok(rows) => answer(
+            StatusCode::OK,
+            fmt,
+            "service_requests",
+            "request",
+            serde_json::to_value(rows).unwrap_or(Value::Null),
+        ),
+        Err(e) => refuse(fmt, e.code),
+    }
+}
+
+/// GET /open311/v2/tokens/{token}.{fmt}
+pub async fn token(
+    state: web::Data<State>,
+    path: web::Path<(String, String)>,
+    q: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let (token, ext) = path.into_inner();
+    let Some(fmt) = format(&ext) else { return bad_format() };
+    let c = match client_or_refuse(&state, q.get("api_key"), fmt).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match open311::by_token(&state, &c, &token).await {
+        Ok(id) => answer(
+            StatusCode::OK,
+            fmt,
+            "service_requests",
+            "request",
+            json!([{ "service_request_id": id.to_string(), "token": token }]),
+        ),
+        Err(e) => refuse(fmt, e.code),
+    }
+}
+
+/// GET /open311/v2/servicerequestupdates.{fmt}
+pub async fn updates(
+    state: web::Data<State>,
+    path: web::Path<String>,
+    q: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let Some(fmt) = format(&path) else { return bad_format() };
+    let c = match client_or_refuse(&state, q.get("api_key"), fmt).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let filter = match open311::Filter::parse(&q) {
+        Ok(f) => f,
+        Err(code) => return refuse(fmt, code),
+    };
+    match open311::updates(&state, &c, &filter).await {
+        Ok(rows) => answer(
+            StatusCode::OK,
+            fmt,
+            "service_request_updates",
+            "request_update",
+            serde_json::to_value(rows).unwrap_or(Value::Null),
+        ),
+        Err(e) => refuse(fmt, e.code),
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/open311/v2/services.{fmt}", web::get().to(services))
+        .route("/open311/v2/services/{code}.{fmt}", web::get().to(service))
+        .route("/open311/v2/requests.{fmt}", web::post().to(create))
+        .route("/open311/v2/requests.{fmt}", web::get().to(list))
+        .route("/open311/v2/requests/{id:\\d+}.{fmt}", web::get().to(one))
+        .route("/open311/v2/tokens/{token}.{fmt}", web::get().to(token))
+        .route("/open311/v2/servicerequestupdates.{fmt}", web::get().to(updates));
+}
