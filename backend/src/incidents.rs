@@ -217,7 +217,7 @@ pub async fn photo_bytes(state: &State, user: &CurrentUser, id: i64, thumb: bool
         None => return Err(ErrorCode::NotFound.into()),
         Some(iid) => {
             let i = incident::Entity::find_by_id(iid).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
-            if !may_see(state, user, &i).await? {
+            if !access(state, user, &i).await?.1 {
                 return Err(ErrorCode::NotFound.into());
             }
         }
@@ -231,30 +231,19 @@ async fn community_path(state: &State, id: i64) -> AppResult<OrgPath> {
     crate::org::path_of(state, id).await
 }
 
-/// Staff over the incident's community.
-async fn is_staff_over(state: &State, user: &CurrentUser, community_id: i64) -> AppResult<bool> {
-    if !user.is_staff() {
-        return Ok(false);
-    }
-    Ok(user.can_manage(&community_path(state, community_id).await?))
-}
-
-async fn may_see(state: &State, user: &CurrentUser, i: &incident::Model) -> AppResult<bool> {
-    if i.reporter_id == user.id || i.assignee_id == Some(user.id) {
-        return Ok(true);
-    }
-    if i.grid_id.is_some_and(|g| user.grants.iter().any(|x| x.role == Role::GridWorker && x.org_unit_id == g)) {
-        return Ok(true);
-    }
-    is_staff_over(state, user, i.community_id).await
-}
-
-async fn actor_of(state: &State, user: &CurrentUser, i: &incident::Model) -> AppResult<Actor> {
-    Ok(Actor {
-        staff: is_staff_over(state, user, i.community_id).await?,
+/// The viewer's part in an incident, whether they may see it at all (the
+/// reporter, the assignee, the grid's workers, staff over the community),
+/// and the community's path — one lookup.
+async fn access(state: &State, user: &CurrentUser, i: &incident::Model) -> AppResult<(Actor, bool, OrgPath)> {
+    let path = community_path(state, i.community_id).await?;
+    let actor = Actor {
+        staff: user.is_staff() && user.can_manage(&path),
         assignee: i.assignee_id == Some(user.id),
         reporter: i.reporter_id == user.id,
-    })
+    };
+    let grid_worker =
+        i.grid_id.is_some_and(|g| user.grants.iter().any(|x| x.role == Role::GridWorker && x.org_unit_id == g));
+    Ok((actor, actor.staff || actor.assignee || actor.reporter || grid_worker, path))
 }
 
 /// Communities where the user may report: where they live, work or manage.
@@ -356,9 +345,6 @@ pub async fn report(
     if !communities_of(state, user).await?.iter().any(|(id, _)| *id == community_id) {
         return Err(ErrorCode::Forbidden.into());
     }
-    if let Some(id) = existing(state, user, client_id).await? {
-        return Ok(id);
-    }
     let path = community_path(state, community_id).await?;
     let staff = user.can_manage(&path) && user.is_staff();
     // a worker's report belongs to their grid in that community
@@ -413,7 +399,7 @@ pub(crate) async fn file(
     let id = match inserted {
         Ok(r) => r.last_insert_id,
         Err(e) if crate::db::is_unique_violation(&e) => {
-            // the same form at the same moment: the other request filed it
+            // the same form again (or at the same moment): the report already filed
             drop(txn);
             return incident::Entity::find()
                 .filter(incident::Column::ReporterId.eq(user.id))
@@ -644,23 +630,26 @@ impl Step {
 /// decision was made on; a second person acting at once gets `IncidentState`.
 pub async fn act(state: &State, user: &CurrentUser, id: i64, step: Step) -> AppResult<Status> {
     let i = incident::Entity::find_by_id(id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
-    if !may_see(state, user, &i).await? {
+    let (actor, visible, path) = access(state, user, &i).await?;
+    if !visible {
         return Err(ErrorCode::NotFound.into());
     }
-    let actor = actor_of(state, user, &i).await?;
     let from = Status::parse(&i.status).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad status")))?;
     let action = step.action();
     let to = rules::next(from, action, actor)?;
     let now = Utc::now();
     // everything read from outside the transaction is read before it begins
     // (a transaction holds a pooled connection; SQLite serialises writers)
-    let path = community_path(state, i.community_id).await?;
     if let Step::Dispatch { assignee: Some(a), .. } = &step {
         if !assignable(state, i.community_id).await?.iter().any(|x| x.id == *a) {
             return Err(ErrorCode::InvalidInput.into());
         }
     }
-    let staff_ids = staff_over(&state.db, &path).await?;
+    // who is told of a handled incident or an extension request
+    let staff_ids = match step {
+        Step::Handle { .. } | Step::RequestExtension { .. } => staff_over(&state.db, &path).await?,
+        _ => vec![],
+    };
     if let Step::Reject { duplicate_of: Some(d), .. } = &step {
         let other = incident::Entity::find_by_id(*d).one(&state.db).await?;
         if other.is_none_or(|o| o.community_id != i.community_id || o.id == i.id) {
@@ -1035,10 +1024,10 @@ pub async fn staff_list(state: &State, staff: &CurrentUser, status: Option<Statu
 /// One incident with its timeline, photos and what the viewer may do.
 pub async fn detail(state: &State, user: &CurrentUser, id: i64) -> AppResult<IncidentDetail> {
     let i = incident::Entity::find_by_id(id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
-    if !may_see(state, user, &i).await? {
+    let (actor, visible, _) = access(state, user, &i).await?;
+    if !visible {
         return Err(ErrorCode::NotFound.into());
     }
-    let actor = actor_of(state, user, &i).await?;
     let events = incident_event::Entity::find()
         .filter(incident_event::Column::IncidentId.eq(id))
         .order_by_asc(incident_event::Column::Id)
@@ -1149,17 +1138,10 @@ pub fn new_draft() -> String {
 // ------------------------------------------------------------------ demo
 
 async fn demo_user(state: &State, phone: &str) -> AppResult<Option<CurrentUser>> {
-    let Some(u) = user::Entity::find().filter(user::Column::Phone.eq(phone)).one(&state.db).await? else {
-        return Ok(None);
-    };
-    Ok(Some(CurrentUser {
-        id: u.id,
-        name: u.name,
-        phone: domain::Phone::parse(&u.phone)?,
-        lang: "zh".into(),
-        grants: crate::auth::load_grants(state, u.id).await?,
-        session_id: String::new(),
-    }))
+    match user::Entity::find().filter(user::Column::Phone.eq(phone)).one(&state.db).await? {
+        Some(u) => crate::auth::acting_as(state, u.id).await,
+        None => Ok(None),
+    }
 }
 
 /// Demo incidents in 阳光社区: a resident's 随手拍 waiting to be taken up, one

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 
 use crate::{
     auth::CurrentUser,
-    entities::{incident, incident_event, open311_key, org_unit, user},
+    entities::{incident, incident_event, open311_key, org_unit},
     error::AppResult,
     State,
 };
@@ -122,21 +122,10 @@ pub async fn client(state: &State, key: Option<&str>) -> AppResult<Option<Client
     else {
         return Ok(None);
     };
-    let Some(u) = user::Entity::find_by_id(k.created_by).one(&state.db).await? else { return Ok(None) };
+    let Some(reporter) = crate::auth::acting_as(state, k.created_by).await? else { return Ok(None) };
     let community =
         org_unit::Entity::find_by_id(k.community_id).one(&state.db).await?.map(|c| c.name).unwrap_or_default();
-    Ok(Some(Client {
-        community_id: k.community_id,
-        community,
-        reporter: CurrentUser {
-            id: u.id,
-            name: u.name,
-            phone: domain::Phone::parse(&u.phone)?,
-            lang: "zh".into(),
-            grants: crate::auth::load_grants(state, u.id).await?,
-            session_id: String::new(),
-        },
-    }))
+    Ok(Some(Client { community_id: k.community_id, community, reporter }))
 }
 
 // ------------------------------------------------------------------ services

@@ -129,11 +129,21 @@ pub async fn service(path: web::Path<(String, String)>) -> HttpResponse {
     }
 }
 
-async fn client_or_refuse(state: &State, key: Option<&String>, fmt: Format) -> Result<open311::Client, HttpResponse> {
+/// The answer's format and the client behind `api_key`, or the answer refusing them.
+async fn begin(state: &State, ext: &str, key: Option<&String>) -> Result<(Format, open311::Client), HttpResponse> {
+    let Some(fmt) = format(ext) else { return Err(bad_format()) };
     match open311::client(state, key.map(String::as_str)).await {
-        Ok(Some(c)) => Ok(c),
+        Ok(Some(c)) => Ok((fmt, c)),
         Ok(None) => Err(error(fmt, ErrorCode::Forbidden, 403)),
         Err(e) => Err(refuse(fmt, e.code)),
+    }
+}
+
+/// A list of requests (or updates) as the standard shapes it, or the refusal.
+fn listed<T: serde::Serialize>(fmt: Format, root: &str, item: &str, rows: backend::AppResult<Vec<T>>) -> HttpResponse {
+    match rows {
+        Ok(rows) => answer(StatusCode::OK, fmt, root, item, serde_json::to_value(rows).unwrap_or(Value::Null)),
+        Err(e) => refuse(fmt, e.code),
     }
 }
 
@@ -143,10 +153,9 @@ pub async fn create(
     path: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let Some(fmt) = format(&path) else { return bad_format() };
     let fields: HashMap<String, String> = form.into_inner().into_iter().collect();
-    let c = match client_or_refuse(&state, fields.get("api_key"), fmt).await {
-        Ok(c) => c,
+    let (fmt, c) = match begin(&state, &path, fields.get("api_key")).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     match open311::create(&state, &c, &fields).await {
@@ -167,24 +176,13 @@ pub async fn list(
     path: web::Path<String>,
     q: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
-    let Some(fmt) = format(&path) else { return bad_format() };
-    let c = match client_or_refuse(&state, q.get("api_key"), fmt).await {
-        Ok(c) => c,
+    let (fmt, c) = match begin(&state, &path, q.get("api_key")).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let filter = match open311::Filter::parse(&q) {
-        Ok(f) => f,
-        Err(code) => return refuse(fmt, code),
-    };
-    match open311::requests(&state, &c, &filter).await {
-        Ok(rows) => answer(
-            StatusCode::OK,
-            fmt,
-            "service_requests",
-            "request",
-            serde_json::to_value(rows).unwrap_or(Value::Null),
-        ),
-        Err(e) => refuse(fmt, e.code),
+    match open311::Filter::parse(&q) {
+        Ok(f) => listed(fmt, "service_requests", "request", open311::requests(&state, &c, &f).await),
+        Err(code) => refuse(fmt, code),
     }
 }
 
@@ -195,22 +193,14 @@ pub async fn one(
     q: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
     let (id, ext) = path.into_inner();
-    let Some(fmt) = format(&ext) else { return bad_format() };
-    let c = match client_or_refuse(&state, q.get("api_key"), fmt).await {
-        Ok(c) => c,
+    let (fmt, c) = match begin(&state, &ext, q.get("api_key")).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let filter = open311::Filter { ids: vec![id], ..Default::default() };
     match open311::requests(&state, &c, &filter).await {
         Ok(rows) if rows.is_empty() => refuse(fmt, ErrorCode::NotFound),
-        Ok(rows) => answer(
-            StatusCode::OK,
-            fmt,
-            "service_requests",
-            "request",
-            serde_json::to_value(rows).unwrap_or(Value::Null),
-        ),
-        Err(e) => refuse(fmt, e.code),
+        rows => listed(fmt, "service_requests", "request", rows),
     }
 }
 
@@ -221,21 +211,17 @@ pub async fn token(
     q: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
     let (token, ext) = path.into_inner();
-    let Some(fmt) = format(&ext) else { return bad_format() };
-    let c = match client_or_refuse(&state, q.get("api_key"), fmt).await {
-        Ok(c) => c,
+    let (fmt, c) = match begin(&state, &ext, q.get("api_key")).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    match open311::by_token(&state, &c, &token).await {
-        Ok(id) => answer(
-            StatusCode::OK,
-            fmt,
-            "service_requests",
-            "request",
-            json!([{ "service_request_id": id.to_string(), "token": token }]),
-        ),
-        Err(e) => refuse(fmt, e.code),
-    }
+    let found = open311::by_token(&state, &c, &token).await;
+    listed(
+        fmt,
+        "service_requests",
+        "request",
+        found.map(|id| vec![json!({ "service_request_id": id.to_string(), "token": token })]),
+    )
 }
 
 /// GET /open311/v2/servicerequestupdates.{fmt}
@@ -244,24 +230,13 @@ pub async fn updates(
     path: web::Path<String>,
     q: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
-    let Some(fmt) = format(&path) else { return bad_format() };
-    let c = match client_or_refuse(&state, q.get("api_key"), fmt).await {
-        Ok(c) => c,
+    let (fmt, c) = match begin(&state, &path, q.get("api_key")).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let filter = match open311::Filter::parse(&q) {
-        Ok(f) => f,
-        Err(code) => return refuse(fmt, code),
-    };
-    match open311::updates(&state, &c, &filter).await {
-        Ok(rows) => answer(
-            StatusCode::OK,
-            fmt,
-            "service_request_updates",
-            "request_update",
-            serde_json::to_value(rows).unwrap_or(Value::Null),
-        ),
-        Err(e) => refuse(fmt, e.code),
+    match open311::Filter::parse(&q) {
+        Ok(f) => listed(fmt, "service_request_updates", "request_update", open311::updates(&state, &c, &f).await),
+        Err(code) => refuse(fmt, code),
     }
 }
 
