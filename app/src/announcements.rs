@@ -336,7 +336,7 @@ pub fn StaffConsolePage() -> impl IntoView {
             let published = use_query_map().with_untracked(|m| m.get("published"));
             view! {
                 <div class="console">
-                <p class="quick-links wide-card"><a href="/staff/patrol">{t(lang, "巡逻线路", "Patrol routes")}</a>" · "<a href="/staff/patrol/patrols">{t(lang, "巡逻记录", "Patrols")}</a>" · "<a href="/staff/incidents">{t(lang, "事件办理", "Incidents")}</a>" · "<a href="/staff/topics">{t(lang, "议事协商", "Deliberation")}</a>" · "<a href="/staff/volunteer">{t(lang, "志愿服务", "Volunteering")}</a>" · "<a href="/staff/points">{t(lang, "积分与积分超市", "Points and the points mall")}</a></p>
+                <p class="quick-links wide-card"><a href="/staff/patrol">{t(lang, "巡逻线路", "Patrol routes")}</a>" · "<a href="/staff/patrol/patrols">{t(lang, "巡逻记录", "Patrols")}</a>" · "<a href="/staff/incidents">{t(lang, "事件办理", "Incidents")}</a>" · "<a href="/staff/figures">{t(lang, "考核指标", "Figures")}</a>" · "<a href="/staff/topics">{t(lang, "议事协商", "Deliberation")}</a>" · "<a href="/staff/volunteer">{t(lang, "志愿服务", "Volunteering")}</a>" · "<a href="/staff/points">{t(lang, "积分与积分超市", "Points and the points mall")}</a></p>
                 <section class="card">
                     <h2>{t(lang, "发布公告", "Publish a notice")}</h2>
                     {published.map(|id| view! {

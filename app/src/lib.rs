@@ -9,6 +9,7 @@ pub mod appointments;
 pub mod auth;
 pub mod bills;
 pub mod dev;
+pub mod figures;
 pub mod i18n;
 pub mod import;
 pub mod inbox;
@@ -132,6 +133,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/incidents") view=incidents::IncidentsPage ssr=SsrMode::Async/>
                 <Route path=path!("/incidents/:id") view=incidents::IncidentPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/incidents") view=incidents::StaffIncidentsPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/figures") view=figures::FiguresPage ssr=SsrMode::Async/>
                 <Route path=path!("/topics") view=topics::TopicsPage ssr=SsrMode::Async/>
                 <Route path=path!("/topics/:id") view=topics::TopicPageView ssr=SsrMode::Async/>
                 <Route path=path!("/staff/topics") view=topics::StaffTopicsPage ssr=SsrMode::Async/>

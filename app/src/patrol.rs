@@ -1,6 +1,8 @@
 //! 巡逻线路 pages for staff: routes per grid, checkpoints entered one by one
 //! or imported from GeoJSON, and a printable sheet of checkpoint QR codes.
 //! The grid worker's patrol mode builds on these (issue 4).
+// a plain form's fields are a server function's arguments
+#![allow(clippy::too_many_arguments)]
 
 use crate::i18n::t;
 use crate::layout::{FormError, Page};
@@ -19,22 +21,140 @@ fn q(k: &str) -> Option<String> {
 pub struct PatrolData {
     pub grids: Vec<(i64, String)>,
     pub routes: Vec<RouteView>,
+    /// Grid workers of those grids: (user, grid, name).
+    pub workers: Vec<(i64, i64, String)>,
+    /// Grids with an outline set.
+    pub outlined: Vec<i64>,
+    /// Today (Beijing), the default first day of a new plan.
+    pub today: String,
     /// The GeoJSON of a refused import, to fill the box again.
     pub geojson: String,
+    /// The GeoJSON of a refused outline, likewise.
+    pub outline_text: String,
 }
 
 #[server]
-pub async fn staff_patrol(draft: Option<String>) -> Result<PatrolData, ServerFnError> {
+pub async fn staff_patrol(draft: Option<String>, outline_draft: Option<String>) -> Result<PatrolData, ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
     let grids = backend::patrol::grids_of(&state, &user).await.map_err(app_err)?;
     let routes = backend::patrol::routes(&state, &user).await.map_err(app_err)?;
+    let ids: Vec<i64> = grids.iter().map(|(id, _)| *id).collect();
+    let workers = backend::patrol::grid_workers(&state, &ids).await.map_err(app_err)?;
+    let outlined =
+        backend::patrol::outlines(&state, &ids).await.map_err(app_err)?.into_iter().map(|(id, _)| id).collect();
+    let today = backend::figures::today().format("%Y-%m-%d").to_string();
     let geojson = match draft {
         Some(k) => state.flash.get(&k, Some(user.id)).await.into_iter().find(|(k, _)| k == "geojson").map(|(_, v)| v),
         None => None,
     };
-    Ok(PatrolData { grids, routes, geojson: geojson.unwrap_or_default() })
+    let outline_text = match outline_draft {
+        Some(k) => state.flash.get(&k, Some(user.id)).await.into_iter().find(|(k, _)| k == "geojson").map(|(_, v)| v),
+        None => None,
+    };
+    Ok(PatrolData {
+        grids,
+        routes,
+        workers,
+        outlined,
+        today,
+        geojson: geojson.unwrap_or_default(),
+        outline_text: outline_text.unwrap_or_default(),
+    })
+}
+
+/// Staff set a patrol plan on a route (plain form; the days are seven checkboxes).
+#[server]
+pub async fn add_plan(
+    route: i64,
+    worker: String,
+    d1: Option<String>,
+    d2: Option<String>,
+    d3: Option<String>,
+    d4: Option<String>,
+    d5: Option<String>,
+    d6: Option<String>,
+    d7: Option<String>,
+    start: String,
+    end: String,
+    from: String,
+    until: String,
+) -> Result<(), ServerFnError> {
+    use crate::session::ssr::*;
+    let state = state()?;
+    let user = require_user()?;
+    let days: Vec<String> = [d1, d2, d3, d4, d5, d6, d7]
+        .into_iter()
+        .enumerate()
+        .filter(|(_, d)| d.as_deref().is_some_and(|v| !v.is_empty()))
+        .map(|(i, _)| (i + 1).to_string())
+        .collect();
+    let result =
+        match (worker.trim().parse::<i64>(), domain::figures::PlanRule::parse(&days, &start, &end, &from, &until)) {
+            (Ok(w), Ok(rule)) => backend::patrol::add_plan(&state, &user, route, w, rule).await,
+            (Err(_), _) => Err(domain::ErrorCode::InvalidInput.into()),
+            (_, Err(e)) => Err(e.into()),
+        };
+    match result {
+        Ok(_) => {
+            leptos_actix::redirect(&format!("/staff/patrol?planned=1#r{route}"));
+            Ok(())
+        }
+        Err(e) => {
+            let r = route.to_string();
+            let days = days.join(",");
+            Err(form_error(
+                e,
+                "/staff/patrol",
+                &[
+                    ("route", r.as_str()),
+                    ("worker", worker.as_str()),
+                    ("days", days.as_str()),
+                    ("start", start.as_str()),
+                    ("end", end.as_str()),
+                    ("from", from.as_str()),
+                    ("until", until.as_str()),
+                ],
+            ))
+        }
+    }
+}
+
+#[server]
+pub async fn end_plan(id: i64) -> Result<(), ServerFnError> {
+    use crate::session::ssr::*;
+    let state = state()?;
+    let user = require_user()?;
+    match backend::patrol::end_plan(&state, &user, id).await {
+        Ok(route) => {
+            leptos_actix::redirect(&format!("/staff/patrol?plan_ended=1#r{route}"));
+            Ok(())
+        }
+        Err(e) => Err(form_error(e, "/staff/patrol", &[])),
+    }
+}
+
+/// Staff set or clear a grid's outline (GeoJSON Polygon).
+#[server]
+pub async fn set_outline(grid: String, geojson: String) -> Result<(), ServerFnError> {
+    use crate::session::ssr::*;
+    let state = state()?;
+    let user = require_user()?;
+    let result = match grid.trim().parse::<i64>() {
+        Ok(g) => backend::patrol::set_outline(&state, &user, g, &geojson).await,
+        Err(_) => Err(domain::ErrorCode::InvalidInput.into()),
+    };
+    match result {
+        Ok(()) => {
+            leptos_actix::redirect("/staff/patrol?outline=1#outlines");
+            Ok(())
+        }
+        Err(e) => {
+            let key = state.flash.put(Some(user.id), vec![("geojson".into(), geojson)]).await;
+            Err(form_error(e, "/staff/patrol", &[("grid", grid.as_str()), ("outline_draft", key.as_str())]))
+        }
+    }
 }
 
 #[server]
@@ -127,9 +247,78 @@ pub async fn remove_checkpoint(id: i64) -> Result<(), ServerFnError> {
 }
 
 #[component]
-fn RouteCard(r: RouteView, lang: crate::i18n::Lang, #[prop(optional)] geojson: String) -> impl IntoView {
+fn Plans(r: RouteView, workers: Vec<(i64, i64, String)>, today: String, lang: crate::i18n::Lang) -> impl IntoView {
     let id = r.id;
-    let kept = q("route").and_then(|v| v.parse::<i64>().ok()) == Some(id);
+    let kept = q("route").and_then(|v| v.parse::<i64>().ok()) == Some(id) && q("start").is_some();
+    let keep = move |k: &str| if kept { q(k).unwrap_or_default() } else { String::new() };
+    let days: Vec<String> = if kept { keep("days").split(',').map(str::to_string).collect() } else { vec![] };
+    let mine: Vec<(i64, String)> = workers.into_iter().filter(|w| w.1 == r.grid_id).map(|w| (w.0, w.2)).collect();
+    let chosen = keep("worker");
+    let en = lang.is_en();
+    view! {
+        <h3>{t(lang, "巡逻计划", "Patrol plans")}</h3>
+        {r.plans.is_empty().then(|| view! { <p class="meta">{t(lang, "尚无计划;到位率按计划要求的点位签到计算。", "No plans yet; presence (到位率) counts the check-ins plans require.")}</p> })}
+        <ul class="list plain plans">
+            {r.plans.iter().map(|p| view! {
+                <li class=if p.ended { "ended" } else { "" }>
+                    <span class="title">{p.worker.clone()}" · "{p.rule.describe(en)}</span>
+                    <span class="meta">
+                        {p.rule.from.format("%Y-%m-%d").to_string()}" – "{p.rule.until.map(|u| u.format("%Y-%m-%d").to_string()).unwrap_or_else(|| t(lang, "长期", "open-ended").to_string())}
+                        {p.ended.then(|| t(lang, " · 已结束", " · ended"))}
+                    </span>
+                    {(!p.ended).then(|| view! {
+                        <form method="post" action=EndPlan::PATH class="inline-form">
+                            <input type="hidden" name="id" value=p.id.to_string()/>
+                            <button type="submit" class="link">{t(lang, "结束计划", "End plan")}</button>
+                        </form>
+                    })}
+                </li>
+            }).collect_view()}
+        </ul>
+        <details open=kept>
+            <summary>{t(lang, "新建计划", "New plan")}</summary>
+            <form method="post" action=AddPlan::PATH class="stack plan-form">
+                <input type="hidden" name="route" value=id.to_string()/>
+                <label>{t(lang, "网格员", "Grid worker")}
+                    <select name="worker" required>
+                        {mine.into_iter().map(|(w, name)| {
+                            let sel = chosen == w.to_string();
+                            view! { <option value=w.to_string() selected=sel>{name}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <fieldset class="days">
+                    <legend>{t(lang, "巡逻日", "Days")}</legend>
+                    {(1u8..=7).map(|d| {
+                        let checked = if kept { days.iter().any(|x| x == &d.to_string()) } else { d <= 5 };
+                        view! { <label class="check"><input type="checkbox" name=format!("d{d}") value="1" checked=checked/><span>{domain::appointment::weekday_name(d, en)}</span></label> }
+                    }).collect_view()}
+                </fieldset>
+                <div class="row2">
+                    <label>{t(lang, "开始(时:分)", "From (HH:MM)")}<input type="time" name="start" required value=if kept { keep("start") } else { "08:00".into() }/></label>
+                    <label>{t(lang, "结束(时:分)", "Until (HH:MM)")}<input type="time" name="end" required value=if kept { keep("end") } else { "10:00".into() }/></label>
+                </div>
+                <div class="row2">
+                    <label>{t(lang, "生效日期", "First day")}<input type="date" name="from" required value=if kept { keep("from") } else { today.clone() }/></label>
+                    <label>{t(lang, "截止日期(可空)", "Last day (optional)")}<input type="date" name="until" value=keep("until")/></label>
+                </div>
+                <button type="submit">{t(lang, "保存计划", "Save plan")}</button>
+            </form>
+        </details>
+    }
+    .into_any()
+}
+
+#[component]
+fn RouteCard(
+    r: RouteView,
+    lang: crate::i18n::Lang,
+    #[prop(optional)] geojson: String,
+    #[prop(optional)] workers: Vec<(i64, i64, String)>,
+    #[prop(optional)] today: String,
+) -> impl IntoView {
+    let id = r.id;
+    let kept = q("route").and_then(|v| v.parse::<i64>().ok()) == Some(id) && q("start").is_none();
     let keep = move |k: &str| if kept { q(k).unwrap_or_default() } else { String::new() };
     let qr_count = r.checkpoints.iter().filter(|c| c.requires_qr).count();
     view! {
@@ -149,6 +338,7 @@ fn RouteCard(r: RouteView, lang: crate::i18n::Lang, #[prop(optional)] geojson: S
                 }).collect_view()}
             </ol>
             {(qr_count > 0).then(|| view! { <p><a class="button" href=format!("/staff/patrol/routes/{id}/sheet")>{t(lang, "打印点位二维码", "Print checkpoint QR codes")}</a></p> })}
+            <Plans r=r.clone() workers=workers today=today lang=lang/>
             <details open=kept>
                 <summary>{t(lang, "添加点位", "Add a checkpoint")}</summary>
                 <form method="post" action=AddCheckpoint::PATH class="stack">
@@ -180,7 +370,7 @@ fn RouteCard(r: RouteView, lang: crate::i18n::Lang, #[prop(optional)] geojson: S
 
 #[component]
 pub fn StaffPatrolPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| staff_patrol(q("draft")));
+    let data = Resource::new(|| (), |_| staff_patrol(q("draft"), q("outline_draft")));
     view! {
         <Page title=("巡逻线路", "Patrol routes") render=move |s: SessionInfo| {
             let lang = s.lang;
@@ -190,6 +380,9 @@ pub fn StaffPatrolPage() -> impl IntoView {
                 {q("added").map(|_| view! { <p class="success" role="status">{t(lang, "点位已添加", "Checkpoint added")}</p> })}
                 {q("imported").map(|n| view! { <p class="success" role="status">{t(lang, "已导入 ", "Imported ")}{n}{t(lang, " 个点位", " checkpoints")}</p> })}
                 {q("removed").map(|_| view! { <p class="success" role="status">{t(lang, "点位已删除", "Checkpoint removed")}</p> })}
+                {q("planned").map(|_| view! { <p class="success" role="status">{t(lang, "巡逻计划已保存", "Plan saved")}</p> })}
+                {q("plan_ended").map(|_| view! { <p class="success" role="status">{t(lang, "计划已结束", "Plan ended")}</p> })}
+                {q("outline").map(|_| view! { <p class="success" role="status">{t(lang, "网格边界已保存", "Grid outline saved")}</p> })}
                 <FormError message=error/>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
@@ -199,7 +392,8 @@ pub fn StaffPatrolPage() -> impl IntoView {
                         };
                         view! {
                             <div class="console">
-                                {d.routes.into_iter().map(|r| view! { <RouteCard r=r lang=lang geojson=d.geojson.clone()/> }).collect_view()}
+                                {d.routes.clone().into_iter().map(|r| view! { <RouteCard r=r lang=lang geojson=d.geojson.clone() workers=d.workers.clone() today=d.today.clone()/> }).collect_view()}
+                                <Outlines d=d.clone() lang=lang/>
                                 <section class="card">
                                     <h2>{t(lang, "新建线路", "New route")}</h2>
                                     <form method="post" action=CreateRoute::PATH class="stack">
@@ -220,6 +414,37 @@ pub fn StaffPatrolPage() -> impl IntoView {
             }
         }/>
     }
+}
+
+#[component]
+fn Outlines(d: PatrolData, lang: crate::i18n::Lang) -> impl IntoView {
+    let kept = q("outline_draft").is_some();
+    let chosen = q("grid").unwrap_or_default();
+    let text = if kept { d.outline_text.clone() } else { String::new() };
+    view! {
+        <section class="card" id="outlines">
+            <h2>{t(lang, "网格边界", "Grid outlines")}</h2>
+            <p class="meta">{t(lang, "边界画在巡逻轨迹图和实时位置图上。已设置:", "Outlines are drawn on the track and live sketches. Set: ")}
+                {d.grids.iter().filter(|(id, _)| d.outlined.contains(id)).map(|(_, n)| n.clone()).collect::<Vec<_>>().join("、")}
+                {d.outlined.is_empty().then(|| t(lang, "无", "none"))}
+            </p>
+            <form method="post" action=SetOutline::PATH class="stack">
+                <label>{t(lang, "网格", "Grid")}
+                    <select name="grid" required>
+                        {d.grids.iter().map(|(id, name)| {
+                            let sel = chosen == id.to_string();
+                            view! { <option value=id.to_string() selected=sel>{name.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>{t(lang, "GeoJSON 面(Polygon,WGS-84;留空则清除)", "GeoJSON Polygon (WGS-84; empty clears it)")}
+                    <textarea name="geojson" rows="5" maxlength="200000">{text}</textarea>
+                </label>
+                <button type="submit">{t(lang, "保存边界", "Save outline")}</button>
+            </form>
+        </section>
+    }
+    .into_any()
 }
 
 #[server]
@@ -392,6 +617,7 @@ fn OpenPatrol(h: domain::patrol::WorkerHome, lang: crate::i18n::Lang) -> impl In
         <section class="card wide-card" id="patrol" data-patrol=p.id.to_string() data-state=p.state.as_str()>
             <h2>{p.route.clone().unwrap_or_else(|| p.grid.clone())}" "{state_badge(p.state, lang)}</h2>
             <p class="meta">{t(lang, "开始于 ", "Started ")}{p.started.clone()}" · "{p.grid.clone()}</p>
+            <PlansToday plans=h.plans_today.clone() lang=lang/>
             <p id="rec" class="rec" role="status" aria-live="polite">
                 {t(lang, "已记录轨迹点 ", "Track points: ")}{p.kept}
                 {p.last_fix.clone().map(|l| view! { <span>{t(lang, ",最近 ", ", last ")}{l}</span> })}
@@ -437,10 +663,22 @@ fn OpenPatrol(h: domain::patrol::WorkerHome, lang: crate::i18n::Lang) -> impl In
 }
 
 #[component]
+fn PlansToday(plans: Vec<String>, lang: crate::i18n::Lang) -> impl IntoView {
+    (!plans.is_empty()).then(|| view! {
+        <div class="plans-today">
+            <h3>{t(lang, "今日巡逻计划", "Today's patrol plans")}</h3>
+            <ul class="list plain">{plans.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+            <p class="meta">{t(lang, "须在时段内到各点位有效签到,计入到位率。", "Check in at every checkpoint within the window; it counts towards presence (到位率).")}</p>
+        </div>
+    })
+}
+
+#[component]
 fn StartPatrol(h: domain::patrol::WorkerHome, lang: crate::i18n::Lang) -> impl IntoView {
     view! {
         <section class="card wide-card">
             <h2>{t(lang, "开始巡逻", "Start a patrol")}</h2>
+            <PlansToday plans=h.plans_today.clone() lang=lang/>
             <p class="meta">{t(lang, "开始后本页记录轨迹(请保持本页打开);开始和结束时需要网络,途中离线的记录会在恢复网络后补传。", "Once started, this page records your track (keep it open). Starting needs the network; what is recorded offline is sent when you are back online.")}</p>
             <ul class="list plain">
                 {h.routes.into_iter().map(|r| view! {
@@ -624,6 +862,8 @@ fn TrackSvg(map: domain::patrol::TrackMap, lang: crate::i18n::Lang) -> impl Into
         <figure class="track-map">
             <svg viewBox=format!("0 0 {w} {h}") role="img" aria-label=t(lang, "巡逻轨迹图", "Patrol track")>
                 <rect width=w height=h class="bg"/>
+                {map.tiles.iter().map(|t| view! { <image href=t.href.clone() x=t.x y=t.y width=t.w height=t.h preserveAspectRatio="none"/> }).collect_view()}
+                {map.outlines.iter().map(|d| view! { <path d=d.clone() class="outline"/> }).collect_view()}
                 {map.checkpoints.iter().map(|(x, y, r, name, visited)| view! {
                     <g class=if *visited { "cp visited" } else { "cp" }>
                         <circle cx=*x cy=*y r=*r/>
@@ -633,7 +873,7 @@ fn TrackSvg(map: domain::patrol::TrackMap, lang: crate::i18n::Lang) -> impl Into
                 {map.segments.iter().map(|d| view! { <path d=d.clone() class="trk"/> }).collect_view()}
                 <g class="scale"><line x1="16" y1=h - 12.0 x2="116" y2=h - 12.0/><text x="16" y=h - 16.0>{format!("{} m", map.metres_per_100px)}</text></g>
             </svg>
-            <figcaption class="meta">{t(lang, "示意图,北在上;实线为轨迹(中断处为信号或记录间断),圆圈为点位范围,绿色为已签到。", "Sketch, north up: lines are the track (breaks are gaps), circles the checkpoints' ranges, green ones checked in.")}</figcaption>
+            <figcaption class="meta">{t(lang, "示意图,北在上;实线为轨迹(中断处为信号或记录间断),圆圈为点位范围,绿色为已签到,虚线为网格边界。", "Sketch, north up: lines are the track (breaks are gaps), circles the checkpoints' ranges, green ones checked in, dashes the grid outline.")}{(!map.attribution.is_empty()).then(|| format!(" © {}", map.attribution))}</figcaption>
         </figure>
     }
     .into_any()
@@ -714,6 +954,8 @@ fn LiveMap(b: domain::patrol::LiveBoard, lang: crate::i18n::Lang) -> impl IntoVi
         <figure class="track-map" id="live-board" data-proj=proj data-topics=topics>
             <svg viewBox=format!("0 0 {w} {h}") role="img" aria-label=t(lang, "巡逻实时位置", "Live patrol positions")>
                 <rect width=w height=h class="bg"/>
+                {m.tiles.iter().map(|t| view! { <image href=t.href.clone() x=t.x y=t.y width=t.w height=t.h preserveAspectRatio="none"/> }).collect_view()}
+                {m.outlines.iter().map(|d| view! { <path d=d.clone() class="outline"/> }).collect_view()}
                 {m.checkpoints.iter().map(|(x, y, r, name, _)| view! {
                     <g class="cp"><circle cx=*x cy=*y r=*r/><text x=x + r + 3.0 y=y + 7.0>{name.clone()}</text></g>
                 }).collect_view()}
@@ -727,6 +969,7 @@ fn LiveMap(b: domain::patrol::LiveBoard, lang: crate::i18n::Lang) -> impl IntoVi
                 <g class="scale"><line x1="16" y1=h - 12.0 x2="116" y2=h - 12.0/><text x="16" y=h - 16.0>{format!("{} m", m.metres_per_100px)}</text></g>
             </svg>
             <figcaption class="meta" id="live-status" aria-live="polite">{t(lang, "蓝点为巡逻中网格员的最新位置,自动更新。", "Blue dots: the latest positions of workers on patrol, updated live.")}</figcaption>
+            {(!m.attribution.is_empty()).then(|| view! { <p class="meta">"© "{m.attribution.clone()}</p> })}
         </figure>
     }
     .into_any()

@@ -84,6 +84,12 @@ pub struct Config {
     pub payment_provider: String,
     /// The WeChat Pay merchant, when `PAYMENT_PROVIDER=wechatpay`.
     pub wechatpay: Option<WechatPayConfig>,
+    /// `MAP_TILE_URL`: off unless set — a tile URL template with `{z}`, `{x}`, `{y}` and
+    /// optionally `{s}` drawn under the patrol sketches (e.g. 天地图 with its `tk` key).
+    /// `MAP_TILE_CRS` (default `wgs84`; `gcj02` for Amap/Tencent tiles),
+    /// `MAP_TILE_SUBDOMAINS` (default `01234567`, the characters `{s}` cycles through),
+    /// `MAP_TILE_ATTRIBUTION` (shown under the map).
+    pub map_tiles: Option<domain::patrol::TileSource>,
 }
 
 /// WeChat Pay API v3 merchant settings (all required when it is the provider).
@@ -264,6 +270,28 @@ impl Config {
             }
             _ => return Err(err("PAYMENT_PROVIDER", "must be sandbox or wechatpay")),
         };
+        let map_tiles = match get("MAP_TILE_URL") {
+            None => None,
+            Some(template) => {
+                let template = template.trim().to_string();
+                if !(template.starts_with("https://") || template.starts_with("http://"))
+                    || !["{z}", "{x}", "{y}"].iter().all(|k| template.contains(k))
+                {
+                    return Err(err("MAP_TILE_URL", "must be an http(s) URL template containing {z}, {x} and {y}"));
+                }
+                let gcj02 = match get("MAP_TILE_CRS").as_deref().map(str::trim) {
+                    None | Some("wgs84") | Some("cgcs2000") => false,
+                    Some("gcj02") => true,
+                    Some(_) => return Err(err("MAP_TILE_CRS", "must be wgs84 (天地图) or gcj02 (Amap, Tencent)")),
+                };
+                Some(domain::patrol::TileSource {
+                    template,
+                    gcj02,
+                    subdomains: get("MAP_TILE_SUBDOMAINS").unwrap_or_else(|| "01234567".into()),
+                    attribution: get("MAP_TILE_ATTRIBUTION").unwrap_or_default(),
+                })
+            }
+        };
         Ok(Config {
             database_url,
             database_kind,
@@ -299,6 +327,7 @@ impl Config {
             job_lease,
             payment_provider,
             wechatpay,
+            map_tiles,
         })
     }
 

@@ -298,7 +298,8 @@ pub async fn assignable(state: &State, community_id: i64) -> AppResult<Vec<Assig
     Ok(out)
 }
 
-async fn names_of(state: &State, ids: impl Iterator<Item = i64>) -> AppResult<HashMap<i64, String>> {
+/// Names to show for users (the masked phone when a user has no name).
+pub async fn names_of(state: &State, ids: impl Iterator<Item = i64>) -> AppResult<HashMap<i64, String>> {
     let mut ids: Vec<i64> = ids.collect();
     ids.sort_unstable();
     ids.dedup();

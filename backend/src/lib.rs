@@ -14,6 +14,7 @@ pub mod demo;
 pub mod entities;
 pub mod error;
 pub mod events;
+pub mod figures;
 pub mod flash;
 pub mod idempotency;
 pub mod import;

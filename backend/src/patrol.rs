@@ -5,8 +5,9 @@
 
 use chrono::Utc;
 use domain::{
+    figures::{PlanRule, PlanView},
     patrol::{CheckpointView, NewCheckpoint, RouteView, SheetItem},
-    ErrorCode, OrgLevel, OrgPath,
+    ErrorCode, OrgLevel, OrgPath, Role,
 };
 use rand::RngCore;
 use sea_orm::{
@@ -17,7 +18,7 @@ use std::collections::HashMap;
 
 use crate::{
     auth::CurrentUser,
-    entities::{checkpoint, org_unit, patrol_route as route},
+    entities::{checkpoint, org_unit, patrol_plan as plan, patrol_route as route, user_role},
     error::{AppError, AppResult},
     State,
 };
@@ -207,7 +208,7 @@ async fn views(state: &State, rows: Vec<route::Model>) -> AppResult<Vec<RouteVie
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut points: HashMap<i64, Vec<CheckpointView>> = HashMap::new();
     for c in checkpoint::Entity::find()
-        .filter(checkpoint::Column::RouteId.is_in(ids))
+        .filter(checkpoint::Column::RouteId.is_in(ids.clone()))
         .order_by_asc(checkpoint::Column::Seq)
         .all(&state.db)
         .await?
@@ -229,11 +230,13 @@ async fn views(state: &State, rows: Vec<route::Model>) -> AppResult<Vec<RouteVie
         .into_iter()
         .map(|g| (g.id, g.name))
         .collect();
+    let mut plans = plans_of(state, &ids).await?;
     Ok(rows
         .into_iter()
         .map(|r| RouteView {
             grid: grids.get(&r.grid_id).cloned().unwrap_or_default(),
             checkpoints: points.remove(&r.id).unwrap_or_default(),
+            plans: plans.remove(&r.id).unwrap_or_default(),
             id: r.id,
             grid_id: r.grid_id,
             name: r.name,
@@ -285,4 +288,213 @@ pub async fn sheet(state: &State, staff: &CurrentUser, route_id: i64) -> AppResu
         items.push(SheetItem { seq: c.seq, name: c.name, svg: crate::appointments::qr_svg(&url)?, url });
     }
     Ok((view, items))
+}
+
+// ------------------------------------------------------------------ patrol plans
+
+/// Grid workers of these grids: (user, grid, name shown).
+pub async fn grid_workers(state: &State, grids: &[i64]) -> AppResult<Vec<(i64, i64, String)>> {
+    let roles = user_role::Entity::find()
+        .filter(user_role::Column::Role.eq(Role::GridWorker.as_str()))
+        .filter(user_role::Column::OrgUnitId.is_in(grids.iter().copied()))
+        .order_by_asc(user_role::Column::UserId)
+        .all(&state.db)
+        .await?;
+    let names = crate::incidents::names_of(state, roles.iter().map(|r| r.user_id)).await?;
+    Ok(roles
+        .into_iter()
+        .map(|r| (r.user_id, r.org_unit_id, names.get(&r.user_id).cloned().unwrap_or_default()))
+        .collect())
+}
+
+async fn plans_of(state: &State, routes: &[i64]) -> AppResult<HashMap<i64, Vec<PlanView>>> {
+    let rows = plan::Entity::find()
+        .filter(plan::Column::RouteId.is_in(routes.iter().copied()))
+        .order_by_asc(plan::Column::Id)
+        .all(&state.db)
+        .await?;
+    let names = crate::incidents::names_of(state, rows.iter().map(|p| p.worker_id)).await?;
+    let mut out: HashMap<i64, Vec<PlanView>> = HashMap::new();
+    for p in rows {
+        out.entry(p.route_id).or_default().push(PlanView {
+            id: p.id,
+            route_id: p.route_id,
+            worker: names.get(&p.worker_id).cloned().unwrap_or_default(),
+            ended: p.ended_at.is_some(),
+            rule: rule_of(&p),
+        });
+    }
+    for v in out.values_mut() {
+        v.sort_by_key(|p| p.ended);
+    }
+    Ok(out)
+}
+
+/// The rule a stored plan holds.
+pub fn rule_of(p: &plan::Model) -> PlanRule {
+    PlanRule {
+        weekdays: p.weekdays.clamp(0, 127) as u8,
+        start_min: p.start_min.clamp(0, 1440) as u16,
+        end_min: p.end_min.clamp(0, 1440) as u16,
+        from: p.valid_from,
+        until: p.valid_until,
+    }
+}
+
+/// Staff set a plan: this grid worker of the route's grid patrols it on
+/// these days in this window.
+pub async fn add_plan(
+    state: &State,
+    staff: &CurrentUser,
+    route_id: i64,
+    worker_id: i64,
+    rule: PlanRule,
+) -> AppResult<i64> {
+    let r = managed_route(state, staff, route_id).await?;
+    rule.check()?;
+    if !grid_workers(state, &[r.grid_id]).await?.iter().any(|(id, _, _)| *id == worker_id) {
+        return Err(ErrorCode::InvalidInput.into());
+    }
+    let row = plan::Entity::insert(plan::ActiveModel {
+        route_id: Set(route_id),
+        worker_id: Set(worker_id),
+        weekdays: Set(rule.weekdays as i16),
+        start_min: Set(rule.start_min as i16),
+        end_min: Set(rule.end_min as i16),
+        valid_from: Set(rule.from),
+        valid_until: Set(rule.until),
+        created_by: Set(staff.id),
+        created_at: Set(Utc::now()),
+        ended_at: Set(None),
+        ..Default::default()
+    })
+    .exec(&state.db)
+    .await?;
+    Ok(row.last_insert_id)
+}
+
+/// Staff end a plan: from now on it requires nothing (what it required
+/// before stays in the figures). Ending it twice changes nothing.
+pub async fn end_plan(state: &State, staff: &CurrentUser, plan_id: i64) -> AppResult<i64> {
+    let p = plan::Entity::find_by_id(plan_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    managed_route(state, staff, p.route_id).await?;
+    plan::Entity::update_many()
+        .col_expr(plan::Column::EndedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(plan::Column::Id.eq(plan_id))
+        .filter(plan::Column::EndedAt.is_null())
+        .exec(&state.db)
+        .await?;
+    Ok(p.route_id)
+}
+
+/// A worker's plans in force today: (route, rule).
+pub async fn plans_today(state: &State, worker_id: i64) -> AppResult<Vec<(String, PlanRule)>> {
+    let today = domain::appointment::beijing_date(Utc::now());
+    let rows = plan::Entity::find()
+        .filter(plan::Column::WorkerId.eq(worker_id))
+        .filter(plan::Column::EndedAt.is_null())
+        .order_by_asc(plan::Column::StartMin)
+        .all(&state.db)
+        .await?;
+    let routes: HashMap<i64, String> = route::Entity::find()
+        .filter(route::Column::Id.is_in(rows.iter().map(|p| p.route_id).collect::<Vec<_>>()))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    Ok(rows
+        .iter()
+        .map(|p| (p, rule_of(p)))
+        .filter(|(_, r)| r.applies(today))
+        .map(|(p, r)| (routes.get(&p.route_id).cloned().unwrap_or_default(), r))
+        .collect())
+}
+
+// ------------------------------------------------------------------ grid outlines
+
+/// Reads a grid outline from GeoJSON: a Polygon, or a Feature (or a
+/// FeatureCollection of one) holding one; its outer ring, WGS-84 `[lng, lat]`.
+pub fn parse_outline(text: &str) -> AppResult<Vec<(f64, f64)>> {
+    use serde_json::Value;
+    let bad = || AppError::from(ErrorCode::InvalidOutline);
+    let v: Value = serde_json::from_str(text.trim()).map_err(|_| bad())?;
+    let geometry = match v.get("type").and_then(Value::as_str) {
+        Some("Polygon") => &v,
+        Some("Feature") => v.get("geometry").ok_or_else(bad)?,
+        Some("FeatureCollection") => match v.get("features").and_then(Value::as_array).map(Vec::as_slice) {
+            Some([f]) => f.get("geometry").ok_or_else(bad)?,
+            _ => return Err(bad()),
+        },
+        _ => return Err(bad()),
+    };
+    if geometry.get("type").and_then(Value::as_str) != Some("Polygon") {
+        return Err(bad());
+    }
+    let ring = geometry
+        .get("coordinates")
+        .and_then(Value::as_array)
+        .and_then(|rings| rings.first())
+        .and_then(Value::as_array)
+        .ok_or_else(bad)?;
+    if ring.len() > 2000 {
+        return Err(bad());
+    }
+    let mut out: Vec<(f64, f64)> = vec![];
+    for p in ring {
+        let c = p.as_array().ok_or_else(bad)?;
+        let (lng, lat) = match (c.first().and_then(Value::as_f64), c.get(1).and_then(Value::as_f64)) {
+            (Some(lng), Some(lat)) if (-180.0..=180.0).contains(&lng) && (-90.0..=90.0).contains(&lat) => (lng, lat),
+            _ => return Err(bad()),
+        };
+        if out.last() != Some(&(lng, lat)) {
+            out.push((lng, lat));
+        }
+    }
+    if out.len() > 1 && out.first() == out.last() {
+        out.pop();
+    }
+    let mut distinct = out.clone();
+    distinct.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    distinct.dedup();
+    if distinct.len() < 3 {
+        return Err(bad());
+    }
+    Ok(out)
+}
+
+/// Staff set (or, with an empty text, clear) a grid's outline.
+pub async fn set_outline(state: &State, staff: &CurrentUser, grid_id: i64, text: &str) -> AppResult<()> {
+    let g = managed_grid(state, staff, grid_id).await?;
+    let value = if text.trim().is_empty() {
+        None
+    } else {
+        let ring = parse_outline(text)?;
+        Some(
+            serde_json::to_string(&ring.iter().map(|(lng, lat)| [*lng, *lat]).collect::<Vec<_>>())
+                .map_err(AppError::internal)?,
+        )
+    };
+    org_unit::Entity::update_many()
+        .col_expr(org_unit::Column::Outline, sea_orm::sea_query::Expr::value(value))
+        .filter(org_unit::Column::Id.eq(g.id))
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
+
+/// The outlines of these grids, as rings of (lat, lng).
+pub async fn outlines(state: &State, grids: &[i64]) -> AppResult<Vec<(i64, Vec<(f64, f64)>)>> {
+    let rows = org_unit::Entity::find()
+        .filter(org_unit::Column::Id.is_in(grids.iter().copied()))
+        .filter(org_unit::Column::Outline.is_not_null())
+        .all(&state.db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|g| {
+            let ring: Vec<[f64; 2]> = serde_json::from_str(g.outline.as_deref()?).ok()?;
+            Some((g.id, ring.into_iter().map(|[lng, lat]| (lat, lng)).collect()))
+        })
+        .collect())
 }

@@ -990,6 +990,11 @@ pub async fn worker_home(state: &State, worker: &CurrentUser) -> AppResult<domai
         devices: devices(state, worker).await?,
         osmand_url: format!("{}/osmand", state.config.public_url.trim_end_matches('/')),
         form_id: format!("form-{:016x}", rand::thread_rng().gen::<u64>()),
+        plans_today: crate::patrol::plans_today(state, worker.id)
+            .await?
+            .into_iter()
+            .map(|(route, rule)| format!("{route} · {}", rule.describe(worker.lang == "en")))
+            .collect(),
     })
 }
 
@@ -1027,8 +1032,13 @@ pub async fn live_board(state: &State, staff: &CurrentUser) -> AppResult<domain:
     }
     let pins: Vec<Vec<domain::patrol::TrackPoint>> =
         dots.iter().map(|d| vec![domain::patrol::TrackPoint { lat: d.1, lng: d.2, at: 0 }]).collect();
-    let mut map = domain::patrol::track_map(&pins, &cps, 640.0);
+    let outlines: Vec<Vec<(f64, f64)>> =
+        crate::patrol::outlines(state, &grids).await?.into_iter().map(|(_, ring)| ring).collect();
+    let mut map = domain::patrol::track_map(&pins, &cps, &outlines, 640.0);
     map.segments.clear();
+    if let Some(src) = &state.config.map_tiles {
+        map.add_tiles(src);
+    }
     let dots = dots.into_iter().map(|(id, lat, lng, who)| {
         let (x, y) = map.project(lat, lng);
         (id, x, y, who)
@@ -1126,7 +1136,12 @@ pub async fn detail(state: &State, user: &CurrentUser, id: i64) -> AppResult<dom
         .iter()
         .map(|c| (view_of(c), checkins.iter().any(|v| v.checkpoint_id == c.id && v.accepted)))
         .collect();
-    let map = domain::patrol::track_map(&simplified, &cps, 640.0);
+    let outlines: Vec<Vec<(f64, f64)>> =
+        crate::patrol::outlines(state, &[t.p.grid_id]).await?.into_iter().map(|(_, ring)| ring).collect();
+    let mut map = domain::patrol::track_map(&simplified, &cps, &outlines, 640.0);
+    if let Some(src) = &state.config.map_tiles {
+        map.add_tiles(src);
+    }
     let mut gaps = vec![];
     for e in &t.gaps {
         let (to, reason) = match e.kind.as_str() {
@@ -1374,5 +1389,33 @@ pub(crate) async fn seed_demo(state: &State, worker_id: i64, grid_id: i64, staff
         let cp = cps[i + 1];
         checkin(state, false, &p, &format!("demo-c{i}"), cp, *at, at * 1000, None, now).await?;
     }
+    // a daily plan for the route over the past week whose window held this
+    // morning's walk (到位率 then has days done and days missed to show)
+    let bj = start + chrono::Duration::hours(8);
+    let minute = (chrono::Timelike::hour(&bj) * 60 + chrono::Timelike::minute(&bj)) as i16;
+    let start_min = Ord::max(minute - 30, 0);
+    let end_min = Ord::min(start_min + 120, 1440);
+    crate::entities::patrol_plan::Entity::insert(crate::entities::patrol_plan::ActiveModel {
+        route_id: Set(r),
+        worker_id: Set(worker_id),
+        weekdays: Set(127),
+        start_min: Set(start_min),
+        end_min: Set(end_min),
+        valid_from: Set(domain::appointment::beijing_date(start) - chrono::Duration::days(6)),
+        valid_until: Set(None),
+        created_by: Set(staff_id),
+        created_at: Set(now - chrono::Duration::days(7)),
+        ended_at: Set(None),
+        ..Default::default()
+    })
+    .exec(&state.db)
+    .await?;
+    // the grid's outline around the route
+    let ring = "[[116.4150,39.9594],[116.4192,39.9594],[116.4192,39.9617],[116.4150,39.9617]]";
+    crate::entities::org_unit::Entity::update_many()
+        .col_expr(crate::entities::org_unit::Column::Outline, Expr::value(ring))
+        .filter(crate::entities::org_unit::Column::Id.eq(grid_id))
+        .exec(&state.db)
+        .await?;
     Ok(())
 }

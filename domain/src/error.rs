@@ -86,11 +86,14 @@ pub enum ErrorCode {
     TooManyPhotos,
     ExtensionPending,
     PlaceRequired,
+    InvalidPlan,
+    InvalidDateRange,
+    InvalidOutline,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 80] = [
+    pub const ALL: [ErrorCode; 83] = [
         ErrorCode::InvalidPhone,
         ErrorCode::InvalidCode,
         ErrorCode::CodeExpired,
@@ -170,6 +173,9 @@ impl ErrorCode {
         ErrorCode::TooManyPhotos,
         ErrorCode::ExtensionPending,
         ErrorCode::PlaceRequired,
+        ErrorCode::InvalidPlan,
+        ErrorCode::InvalidDateRange,
+        ErrorCode::InvalidOutline,
         ErrorCode::Internal,
     ];
 
@@ -254,6 +260,9 @@ impl ErrorCode {
             ErrorCode::TooManyPhotos => "too_many_photos",
             ErrorCode::ExtensionPending => "extension_pending",
             ErrorCode::PlaceRequired => "place_required",
+            ErrorCode::InvalidPlan => "invalid_plan",
+            ErrorCode::InvalidDateRange => "invalid_date_range",
+            ErrorCode::InvalidOutline => "invalid_outline",
             ErrorCode::Internal => "internal",
         }
     }
@@ -308,6 +317,9 @@ impl ErrorCode {
             ErrorCode::TooManyPhotos => 422,
             ErrorCode::ExtensionPending => 409,
             ErrorCode::PlaceRequired => 422,
+            ErrorCode::InvalidPlan => 422,
+            ErrorCode::InvalidDateRange => 422,
+            ErrorCode::InvalidOutline => 422,
             ErrorCode::NotOnRoll | ErrorCode::NeedsDesignation | ErrorCode::SameStaff => 403,
             ErrorCode::IdempotencyMismatch => 422,
             ErrorCode::NotVerified | ErrorCode::NoShowLimit | ErrorCode::QuotaReached => 403,
@@ -551,6 +563,18 @@ impl ErrorCode {
             ErrorCode::InvalidPhoto => ("照片须为 JPEG、PNG 或 WebP 图片,每张不超过 10 MB", "Photos must be JPEG, PNG or WebP images of at most 10 MB each"),
             ErrorCode::TooManyPhotos => ("最多上传 9 张照片", "At most 9 photos"),
             ErrorCode::PlaceRequired => ("请获取当前位置,或填写事件地点", "Please capture your position or type where it is"),
+            ErrorCode::InvalidPlan => (
+                "巡逻计划无效:请至少选择一天,时段须为 HH:MM 且结束晚于开始至少 10 分钟,生效日期须为 YYYY-MM-DD 且截止不早于生效",
+                "Invalid plan: choose at least one day, times as HH:MM with the end at least 10 minutes after the start, dates as YYYY-MM-DD with the last day not before the first",
+            ),
+            ErrorCode::InvalidDateRange => (
+                "统计期间无效:日期须为 YYYY-MM-DD,开始不晚于结束,最长 366 天",
+                "Invalid period: dates as YYYY-MM-DD, the start not after the end, at most 366 days",
+            ),
+            ErrorCode::InvalidOutline => (
+                "无法读取网格边界:须为 GeoJSON 面(Polygon,或含一个面的 Feature),至少 3 个不同的点,经纬度为 WGS-84",
+                "Cannot read the grid outline: it must be a GeoJSON Polygon (or a Feature holding one) of at least 3 distinct WGS-84 points",
+            ),
             ErrorCode::ExtensionPending => ("已有一个延期申请在等待审批", "An extension request is already waiting for a decision"),
             ErrorCode::Internal => ("系统繁忙,请稍后再试", "Something went wrong on our side; please try again"),
         };

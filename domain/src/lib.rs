@@ -8,6 +8,7 @@ pub mod appointment;
 pub mod bill;
 pub mod deliberation;
 pub mod error;
+pub mod figures;
 pub mod geo;
 pub mod import;
 pub mod incident;

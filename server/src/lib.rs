@@ -5,6 +5,7 @@ pub mod api;
 pub mod appointments;
 pub mod assets;
 pub mod events;
+pub mod figures;
 pub mod incidents;
 pub mod middleware;
 pub mod open311;
@@ -103,6 +104,8 @@ fn serve(listener: TcpListener, state: State) -> anyhow::Result<Server> {
             .route("/pay/wechat/{no}", web::get().to(payments::wechat_jsapi))
             .route("/staff/bills/orders.csv", web::get().to(payments::export))
             .route("/staff/bills/import", web::post().to(upload::import_bills))
+            .route("/staff/figures.csv", web::get().to(figures::csv))
+            .route("/staff/figures.xlsx", web::get().to(figures::xlsx))
             .route("/incidents/report", web::post().to(incidents::report))
             .route("/incidents/{id}/step", web::post().to(incidents::step))
             .route("/incidents/photos/{id}/{size}", web::get().to(incidents::photo))

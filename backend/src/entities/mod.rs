@@ -31,6 +31,7 @@ pub mod participation_day;
 pub mod patrol;
 pub mod patrol_checkin;
 pub mod patrol_event;
+pub mod patrol_plan;
 pub mod patrol_route;
 pub mod payment_notification;
 pub mod payment_order;

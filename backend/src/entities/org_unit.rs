@@ -9,6 +9,8 @@ pub struct Model {
     pub level: String,
     pub name: String,
     pub path: String,
+    /// A grid's outline: a JSON ring of [lng, lat] pairs (WGS-84).
+    pub outline: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -9,6 +9,7 @@ mod appointments;
 mod auth;
 mod bills;
 mod deliberation;
+mod figures;
 mod helpers;
 mod import;
 mod inbox;
