@@ -109,8 +109,8 @@ pub fn FiguresPage() -> impl IntoView {
                                 }).collect_view()}
                                 {r.drill.clone().map(|d| view! {
                                     <section class="card wide-card" id="drill">
-                                        <h2>{d.subject.kind_label(en)}" "{d.name.clone()}" · "{d.metric.label(en)}" "{d.figure.clone()}</h2>
-                                        <p class="meta">{d.basis.clone()}" · "{from.clone()}" – "{to.clone()}</p>
+                                        <h2>{d.name.clone()}" · "{d.metric.label(en)}" "{d.figure.clone()}</h2>
+                                        <p class="meta">{d.subject.kind_label(en)}" · "{d.basis.clone()}" · "{from.clone()}" – "{to.clone()}</p>
                                         <p class="meta">{d.metric.rule(en)}</p>
                                         {d.items.is_empty().then(|| view! { <p class="meta">{t(lang, "统计期内没有计入的事项", "Nothing counted in this period")}</p> })}
                                         <ul class="list plain drill">

@@ -1299,13 +1299,15 @@ pub async fn geojson(state: &State, user: &CurrentUser, id: i64) -> AppResult<se
 /// and check-ins judged by the same rules as real ones.
 pub(crate) async fn seed_demo(state: &State, worker_id: i64, grid_id: i64, staff_id: i64) -> AppResult<()> {
     let now = Utc::now();
+    // the route and its checkpoints were set up a week before its plan began
+    let set_up = now - chrono::Duration::days(8);
     let r = route::Entity::insert(route::ActiveModel {
         grid_id: Set(grid_id),
         name: Set("日常巡逻线".into()),
         ordered: Set(true),
         active: Set(true),
         created_by: Set(staff_id),
-        created_at: Set(now),
+        created_at: Set(set_up),
         ..Default::default()
     })
     .exec(&state.db)
@@ -1327,7 +1329,7 @@ pub(crate) async fn seed_demo(state: &State, worker_id: i64, grid_id: i64, staff
             lng: Set(*lng),
             radius_m: Set(30),
             qr_token: Set(qr.then(|| format!("{:024x}", rand::thread_rng().gen::<u128>() >> 32))),
-            created_at: Set(now),
+            created_at: Set(set_up),
             ..Default::default()
         })
         .exec(&state.db)

@@ -482,6 +482,7 @@ async fn the_worker_page_plain_forms_track_page_and_exports() {
     assert_eq!(gpx.matches("<wpt ").count(), 4);
     assert_eq!(gpx.matches("<trkpt ").count() as u64, demo.kept);
     assert!(gpx.contains("<time>") && gpx.contains("<zhsq:accuracy>"));
+    assert_valid_gpx(&gpx);
     let gj: Value = worker
         .client()
         .get(app.url(&format!("/api/v1/patrols/{}.geojson", demo.id)))
@@ -584,4 +585,42 @@ async fn a_printed_qr_code_opens_a_check_in_with_the_code() {
         .await
         .unwrap();
     assert_eq!(n, 1);
+}
+
+/// Validates a GPX document against the GPX 1.1 XML Schema with xmllint
+/// (script/setup puts the schema, from Debian's pytrainer package, in
+/// target/schemas/gpx11.xsd and installs xmllint).
+fn assert_valid_gpx(gpx: &str) {
+    let xsd = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/schemas/gpx11.xsd");
+    assert!(xsd.exists(), "{} is missing: run script/setup", xsd.display());
+    let dir = std::env::temp_dir().join(format!("zhsq-gpx-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("track.gpx");
+    std::fs::write(&file, gpx).unwrap();
+    let out = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--nonet")
+        .arg("--schema")
+        .arg(&xsd)
+        .arg(&file)
+        .output()
+        .expect("xmllint (libxml2-utils) is installed by script/setup");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success(), "the GPX export is not valid GPX 1.1: {}", String::from_utf8_lossy(&out.stderr));
+    // and a document that breaks the schema is refused, so the check can fail
+    let broken = gpx.replacen("<trkpt ", "<trkpoint ", 1);
+    let dir = std::env::temp_dir().join(format!("zhsq-gpx-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("broken.gpx");
+    std::fs::write(&file, broken).unwrap();
+    let out = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--nonet")
+        .arg("--schema")
+        .arg(&xsd)
+        .arg(&file)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!out.status.success(), "xmllint must refuse an invalid GPX");
 }
