@@ -285,14 +285,14 @@ async fn kept_before<C: ConnectionTrait>(
 }
 
 /// A fix about to be stored.
-struct NewFix {
-    client_id: String,
-    fix: Fix,
-    speed_mps: Option<f64>,
-    heading: Option<f64>,
-    altitude: Option<f64>,
-    battery: Option<i16>,
-    dropped: Option<Dropped>,
+pub struct NewFix {
+    pub client_id: String,
+    pub fix: Fix,
+    pub speed_mps: Option<f64>,
+    pub heading: Option<f64>,
+    pub altitude: Option<f64>,
+    pub battery: Option<i16>,
+    pub dropped: Option<Dropped>,
 }
 
 /// What storing a batch of fixes did.
@@ -341,34 +341,11 @@ async fn store_fixes<C: ConnectionTrait>(
         fixes.iter().rev().find(|f| f.dropped.is_none()).map(|f| (f.fix.lat, f.fix.lng, f.fix.accuracy_m, f.fix.at));
     let finite = |x: f64, or: f64| if x.is_finite() { x } else { or };
     if conn.get_database_backend() == DbBackend::Postgres {
-        // one JSON parameter per chunk, unpacked by the server: far fewer
-        // bind parameters than a multi-row VALUES list
+        // one typed array per column, unnested by the server: a handful of
+        // bind parameters however many rows, sent in the binary protocol
         for chunk in fixes.chunks(PG_CHUNK) {
-            let rows: Vec<serde_json::Value> = chunk
-                .iter()
-                .map(|f| {
-                    serde_json::json!([
-                        p.id,
-                        f.client_id,
-                        finite(f.fix.lat, 0.0),
-                        finite(f.fix.lng, 0.0),
-                        finite(f.fix.accuracy_m, -1.0),
-                        f.speed_mps.filter(|v| v.is_finite()),
-                        f.heading.filter(|v| v.is_finite()),
-                        f.altitude.filter(|v| v.is_finite()),
-                        f.battery,
-                        f.fix.device_at.map(|d| ts(d).to_rfc3339()),
-                        ts(f.fix.at).to_rfc3339(),
-                        now.to_rfc3339(),
-                        source,
-                        f.dropped.map(|d| d.code()),
-                        f.dropped.and_then(|d| d.value()),
-                    ])
-                })
-                .collect();
-            let body = serde_json::to_string(&rows).map_err(AppError::internal)?;
-            let r =
-                conn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, PG_INSERT, [body.into()])).await?;
+            let values = pg_values(p.id, now, source, chunk);
+            let r = conn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, PG_INSERT, values)).await?;
             out.new += r.rows_affected() as usize;
         }
         return Ok(out);
@@ -406,16 +383,57 @@ async fn store_fixes<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// Rows per statement on PostgreSQL (one JSON parameter each).
+/// The parameters of `PG_INSERT` for these fixes.
+pub fn pg_values(patrol_id: i64, now: DateTime<Utc>, source: &str, chunk: &[NewFix]) -> Vec<sea_orm::Value> {
+    let finite = |x: f64, or: f64| if x.is_finite() { x } else { or };
+    let nan = |v: Option<f64>| v.filter(|v| v.is_finite()).unwrap_or(f64::NAN);
+    let client: Vec<String> = chunk.iter().map(|f| f.client_id.clone()).collect();
+    let lat: Vec<f64> = chunk.iter().map(|f| finite(f.fix.lat, 0.0)).collect();
+    let lng: Vec<f64> = chunk.iter().map(|f| finite(f.fix.lng, 0.0)).collect();
+    let acc: Vec<f64> = chunk.iter().map(|f| finite(f.fix.accuracy_m, -1.0)).collect();
+    let speed: Vec<f64> = chunk.iter().map(|f| nan(f.speed_mps)).collect();
+    let heading: Vec<f64> = chunk.iter().map(|f| nan(f.heading)).collect();
+    let alt: Vec<f64> = chunk.iter().map(|f| nan(f.altitude)).collect();
+    let battery: Vec<i16> = chunk.iter().map(|f| f.battery.unwrap_or(-1)).collect();
+    let device_at: Vec<i64> = chunk.iter().map(|f| f.fix.device_at.unwrap_or(i64::MIN)).collect();
+    let at: Vec<i64> = chunk.iter().map(|f| f.fix.at).collect();
+    let dropped: Vec<String> =
+        chunk.iter().map(|f| f.dropped.map(|d| d.code().to_string()).unwrap_or_default()).collect();
+    let dropped_value: Vec<f64> = chunk.iter().map(|f| nan(f.dropped.and_then(|d| d.value()))).collect();
+    vec![
+        patrol_id.into(),
+        now.into(),
+        source.into(),
+        client.into(),
+        lat.into(),
+        lng.into(),
+        acc.into(),
+        speed.into(),
+        heading.into(),
+        alt.into(),
+        battery.into(),
+        device_at.into(),
+        at.into(),
+        dropped.into(),
+        dropped_value.into(),
+    ]
+}
+
+/// Rows per statement on PostgreSQL (one array per column).
 const PG_CHUNK: usize = 5000;
 
-/// The PostgreSQL bulk insert: a JSON array of row arrays, unpacked in SQL.
+/// The PostgreSQL ingest statement: `$1` patrol, `$2` received at, `$3`
+/// source, then one array per column. Arrays carry no NULLs here, so a
+/// missing value travels as a sentinel the statement turns back into NULL
+/// (NaN for a float, -1 for the battery, i64::MIN for the device time, ""
+/// for the reason); times are Unix seconds.
 pub const PG_INSERT: &str = r#"INSERT INTO track_points
   (patrol_id, client_id, lat, lng, accuracy_m, speed_mps, heading, altitude, battery, device_at, "at", received_at, source, dropped, dropped_value)
-SELECT (r->>0)::bigint, r->>1, (r->>2)::float8, (r->>3)::float8, (r->>4)::float8, (r->>5)::float8, (r->>6)::float8,
-       (r->>7)::float8, (r->>8)::smallint, (r->>9)::timestamptz, (r->>10)::timestamptz, (r->>11)::timestamptz, r->>12,
-       r->>13, (r->>14)::float8
-FROM json_array_elements($1::json) AS r
+SELECT $1, u.c, u.la, u.lo, u.ac, NULLIF(u.sp, 'NaN'), NULLIF(u.he, 'NaN'), NULLIF(u.al, 'NaN'), NULLIF(u.ba, -1),
+       to_timestamp(NULLIF(u.de, '-9223372036854775808'::int8)), to_timestamp(u.t), $2, $3, NULLIF(u.dr, ''), NULLIF(u.dv, 'NaN')
+FROM UNNEST($4::text[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::float8[],
+            $11::int2[], $12::int8[], $13::int8[], $14::text[], $15::float8[])
+     AS u(c, la, lo, ac, sp, he, al, ba, de, t, dr, dv)
 ON CONFLICT (patrol_id, client_id) DO NOTHING"#;
 
 /// Accepts a batch from the phone's outbox. Every item is accounted for in
