@@ -899,7 +899,15 @@ pub fn PatrolDetailPage() -> impl IntoView {
                                 <section class="card wide-card">
                                     <h2>{r.worker.clone()}" · "{r.route.clone().unwrap_or_else(|| t(lang, "自由巡逻", "Free patrol").to_string())}" "{state_badge(r.state, lang)}</h2>
                                     <p class="meta">{r.started.clone()}{r.ended.clone().map(|e| format!(" – {e}"))}" · "{d.minutes}{t(lang, " 分钟 · ", " min · ")}{format!("{:.2} km", d.distance_m / 1000.0)}" · "{r.grid.clone()}</p>
-                                    <TrackSvg map=d.map.clone() lang=lang/>
+                                    <div class="replay" data-replay=format!("[{}]", d.replay.iter().map(|(x, y, at)| format!("[{x},{y},{at}]")).collect::<Vec<_>>().join(","))>
+                                        <TrackSvg map=d.map.clone() lang=lang/>
+                                        <div class="replay-controls" hidden>
+                                            <button type="button" class="play">{t(lang, "回放", "Replay")}</button>
+                                            <input type="range" min="0" max="1000" value="1000" aria-label=t(lang, "回放进度", "Replay position")/>
+                                            <output aria-live="off"></output>
+                                        </div>
+                                    </div>
+                                    {(d.replay.len() >= 2).then(|| view! { <script src="/patrol-replay.js" defer></script> })}
                                     <p>
                                         <a class="button" href=format!("/api/v1/patrols/{}.gpx", r.id) download="">{t(lang, "导出 GPX", "Export GPX")}</a>" "
                                         <a class="button" href=format!("/api/v1/patrols/{}.geojson", r.id) download="">{t(lang, "导出 GeoJSON", "Export GeoJSON")}</a>

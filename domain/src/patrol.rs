@@ -375,6 +375,9 @@ pub struct GapView {
 pub struct PatrolDetail {
     pub row: PatrolRow,
     pub map: TrackMap,
+    /// The drawn track in time order for the replay: (x, y, Unix seconds).
+    #[serde(default)]
+    pub replay: Vec<(f64, f64, i64)>,
     pub checkins: Vec<CheckinView>,
     pub gaps: Vec<GapView>,
     /// (reason in words, how many fixes)

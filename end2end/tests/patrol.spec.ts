@@ -96,6 +96,21 @@ test("a grid worker walks a route, goes offline halfway and back: every fix arri
   await expect(page.getByRole("heading", { name: /签到 2 \/ 2/ })).toBeVisible();
   await expect(page.getByText(`轨迹点 ${fixes}`, { exact: true })).toBeVisible();
   await expectNoHorizontalOverflow(page);
+  // the replay: at the start the marker is where the track starts, at the time the first fix was taken
+  const slider = page.getByRole("slider", { name: "回放进度" });
+  await expect(slider).toBeVisible();
+  const slide = (v: string) => slider.evaluate((el: HTMLInputElement, v) => { el.value = v; el.dispatchEvent(new Event("input")); }, v);
+  await slide("0");
+  const first = page.locator("svg path.trk").first();
+  const start = ((await first.getAttribute("d")) ?? "").match(/^M([\d.]+) ([\d.]+)/)!;
+  const dot = page.locator("circle.replay-dot");
+  expect(Number(await dot.getAttribute("cx"))).toBeCloseTo(Number(start[1]), 0);
+  expect(Number(await dot.getAttribute("cy"))).toBeCloseTo(Number(start[2]), 0);
+  const clock = page.locator(".replay-controls output");
+  await expect(clock).toHaveText(/^\d\d:\d\d:\d\d$/);
+  const began = await clock.textContent();
+  await slide("1000");
+  await expect(clock).not.toHaveText(began!);
   await page.screenshot({ path: "test-results/patrol-track.png", fullPage: true });
   const gpx = await page.request.get(page.url().replace(/\/patrols\/(\d+)$/, "/api/v1/patrols/$1.gpx"));
   expect(gpx.status()).toBe(200);

@@ -6,8 +6,8 @@
 //!   the dropped fixes read back for the reply) — in-process, no HTTP;
 //! - *raw insert*: the same rows inserted into the same table with nothing
 //!   else — bare multi-row INSERTs of 1,000 rows and, on PostgreSQL, also the
-//!   statement ingest uses there (one array per column unnested in SQL, 5,000
-//!   rows) without ON CONFLICT; the faster of the two is the ceiling;
+//!   statement ingest uses there (one array per column unnested in SQL,
+//!   `PG_INGEST_ROWS` rows) without ON CONFLICT; the faster of the two is the ceiling;
 //! - *OsmAnd*: single-position HTTP requests (`GET /osmand?id=…`) from 16
 //!   concurrent clients in the same process, one patrol under way.
 //!
@@ -121,11 +121,11 @@ async fn run(database: &'static str, url: String, dir: &std::path::Path) -> Figu
     let mut raw_s = started.elapsed().as_secs_f64();
     let mut raw_how = "multi-row VALUES";
     if database == "PostgreSQL" {
-        // and the way ingest writes on PostgreSQL (one array per column, 5,000 rows), without ON CONFLICT
+        // and the way ingest writes on PostgreSQL (one array per column, pg_chunk() rows), without ON CONFLICT
         let arrays_id = backdated_patrol(&state, &worker).await;
         let sql = tracking::PG_INSERT.replace("ON CONFLICT (patrol_id, client_id) DO NOTHING", "");
         let started = Instant::now();
-        for chunk in (0..FIXES).collect::<Vec<_>>().chunks(5000) {
+        for chunk in (0..FIXES).collect::<Vec<_>>().chunks(tracking::pg_chunk()) {
             let rows: Vec<tracking::NewFix> = chunk
                 .iter()
                 .map(|&i| {
@@ -219,8 +219,9 @@ fn main() {
          INSERT … ON CONFLICT DO NOTHING), beside the same rows written into the same table in the same run by bare \
          INSERTs (the faster of multi-row VALUES and, on PostgreSQL, the array-unnesting statement ingest uses, \
          without ON CONFLICT); then {OSMAND_REQUESTS} single-position OsmAnd \
-         requests over HTTP from {CLIENTS} concurrent clients in the same process. Release build, {cpus} CPUs, \
-         {}.\n\n",
+         requests over HTTP from {CLIENTS} concurrent clients in the same process. PostgreSQL statements of {} rows \
+         (`PG_INGEST_ROWS`). Release build, {cpus} CPUs, {}.\n\n",
+        tracking::pg_chunk(),
         Utc::now().format("%Y-%m-%d")
     ));
     let verdict = match figures.iter().find(|f| f.database == "PostgreSQL") {
