@@ -101,11 +101,11 @@ test("a grid worker walks a route, goes offline halfway and back: every fix arri
   await expect(slider).toBeVisible();
   const slide = (v: string) => slider.evaluate((el: HTMLInputElement, v) => { el.value = v; el.dispatchEvent(new Event("input")); }, v);
   await slide("0");
-  const first = page.locator("svg path.trk").first();
-  const start = ((await first.getAttribute("d")) ?? "").match(/^M([\d.]+) ([\d.]+)/)!;
+  const firstSegment = page.locator("svg path.trk").first();
+  const origin = ((await firstSegment.getAttribute("d")) ?? "").match(/^M([\d.]+) ([\d.]+)/)!;
   const dot = page.locator("circle.replay-dot");
-  expect(Number(await dot.getAttribute("cx"))).toBeCloseTo(Number(start[1]), 0);
-  expect(Number(await dot.getAttribute("cy"))).toBeCloseTo(Number(start[2]), 0);
+  expect(Number(await dot.getAttribute("cx"))).toBeCloseTo(Number(origin[1]), 0);
+  expect(Number(await dot.getAttribute("cy"))).toBeCloseTo(Number(origin[2]), 0);
   const clock = page.locator(".replay-controls output");
   await expect(clock).toHaveText(/^\d\d:\d\d:\d\d$/);
   const began = await clock.textContent();
