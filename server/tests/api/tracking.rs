@@ -591,36 +591,26 @@ async fn a_printed_qr_code_opens_a_check_in_with_the_code() {
 /// (script/setup puts the schema, from Debian's pytrainer package, in
 /// target/schemas/gpx11.xsd and installs xmllint).
 fn assert_valid_gpx(gpx: &str) {
+    let (ok, why) = xmllint(gpx);
+    assert!(ok, "the GPX export is not valid GPX 1.1: {why}");
+    // and a document that breaks the schema is refused, so the check can fail
+    assert!(!xmllint(&gpx.replacen("<trkpt ", "<trkpoint ", 1)).0, "xmllint must refuse an invalid GPX");
+}
+
+/// Whether xmllint finds `doc` valid against the GPX 1.1 schema, and what it said.
+fn xmllint(doc: &str) -> (bool, String) {
     let xsd = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/schemas/gpx11.xsd");
     assert!(xsd.exists(), "{} is missing: run script/setup", xsd.display());
     let dir = std::env::temp_dir().join(format!("zhsq-gpx-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("track.gpx");
-    std::fs::write(&file, gpx).unwrap();
+    std::fs::write(&file, doc).unwrap();
     let out = std::process::Command::new("xmllint")
-        .arg("--noout")
-        .arg("--nonet")
-        .arg("--schema")
+        .args(["--noout", "--nonet", "--schema"])
         .arg(&xsd)
         .arg(&file)
         .output()
         .expect("xmllint (libxml2-utils) is installed by script/setup");
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(out.status.success(), "the GPX export is not valid GPX 1.1: {}", String::from_utf8_lossy(&out.stderr));
-    // and a document that breaks the schema is refused, so the check can fail
-    let broken = gpx.replacen("<trkpt ", "<trkpoint ", 1);
-    let dir = std::env::temp_dir().join(format!("zhsq-gpx-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("broken.gpx");
-    std::fs::write(&file, broken).unwrap();
-    let out = std::process::Command::new("xmllint")
-        .arg("--noout")
-        .arg("--nonet")
-        .arg("--schema")
-        .arg(&xsd)
-        .arg(&file)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    assert!(!out.status.success(), "xmllint must refuse an invalid GPX");
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
