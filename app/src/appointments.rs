@@ -843,12 +843,7 @@ pub async fn add_service_hours(
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    let days: Vec<String> = [d1, d2, d3, d4, d5, d6, d7]
-        .into_iter()
-        .enumerate()
-        .filter(|(_, d)| d.is_some())
-        .map(|(i, _)| (i + 1).to_string())
-        .collect();
+    let days = crate::layout::ticked_days([d1, d2, d3, d4, d5, d6, d7]);
     let page = format!("/staff/appointments/items/{}", item_id.trim());
     let result = match (item_id.trim().parse::<i64>(), HoursRule::parse(&days, &start, &end, &slot_minutes, &capacity))
     {

@@ -67,6 +67,17 @@ where
     }
 }
 
+/// The weekdays ticked on a form's seven checkboxes `d1`…`d7`, as "1"…"7"
+/// (Monday = 1); an unticked box is absent (or empty).
+pub fn ticked_days(boxes: [Option<String>; 7]) -> Vec<String> {
+    boxes
+        .into_iter()
+        .enumerate()
+        .filter(|(_, d)| d.as_deref().is_some_and(|v| !v.is_empty()))
+        .map(|(i, _)| (i + 1).to_string())
+        .collect()
+}
+
 /// Percent-encodes a query value (everything but unreserved characters and `/`).
 pub fn encode_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -84,12 +84,7 @@ pub async fn add_plan(
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    let days: Vec<String> = [d1, d2, d3, d4, d5, d6, d7]
-        .into_iter()
-        .enumerate()
-        .filter(|(_, d)| d.as_deref().is_some_and(|v| !v.is_empty()))
-        .map(|(i, _)| (i + 1).to_string())
-        .collect();
+    let days = crate::layout::ticked_days([d1, d2, d3, d4, d5, d6, d7]);
     let result =
         match (worker.trim().parse::<i64>(), domain::figures::PlanRule::parse(&days, &start, &end, &from, &until)) {
             (Ok(w), Ok(rule)) => backend::patrol::add_plan(&state, &user, route, w, rule).await,

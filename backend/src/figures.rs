@@ -242,7 +242,13 @@ pub async fn items(
     // ---- 更新频率 and 满意度: events in the period
     let mut actions: Vec<&str> = UPDATE_ACTIONS.iter().map(|a| a.as_str()).collect();
     actions.push(Action::Rate.as_str());
+    let in_scope = sea_orm::sea_query::Query::select()
+        .column(incident::Column::Id)
+        .from(incident::Entity)
+        .and_where(incident::Column::CommunityId.is_in(communities.clone()))
+        .to_owned();
     let events = incident_event::Entity::find()
+        .filter(incident_event::Column::IncidentId.in_subquery(in_scope))
         .filter(incident_event::Column::At.gte(start))
         .filter(incident_event::Column::At.lt(end))
         .filter(incident_event::Column::Action.is_in(actions))
@@ -339,6 +345,13 @@ pub async fn items(
         .into_iter()
         .map(|p| (p.id, p.worker_id))
         .collect();
+    // (checkpoint, worker) → their check-ins in time order
+    let mut by_visit: HashMap<(i64, i64), Vec<&patrol_checkin::Model>> = HashMap::new();
+    for k in &checkins {
+        if let Some(w) = patrol_worker.get(&k.patrol_id) {
+            by_visit.entry((k.checkpoint_id, *w)).or_default().push(k);
+        }
+    }
     for p in &plans {
         let Some(route) = routes.get(&p.route_id) else { continue };
         let Some(community) = scope.community_of_grid(route.grid_id) else { continue };
@@ -352,10 +365,12 @@ pub async fn items(
                 figures::clock_text(rule.end_min)
             );
             for c in cps.get(&p.route_id).into_iter().flatten().filter(|c| c.created_at <= to) {
-                let mine: Vec<&patrol_checkin::Model> = checkins
-                    .iter()
-                    .filter(|k| k.checkpoint_id == c.id && k.at >= from && k.at < to)
-                    .filter(|k| patrol_worker.get(&k.patrol_id) == Some(&p.worker_id))
+                let mine: Vec<&patrol_checkin::Model> = by_visit
+                    .get(&(c.id, p.worker_id))
+                    .into_iter()
+                    .flatten()
+                    .copied()
+                    .filter(|k| k.at >= from && k.at < to)
                     .collect();
                 let accepted = mine.iter().find(|k| k.accepted);
                 let (score, detail, link) = match (accepted, mine.first()) {
@@ -406,6 +421,22 @@ pub async fn items(
     Ok(out)
 }
 
+/// The items in the staff member's scope over the period and every
+/// subject's figures from them.
+async fn compute(
+    state: &State,
+    staff: &CurrentUser,
+    period: &Period,
+    en: bool,
+) -> AppResult<(Scope, Vec<Item>, Vec<Figures>)> {
+    let scope = scope(state, staff).await?;
+    let now = Utc::now();
+    let items = items(state, &scope, period, now, en).await?;
+    let subjects = scope.subjects(period.days_until(domain::appointment::beijing_date(now)));
+    let rows = figures::tabulate(&items, &subjects);
+    Ok((scope, items, rows))
+}
+
 /// The figures page: every subject's figures over the period, and the
 /// items behind one figure when asked.
 pub async fn report(
@@ -415,11 +446,7 @@ pub async fn report(
     drill: Option<(Subject, Metric)>,
     en: bool,
 ) -> AppResult<FiguresReport> {
-    let scope = scope(state, staff).await?;
-    let now = Utc::now();
-    let items = items(state, &scope, &period, now, en).await?;
-    let subjects = scope.subjects(period.days_until(domain::appointment::beijing_date(now)));
-    let rows = figures::tabulate(&items, &subjects);
+    let (_, items, rows) = compute(state, staff, &period, en).await?;
     let drill = match drill {
         Some((subject, metric)) => {
             let row: &Figures = rows.iter().find(|r| r.subject == subject).ok_or(ErrorCode::NotFound)?;
@@ -444,21 +471,7 @@ pub async fn export(
     period: Period,
     en: bool,
 ) -> AppResult<(Vec<Vec<String>>, Vec<Vec<String>>)> {
-    let scope = scope(state, staff).await?;
-    let now = Utc::now();
-    let items = items(state, &scope, &period, now, en).await?;
-    let subjects = scope.subjects(period.days_until(domain::appointment::beijing_date(now)));
-    let rows = figures::tabulate(&items, &subjects);
+    let (scope, items, rows) = compute(state, staff, &period, en).await?;
     let names = |s: Subject| scope.name(s);
     Ok((figures::table_rows(&rows, en), figures::item_rows(&items, &names, en)))
-}
-
-/// Whether the path is one a figures subject may be looked up under (used
-/// by tests to check scope).
-pub fn in_scope(scope: &Scope, s: Subject) -> bool {
-    match s {
-        Subject::Community(id) => scope.communities.iter().any(|c| c.0 == id),
-        Subject::Grid(id) => scope.grids.iter().any(|g| g.0 == id),
-        Subject::Worker(id) => scope.workers.iter().any(|w| w.0 == id),
-    }
 }

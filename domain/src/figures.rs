@@ -359,13 +359,21 @@ impl Figures {
         format!("{}.{:02}", hundredths / 100, hundredths % 100)
     }
 
+    /// The mean of the stars, "4.5" (one decimal, half up), "—" without ratings.
+    pub fn mean_stars(&self) -> String {
+        if self.ratings == 0 {
+            return "—".into();
+        }
+        let tenths = (self.stars as u64 * 20 + self.ratings as u64) / (2 * self.ratings as u64);
+        format!("{}.{}", tenths / 10, tenths % 10)
+    }
+
     /// "4.5 ★ · 80.0%" (mean stars, share of 4–5), "—" without ratings.
     pub fn satisfaction(&self) -> String {
         if self.ratings == 0 {
             return "—".into();
         }
-        let tenths = (self.stars as u64 * 20 + self.ratings as u64) / (2 * self.ratings as u64);
-        format!("{}.{} ★ · {}", tenths / 10, tenths % 10, Ratio { num: self.satisfied, den: self.ratings }.percent())
+        format!("{} ★ · {}", self.mean_stars(), Ratio { num: self.satisfied, den: self.ratings }.percent())
     }
 
     pub fn text(&self, m: Metric) -> String {
@@ -481,12 +489,6 @@ pub fn table_rows(rows: &[Figures], en: bool) -> Vec<Vec<String>> {
         if en { "ratings" } else { "评价条数" }.to_string(),
     ]];
     for f in rows {
-        let mean = if f.ratings == 0 {
-            "—".to_string()
-        } else {
-            let tenths = (f.stars as u64 * 20 + f.ratings as u64) / (2 * f.ratings as u64);
-            format!("{}.{}", tenths / 10, tenths % 10)
-        };
         out.push(vec![
             f.subject.kind_label(en).to_string(),
             f.name.clone(),
@@ -498,7 +500,7 @@ pub fn table_rows(rows: &[Figures], en: bool) -> Vec<Vec<String>> {
             f.update_rate(),
             f.updates.to_string(),
             f.worker_days.to_string(),
-            mean,
+            f.mean_stars(),
             Ratio { num: f.satisfied, den: f.ratings }.percent(),
             f.ratings.to_string(),
         ]);
