@@ -42,6 +42,20 @@ pub struct Assets {
     pub css: Option<String>,
 }
 
+impl Assets {
+    /// The one inline script of our own on every page: loads the WASM client
+    /// and registers the service worker. It runs by the page's CSP nonce.
+    pub fn boot_script(&self) -> Option<String> {
+        match (&self.js, &self.wasm) {
+            (Some(js), Some(wasm)) => Some(format!(
+                "import('/pkg/{js}').then(m=>m.default({{module_or_path:'/pkg/{wasm}'}}).then(()=>m.hydrate())).catch(e=>console.warn('hydration skipped',e));\
+                 if('serviceWorker' in navigator){{addEventListener('load',()=>navigator.serviceWorker.register('/sw.js').catch(()=>{{}}))}}"
+            )),
+            _ => None,
+        }
+    }
+}
+
 /// The HTML document around the app. Language and large-text mode come from
 /// the request, so the very first paint is right.
 #[cfg(feature = "ssr")]
@@ -57,13 +71,15 @@ pub fn shell(assets: Assets) -> impl IntoView {
         Err(_) => (i18n::Lang::Zh, false),
     };
     let css = assets.css.clone().map(|c| format!("/pkg/{c}"));
-    let boot = match (&assets.js, &assets.wasm) {
-        (Some(js), Some(wasm)) => Some(format!(
-            "import('/pkg/{js}').then(m=>m.default({{module_or_path:'/pkg/{wasm}'}}).then(()=>m.hydrate())).catch(e=>console.warn('hydration skipped',e));\
-             if('serviceWorker' in navigator){{addEventListener('load',()=>navigator.serviceWorker.register('/sw.js').catch(()=>{{}}))}}"
-        )),
-        _ => None,
-    };
+    let boot = assets.boot_script();
+    // The per-request nonce leptos_actix provides: on our boot script and on
+    // leptos' own resource scripts; the server puts it into the policy.
+    let nonce = leptos::nonce::use_nonce();
+    if let (Some(n), Some(res)) = (&nonce, use_context::<leptos_actix::ResponseOptions>()) {
+        if let Ok(v) = actix_web::http::header::HeaderValue::from_str(n) {
+            res.insert_header(actix_web::http::header::HeaderName::from_static(session::ssr::NONCE_HEADER), v);
+        }
+    }
     let preload_js = assets.js.clone().map(|j| format!("/pkg/{j}"));
     view! {
         <!DOCTYPE html>
@@ -78,7 +94,7 @@ pub fn shell(assets: Assets) -> impl IntoView {
                 {css.map(|href| view! { <link rel="stylesheet" href=href/> })}
                 {preload_js.map(|href| view! { <link rel="modulepreload" href=href/> })}
                 <MetaTags/>
-                {boot.map(|b| view! { <script type="module" inner_html=b></script> })}
+                {boot.map(|b| view! { <script type="module" nonce=nonce.clone() inner_html=b></script> })}
             </head>
             <body>
                 <App/>

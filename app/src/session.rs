@@ -92,6 +92,10 @@ pub mod ssr {
     };
     use backend::{auth::CurrentUser, State};
 
+    /// The response header by which a page hands its CSP nonce to the
+    /// server's header middleware, which turns it into the policy and drops it.
+    pub const NONCE_HEADER: &str = "x-csp-nonce";
+
     pub fn err(code: ErrorCode) -> ServerFnError {
         ServerFnError::ServerError(code.as_str().to_string())
     }

@@ -173,7 +173,7 @@ fn Results(lang: Lang, v: VoteView) -> impl IntoView {
                         <li>
                             <span class="title">{label}</span>
                             <span class="meta">{w.count}{t(lang, " 票", " votes")}{owners.then(|| format!(" · {}", m2(w.area)))}</span>
-                            <span class="bar" aria-hidden="true"><span style=format!("width:{pct}%")></span></span>
+                            <svg class="bar" aria-hidden="true" viewBox="0 0 100 1" preserveAspectRatio="none"><rect width=pct height="1"/></svg>
                         </li>
                     }
                 }).collect_view()}

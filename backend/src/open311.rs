@@ -170,14 +170,12 @@ pub fn services(english: bool) -> Vec<ServiceOut> {
 
 /// Files a request (form fields as Open311 names them). Contact fields
 /// (email, phone, names, device and account ids) are not stored.
-pub async fn create(state: &State, c: &Client, f: &HashMap<String, String>) -> AppResult<(i64, String)> {
+/// A new service request from Open311's form fields: the jurisdiction it
+/// names (if any) and the incident it files. Pure, so it can be fuzzed.
+pub fn parse_request(f: &HashMap<String, String>) -> AppResult<(Option<String>, NewIncident)> {
     let get = |k: &str| f.get(k).map(|s| s.trim()).unwrap_or_default();
     let category = Category::parse(get("service_code")).ok_or(ErrorCode::InvalidCategory)?;
-    if let Some(j) = f.get("jurisdiction_id").map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        if j != c.community_id.to_string() {
-            return Err(ErrorCode::NotFound.into());
-        }
-    }
+    let jurisdiction = f.get("jurisdiction_id").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let spot = Spot::parse(get("lat"), get("long"), "")?;
     let address = if get("address_string").is_empty() { get("address_id") } else { get("address_string") };
     let mut description = get("description").to_string();
@@ -189,7 +187,14 @@ pub async fn create(state: &State, c: &Client, f: &HashMap<String, String>) -> A
         description = format!("{description}\n{media}");
     }
     let description: String = description.chars().take(domain::incident::MAX_DESCRIPTION).collect();
-    let new = NewIncident::parse(category.as_str(), &description, spot, address)?;
+    Ok((jurisdiction, NewIncident::parse(category.as_str(), &description, spot, address)?))
+}
+
+pub async fn create(state: &State, c: &Client, f: &HashMap<String, String>) -> AppResult<(i64, String)> {
+    let (jurisdiction, new) = parse_request(f)?;
+    if jurisdiction.is_some_and(|j| j != c.community_id.to_string()) {
+        return Err(ErrorCode::NotFound.into());
+    }
     let client_id = format!("o311-{}", uuid::Uuid::new_v4().simple());
     let id = crate::incidents::file(state, &c.reporter, c.community_id, None, "open311", &client_id, new).await?;
     Ok((id, client_id))

@@ -89,11 +89,13 @@ pub enum ErrorCode {
     InvalidPlan,
     InvalidDateRange,
     InvalidOutline,
+    CrossSite,
+    TooLarge,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 83] = [
+    pub const ALL: [ErrorCode; 85] = [
         ErrorCode::InvalidPhone,
         ErrorCode::InvalidCode,
         ErrorCode::CodeExpired,
@@ -176,6 +178,8 @@ impl ErrorCode {
         ErrorCode::InvalidPlan,
         ErrorCode::InvalidDateRange,
         ErrorCode::InvalidOutline,
+        ErrorCode::CrossSite,
+        ErrorCode::TooLarge,
         ErrorCode::Internal,
     ];
 
@@ -263,6 +267,8 @@ impl ErrorCode {
             ErrorCode::InvalidPlan => "invalid_plan",
             ErrorCode::InvalidDateRange => "invalid_date_range",
             ErrorCode::InvalidOutline => "invalid_outline",
+            ErrorCode::CrossSite => "cross_site",
+            ErrorCode::TooLarge => "too_large",
             ErrorCode::Internal => "internal",
         }
     }
@@ -320,6 +326,8 @@ impl ErrorCode {
             ErrorCode::InvalidPlan => 422,
             ErrorCode::InvalidDateRange => 422,
             ErrorCode::InvalidOutline => 422,
+            ErrorCode::CrossSite => 403,
+            ErrorCode::TooLarge => 413,
             ErrorCode::NotOnRoll | ErrorCode::NeedsDesignation | ErrorCode::SameStaff => 403,
             ErrorCode::IdempotencyMismatch => 422,
             ErrorCode::NotVerified | ErrorCode::NoShowLimit | ErrorCode::QuotaReached => 403,
@@ -574,6 +582,14 @@ impl ErrorCode {
             ErrorCode::InvalidOutline => (
                 "无法读取网格边界:须为 GeoJSON 面(Polygon,或含一个面的 Feature),至少 3 个不同的点,经纬度为 WGS-84",
                 "Cannot read the grid outline: it must be a GeoJSON Polygon (or a Feature holding one) of at least 3 distinct WGS-84 points",
+            ),
+            ErrorCode::CrossSite => (
+                "该请求来自其他网站,已被拒绝。请回到本站页面重新操作",
+                "This request came from another site and was refused; go back to our page and try again",
+            ),
+            ErrorCode::TooLarge => (
+                "提交的内容过大:请缩小照片或文件,或分批提交",
+                "What you sent is too large: make the photo or file smaller, or send it in parts",
             ),
             ErrorCode::ExtensionPending => ("已有一个延期申请在等待审批", "An extension request is already waiting for a decision"),
             ErrorCode::Internal => ("系统繁忙,请稍后再试", "Something went wrong on our side; please try again"),

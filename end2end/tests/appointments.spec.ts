@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { expectNoHorizontalOverflow, loginWithCode, loginWithPassword } from "./helpers";
 
 test("without JavaScript a resident books, shows the QR code, and the desk marks arrival", async ({ browser }) => {

@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { expectNoHorizontalOverflow, loginWithCode, loginWithPassword } from "./helpers";
 
 test("a resident sees what the household owes and how it was computed", async ({ page }) => {

@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { loginWithCode, loginWithPassword, expectNoHorizontalOverflow } from "./helpers";
 
 test.describe("with JavaScript", () => {
@@ -96,4 +96,34 @@ test.describe("without JavaScript", () => {
     await page.getByRole("button", { name: "发布" }).click();
     await expect(page.getByText("公告已发布")).toBeVisible();
   });
+});
+
+test("the Content-Security-Policy runs our code and blocks injected code", async ({ browser, baseURL }) => {
+  // its own context: the violation provoked here is the point, not a failure
+  const context = await browser.newContext({ baseURL });
+  const page = await context.newPage();
+  const violations: string[] = [];
+  page.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+  });
+  const res = await page.goto("/login");
+  const csp = res!.headers()["content-security-policy"];
+  expect(csp).toContain("script-src 'self' 'nonce-");
+  expect(csp).not.toContain("unsafe-inline");
+  // the WASM client hydrated under the policy
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "1", { timeout: 15_000 });
+  const injected = await page.evaluate(async () => {
+    const s = document.createElement("script");
+    s.textContent = "window.__injected = 1";
+    document.head.append(s);
+    const d = document.createElement("div");
+    d.setAttribute("style", "width: 123px");
+    document.body.append(d);
+    await new Promise((r) => setTimeout(r, 100));
+    return { script: (window as any).__injected ?? null, width: d.getBoundingClientRect().width };
+  });
+  expect(injected.script).toBeNull();
+  expect(injected.width).not.toBe(123);
+  expect(violations.length).toBeGreaterThanOrEqual(2);
+  await context.close();
 });

@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { loginWithCode, loginWithPassword } from "./helpers";
 
 test("a notice published by staff lights the resident's inbox badge live, and opening it clears it", async ({ page, browser }) => {

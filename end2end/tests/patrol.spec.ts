@@ -1,4 +1,5 @@
-import { test, expect, Page, BrowserContext } from "@playwright/test";
+import { test, expect } from "./fixtures";
+import type { Page, BrowserContext } from "@playwright/test";
 import { expectNoHorizontalOverflow, loginWithCode, loginWithPassword } from "./helpers";
 
 // The demo route 日常巡逻线 of 阳光社区第一网格 (WGS-84).

@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { expectNoHorizontalOverflow, loginWithCode, loginWithPassword } from "./helpers";
 
 test("a resident redeems points in the mall without JavaScript and staff hand the item over", async ({ browser }) => {

@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 
 test("manifest, icons and security headers are served", async ({ request }) => {
   const manifest = await request.get("/manifest.webmanifest");

@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { loginWithCode, loginWithPassword } from "./helpers";
 
 test("a newcomer asks to be bound to a home and staff approve it", async ({ page, browser }) => {

@@ -1,4 +1,5 @@
-import { test, expect, Page } from "@playwright/test";
+import { test, expect } from "./fixtures";
+import type { Page } from "@playwright/test";
 import { expectNoHorizontalOverflow, loginWithCode, loginWithPassword } from "./helpers";
 
 /** The path and query of the code the organiser's screen shows now. */

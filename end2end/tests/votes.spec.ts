@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { expectNoHorizontalOverflow, loginWithCode, loginWithPassword } from "./helpers";
 
 test("without JavaScript a resident reads an owners' decision and a topic, comments, votes, gets a receipt and verifies it later", async ({ browser }) => {

@@ -2,6 +2,7 @@
 //! out, Bearer tokens. Errors are `{"error": code, "message": text}` with the
 //! status from `ErrorCode::http_status`, in the caller's language.
 
+use actix_web::{delete, get, post};
 use actix_web::{http::StatusCode, web, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use app::i18n::Lang;
 use backend::{announcements, auth, AppError, State};
@@ -58,33 +59,38 @@ pub(crate) fn user(req: &HttpRequest) -> Result<auth::CurrentUser, ApiError> {
     req.extensions().get::<auth::CurrentUser>().cloned().ok_or_else(|| code_err(req, ErrorCode::NotLoggedIn))
 }
 
-pub fn scope() -> actix_web::Scope {
-    web::scope("/api/v1")
-        .route("/auth/code", web::post().to(request_code))
-        .route("/auth/login", web::post().to(login_code))
-        .route("/auth/password", web::post().to(login_password))
-        .route("/auth/refresh", web::post().to(refresh))
-        .route("/auth/logout", web::post().to(logout))
-        .route("/me", web::get().to(me))
-        .route("/announcements", web::get().to(list))
-        .route("/announcements", web::post().to(publish))
-        .route("/announcements/{id}", web::get().to(read))
-        .route("/inbox", web::get().to(inbox))
-        .route("/inbox/read-all", web::post().to(inbox_read_all))
-        .route("/inbox/{id}/read", web::post().to(inbox_read))
-        .route("/events", web::get().to(crate::events::stream))
-        .route("/push/key", web::get().to(push_key))
-        .route("/push/subscriptions", web::post().to(push_subscribe))
-        .route("/push/subscriptions", web::delete().to(push_unsubscribe))
-        .route("/push/test", web::post().to(push_test))
-        .service(crate::appointments::scope())
-        .service(crate::payments::scope())
-        .service(crate::votes::scope())
-        .service(crate::volunteer::scope())
-        .service(crate::patrol::scope())
-        .configure(crate::patrol::exports)
+/// The JSON API under /api/v1 (documented in /api/openapi.json).
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(
+        utoipa_actix_web::scope("/api/v1")
+            .service(request_code)
+            .service(login_code)
+            .service(login_password)
+            .service(refresh)
+            .service(logout)
+            .service(auth_me)
+            .service(announcements_list)
+            .service(announcements_publish)
+            .service(announcements_read)
+            .service(inbox)
+            .service(inbox_read_all)
+            .service(inbox_read)
+            .service(crate::events::events_stream)
+            .service(push_key)
+            .service(push_subscribe)
+            .service(push_unsubscribe)
+            .service(push_test)
+            .configure(crate::appointments::routes)
+            .configure(crate::payments::routes)
+            .configure(crate::votes::routes)
+            .configure(crate::volunteer::routes)
+            .configure(crate::patrol::routes)
+            .configure(crate::patrol::exports),
+    );
 }
 
+#[utoipa::path(get, tag = "push", summary = "Web Push: whether it is on and the VAPID public key", responses((status = 200, description = "`{enabled, public_key?}`", body = Object)))]
+#[get("/push/key")]
 async fn push_key(state: web::Data<State>) -> HttpResponse {
     match &state.push {
         Some(p) => HttpResponse::Ok().json(serde_json::json!({ "enabled": true, "public_key": p.vapid.public_key })),
@@ -92,14 +98,14 @@ async fn push_key(state: web::Data<State>) -> HttpResponse {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PushKeys {
     p256dh: String,
     auth: String,
 }
 
 /// The browser's `PushSubscription.toJSON()`, plus a device label.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PushSubscriptionJson {
     endpoint: String,
     #[serde(default)]
@@ -108,6 +114,8 @@ pub struct PushSubscriptionJson {
     device: String,
 }
 
+#[utoipa::path(post, tag = "push", summary = "Registers this browser for Web Push", request_body = PushSubscriptionJson, security(("bearer" = []), ("cookie" = [])), responses((status = 201, description = "`{subscribed: true}`", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[post("/push/subscriptions")]
 async fn push_subscribe(
     req: HttpRequest,
     state: web::Data<State>,
@@ -131,6 +139,8 @@ async fn push_subscribe(
     Ok(HttpResponse::Created().json(serde_json::json!({ "subscribed": true })))
 }
 
+#[utoipa::path(delete, tag = "push", summary = "Removes this browser's subscription", request_body = PushSubscriptionJson, security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{removed: n}`", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[delete("/push/subscriptions")]
 async fn push_unsubscribe(
     req: HttpRequest,
     state: web::Data<State>,
@@ -143,6 +153,8 @@ async fn push_unsubscribe(
 
 /// Sends a test notification to the user's own devices (through the inbox,
 /// like every other notification).
+#[utoipa::path(post, tag = "push", summary = "Sends a test notification to the caller's devices", security(("bearer" = []), ("cookie" = [])), responses((status = 202, description = "`{queued: true}`", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[post("/push/test")]
 async fn push_test(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     let allowed = state
@@ -165,7 +177,8 @@ async fn push_test(req: HttpRequest, state: web::Data<State>) -> Result<HttpResp
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "queued": true })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InboxQuery {
     #[serde(default)]
     offset: u64,
@@ -173,18 +186,24 @@ pub struct InboxQuery {
     limit: Option<u64>,
 }
 
+#[utoipa::path(get, tag = "inbox", summary = "The caller's inbox, newest first", params(InboxQuery), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "a page of inbox items", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/inbox")]
 async fn inbox(req: HttpRequest, state: web::Data<State>, q: web::Query<InboxQuery>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     let page = backend::notify::inbox(&state, &u, q.limit.unwrap_or(20), q.offset).await.map_err(api_err(&req))?;
     Ok(HttpResponse::Ok().json(page))
 }
 
+#[utoipa::path(post, tag = "inbox", summary = "Marks one item read; answers where it points", params(("id" = i64, Path, description = "inbox item")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{link}`", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[post("/inbox/{id}/read")]
 async fn inbox_read(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     let link = backend::notify::open(&state, &u, id.into_inner()).await.map_err(api_err(&req))?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "link": link })))
 }
 
+#[utoipa::path(post, tag = "inbox", summary = "Marks every item read", security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{marked: n}`", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[post("/inbox/read-all")]
 async fn inbox_read_all(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     let n = backend::notify::mark_all_read(&state, &u).await.map_err(api_err(&req))?;
@@ -193,6 +212,8 @@ async fn inbox_read_all(req: HttpRequest, state: web::Data<State>) -> Result<Htt
 
 /// `GET /inbox/{id}/open`: a plain link in the inbox page; marks the item
 /// read and goes where it points (works without JavaScript).
+#[utoipa::path(get, tag = "forms", summary = "Opens an inbox item from the page: marks it read and redirects", params(("id" = i64, Path, description = "inbox item")), security(("bearer" = []), ("cookie" = [])), responses((status = 303, description = "to the item's link, or to /login or /inbox with an error")))]
+#[get("/inbox/{id}/open")]
 pub async fn open_inbox_item(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> HttpResponse {
     let Ok(u) = user(&req) else {
         return HttpResponse::SeeOther().insert_header(("Location", "/login?next=/inbox")).finish();
@@ -204,10 +225,14 @@ pub async fn open_inbox_item(req: HttpRequest, state: web::Data<State>, id: web:
 }
 
 /// A trivial handler: the framework's ceiling in benchmarks.
+#[utoipa::path(get, tag = "system", summary = "A trivial answer (the framework's ceiling in benchmarks)", responses((status = 200, description = "`pong`", body = String, content_type = "text/plain")))]
+#[get("/ping")]
 pub async fn ping() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("pong")
 }
 
+#[utoipa::path(get, tag = "system", summary = "Health: database reachable, where rate limits live", responses((status = 200, description = "`{status: ok, rate_limits}`", body = Object), (status = 503, description = "database unavailable", body = Object)))]
+#[get("/healthz")]
 pub async fn healthz(state: web::Data<State>) -> HttpResponse {
     match state.db.ping().await {
         Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ok", "rate_limits": state.limiter.backend()})),
@@ -215,11 +240,13 @@ pub async fn healthz(state: web::Data<State>) -> HttpResponse {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PhoneBody {
     phone: String,
 }
 
+#[utoipa::path(post, tag = "auth", summary = "Sends a one-time login code by SMS", request_body = PhoneBody, responses((status = 204, description = "sent"), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[post("/auth/code")]
 async fn request_code(
     req: HttpRequest,
     state: web::Data<State>,
@@ -230,7 +257,7 @@ async fn request_code(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct TokenResponse {
     token_type: &'static str,
     access_token: String,
@@ -249,12 +276,14 @@ fn tokens(s: auth::Session) -> HttpResponse {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CodeLogin {
     phone: String,
     code: String,
 }
 
+#[utoipa::path(post, tag = "auth", summary = "Logs in (or registers a resident) with a one-time code", request_body = CodeLogin, responses((status = 200, body = TokenResponse), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[post("/auth/login")]
 async fn login_code(
     req: HttpRequest,
     state: web::Data<State>,
@@ -266,12 +295,14 @@ async fn login_code(
     Ok(tokens(s))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordLogin {
     phone: String,
     password: String,
 }
 
+#[utoipa::path(post, tag = "auth", summary = "Staff and grid workers: logs in with a password", request_body = PasswordLogin, responses((status = 200, body = TokenResponse), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[post("/auth/password")]
 async fn login_password(
     req: HttpRequest,
     state: web::Data<State>,
@@ -282,11 +313,13 @@ async fn login_password(
     Ok(tokens(s))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RefreshBody {
     refresh_token: String,
 }
 
+#[utoipa::path(post, tag = "auth", summary = "Rotates the refresh token; a reused one revokes the whole login", request_body = RefreshBody, responses((status = 200, body = TokenResponse), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[post("/auth/refresh")]
 async fn refresh(
     req: HttpRequest,
     state: web::Data<State>,
@@ -296,13 +329,15 @@ async fn refresh(
     Ok(tokens(s))
 }
 
+#[utoipa::path(post, tag = "auth", summary = "Revokes this login's tokens", security(("bearer" = []), ("cookie" = [])), responses((status = 204, description = "logged out"), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[post("/auth/logout")]
 async fn logout(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     auth::logout(&state, &u.session_id).await.map_err(api_err(&req))?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Me {
     id: i64,
     name: String,
@@ -311,14 +346,17 @@ struct Me {
     roles: Vec<RoleOut>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct RoleOut {
+    #[schema(value_type = String, example = "resident")]
     role: domain::Role,
     org_unit_id: i64,
     org_name: String,
 }
 
-async fn me(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, tag = "auth", summary = "Who is calling (phone masked) and their roles", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Me), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/me")]
+async fn auth_me(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     Ok(HttpResponse::Ok().json(Me {
         id: u.id,
@@ -332,12 +370,19 @@ async fn me(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     page: Option<u64>,
 }
 
-async fn list(req: HttpRequest, state: web::Data<State>, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, tag = "announcements", summary = "Announcements the caller may read, a page at a time", params(PageQuery), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{items, total, unread, page}`", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/announcements")]
+async fn announcements_list(
+    req: HttpRequest,
+    state: web::Data<State>,
+    q: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     let page = q.page.unwrap_or(0);
     let size = app::announcements::PAGE_SIZE;
@@ -350,13 +395,19 @@ async fn list(req: HttpRequest, state: web::Data<State>, q: web::Query<PageQuery
     })))
 }
 
-async fn read(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, tag = "announcements", summary = "One announcement (marks it read)", params(("id" = i64, Path, description = "announcement")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/announcements/{id}")]
+async fn announcements_read(
+    req: HttpRequest,
+    state: web::Data<State>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     let a = announcements::read(&state, &u, id.into_inner()).await.map_err(api_err(&req))?;
     Ok(HttpResponse::Ok().json(app::announcements::to_view(a)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewAnnouncement {
     org_unit_id: i64,
     title: String,
@@ -368,7 +419,9 @@ pub struct NewAnnouncement {
     publish_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-async fn publish(
+#[utoipa::path(post, tag = "announcements", summary = "Staff: publishes (or schedules) an announcement", request_body = NewAnnouncement, security(("bearer" = []), ("cookie" = [])), responses((status = 201, description = "`{id}`", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[post("/announcements")]
+async fn announcements_publish(
     req: HttpRequest,
     state: web::Data<State>,
     body: web::Json<NewAnnouncement>,
@@ -388,6 +441,8 @@ async fn publish(
 
 /// `POST /inbox/settings`: the settings form (checkboxes `push` and `sms`,
 /// one value per type that is on).
+#[utoipa::path(post, tag = "forms", summary = "The inbox settings form (checkboxes `push` and `sms`)", request_body(content = crate::openapi::InboxSettingsForm, content_type = "application/x-www-form-urlencoded"), security(("bearer" = []), ("cookie" = [])), responses((status = 303, description = "back to /inbox/settings with `saved=1` or `error=`")))]
+#[post("/inbox/settings")]
 pub async fn save_inbox_settings(
     req: HttpRequest,
     state: web::Data<State>,

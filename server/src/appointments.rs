@@ -2,6 +2,7 @@
 //! calendar", and the JSON API for external clients (and the booking
 //! benchmark): list items and slots, book, cancel, see one's bookings.
 
+use actix_web::{get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use backend::{
     appointments,
@@ -14,7 +15,9 @@ use serde::Deserialize;
 use crate::api::{api_err, code_err, user, ApiError};
 
 /// `GET /appointments/bookings/{id}/calendar.ics` (cookie login).
-pub async fn calendar(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> HttpResponse {
+#[utoipa::path(get, tag = "appointments", summary = "A booking as an iCalendar file (add to calendar)", params(("id" = i64, Path, description = "booking")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "text/calendar", body = String, content_type = "text/calendar"), (status = 303, description = "to /login"), (status = "4XX", description = "plain-text message", body = String, content_type = "text/plain")))]
+#[get("/appointments/bookings/{id}/calendar.ics")]
+pub async fn appointments_calendar(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> HttpResponse {
     let id = id.into_inner();
     let Ok(u) = user(&req) else {
         return HttpResponse::SeeOther()
@@ -36,37 +39,56 @@ pub async fn calendar(req: HttpRequest, state: web::Data<State>, id: web::Path<i
     }
 }
 
-pub fn scope() -> actix_web::Scope {
-    web::scope("/appointments")
-        .route("/items", web::get().to(items))
-        .route("/items/{id}/slots", web::get().to(slots))
-        .route("/bookings", web::get().to(mine))
-        .route("/bookings", web::post().to(book))
-        .route("/bookings/{id}", web::get().to(one))
-        .route("/bookings/{id}/cancel", web::post().to(cancel))
+/// Under /api/v1 (see `api::routes`).
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(
+        utoipa_actix_web::scope("/appointments")
+            .service(appointments_items)
+            .service(appointments_slots)
+            .service(appointments_mine)
+            .service(appointments_book)
+            .service(appointments_one)
+            .service(appointments_cancel),
+    );
 }
 
-async fn items(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, tag = "appointments", summary = "Services that can be booked in the caller's communities", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/items")]
+async fn appointments_items(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     Ok(HttpResponse::Ok().json(appointments::items_for(&state, &u).await.map_err(api_err(&req))?))
 }
 
-async fn slots(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, tag = "appointments", summary = "The bookable days and slots of a service", params(("id" = i64, Path, description = "service")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/items/{id}/slots")]
+async fn appointments_slots(
+    req: HttpRequest,
+    state: web::Data<State>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     Ok(HttpResponse::Ok().json(appointments::days(&state, &u, id.into_inner()).await.map_err(api_err(&req))?))
 }
 
-async fn mine(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, tag = "appointments", summary = "The caller's bookings", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/bookings")]
+async fn appointments_mine(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     Ok(HttpResponse::Ok().json(appointments::mine(&state, &u).await.map_err(api_err(&req))?))
 }
 
-async fn one(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, tag = "appointments", summary = "One of the caller's bookings", params(("id" = i64, Path, description = "booking")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/bookings/{id}")]
+async fn appointments_one(
+    req: HttpRequest,
+    state: web::Data<State>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     Ok(HttpResponse::Ok().json(appointments::booking(&state, &u, id.into_inner()).await.map_err(api_err(&req))?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct BookBody {
     slot_id: i64,
 }
@@ -76,7 +98,13 @@ pub struct BookBody {
 /// With an `Idempotency-Key` header (rules.md §3) a replay answers with the
 /// same booking, the same key for another slot is refused (422), and a
 /// duplicate still running gets 409.
-async fn book(req: HttpRequest, state: web::Data<State>, body: web::Json<BookBody>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(post, tag = "appointments", summary = "Books a slot (409 slot_full when every seat is taken)", request_body = BookBody, params(("Idempotency-Key" = Option<String>, Header, description = "a client-chosen key (8–64 of A–Z a–z 0–9 - _): a replay answers as the first time")), security(("bearer" = []), ("cookie" = [])), responses((status = 201, description = "the booking (an Idempotency-Key replay: the same booking)", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[post("/bookings")]
+async fn appointments_book(
+    req: HttpRequest,
+    state: web::Data<State>,
+    body: web::Json<BookBody>,
+) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     let key = req.headers().get("Idempotency-Key").map(|v| v.to_str().unwrap_or("\u{0}").to_string());
     let keyed = match key {
@@ -106,7 +134,13 @@ async fn book(req: HttpRequest, state: web::Data<State>, body: web::Json<BookBod
     Ok(HttpResponse::Created().json(b))
 }
 
-async fn cancel(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(post, tag = "appointments", summary = "Cancels one of the caller's bookings", params(("id" = i64, Path, description = "booking")), security(("bearer" = []), ("cookie" = [])), responses((status = 204, description = "cancelled"), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[post("/bookings/{id}/cancel")]
+async fn appointments_cancel(
+    req: HttpRequest,
+    state: web::Data<State>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     appointments::cancel(&state, &u, id.into_inner()).await.map_err(api_err(&req))?;
     Ok(HttpResponse::NoContent().finish())

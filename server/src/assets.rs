@@ -95,10 +95,16 @@ pub fn public_files(cfg: &mut web::ServiceConfig, site_root: PathBuf) {
                 let file = file.clone();
                 async move {
                     match tokio::fs::read(&file).await {
-                        Ok(b) => HttpResponse::Ok()
-                            .insert_header((header::CONTENT_TYPE, ctype))
-                            .insert_header((header::CACHE_CONTROL, cache))
-                            .body(b),
+                        Ok(b) => {
+                            let mut res = HttpResponse::Ok();
+                            res.insert_header((header::CONTENT_TYPE, ctype))
+                                .insert_header((header::CACHE_CONTROL, cache));
+                            if ctype.starts_with("text/html") {
+                                let csp = crate::security::csp_for_document(&String::from_utf8_lossy(&b));
+                                res.insert_header((header::CONTENT_SECURITY_POLICY, csp));
+                            }
+                            res.body(b)
+                        }
                         Err(_) => HttpResponse::NotFound().finish(),
                     }
                 }

@@ -10,6 +10,7 @@
 //! and receive what they missed; when that is no longer kept they get a
 //! `reset` event with the current unread count and reload what they show.
 
+use actix_web::get;
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use backend::{
     events::{Event, Replay, Topic},
@@ -33,7 +34,8 @@ const KEEP_ALIVE: Duration = Duration::from_secs(20);
 /// Last-Event-ID (so a revoked session cannot listen forever).
 const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Comma-separated `org:<id>` topics.
     #[serde(default)]
@@ -73,7 +75,9 @@ fn named(kind: &str, id: Option<&str>, data: &serde_json::Value) -> Bytes {
     }
 }
 
-pub async fn stream(
+#[utoipa::path(get, tag = "inbox", summary = "Server-sent events: inbox items, live patrol positions (`topics=org:ID,patrols:ID`)", params(EventsQuery, ("Last-Event-ID" = Option<String>, Header)), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "an event stream (resumes from Last-Event-ID)", body = String, content_type = "text/event-stream"), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/events")]
+pub async fn events_stream(
     req: HttpRequest,
     state: web::Data<State>,
     q: web::Query<EventsQuery>,

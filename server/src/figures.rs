@@ -2,12 +2,14 @@
 //! `GET /staff/figures.csv?from=&to=` (the table) and
 //! `GET /staff/figures.xlsx?from=&to=` (the table and every item behind it).
 
+use actix_web::get;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use backend::{auth::CurrentUser, State};
 use domain::ErrorCode;
 use serde::Deserialize;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
     from: Option<String>,
     to: Option<String>,
@@ -44,7 +46,9 @@ async fn rows(
 }
 
 /// `GET /staff/figures.csv`: one row per community, grid and grid worker.
-pub async fn csv(req: HttpRequest, state: web::Data<State>, q: web::Query<PeriodQuery>) -> HttpResponse {
+#[utoipa::path(get, tag = "exports", summary = "Staff: evaluation figures per community, grid and worker as CSV", params(PeriodQuery), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "CSV", body = String, content_type = "text/csv"), (status = 303, description = "to /login"), (status = "4XX", description = "plain-text message", body = String, content_type = "text/plain")))]
+#[get("/staff/figures.csv")]
+pub async fn figures_csv(req: HttpRequest, state: web::Data<State>, q: web::Query<PeriodQuery>) -> HttpResponse {
     let (table, _, stem) = match rows(&req, &state, &q).await {
         Ok(r) => r,
         Err(resp) => return resp,
@@ -86,7 +90,9 @@ fn workbook(table: &[Vec<String>], items: &[Vec<String>]) -> Result<Vec<u8>, rus
 }
 
 /// `GET /staff/figures.xlsx`: the table, and a sheet with every item.
-pub async fn xlsx(req: HttpRequest, state: web::Data<State>, q: web::Query<PeriodQuery>) -> HttpResponse {
+#[utoipa::path(get, tag = "exports", summary = "Staff: the figures and every counted item as XLSX", params(PeriodQuery), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "XLSX", body = String, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 303, description = "to /login"), (status = "4XX", description = "plain-text message", body = String, content_type = "text/plain")))]
+#[get("/staff/figures.xlsx")]
+pub async fn figures_xlsx(req: HttpRequest, state: web::Data<State>, q: web::Query<PeriodQuery>) -> HttpResponse {
     let (table, items, stem) = match rows(&req, &state, &q).await {
         Ok(r) => r,
         Err(resp) => return resp,

@@ -6,6 +6,7 @@
 //! photos kept under the form's draft key (nothing the user entered is lost).
 
 use actix_multipart::Multipart;
+use actix_web::{get, post};
 use actix_web::{http::header, web, HttpMessage, HttpRequest, HttpResponse};
 use backend::{auth::CurrentUser, incidents, State};
 use domain::{
@@ -62,7 +63,9 @@ const KEPT: [&str; 9] =
 /// report with a position is filed, open reports of the same category
 /// within 250 m are offered (the form comes back with them) unless the
 /// reporter already said it is a new one (`confirm_new=1`).
-pub async fn report(req: HttpRequest, state: web::Data<State>, mut payload: Multipart) -> HttpResponse {
+#[utoipa::path(post, tag = "forms", summary = "The incident report form: category, description, position and up to nine photos", request_body(content = crate::openapi::IncidentReportForm, content_type = "multipart/form-data"), security(("bearer" = []), ("cookie" = [])), responses((status = 303, description = "to the new incident, to the form with nearby duplicates offered, or back with `error=`")))]
+#[post("/incidents/report")]
+pub async fn incidents_report(req: HttpRequest, state: web::Data<State>, mut payload: Multipart) -> HttpResponse {
     let Some(user) = user_of(&req) else { return see_other("/login?next=/incidents") };
     let (fields, files) = match read_form(&mut payload).await {
         Ok(x) => x,
@@ -124,7 +127,9 @@ pub async fn report(req: HttpRequest, state: web::Data<State>, mut payload: Mult
 
 /// POST /incidents/{id}/step: one workflow step (`action` and its fields),
 /// with photos for starting, handling and progress notes.
-pub async fn step(
+#[utoipa::path(post, tag = "forms", summary = "One workflow step of an incident (`action` and its fields, photos where the step takes them)", params(("id" = i64, Path, description = "incident")), request_body(content = crate::openapi::IncidentStepForm, content_type = "multipart/form-data"), security(("bearer" = []), ("cookie" = [])), responses((status = 303, description = "back to the incident, with `error=` when refused")))]
+#[post("/incidents/{id}/step")]
+pub async fn incidents_step(
     req: HttpRequest,
     state: web::Data<State>,
     path: web::Path<i64>,
@@ -175,7 +180,13 @@ pub async fn step(
 
 /// GET /incidents/photos/{id} and /incidents/photos/{id}/thumb: the stored
 /// JPEG (no EXIF) for those who may see the incident.
-pub async fn photo(req: HttpRequest, state: web::Data<State>, path: web::Path<(i64, String)>) -> HttpResponse {
+#[utoipa::path(get, tag = "incidents", summary = "An incident photo (EXIF stripped) for those who may see the incident", params(("id" = i64, Path, description = "photo"), ("size" = String, Path, description = "`full` or `thumb`")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "JPEG", body = String, content_type = "image/jpeg"), (status = 401, description = "not logged in"), (status = "4XX", description = "plain-text message", body = String, content_type = "text/plain")))]
+#[get("/incidents/photos/{id}/{size}")]
+pub async fn incidents_photo(
+    req: HttpRequest,
+    state: web::Data<State>,
+    path: web::Path<(i64, String)>,
+) -> HttpResponse {
     let (id, size) = path.into_inner();
     let Some(user) = user_of(&req) else { return HttpResponse::Unauthorized().finish() };
     match incidents::photo_bytes(&state, &user, id, size == "thumb").await {
@@ -189,7 +200,8 @@ pub async fn photo(req: HttpRequest, state: web::Data<State>, path: web::Path<(i
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NearbyQuery {
     community_id: i64,
     category: String,
@@ -198,7 +210,9 @@ pub struct NearbyQuery {
 }
 
 /// GET /api/v1/incidents/nearby: open reports of the category within 250 m.
-pub async fn nearby(req: HttpRequest, state: web::Data<State>, q: web::Query<NearbyQuery>) -> HttpResponse {
+#[utoipa::path(get, tag = "incidents", summary = "Open incidents of a category within 250 m (duplicate check before reporting)", params(NearbyQuery), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/api/v1/incidents/nearby")]
+pub async fn incidents_nearby(req: HttpRequest, state: web::Data<State>, q: web::Query<NearbyQuery>) -> HttpResponse {
     let Some(user) = user_of(&req) else { return HttpResponse::Unauthorized().json(err(ErrorCode::NotLoggedIn)) };
     let Some(category) = Category::parse(&q.category) else {
         return HttpResponse::UnprocessableEntity().json(err(ErrorCode::InvalidCategory));

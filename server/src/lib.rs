@@ -9,8 +9,10 @@ pub mod figures;
 pub mod incidents;
 pub mod middleware;
 pub mod open311;
+pub mod openapi;
 pub mod patrol;
 pub mod payments;
+pub mod security;
 pub mod upload;
 pub mod volunteer;
 pub mod votes;
@@ -18,13 +20,14 @@ pub mod wechat;
 
 use actix_web::{
     dev::Server,
-    middleware::{Compress, DefaultHeaders, Logger},
+    middleware::{Compress, Logger},
     web, App, HttpServer,
 };
 use backend::{Config, State};
 use leptos::prelude::*;
 use leptos_actix::{generate_route_list, LeptosRoutes};
 use std::net::TcpListener;
+use utoipa_actix_web::AppExt;
 
 pub struct Application {
     pub port: u16,
@@ -72,16 +75,23 @@ fn serve(listener: TcpListener, state: State) -> anyhow::Result<Server> {
     let site_root = state.config.site_root.clone();
     let routes = generate_route_list(app::App);
     let workers = state.config.http_workers;
+    let policy = security::Policy::new(&state.config);
+    let openapi_json = openapi::document().to_json()?;
     let server = HttpServer::new(move || {
         let shell_assets = assets.clone();
         let ctx_state = state.clone();
-        App::new()
-            .app_data(web::Data::new(state.clone()))
+        // every documented route (openapi::rest), then assets and the pages
+        let (app, _) = App::new().into_utoipa_app().configure(openapi::rest).split_for_parts();
+        app.app_data(web::Data::new(state.clone()))
+            .app_data(web::Data::new(openapi::OpenApiJson(openapi_json.clone())))
             .app_data(web::Data::new(assets.clone()))
+            .app_data(web::Data::new(policy.clone()))
             .app_data(web::FormConfig::default().limit(256 * 1024))
             .app_data(web::JsonConfig::default().limit(256 * 1024))
             .wrap(actix_web::middleware::from_fn(middleware::authenticate))
-            .wrap(actix_web::middleware::from_fn(middleware::cache_and_security_headers))
+            .wrap(actix_web::middleware::from_fn(security::same_origin))
+            .wrap(actix_web::middleware::from_fn(security::limit_body))
+            .wrap(actix_web::middleware::from_fn(security::headers))
             .wrap(Compress::default())
             // The path only: query strings can carry personal data.
             .wrap(
@@ -90,31 +100,6 @@ fn serve(listener: TcpListener, state: State) -> anyhow::Result<Server> {
                     .exclude("/healthz")
                     .log_target("zhsq::access"),
             )
-            .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
-            .route("/healthz", web::get().to(api::healthz))
-            .route("/ping", web::get().to(api::ping))
-            .route("/staff/import", web::post().to(upload::import_households))
-            .route("/inbox/{id}/open", web::get().to(api::open_inbox_item))
-            .route("/inbox/settings", web::post().to(api::save_inbox_settings))
-            .route("/appointments/bookings/{id}/calendar.ics", web::get().to(appointments::calendar))
-            .route("/bills/pay", web::post().to(payments::pay_bills))
-            .route("/votes/{id}/ballot", web::post().to(votes::cast_form))
-            .route("/pay/sandbox/{no}", web::get().to(payments::sandbox_page))
-            .route("/pay/sandbox/{no}", web::post().to(payments::sandbox_decide))
-            .route("/pay/wechat/{no}", web::get().to(payments::wechat_jsapi))
-            .route("/staff/bills/orders.csv", web::get().to(payments::export))
-            .route("/staff/bills/import", web::post().to(upload::import_bills))
-            .route("/staff/figures.csv", web::get().to(figures::csv))
-            .route("/staff/figures.xlsx", web::get().to(figures::xlsx))
-            .route("/incidents/report", web::post().to(incidents::report))
-            .route("/incidents/{id}/step", web::post().to(incidents::step))
-            .route("/incidents/photos/{id}/{size}", web::get().to(incidents::photo))
-            .route("/api/v1/incidents/nearby", web::get().to(incidents::nearby))
-            .route("/auth/wechat", web::get().to(wechat::start))
-            .route("/auth/wechat/callback", web::get().to(wechat::callback))
-            .configure(patrol::osmand_routes)
-            .configure(open311::routes)
-            .service(api::scope())
             .service(assets::pkg_service())
             .configure(|cfg| assets::public_files(cfg, site_root.clone()))
             .leptos_routes_with_context(

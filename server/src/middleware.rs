@@ -1,12 +1,12 @@
 //! Request middleware: who is calling (access token from the Bearer header or
-//! the cookie, refreshed transparently from the refresh cookie), and the
-//! cache and security headers of every response.
+//! the cookie, refreshed transparently from the refresh cookie). The security
+//! headers and the cross-site check are in `security`.
 
 use actix_web::{
     body::MessageBody,
     cookie::{Cookie, SameSite},
     dev::{ServiceRequest, ServiceResponse},
-    http::header::{self, HeaderValue},
+    http::header,
     middleware::Next,
     web, Error, HttpMessage,
 };
@@ -100,31 +100,5 @@ pub async fn authenticate(
         let _ = res.response_mut().add_cookie(&session_cookie(ACCESS_COOKIE, "", 0, secure));
         let _ = res.response_mut().add_cookie(&session_cookie(REFRESH_COOKIE, "", 0, secure));
     }
-    Ok(res)
-}
-
-/// HTML is never cached (WeChat's web view over-caches; a stale page must
-/// never pair old JS glue with new WASM); hashed assets set their own.
-pub async fn cache_and_security_headers(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let mut res = next.call(req).await?;
-    let is_html = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.starts_with("text/html"))
-        .unwrap_or(false);
-    let h = res.headers_mut();
-    if is_html {
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    }
-    if !h.contains_key(header::CACHE_CONTROL) {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     Ok(res)
 }

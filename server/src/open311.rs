@@ -2,6 +2,7 @@
 //! the path's extension, with the standard's error format
 //! (`[{"code": 400, "description": "…"}]`). See `backend::open311`.
 
+use actix_web::{get, post};
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use backend::{open311, State};
 use domain::{incident::Category, ErrorCode};
@@ -107,14 +108,18 @@ fn english(req: &HttpRequest) -> bool {
 }
 
 /// GET /open311/v2/services.{fmt}
-pub async fn services(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: the service list (incident categories)", params(("fmt" = String, Path, description = "`json` or `xml`"), ("jurisdiction_id" = Option<String>, Query, description = "ignored: one jurisdiction")), responses((status = 200, description = "JSON or XML as the standard shapes it", body = Object), (status = "4XX", description = "Open311 errors: `[{code, description}]`", body = Object)))]
+#[get("/open311/v2/services.{fmt}")]
+pub async fn open311_services(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     let Some(fmt) = format(&path) else { return bad_format() };
     let items = serde_json::to_value(open311::services(english(&req))).unwrap_or(Value::Null);
     answer(StatusCode::OK, fmt, "services", "service", items)
 }
 
 /// GET /open311/v2/services/{code}.{fmt}: no extra attributes for any service.
-pub async fn service(path: web::Path<(String, String)>) -> HttpResponse {
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: one service's definition (no extra attributes)", params(("code" = String, Path, description = "service code"), ("fmt" = String, Path, description = "`json` or `xml`")), responses((status = 200, description = "JSON or XML as the standard shapes it", body = Object), (status = "4XX", description = "Open311 errors: `[{code, description}]`", body = Object)))]
+#[get("/open311/v2/services/{code}.{fmt}")]
+pub async fn open311_service(path: web::Path<(String, String)>) -> HttpResponse {
     let (code, ext) = path.into_inner();
     let Some(fmt) = format(&ext) else { return bad_format() };
     let Some(c) = Category::parse(&code) else { return refuse(fmt, ErrorCode::NotFound) };
@@ -148,7 +153,9 @@ fn listed<T: serde::Serialize>(fmt: Format, root: &str, item: &str, rows: backen
 }
 
 /// POST /open311/v2/requests.{fmt} (form-encoded, with `api_key`).
-pub async fn create(
+#[utoipa::path(post, tag = "open311", summary = "GeoReport v2: files a service request (form-encoded, with api_key)", params(("fmt" = String, Path, description = "`json` or `xml`")), request_body(content = crate::openapi::Open311RequestForm, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "JSON or XML as the standard shapes it", body = Object), (status = "4XX", description = "Open311 errors: `[{code, description}]`", body = Object)))]
+#[post("/open311/v2/requests.{fmt}")]
+pub async fn open311_create(
     state: web::Data<State>,
     path: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
@@ -171,7 +178,9 @@ pub async fn create(
 }
 
 /// GET /open311/v2/requests.{fmt}
-pub async fn list(
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: service requests filed with this key", params(("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key"), ("service_request_id" = Option<String>, Query, description = "comma-separated ids"), ("service_code" = Option<String>, Query), ("status" = Option<String>, Query, description = "`open` or `closed`"), ("start_date" = Option<String>, Query, description = "ISO 8601"), ("end_date" = Option<String>, Query, description = "ISO 8601")), responses((status = 200, description = "JSON or XML as the standard shapes it", body = Object), (status = "4XX", description = "Open311 errors: `[{code, description}]`", body = Object)))]
+#[get("/open311/v2/requests.{fmt}")]
+pub async fn open311_list(
     state: web::Data<State>,
     path: web::Path<String>,
     q: web::Query<HashMap<String, String>>,
@@ -187,7 +196,9 @@ pub async fn list(
 }
 
 /// GET /open311/v2/requests/{id}.{fmt}
-pub async fn one(
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: one service request", params(("id" = i64, Path, description = "service_request_id"), ("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key")), responses((status = 200, description = "JSON or XML as the standard shapes it", body = Object), (status = "4XX", description = "Open311 errors: `[{code, description}]`", body = Object)))]
+#[get("/open311/v2/requests/{id:\\d+}.{fmt}")]
+pub async fn open311_one(
     state: web::Data<State>,
     path: web::Path<(i64, String)>,
     q: web::Query<HashMap<String, String>>,
@@ -205,7 +216,9 @@ pub async fn one(
 }
 
 /// GET /open311/v2/tokens/{token}.{fmt}
-pub async fn token(
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: the request id a token became", params(("token" = String, Path), ("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key")), responses((status = 200, description = "JSON or XML as the standard shapes it", body = Object), (status = "4XX", description = "Open311 errors: `[{code, description}]`", body = Object)))]
+#[get("/open311/v2/tokens/{token}.{fmt}")]
+pub async fn open311_token(
     state: web::Data<State>,
     path: web::Path<(String, String)>,
     q: web::Query<HashMap<String, String>>,
@@ -225,7 +238,9 @@ pub async fn token(
 }
 
 /// GET /open311/v2/servicerequestupdates.{fmt}
-pub async fn updates(
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2 extension: status updates of this key's requests", params(("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key"), ("start_date" = Option<String>, Query), ("end_date" = Option<String>, Query)), responses((status = 200, description = "JSON or XML as the standard shapes it", body = Object), (status = "4XX", description = "Open311 errors: `[{code, description}]`", body = Object)))]
+#[get("/open311/v2/servicerequestupdates.{fmt}")]
+pub async fn open311_updates(
     state: web::Data<State>,
     path: web::Path<String>,
     q: web::Query<HashMap<String, String>>,
@@ -240,12 +255,12 @@ pub async fn updates(
     }
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/open311/v2/services.{fmt}", web::get().to(services))
-        .route("/open311/v2/services/{code}.{fmt}", web::get().to(service))
-        .route("/open311/v2/requests.{fmt}", web::post().to(create))
-        .route("/open311/v2/requests.{fmt}", web::get().to(list))
-        .route("/open311/v2/requests/{id:\\d+}.{fmt}", web::get().to(one))
-        .route("/open311/v2/tokens/{token}.{fmt}", web::get().to(token))
-        .route("/open311/v2/servicerequestupdates.{fmt}", web::get().to(updates));
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(open311_services)
+        .service(open311_service)
+        .service(open311_create)
+        .service(open311_list)
+        .service(open311_one)
+        .service(open311_token)
+        .service(open311_updates);
 }

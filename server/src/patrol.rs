@@ -8,6 +8,7 @@
 //!   plain text; an unknown device 400 (form) or 404 (JSON).
 //! - `GET /api/v1/patrols/{id}.gpx` and `.geojson`: exports.
 
+use actix_web::{get, post};
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use backend::{tracking, State};
 use domain::{osmand, patrol::Batch, ErrorCode};
@@ -17,16 +18,21 @@ use crate::api::{api_err, code_err, user, ApiError};
 /// A batch of 1,000 fixes is about 150 KB of JSON.
 const BATCH_LIMIT: usize = 1024 * 1024;
 
-pub fn scope() -> actix_web::Scope {
-    web::scope("/patrol").app_data(web::PayloadConfig::new(BATCH_LIMIT)).route("/batch", web::post().to(batch))
+/// Under /api/v1 (see `api::routes`).
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(
+        utoipa_actix_web::scope("/patrol").app_data(web::PayloadConfig::new(BATCH_LIMIT)).service(patrol_batch),
+    );
 }
 
 /// Exports, for the patrol's worker and staff over its grid (Bearer or cookie).
-pub fn exports(cfg: &mut web::ServiceConfig) {
-    cfg.route("/patrols/{id}.gpx", web::get().to(gpx)).route("/patrols/{id}.geojson", web::get().to(geojson));
+pub fn exports(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(patrol_gpx).service(patrol_geojson);
 }
 
-async fn gpx(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, tag = "patrol", summary = "A patrol's track as GPX 1.1 (its worker, and staff over its grid)", params(("id" = i64, Path, description = "patrol")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "GPX 1.1", body = String, content_type = "application/gpx+xml"), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/patrols/{id}.gpx")]
+async fn patrol_gpx(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     let id = id.into_inner();
     let body = tracking::gpx(&state, &u, id).await.map_err(api_err(&req))?;
@@ -37,7 +43,13 @@ async fn gpx(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> R
         .body(body))
 }
 
-async fn geojson(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, tag = "patrol", summary = "A patrol's track and check-ins as GeoJSON", params(("id" = i64, Path, description = "patrol")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "a FeatureCollection", body = Object, content_type = "application/geo+json"), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/patrols/{id}.geojson")]
+async fn patrol_geojson(
+    req: HttpRequest,
+    state: web::Data<State>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     let id = id.into_inner();
     let body = tracking::geojson(&state, &u, id).await.map_err(api_err(&req))?;
@@ -48,16 +60,18 @@ async fn geojson(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) 
         .body(body.to_string()))
 }
 
-pub fn osmand_routes(cfg: &mut web::ServiceConfig) {
+/// OsmAnd at `/api/v1/osmand` and `/osmand` (loggers are set up with either).
+pub fn osmand_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    let limit = || web::PayloadConfig::new(BATCH_LIMIT);
     cfg.service(
-        web::resource(["/api/v1/osmand", "/osmand"])
-            .app_data(web::PayloadConfig::new(BATCH_LIMIT))
-            .route(web::get().to(osmand_request))
-            .route(web::post().to(osmand_request)),
-    );
+        utoipa_actix_web::scope("/api/v1/osmand").app_data(limit()).service(osmand_api_get).service(osmand_api_post),
+    )
+    .service(utoipa_actix_web::scope("/osmand").app_data(limit()).service(osmand_get).service(osmand_post));
 }
 
-async fn batch(req: HttpRequest, state: web::Data<State>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(post, tag = "patrol", summary = "The grid worker's outbox: GPS fixes, check-ins and notes, idempotent; every item accounted for", request_body(content = Object, description = "`{patrol, sent_at, items: [...]}`", content_type = "application/json"), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "per item: stored, duplicate or dropped with the reason", body = Object), (status = 413, description = "over 1 MiB", body = crate::openapi::ErrorBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[post("/batch")]
+async fn patrol_batch(req: HttpRequest, state: web::Data<State>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     let batch: Batch = serde_json::from_slice(&body).map_err(|_| code_err(&req, ErrorCode::InvalidInput))?;
     let reply = tracking::ingest(&state, &u, batch).await.map_err(api_err(&req))?;
@@ -71,6 +85,35 @@ fn bad(msg: impl std::fmt::Display) -> HttpResponse {
 fn pairs(s: &str) -> Vec<(String, String)> {
     url::form_urlencoded::parse(s.as_bytes()).into_owned().collect()
 }
+
+/// The four OsmAnd operations (GET and POST at `/api/v1/osmand` and
+/// `/osmand`): one handler, documented under an operation id each.
+macro_rules! osmand_operation {
+    ($name:ident, $method:ident, $id:literal) => {
+        #[utoipa::path(
+            $method,
+            operation_id = $id,
+            tag = "patrol",
+            summary = "OsmAnd / Traccar Client position (query, form or JSON); the registered device id names the worker",
+            params(crate::openapi::OsmAndQuery),
+            request_body(content = crate::openapi::OsmAndQuery, description = "the same fields as a form, or Traccar's JSON `{device_id, location}`", content_type = "application/x-www-form-urlencoded"),
+            responses(
+                (status = 200, description = "stored"),
+                (status = 400, description = "the reason in plain text (also an unknown device, for forms)", body = String, content_type = "text/plain"),
+                (status = 404, description = "an unknown device (JSON)", body = String, content_type = "text/plain"),
+                (status = 503, description = "try again later", body = String, content_type = "text/plain")
+            )
+        )]
+        #[$method("")]
+        async fn $name(req: HttpRequest, state: web::Data<State>, body: web::Bytes) -> HttpResponse {
+            osmand_request(req, state, body).await
+        }
+    };
+}
+osmand_operation!(osmand_api_get, get, "osmand_api_get");
+osmand_operation!(osmand_api_post, post, "osmand_api_post");
+osmand_operation!(osmand_get, get, "osmand_get");
+osmand_operation!(osmand_post, post, "osmand_post");
 
 /// One OsmAnd request: form (query or body) or JSON.
 async fn osmand_request(req: HttpRequest, state: web::Data<State>, body: web::Bytes) -> HttpResponse {

@@ -7,6 +7,7 @@
 //! - `/api/v1/payments/…`: JSON for external clients, and the providers'
 //!   notification endpoint.
 
+use actix_web::{get, post};
 use actix_web::{http::header, web, HttpMessage, HttpRequest, HttpResponse};
 use backend::{
     auth::CurrentUser,
@@ -78,6 +79,8 @@ async fn create_keyed(state: &State, u: &CurrentUser, ids: &[i64], key: Option<&
 
 /// `POST /bills/pay` (form: `bill` once per bill, `idem`): make the order
 /// and send the payer to the provider.
+#[utoipa::path(post, tag = "forms", summary = "The pay form: makes (or reuses) the order for the ticked bills and goes to pay", request_body(content = crate::openapi::PayBillsForm, content_type = "application/x-www-form-urlencoded"), security(("bearer" = []), ("cookie" = [])), responses((status = 303, description = "to the payment page, or back with `error=`")))]
+#[post("/bills/pay")]
 pub async fn pay_bills(req: HttpRequest, state: web::Data<State>, body: web::Bytes) -> HttpResponse {
     let Some(u) = req.extensions().get::<CurrentUser>().cloned() else {
         return see_other("/login?next=/bills");
@@ -106,6 +109,8 @@ pub async fn pay_bills(req: HttpRequest, state: web::Data<State>, body: web::Byt
 
 /// `GET /pay/sandbox/{no}`: the sandbox provider's page (not ours: it
 /// stands where WeChat Pay's cashier would).
+#[utoipa::path(get, tag = "payments", summary = "The sandbox cashier page (stands where WeChat Pay's would)", params(("no" = String, Path, description = "out_trade_no of the order")), responses((status = 200, description = "HTML", body = String, content_type = "text/html"), (status = 404, description = "no such trade, or the sandbox is off")))]
+#[get("/pay/sandbox/{no}")]
 pub async fn sandbox_page(state: web::Data<State>, no: web::Path<String>) -> HttpResponse {
     let Some(sb) = state.sandbox.as_ref() else { return HttpResponse::NotFound().finish() };
     let t = match sb.trade(&state, &no).await {
@@ -149,7 +154,11 @@ button.ok{{background:#07c160;color:#fff;border:0}} button.bad{{color:#c00}}
         desc = esc(&t.description),
         amount = Fen(t.amount_fen),
     );
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").insert_header(("Cache-Control", "no-store")).body(html)
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, crate::security::csp_for_document(&html)))
+        .body(html)
 }
 
 #[derive(Deserialize)]
@@ -161,6 +170,8 @@ pub struct JsapiQuery {
 /// parameters to WeChat's JS bridge; whatever the bridge says, the payer
 /// lands on the order page, which shows "confirming" until WeChat Pay's
 /// notification (or our query) settles it.
+#[utoipa::path(get, tag = "payments", summary = "Inside WeChat: hands the signed parameters to the JS bridge", params(("no" = String, Path, description = "out_trade_no"), ("prepay_id" = String, Query, description = "from WeChat Pay's unified order")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "HTML", body = String, content_type = "text/html"), (status = 303, description = "to /login"), (status = 400, description = "a malformed order number or prepay id"), (status = 404, description = "WeChat Pay is not configured")))]
+#[get("/pay/wechat/{no}")]
 pub async fn wechat_jsapi(
     req: HttpRequest,
     state: web::Data<State>,
@@ -187,10 +198,16 @@ function pay() {{
 if (typeof WeixinJSBridge === 'undefined') {{ document.addEventListener('WeixinJSBridgeReady', pay, false); }} else {{ pay(); }}
 </script></body></html>"#
     );
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").insert_header(("Cache-Control", "no-store")).body(html)
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, crate::security::csp_for_document(&html)))
+        .body(html)
 }
 
 /// `POST /pay/sandbox/{no}` (`choice`): the payer's decision; back to the merchant.
+#[utoipa::path(post, tag = "payments", summary = "The sandbox payer's decision", params(("no" = String, Path, description = "out_trade_no of the order")), request_body(content = crate::openapi::SandboxChoiceForm, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "back to the order page"), (status = 404, description = "no such trade, or the sandbox is off")))]
+#[post("/pay/sandbox/{no}")]
 pub async fn sandbox_decide(state: web::Data<State>, no: web::Path<String>, body: web::Bytes) -> HttpResponse {
     let Some(sb) = state.sandbox.as_ref() else { return HttpResponse::NotFound().finish() };
     let choice = form_pairs(&body).into_iter().find(|(k, _)| k == "choice").and_then(|(_, v)| Choice::parse(&v));
@@ -206,7 +223,9 @@ pub async fn sandbox_decide(state: web::Data<State>, no: web::Path<String>, body
 }
 
 /// `GET /staff/bills/orders.csv`: paid and refunded orders, one row per bill.
-pub async fn export(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
+#[utoipa::path(get, tag = "exports", summary = "Staff: paid and refunded orders as CSV, one row per bill", security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "CSV (UTF-8 with BOM)", body = String, content_type = "text/csv"), (status = 303, description = "to /login"), (status = 403, description = "not staff", body = String, content_type = "text/plain")))]
+#[get("/staff/bills/orders.csv")]
+pub async fn payments_export(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
     let Some(u) = req.extensions().get::<CurrentUser>().cloned() else {
         return see_other("/login?next=/staff/bills");
     };
@@ -237,18 +256,21 @@ pub async fn export(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
         .body(out)
 }
 
-pub fn scope() -> actix_web::Scope {
-    web::scope("/payments")
-        .route("/orders", web::get().to(mine))
-        .route("/orders", web::post().to(create))
-        .route("/orders/{no}", web::get().to(one))
-        .route("/orders/{no}/pay", web::post().to(pay))
-        .route("/orders/{no}/cancel", web::post().to(cancel))
-        .route("/receipts/{code}", web::get().to(receipt))
-        .route("/notify/{provider}", web::post().to(notify))
+/// Under /api/v1 (see `api::routes`).
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(
+        utoipa_actix_web::scope("/payments")
+            .service(payments_mine)
+            .service(payments_create)
+            .service(payments_one)
+            .service(payments_pay)
+            .service(payments_cancel)
+            .service(payments_receipt)
+            .service(payments_notify),
+    );
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateBody {
     bill_ids: Vec<i64>,
 }
@@ -256,7 +278,9 @@ pub struct CreateBody {
 /// `POST /api/v1/payments/orders {"bill_ids": [..]}` with `Idempotency-Key`
 /// (required): 201 with the new order, 200 with the payer's open order for
 /// exactly these bills, 409 `bill_in_payment` / `bill_not_payable`.
-async fn create(
+#[utoipa::path(post, tag = "payments", summary = "Makes an order for the caller's bills (Idempotency-Key required)", request_body = CreateBody, params(("Idempotency-Key" = String, Header, description = "a client-chosen key (8–64 of A–Z a–z 0–9 - _)")), security(("bearer" = []), ("cookie" = [])), responses((status = 201, description = "the new order", body = Object), (status = 200, description = "the payer's open order for exactly these bills", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[post("/orders")]
+async fn payments_create(
     req: HttpRequest,
     state: web::Data<State>,
     body: web::Json<CreateBody>,
@@ -272,12 +296,20 @@ async fn create(
     Ok(if c.created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(view))
 }
 
-async fn mine(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, tag = "payments", summary = "The caller's orders, newest first", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/orders")]
+async fn payments_mine(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     Ok(HttpResponse::Ok().json(payments::mine(&state, &u, 50).await.map_err(api_err(&req))?))
 }
 
-async fn one(req: HttpRequest, state: web::Data<State>, no: web::Path<String>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, tag = "payments", summary = "One of the caller's orders", params(("no" = String, Path, description = "out_trade_no of the order")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/orders/{no}")]
+async fn payments_one(
+    req: HttpRequest,
+    state: web::Data<State>,
+    no: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     Ok(HttpResponse::Ok().json(payments::order(&state, &u, &no).await.map_err(api_err(&req))?))
 }
@@ -286,7 +318,13 @@ async fn one(req: HttpRequest, state: web::Data<State>, no: web::Path<String>) -
 /// (the same place when asked again).
 /// With an `Idempotency-Key` a replay gets the saved answer and the key
 /// used for another order is refused (422).
-async fn pay(req: HttpRequest, state: web::Data<State>, no: web::Path<String>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(post, tag = "payments", summary = "Where the payer goes to pay (the same place when asked again)", params(("no" = String, Path, description = "out_trade_no of the order"), ("Idempotency-Key" = Option<String>, Header, description = "a client-chosen key (8–64 of A–Z a–z 0–9 - _): a replay answers as the first time")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{pay_url}`", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[post("/orders/{no}/pay")]
+async fn payments_pay(
+    req: HttpRequest,
+    state: web::Data<State>,
+    no: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     let key = req.headers().get("Idempotency-Key").map(|v| v.to_str().unwrap_or("\u{0}").to_string());
     let keyed = match key {
@@ -317,13 +355,25 @@ async fn pay(req: HttpRequest, state: web::Data<State>, no: web::Path<String>) -
     }
 }
 
-async fn cancel(req: HttpRequest, state: web::Data<State>, no: web::Path<String>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(post, tag = "payments", summary = "Cancels an unpaid order", params(("no" = String, Path, description = "out_trade_no of the order")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{status}`", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[post("/orders/{no}/cancel")]
+async fn payments_cancel(
+    req: HttpRequest,
+    state: web::Data<State>,
+    no: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     let s = payments::cancel(&state, &u, &no).await.map_err(api_err(&req))?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": s })))
 }
 
-async fn receipt(req: HttpRequest, state: web::Data<State>, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, tag = "payments", summary = "Checks a receipt code (anyone holding the paper receipt)", params(("code" = String, Path, description = "the receipt code")), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/receipts/{code}")]
+async fn payments_receipt(
+    req: HttpRequest,
+    state: web::Data<State>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(payments::check_receipt(&state, &code).await.map_err(api_err(&req))?))
 }
 
@@ -331,7 +381,9 @@ async fn receipt(req: HttpRequest, state: web::Data<State>, code: web::Path<Stri
 /// (WeChat Pay v3 format). 204 when taken (also for a duplicate); 401 for a
 /// bad signature, stale timestamp or unknown key; 400 for what does not
 /// match an order. The provider retries whatever is not 2xx.
-async fn notify(
+#[utoipa::path(post, tag = "payments", summary = "A payment provider's signed notification (WeChat Pay v3 format)", params(("provider" = String, Path, description = "`wechatpay` or `sandbox`")), request_body(content = Object, description = "the provider's JSON envelope (resource encrypted with AEAD_AES_256_GCM)", content_type = "application/json"), responses((status = 204, description = "taken (also a duplicate)"), (status = 400, description = "does not match an order", body = Object), (status = 401, description = "bad signature, stale timestamp or unknown key", body = Object), (status = 404, description = "unknown provider", body = Object), (status = 500, description = "could not be handled now: the provider retries", body = Object)))]
+#[post("/notify/{provider}")]
+async fn payments_notify(
     req: HttpRequest,
     state: web::Data<State>,
     provider: web::Path<String>,

@@ -3,6 +3,7 @@
 //! every 30 seconds), the one-tap check after a scan, a person's record and
 //! certificate checks (public: anyone holding a code may verify it).
 
+use actix_web::{get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use backend::{volunteer, State};
 use domain::volunteer::Direction;
@@ -10,53 +11,81 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{api_err, user, ApiError};
 
-pub fn scope() -> actix_web::Scope {
-    web::scope("/volunteer")
-        .route("/activities", web::get().to(list))
-        .route("/activities/{id}", web::get().to(one))
-        .route("/activities/{id}/signup", web::post().to(sign_up))
-        .route("/activities/{id}/withdraw", web::post().to(withdraw))
-        .route("/activities/{id}/code", web::get().to(code))
-        .route("/check", web::post().to(check))
-        .route("/me", web::get().to(me))
-        .route("/certificates/{code}", web::get().to(certificate))
+/// Under /api/v1 (see `api::routes`).
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(
+        utoipa_actix_web::scope("/volunteer")
+            .service(volunteer_list)
+            .service(volunteer_one)
+            .service(volunteer_sign_up)
+            .service(volunteer_withdraw)
+            .service(volunteer_code)
+            .service(volunteer_check)
+            .service(volunteer_me)
+            .service(volunteer_certificate),
+    );
 }
 
-async fn list(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, tag = "volunteer", summary = "Volunteer activities open to the caller", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/activities")]
+async fn volunteer_list(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     Ok(HttpResponse::Ok().json(volunteer::list_for(&state, &u).await.map_err(api_err(&req))?))
 }
 
-async fn one(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, tag = "volunteer", summary = "One activity", params(("id" = i64, Path, description = "activity")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/activities/{id}")]
+async fn volunteer_one(
+    req: HttpRequest,
+    state: web::Data<State>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     Ok(HttpResponse::Ok().json(volunteer::view(&state, &u, id.into_inner()).await.map_err(api_err(&req))?))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Signed {
+    /// `signed_up` or `waitlisted`
+    #[schema(value_type = String)]
     status: domain::volunteer::SignupStatus,
 }
 
 /// `POST …/signup`: a seat, or the waitlist when full (`status` says which).
-async fn sign_up(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(post, tag = "volunteer", summary = "Signs up: a seat, or the waitlist when full", params(("id" = i64, Path, description = "activity")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Signed), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[post("/activities/{id}/signup")]
+async fn volunteer_sign_up(
+    req: HttpRequest,
+    state: web::Data<State>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     let status = volunteer::sign_up(&state, &u, id.into_inner()).await.map_err(api_err(&req))?;
     Ok(HttpResponse::Ok().json(Signed { status }))
 }
 
-async fn withdraw(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(post, tag = "volunteer", summary = "Withdraws from an activity", params(("id" = i64, Path, description = "activity")), security(("bearer" = []), ("cookie" = [])), responses((status = 204, description = "withdrawn"), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[post("/activities/{id}/withdraw")]
+async fn volunteer_withdraw(
+    req: HttpRequest,
+    state: web::Data<State>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     volunteer::withdraw(&state, &u, id.into_inner()).await.map_err(api_err(&req))?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CodeQuery {
     d: Option<String>,
 }
 
 /// `GET …/code?d=in|out`: the organiser's current code (URL, SVG, seconds left).
-async fn code(
+#[utoipa::path(get, tag = "volunteer", summary = "Organisers: the current rotating check-in code (URL, SVG, seconds left)", params(("id" = i64, Path, description = "activity"), CodeQuery), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/activities/{id}/code")]
+async fn volunteer_code(
     req: HttpRequest,
     state: web::Data<State>,
     id: web::Path<i64>,
@@ -69,7 +98,7 @@ async fn code(
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(c))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CheckBody {
     activity: i64,
     direction: String,
@@ -82,7 +111,9 @@ pub struct CheckBody {
 }
 
 /// `POST /volunteer/check`: checks in or out after a scan.
-async fn check(
+#[utoipa::path(post, tag = "volunteer", summary = "Checks in or out after scanning the organiser's code", request_body = CheckBody, security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[post("/check")]
+async fn volunteer_check(
     req: HttpRequest,
     state: web::Data<State>,
     body: web::Json<CheckBody>,
@@ -98,12 +129,16 @@ async fn check(
     Ok(HttpResponse::Ok().json(a))
 }
 
-async fn me(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, tag = "volunteer", summary = "The caller's volunteer record: hours and points", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/me")]
+async fn volunteer_me(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     Ok(HttpResponse::Ok().json(volunteer::record(&state, u.id).await.map_err(api_err(&req))?))
 }
 
-async fn certificate(
+#[utoipa::path(get, tag = "volunteer", summary = "Checks a service certificate (anyone holding its code)", params(("code" = String, Path, description = "the certificate code")), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/certificates/{code}")]
+async fn volunteer_certificate(
     req: HttpRequest,
     state: web::Data<State>,
     code: web::Path<String>,

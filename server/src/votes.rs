@@ -3,6 +3,7 @@
 //! external clients: list, one vote, cast, the published ballot chain and
 //! receipt checks.
 
+use actix_web::{get, post};
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use backend::{votes, State};
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,9 @@ fn see_other(to: &str) -> HttpResponse {
 /// `POST /votes/{id}/ballot` (form: `choice` once per chosen option): casts
 /// the ballot and shows the receipt; on error back to the vote with the
 /// choices kept.
-pub async fn cast_form(
+#[utoipa::path(post, tag = "forms", summary = "The ballot form (`choice` once per chosen option)", params(("id" = i64, Path, description = "vote")), request_body(content = crate::openapi::BallotForm, content_type = "application/x-www-form-urlencoded"), security(("bearer" = []), ("cookie" = [])), responses((status = 303, description = "to the receipt, or back to the vote with the choices kept and `error=`")))]
+#[post("/votes/{id}/ballot")]
+pub async fn votes_cast_form(
     req: HttpRequest,
     state: web::Data<State>,
     id: web::Path<i64>,
@@ -43,16 +46,21 @@ pub async fn cast_form(
     }
 }
 
-pub fn scope() -> actix_web::Scope {
-    web::scope("/votes")
-        .route("", web::get().to(list))
-        .route("/receipts/{code}", web::get().to(receipt))
-        .route("/{id}", web::get().to(one))
-        .route("/{id}/ballots", web::post().to(cast))
-        .route("/{id}/chain", web::get().to(chain))
+/// Under /api/v1 (see `api::routes`).
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(
+        utoipa_actix_web::scope("/votes")
+            .service(votes_list)
+            .service(votes_receipt)
+            .service(votes_one)
+            .service(votes_cast)
+            .service(votes_chain),
+    );
 }
 
-async fn list(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, tag = "votes", summary = "Votes the caller may see", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("")]
+async fn votes_list(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     Ok(HttpResponse::Ok().json(votes::list(&state, &u).await.map_err(api_err(&req))?))
 }
@@ -63,7 +71,9 @@ struct OneVote {
     standing: domain::vote::MyStanding,
 }
 
-async fn one(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, tag = "votes", summary = "One vote and the caller's standing in it", params(("id" = i64, Path, description = "vote")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/{id}")]
+async fn votes_one(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     let id = id.into_inner();
     let vote = votes::view(&state, &u, id).await.map_err(api_err(&req))?;
@@ -71,20 +81,22 @@ async fn one(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> R
     Ok(HttpResponse::Ok().json(OneVote { vote, standing }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CastBody {
     /// 1-based option numbers (owners' decisions: 1 yes, 2 no, 3 abstain).
     choices: Vec<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Cast {
     receipt: String,
 }
 
 /// `POST /api/v1/votes/{id}/ballots {"choices": [1]}`: 201 with the receipt;
 /// 409 `already_voted` for a second ballot of the same key (nothing changes).
-async fn cast(
+#[utoipa::path(post, tag = "votes", summary = "Casts a ballot (409 already_voted for a second one: nothing changes)", params(("id" = i64, Path, description = "vote")), request_body = CastBody, security(("bearer" = []), ("cookie" = [])), responses((status = 201, body = Cast), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[post("/{id}/ballots")]
+async fn votes_cast(
     req: HttpRequest,
     state: web::Data<State>,
     id: web::Path<i64>,
@@ -97,12 +109,20 @@ async fn cast(
 }
 
 /// The published chain: rules text and every ballot as hashed.
-async fn chain(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, tag = "votes", summary = "The published chain: rules text and every ballot as hashed", params(("id" = i64, Path, description = "vote")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/{id}/chain")]
+async fn votes_chain(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     Ok(HttpResponse::Ok().json(votes::chain(&state, &u, id.into_inner()).await.map_err(api_err(&req))?))
 }
 
 /// Anyone with a receipt code: is the ballot in an intact chain?
-async fn receipt(req: HttpRequest, state: web::Data<State>, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, tag = "votes", summary = "Checks a ballot receipt: is it in an intact chain?", params(("code" = String, Path, description = "the receipt code")), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[get("/receipts/{code}")]
+async fn votes_receipt(
+    req: HttpRequest,
+    state: web::Data<State>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(votes::receipt(&state, &code).await.map_err(api_err(&req))?))
 }

@@ -1,5 +1,6 @@
 //! WeChat OAuth (snsapi_base) routes. 404 unless WECHAT_APPID/SECRET are set.
 
+use actix_web::get;
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use app::session::{ACCESS_COOKIE, REFRESH_COOKIE};
 use backend::{auth, wechat, State};
@@ -16,13 +17,16 @@ fn found(to: &str) -> actix_web::HttpResponseBuilder {
     b
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Start {
     next: Option<String>,
 }
 
 /// GET /auth/wechat?next=/path: off to WeChat's authorize page.
-pub async fn start(state: web::Data<State>, q: web::Query<Start>) -> HttpResponse {
+#[utoipa::path(get, tag = "auth", summary = "Inside WeChat: off to WeChat's authorize page (snsapi_base)", params(Start), responses((status = 302, description = "to open.weixin.qq.com"), (status = 404, description = "WeChat login is not configured")))]
+#[get("/auth/wechat")]
+pub async fn wechat_start(state: web::Data<State>, q: web::Query<Start>) -> HttpResponse {
     let Some(wx) = &state.wechat else { return HttpResponse::NotFound().finish() };
     let next = app::auth::safe_next(q.next.as_deref().unwrap_or("/"));
     let nonce = uuid::Uuid::new_v4().simple().to_string();
@@ -33,14 +37,17 @@ pub async fn start(state: web::Data<State>, q: web::Query<Start>) -> HttpRespons
         .finish()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Callback {
     code: Option<String>,
     state: Option<String>,
 }
 
 /// GET /auth/wechat/callback?code=…&state=…
-pub async fn callback(req: HttpRequest, state: web::Data<State>, q: web::Query<Callback>) -> HttpResponse {
+#[utoipa::path(get, tag = "auth", summary = "WeChat's OAuth callback: logs in the bound resident or asks to bind", params(Callback), responses((status = 302, description = "to the page asked for, or to /login to bind the phone")))]
+#[get("/auth/wechat/callback")]
+pub async fn wechat_callback(req: HttpRequest, state: web::Data<State>, q: web::Query<Callback>) -> HttpResponse {
     let Some(wx) = &state.wechat else { return HttpResponse::NotFound().finish() };
     let secure = state.config.https();
     let failed = |why: &str| {

@@ -1,0 +1,207 @@
+//! The OpenAPI document of every route that is not a Leptos server function
+//! (the JSON API, OsmAnd, Open311, payment notifications, plain form posts,
+//! exports, health). Routes are registered through `utoipa_actix_web`, so a
+//! route exists exactly when it is described: `rest` both mounts them and
+//! feeds the document served at `/api/openapi.json`.
+
+use actix_web::get;
+use actix_web::{web, HttpResponse};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::ToSchema;
+
+/// Every JSON error: a stable code and a message in the caller's language.
+#[derive(serde::Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// snake_case, stable (see `domain::ErrorCode`)
+    #[schema(example = "invalid_phone")]
+    pub error: String,
+    /// Chinese, or English with `Accept-Language: en`
+    #[schema(example = "手机号格式不正确")]
+    pub message: String,
+}
+
+/// `POST /bills/pay`
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PayBillsForm {
+    /// once per bill to pay
+    bill: Vec<i64>,
+    /// the form's idempotency key
+    idem: String,
+}
+
+/// `POST /pay/sandbox/{no}`
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SandboxChoiceForm {
+    /// `success`, `late` or `failure`
+    choice: String,
+}
+
+/// `POST /votes/{id}/ballot`
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct BallotForm {
+    /// 1-based option numbers, once per chosen option
+    choice: Vec<i64>,
+}
+
+/// `POST /inbox/settings`
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct InboxSettingsForm {
+    /// a notification kind per ticked box
+    push: Vec<String>,
+    sms: Vec<String>,
+}
+
+/// `POST /staff/import` and `/staff/bills/import`
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ImportForm {
+    community_id: i64,
+    /// CSV (UTF-8 or GBK) or XLSX, at most 5 MiB
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// `POST /incidents/report`
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct IncidentReportForm {
+    /// a client-made id: a resend files nothing twice
+    form_id: String,
+    community_id: i64,
+    category: String,
+    description: String,
+    lat: Option<f64>,
+    lng: Option<f64>,
+    accuracy: Option<f64>,
+    located_at: Option<String>,
+    address: Option<String>,
+    /// `1` after seeing the nearby open reports
+    confirm_new: Option<String>,
+    /// up to nine photos of at most 10 MiB each
+    #[schema(value_type = Vec<String>, format = Binary)]
+    photo: Vec<Vec<u8>>,
+}
+
+/// `POST /incidents/{id}/step`
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct IncidentStepForm {
+    /// `accept`, `assign`, `start`, `handle`, `note`, `extend`, `decide_extension`, `verify`, `reopen`, `close`, `rate`…
+    action: String,
+    /// the step's fields (note, worker, deadline, stars…)
+    note: Option<String>,
+    #[schema(value_type = Vec<String>, format = Binary)]
+    photo: Vec<Vec<u8>>,
+}
+
+/// `POST /open311/v2/requests.{fmt}`
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Open311RequestForm {
+    api_key: String,
+    service_code: String,
+    lat: Option<f64>,
+    long: Option<f64>,
+    address_string: Option<String>,
+    description: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    media_url: Option<String>,
+}
+
+/// The OsmAnd / Traccar Client fields (query string or form).
+#[derive(ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct OsmAndQuery {
+    /// the registered device id (`deviceid` also accepted)
+    id: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    /// `lat,lon` instead of the two
+    location: Option<String>,
+    /// Unix seconds or ms, or ISO 8601
+    timestamp: Option<String>,
+    /// knots
+    speed: Option<f64>,
+    bearing: Option<f64>,
+    altitude: Option<f64>,
+    /// metres (`hdop` also accepted)
+    accuracy: Option<f64>,
+    /// battery percent
+    batt: Option<f64>,
+    /// `false` or `0` for a fix that is not valid
+    valid: Option<String>,
+}
+
+/// Every documented route, mounted on `app` (see the module comment).
+pub fn rest(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    use crate::*;
+    cfg.service(openapi_json)
+        .service(api::healthz)
+        .service(api::ping)
+        .service(upload::import_households)
+        .service(api::open_inbox_item)
+        .service(api::save_inbox_settings)
+        .service(appointments::appointments_calendar)
+        .service(payments::pay_bills)
+        .service(votes::votes_cast_form)
+        .service(payments::sandbox_page)
+        .service(payments::sandbox_decide)
+        .service(payments::wechat_jsapi)
+        .service(payments::payments_export)
+        .service(upload::import_bills)
+        .service(figures::figures_csv)
+        .service(figures::figures_xlsx)
+        .service(incidents::incidents_report)
+        .service(incidents::incidents_step)
+        .service(incidents::incidents_photo)
+        .service(incidents::incidents_nearby)
+        .service(wechat::wechat_start)
+        .service(wechat::wechat_callback)
+        .configure(patrol::osmand_routes)
+        .configure(open311::routes)
+        .configure(api::routes);
+}
+
+/// The document: the routes of `rest`, with the login schemes.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = actix_web::App::new().into_utoipa_app().configure(rest).split_for_parts();
+    doc.info = utoipa::openapi::InfoBuilder::new()
+        .title("智慧社区 API")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some(
+            "Routes outside the Leptos server functions: the JSON API for apps and integrations, OsmAnd and \
+             Open311 for devices and partners, payment notifications, plain HTML form posts and exports. \
+             Errors are `{error, message}` with a stable code; messages are Chinese unless `Accept-Language` \
+             asks for English.",
+        ))
+        .license(Some(utoipa::openapi::License::new("AGPL-3.0-or-later")))
+        .build();
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+    );
+    components.add_security_scheme(
+        "cookie",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(app::session::ACCESS_COOKIE))),
+    );
+    doc
+}
+
+use utoipa_actix_web::AppExt;
+
+/// `GET /api/openapi.json`
+#[utoipa::path(get, tag = "system", summary = "This document", responses((status = 200, description = "OpenAPI 3.1", body = Object)))]
+#[get("/api/openapi.json")]
+pub async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").insert_header(("Cache-Control", "no-cache")).body(doc.0.clone())
+}
+
+/// The document, serialised once at start-up.
+pub struct OpenApiJson(pub String);
