@@ -22,7 +22,6 @@ use actix_web::{
     middleware::Next,
     web, Error, HttpResponse,
 };
-use app::i18n::Lang;
 use base64::Engine;
 use domain::ErrorCode;
 use sha2::{Digest, Sha256};
@@ -30,8 +29,11 @@ use sha2::{Digest, Sha256};
 /// What the headers say, fixed at start-up.
 #[derive(Clone, Debug)]
 pub struct Policy {
-    /// the origins map tiles come from (MAP_TILE_URL)
-    images: Vec<String>,
+    /// the policy without a nonce (responses that are not pages)
+    plain: String,
+    /// the page policy around its nonce, built once: `{head}'nonce-…'{tail}`
+    head: String,
+    tail: String,
     /// `scheme://host[:port]` of PUBLIC_URL
     pub public_origin: String,
     pub https: bool,
@@ -89,14 +91,25 @@ impl Policy {
         let images = config.map_tiles.as_ref().map(tile_origins).unwrap_or_default();
         let public_origin =
             url::Url::parse(&config.public_url).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
-        Policy { images, public_origin, https: config.https() }
+        const MARK: &str = "\u{0}";
+        let marked = policy(&[MARK.to_string()], &[], &images);
+        let (head, tail) = marked.split_once(MARK).unwrap_or((&marked, ""));
+        Policy {
+            plain: policy(&[], &[], &images),
+            head: head.to_string(),
+            tail: tail.to_string(),
+            public_origin,
+            https: config.https(),
+        }
     }
 
     /// The policy of our pages: scripts from our origin, inline ones only
     /// with this response's nonce (our boot script, leptos' resource data).
     pub fn csp(&self, nonce: Option<&str>) -> String {
-        let scripts: Vec<String> = nonce.map(|n| format!("'nonce-{n}'")).into_iter().collect();
-        policy(&scripts, &[], &self.images)
+        match nonce {
+            Some(n) => format!("{}'nonce-{n}'{}", self.head, self.tail),
+            None => self.plain.clone(),
+        }
     }
 }
 
@@ -158,12 +171,8 @@ fn unsafe_method(m: &Method) -> bool {
 /// A refusal before any handler ran: a short page with a way back for a
 /// browser navigation, JSON otherwise; in the caller's language.
 fn refusal(req: &ServiceRequest, code: ErrorCode) -> HttpResponse {
-    let english = req
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| Lang::from_accept_language(v).is_en())
-        .unwrap_or(false);
+    // the language cookie first, then Accept-Language: as every page decides
+    let english = app::session::ssr::lang_of(req.request()).is_en();
     let message = code.message(english);
     let wants_html = req
         .headers()
@@ -246,8 +255,8 @@ pub async fn same_origin(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let checked = unsafe_method(req.method()) && !req.headers().contains_key(header::AUTHORIZATION);
     if checked {
-        let public = req.app_data::<web::Data<Policy>>().map(|p| p.public_origin.clone()).unwrap_or_default();
-        if cross_site(&req, &public) {
+        let policy = req.app_data::<web::Data<Policy>>().cloned();
+        if cross_site(&req, policy.as_ref().map(|p| p.public_origin.as_str()).unwrap_or_default()) {
             if machine_path(req.path()) {
                 req.headers_mut().remove(header::COOKIE);
             } else {
@@ -268,7 +277,7 @@ pub async fn headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let policy = req.app_data::<web::Data<Policy>>().map(|p| p.get_ref().clone());
+    let policy = req.app_data::<web::Data<Policy>>().cloned();
     let mut res = next.call(req).await?;
     let is_html = res
         .headers()
