@@ -66,7 +66,9 @@ pub async fn list_announcements(page: u64) -> Result<AnnouncementPage, ServerFnE
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    let l = backend::announcements::list(&state, &user, PAGE_SIZE, page * PAGE_SIZE).await.map_err(app_err)?;
+    let l = backend::announcements::list(&state, &user, PAGE_SIZE, page.saturating_mul(PAGE_SIZE))
+        .await
+        .map_err(app_err)?;
     Ok(AnnouncementPage { items: l.items.into_iter().map(to_view).collect(), total: l.total, unread: l.unread })
 }
 

@@ -116,7 +116,8 @@ pub async fn list(state: &State, user: &CurrentUser, limit: u64, offset: u64) ->
         .order_by_desc(announcement::Column::PublishedAt)
         .order_by_desc(announcement::Column::Id)
         .limit(Ord::min(limit, 100))
-        .offset(offset)
+        // beyond i64 the query builder would panic; nothing is that far anyway
+        .offset(Ord::min(offset, crate::MAX_OFFSET))
         .all(&state.db)
         .await?;
     Ok(Listing { items: views(state, user, rows).await?, total, unread })

@@ -39,37 +39,147 @@ pub fn read_table(bytes: &[u8], filename: &str) -> Result<Vec<(usize, Vec<String
     }
 }
 
-/// XLSX through calamine. A malformed file can make calamine panic (found by
-/// the `import_table` fuzz target: a cell reference of many letters overflows
-/// its column arithmetic), so a panic is an unreadable file, not a crash.
+/// Bounds on an XLSX upload before calamine sees it: the unzipped size of any
+/// one part and of all parts (a 5 MiB zip can hold gigabytes of XML), and the
+/// columns a row is read to (an import needs seven).
+const MAX_UNZIPPED_PART: u64 = 64 * 1024 * 1024;
+const MAX_UNZIPPED_TOTAL: u64 = 128 * 1024 * 1024;
+const MAX_COLUMNS: usize = 256;
+
+/// XLSX: the first sheet's cells, streamed (calamine's dense `Range` would be
+/// rows × columns of the sheet's extent, a huge allocation for one far cell).
+/// Every cell reference of the worksheets is checked first: calamine 0.31
+/// overflows its arithmetic on references of many letters or digits (found
+/// by the `import_table` fuzz target) and on a dimension whose end comes
+/// before its start. A panic inside calamine all the same is an unreadable
+/// file, not a crash.
 fn read_xlsx(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, Problem> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_xlsx_unguarded(bytes)))
+    check_xlsx(bytes)?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_xlsx_cells(bytes)))
         .unwrap_or(Err(Problem::UnreadableFile))
 }
 
-fn read_xlsx_unguarded(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, Problem> {
-    use calamine::{Data, Reader};
+fn check_xlsx(bytes: &[u8]) -> Result<(), Problem> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|_| Problem::UnreadableFile)?;
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let size = zip.by_index_raw(i).map_err(|_| Problem::UnreadableFile)?.size();
+        total = total.saturating_add(size);
+        if size > MAX_UNZIPPED_PART || total > MAX_UNZIPPED_TOTAL {
+            return Err(Problem::UnreadableFile);
+        }
+    }
+    for i in 0..zip.len() {
+        let file = zip.by_index(i).map_err(|_| Problem::UnreadableFile)?;
+        if !(file.name().starts_with("xl/worksheets/") && file.name().ends_with(".xml")) {
+            continue;
+        }
+        // never more than the declared size, whatever the stream holds
+        let limit = file.size();
+        let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(file.take(limit)));
+        let mut buf = Vec::new();
+        loop {
+            let event = xml.read_event_into(&mut buf).map_err(|_| Problem::UnreadableFile)?;
+            match &event {
+                quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
+                    let (attr, check): (&[u8], RefCheck) = match e.local_name().as_ref() {
+                        b"dimension" => (b"ref", valid_range),
+                        b"row" => (b"r", valid_row),
+                        b"c" => (b"r", |r| valid_cell(r).is_some()),
+                        _ => (b"", |_| true),
+                    };
+                    if !attr.is_empty() {
+                        for a in e.attributes() {
+                            let a = a.map_err(|_| Problem::UnreadableFile)?;
+                            if a.key.local_name().as_ref() == attr && !check(&a.value) {
+                                return Err(Problem::UnreadableFile);
+                            }
+                        }
+                    }
+                }
+                quick_xml::events::Event::Eof => break,
+                _ => {}
+            }
+            buf.clear();
+        }
+    }
+    Ok(())
+}
+
+type RefCheck = fn(&[u8]) -> bool;
+
+/// A row number as Excel has them: 1 to 1,048,576.
+fn valid_row(r: &[u8]) -> bool {
+    parse_row(r).is_some()
+}
+
+fn parse_row(r: &[u8]) -> Option<u32> {
+    if r.is_empty() || r.len() > 7 || !r.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n: u32 = std::str::from_utf8(r).ok()?.parse().ok()?;
+    (1..=1_048_576).contains(&n).then_some(n)
+}
+
+/// A cell reference such as `B12` (optionally with `$`): column A to XFD,
+/// row 1 to 1,048,576; (row, column).
+fn valid_cell(r: &[u8]) -> Option<(u32, u32)> {
+    let r: Vec<u8> = r.iter().copied().filter(|b| *b != b'$').collect();
+    let letters = r.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    if !(1..=3).contains(&letters) {
+        return None;
+    }
+    let col = r[..letters].iter().fold(0u32, |acc, b| acc * 26 + u32::from(b.to_ascii_uppercase() - b'A' + 1));
+    let row = parse_row(&r[letters..])?;
+    (col <= 16_384).then_some((row, col))
+}
+
+/// A `dimension` reference: one cell, or `A1:C9` with the end not before the start.
+fn valid_range(r: &[u8]) -> bool {
+    let mut parts = r.split(|b| *b == b':');
+    let (Some(a), b, None) = (parts.next(), parts.next(), parts.next()) else { return false };
+    let Some(start) = valid_cell(a) else { return false };
+    match b {
+        None => true,
+        Some(b) => valid_cell(b).is_some_and(|end| end.0 >= start.0 && end.1 >= start.1),
+    }
+}
+
+fn read_xlsx_cells(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, Problem> {
+    use calamine::{DataRef, Reader};
     let mut book: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|_| Problem::UnreadableFile)?;
-    let range = book.worksheet_range_at(0).ok_or(Problem::UnreadableFile)?.map_err(|_| Problem::UnreadableFile)?;
-    let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
-    let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
-    let mut out = Vec::new();
-    for (i, row) in range.rows().enumerate() {
-        let mut cells: Vec<String> = vec![String::new(); first_col];
-        cells.extend(row.iter().map(|c| match c {
-            Data::Int(i) => i.to_string(),
+    let first = book.sheet_names().first().cloned().ok_or(Problem::UnreadableFile)?;
+    let mut cells = book.worksheet_cells_reader(&first).map_err(|_| Problem::UnreadableFile)?;
+    let mut rows: std::collections::BTreeMap<u32, Vec<String>> = std::collections::BTreeMap::new();
+    while let Some(cell) = cells.next_cell().map_err(|_| Problem::UnreadableFile)? {
+        let (row, col) = cell.get_position();
+        let col = col as usize;
+        let text = match cell.get_value() {
+            DataRef::Int(i) => i.to_string(),
             // Only to show the typed value as text; areas are then parsed exactly from it.
-            Data::Float(f) => format!("{f}"),
-            Data::String(s) => s.clone(),
-            Data::Bool(b) => b.to_string(),
-            Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-            Data::DateTime(d) => d.to_string(),
-            Data::Error(_) | Data::Empty => String::new(),
-        }));
-        out.push((first_row + i + 1, cells));
+            DataRef::Float(f) => format!("{f}"),
+            DataRef::String(s) => s.clone(),
+            DataRef::SharedString(s) => s.to_string(),
+            DataRef::Bool(b) => b.to_string(),
+            DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
+            DataRef::DateTime(d) => d.to_string(),
+            DataRef::Error(_) | DataRef::Empty => continue,
+        };
+        if col >= MAX_COLUMNS || text.is_empty() {
+            continue;
+        }
+        if !rows.contains_key(&row) && rows.len() > MAX_ROWS {
+            return Err(Problem::TooManyRows);
+        }
+        let cells = rows.entry(row).or_default();
+        if cells.len() <= col {
+            cells.resize(col + 1, String::new());
+        }
+        cells[col] = text;
     }
-    Ok(out)
+    Ok(rows.into_iter().map(|(row, cells)| (row as usize + 1, cells)).collect())
 }
 
 fn read_csv(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, Problem> {
@@ -407,5 +517,42 @@ mod tests {
     #[test]
     fn garbage_is_unreadable() {
         assert_eq!(read_table(b"PK\x03\x04garbage", "x.xlsx"), Err(Problem::UnreadableFile));
+    }
+
+    #[test]
+    fn cell_references_are_checked_before_calamine() {
+        assert_eq!(valid_cell(b"A1"), Some((1, 1)));
+        assert_eq!(valid_cell(b"$XFD$1048576"), Some((1_048_576, 16_384)));
+        assert_eq!(valid_cell(b"XFE1"), None);
+        assert_eq!(valid_cell(b"AAAA1"), None);
+        assert_eq!(valid_cell(b"A0"), None);
+        assert_eq!(valid_cell(b"A1048577"), None);
+        assert_eq!(valid_cell(b"A99999999999"), None);
+        assert_eq!(valid_cell(b"1A"), None);
+        assert!(valid_range(b"A1:G20"));
+        assert!(valid_range(b"B2"));
+        assert!(!valid_range(b"G20:A1"));
+        assert!(!valid_range(b"A1:B2:C3"));
+        assert!(!valid_range(b""));
+        assert!(valid_row(b"20") && !valid_row(b"0") && !valid_row(b"-1"));
+    }
+
+    fn xlsx(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (r, c, v) in cells {
+            sheet.write_string(*r, *c, *v).unwrap();
+        }
+        book.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn xlsx_rows_keep_their_spreadsheet_numbers_and_a_far_cell_costs_nothing() {
+        let rows = read_table(&xlsx(&[(0, 0, "网格"), (0, 3, "房号"), (4, 1, "1号楼")]), "a.xlsx").unwrap();
+        assert_eq!(rows[0], (1, vec!["网格".into(), "".into(), "".into(), "房号".into()]));
+        assert_eq!(rows[1], (5, vec!["".into(), "1号楼".into()]));
+        // the last cell of a sheet: calamine's dense range would be 17 billion cells
+        let rows = read_table(&xlsx(&[(0, 0, "网格"), (1_048_575, 16_383, "x")]), "a.xlsx").unwrap();
+        assert_eq!(rows, vec![(1, vec!["网格".to_string()])]);
     }
 }

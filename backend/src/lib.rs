@@ -41,6 +41,9 @@ use std::sync::Arc;
 pub use config::Config;
 pub use error::{AppError, AppResult};
 
+/// The furthest a caller may page into a list (an offset from a query string).
+pub const MAX_OFFSET: u64 = 1_000_000_000;
+
 /// Everything a request needs, cheap to clone.
 #[derive(Clone)]
 pub struct State(Arc<Inner>);

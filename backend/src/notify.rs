@@ -153,7 +153,8 @@ pub async fn inbox(state: &State, user: &CurrentUser, limit: u64, offset: u64) -
         .order_by_desc(notification::Column::CreatedAt)
         .order_by_desc(notification::Column::Id)
         .limit(limit.min(100))
-        .offset(offset)
+        // beyond i64 the query builder would panic; nothing is that far anyway
+        .offset(Ord::min(offset, crate::MAX_OFFSET))
         .all(&state.db)
         .await?;
     Ok(Inbox { items: rows.into_iter().filter_map(item).collect(), total, unread })

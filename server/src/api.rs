@@ -384,9 +384,9 @@ async fn announcements_list(
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
-    let page = q.page.unwrap_or(0);
+    let page = q.page.unwrap_or(0).min(backend::MAX_OFFSET);
     let size = app::announcements::PAGE_SIZE;
-    let l = announcements::list(&state, &u, size, page * size).await.map_err(api_err(&req))?;
+    let l = announcements::list(&state, &u, size, page.saturating_mul(size)).await.map_err(api_err(&req))?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "items": l.items.into_iter().map(app::announcements::to_view).collect::<Vec<_>>(),
         "total": l.total,

@@ -15,14 +15,12 @@ use serde::Deserialize;
 use crate::api::{api_err, code_err, user, ApiError};
 
 /// `GET /appointments/bookings/{id}/calendar.ics` (cookie login).
-#[utoipa::path(get, tag = "appointments", summary = "A booking as an iCalendar file (add to calendar)", params(("id" = i64, Path, description = "booking")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "text/calendar", body = String, content_type = "text/calendar"), (status = 303, description = "to /login"), (status = "4XX", description = "plain-text message", body = String, content_type = "text/plain")))]
+#[utoipa::path(get, tag = "appointments", summary = "A booking as an iCalendar file (add to calendar)", params(("id" = i64, Path, description = "booking")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "text/calendar", body = String, content_type = "text/calendar"), (status = 303, description = "to /login")))]
 #[get("/appointments/bookings/{id}/calendar.ics")]
 pub async fn appointments_calendar(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> HttpResponse {
     let id = id.into_inner();
     let Ok(u) = user(&req) else {
-        return HttpResponse::SeeOther()
-            .insert_header(("Location", format!("/login?next=/appointments/bookings/{id}")))
-            .finish();
+        return crate::security::see_other(&format!("/login?next=/appointments/bookings/{id}"));
     };
     match appointments::ics(&state, &u, id).await {
         Ok(body) => HttpResponse::Ok()
@@ -30,12 +28,12 @@ pub async fn appointments_calendar(req: HttpRequest, state: web::Data<State>, id
             .insert_header(("Content-Disposition", format!("attachment; filename=\"appointment-{id}.ics\"")))
             .insert_header(("Cache-Control", "private, no-store"))
             .body(body),
-        Err(e) => HttpResponse::build(
-            actix_web::http::StatusCode::from_u16(e.code.http_status())
-                .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
-        )
-        .content_type("text/plain; charset=utf-8")
-        .body(e.code.message(false)),
+        Err(e) => {
+            if let Some(c) = &e.cause {
+                tracing::error!(code = %e.code, "calendar failed: {c:#}");
+            }
+            crate::security::refusal(&req, e.code)
+        }
     }
 }
 
@@ -52,14 +50,14 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     );
 }
 
-#[utoipa::path(get, tag = "appointments", summary = "Services that can be booked in the caller's communities", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "appointments", summary = "Services that can be booked in the caller's communities", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = [Object]), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[get("/items")]
 async fn appointments_items(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     Ok(HttpResponse::Ok().json(appointments::items_for(&state, &u).await.map_err(api_err(&req))?))
 }
 
-#[utoipa::path(get, tag = "appointments", summary = "The bookable days and slots of a service", params(("id" = i64, Path, description = "service")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "appointments", summary = "The bookable days and slots of a service", params(("id" = i64, Path, description = "service")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = [Object]), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[get("/items/{id}/slots")]
 async fn appointments_slots(
     req: HttpRequest,
@@ -70,7 +68,7 @@ async fn appointments_slots(
     Ok(HttpResponse::Ok().json(appointments::days(&state, &u, id.into_inner()).await.map_err(api_err(&req))?))
 }
 
-#[utoipa::path(get, tag = "appointments", summary = "The caller's bookings", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "appointments", summary = "The caller's bookings", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = [Object]), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[get("/bookings")]
 async fn appointments_mine(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;

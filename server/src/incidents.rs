@@ -17,9 +17,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use std::collections::HashMap;
 
-fn see_other(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
-}
+use crate::security::see_other;
 
 fn user_of(req: &HttpRequest) -> Option<CurrentUser> {
     req.extensions().get::<CurrentUser>().cloned()
@@ -180,7 +178,7 @@ pub async fn incidents_step(
 
 /// GET /incidents/photos/{id} and /incidents/photos/{id}/thumb: the stored
 /// JPEG (no EXIF) for those who may see the incident.
-#[utoipa::path(get, tag = "incidents", summary = "An incident photo (EXIF stripped) for those who may see the incident", params(("id" = i64, Path, description = "photo"), ("size" = String, Path, description = "`full` or `thumb`")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "JPEG", body = String, content_type = "image/jpeg"), (status = 401, description = "not logged in"), (status = "4XX", description = "plain-text message", body = String, content_type = "text/plain")))]
+#[utoipa::path(get, tag = "incidents", summary = "An incident photo (EXIF stripped) for those who may see the incident", params(("id" = i64, Path, description = "photo"), ("size" = String, Path, description = "`full` or `thumb`")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "JPEG", body = String, content_type = "image/jpeg")))]
 #[get("/incidents/photos/{id}/{size}")]
 pub async fn incidents_photo(
     req: HttpRequest,
@@ -188,15 +186,19 @@ pub async fn incidents_photo(
     path: web::Path<(i64, String)>,
 ) -> HttpResponse {
     let (id, size) = path.into_inner();
-    let Some(user) = user_of(&req) else { return HttpResponse::Unauthorized().finish() };
+    let Some(user) = user_of(&req) else { return crate::security::refusal(&req, ErrorCode::NotLoggedIn) };
     match incidents::photo_bytes(&state, &user, id, size == "thumb").await {
         Ok(bytes) => HttpResponse::Ok()
             .content_type("image/jpeg")
             .insert_header((header::CACHE_CONTROL, "private, max-age=86400"))
             .insert_header(("X-Content-Type-Options", "nosniff"))
             .body(bytes),
-        Err(e) => HttpResponse::build(actix_web::http::StatusCode::from_u16(e.code.http_status()).unwrap_or_default())
-            .body(e.code.message(false)),
+        Err(e) => {
+            if let Some(c) = &e.cause {
+                tracing::error!(code = %e.code, "photo failed: {c:#}");
+            }
+            crate::security::refusal(&req, e.code)
+        }
     }
 }
 

@@ -86,8 +86,7 @@ fn serve(listener: TcpListener, state: State) -> anyhow::Result<Server> {
             .app_data(web::Data::new(openapi::OpenApiJson(openapi_json.clone())))
             .app_data(web::Data::new(assets.clone()))
             .app_data(web::Data::new(policy.clone()))
-            .app_data(web::FormConfig::default().limit(256 * 1024))
-            .app_data(web::JsonConfig::default().limit(256 * 1024))
+            .configure(security::extractor_configs)
             .wrap(actix_web::middleware::from_fn(middleware::authenticate))
             .wrap(actix_web::middleware::from_fn(security::same_origin))
             .wrap(actix_web::middleware::from_fn(security::limit_body))
@@ -107,6 +106,10 @@ fn serve(listener: TcpListener, state: State) -> anyhow::Result<Server> {
                 move || provide_context(ctx_state.clone()),
                 move || app::shell(to_shell(&shell_assets)),
             )
+            // nothing here: a short page with the way home, or our JSON error
+            .default_service(web::to(|req: actix_web::HttpRequest| async move {
+                security::refusal(&req, domain::ErrorCode::NotFound)
+            }))
     })
     .workers(workers)
     .listen(listener)?

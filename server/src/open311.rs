@@ -63,6 +63,15 @@ fn xml_value(out: &mut String, name: &str, v: &Value) {
 }
 
 /// A list in the standard's shapes: a JSON array, or `<root><item>…</item></root>`.
+/// An Open311 error, as GeoReport v2 shapes it (always inside an array).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Open311Error {
+    /// the HTTP status
+    code: u16,
+    description: String,
+}
+
 fn answer(status: StatusCode, fmt: Format, root: &str, item: &str, items: Value) -> HttpResponse {
     match fmt {
         Format::Json => HttpResponse::build(status).content_type("application/json; charset=utf-8").json(items),
@@ -87,7 +96,8 @@ fn error(fmt: Format, code: ErrorCode, status: u16) -> HttpResponse {
 fn refuse(fmt: Format, code: ErrorCode) -> HttpResponse {
     let status = match code {
         ErrorCode::NotFound => 404,
-        ErrorCode::Forbidden | ErrorCode::NotLoggedIn => 403,
+        ErrorCode::Forbidden | ErrorCode::NotLoggedIn | ErrorCode::CrossSite => 403,
+        ErrorCode::TooLarge => 413,
         ErrorCode::Internal => 500,
         _ => 400,
     };
@@ -95,6 +105,13 @@ fn refuse(fmt: Format, code: ErrorCode) -> HttpResponse {
         tracing::error!("open311: internal error");
     }
     error(fmt, code, status)
+}
+
+/// A refusal before the handler ran (see `security::refusal`), as Open311
+/// shapes errors: in the format the path asks for, JSON when it names none.
+pub fn refusal(req: &HttpRequest, code: ErrorCode) -> HttpResponse {
+    let fmt = if req.path().ends_with(".xml") { Format::Xml } else { Format::Json };
+    refuse(fmt, code)
 }
 
 fn bad_format() -> HttpResponse {
@@ -108,7 +125,7 @@ fn english(req: &HttpRequest) -> bool {
 }
 
 /// GET /open311/v2/services.{fmt}
-#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: the service list (incident categories)", params(("fmt" = String, Path, description = "`json` or `xml`"), ("jurisdiction_id" = Option<String>, Query, description = "ignored: one jurisdiction")), responses((status = 200, description = "JSON or XML as the standard shapes it", body = Object), (status = "4XX", description = "Open311 errors: `[{code, description}]`", body = Object)))]
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: the service list (incident categories)", params(("fmt" = String, Path, description = "`json` or `xml`"), ("jurisdiction_id" = Option<String>, Query, description = "ignored: one jurisdiction")), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([Object] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
 #[get("/open311/v2/services.{fmt}")]
 pub async fn open311_services(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     let Some(fmt) = format(&path) else { return bad_format() };
@@ -117,7 +134,7 @@ pub async fn open311_services(req: HttpRequest, path: web::Path<String>) -> Http
 }
 
 /// GET /open311/v2/services/{code}.{fmt}: no extra attributes for any service.
-#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: one service's definition (no extra attributes)", params(("code" = String, Path, description = "service code"), ("fmt" = String, Path, description = "`json` or `xml`")), responses((status = 200, description = "JSON or XML as the standard shapes it", body = Object), (status = "4XX", description = "Open311 errors: `[{code, description}]`", body = Object)))]
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: one service's definition (no extra attributes)", params(("code" = String, Path, description = "service code"), ("fmt" = String, Path, description = "`json` or `xml`")), responses((status = 200, description = "JSON or XML as the standard shapes it", content((Object = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
 #[get("/open311/v2/services/{code}.{fmt}")]
 pub async fn open311_service(path: web::Path<(String, String)>) -> HttpResponse {
     let (code, ext) = path.into_inner();
@@ -153,7 +170,7 @@ fn listed<T: serde::Serialize>(fmt: Format, root: &str, item: &str, rows: backen
 }
 
 /// POST /open311/v2/requests.{fmt} (form-encoded, with `api_key`).
-#[utoipa::path(post, tag = "open311", summary = "GeoReport v2: files a service request (form-encoded, with api_key)", params(("fmt" = String, Path, description = "`json` or `xml`")), request_body(content = crate::openapi::Open311RequestForm, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "JSON or XML as the standard shapes it", body = Object), (status = "4XX", description = "Open311 errors: `[{code, description}]`", body = Object)))]
+#[utoipa::path(post, tag = "open311", summary = "GeoReport v2: files a service request (form-encoded, with api_key)", params(("fmt" = String, Path, description = "`json` or `xml`")), request_body(content = crate::openapi::Open311RequestForm, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([Object] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
 #[post("/open311/v2/requests.{fmt}")]
 pub async fn open311_create(
     state: web::Data<State>,
@@ -178,7 +195,7 @@ pub async fn open311_create(
 }
 
 /// GET /open311/v2/requests.{fmt}
-#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: service requests filed with this key", params(("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key"), ("service_request_id" = Option<String>, Query, description = "comma-separated ids"), ("service_code" = Option<String>, Query), ("status" = Option<String>, Query, description = "`open` or `closed`"), ("start_date" = Option<String>, Query, description = "ISO 8601"), ("end_date" = Option<String>, Query, description = "ISO 8601")), responses((status = 200, description = "JSON or XML as the standard shapes it", body = Object), (status = "4XX", description = "Open311 errors: `[{code, description}]`", body = Object)))]
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: service requests filed with this key", params(("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key"), ("service_request_id" = Option<String>, Query, description = "comma-separated ids"), ("service_code" = Option<String>, Query), ("status" = Option<String>, Query, description = "`open` or `closed`"), ("start_date" = Option<String>, Query, description = "ISO 8601"), ("end_date" = Option<String>, Query, description = "ISO 8601")), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([Object] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
 #[get("/open311/v2/requests.{fmt}")]
 pub async fn open311_list(
     state: web::Data<State>,
@@ -196,8 +213,8 @@ pub async fn open311_list(
 }
 
 /// GET /open311/v2/requests/{id}.{fmt}
-#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: one service request", params(("id" = i64, Path, description = "service_request_id"), ("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key")), responses((status = 200, description = "JSON or XML as the standard shapes it", body = Object), (status = "4XX", description = "Open311 errors: `[{code, description}]`", body = Object)))]
-#[get("/open311/v2/requests/{id:\\d+}.{fmt}")]
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: one service request", params(("id" = i64, Path, description = "service_request_id"), ("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key")), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([Object] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
+#[get("/open311/v2/requests/{id:[^/.]+}.{fmt}")]
 pub async fn open311_one(
     state: web::Data<State>,
     path: web::Path<(i64, String)>,
@@ -216,7 +233,7 @@ pub async fn open311_one(
 }
 
 /// GET /open311/v2/tokens/{token}.{fmt}
-#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: the request id a token became", params(("token" = String, Path), ("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key")), responses((status = 200, description = "JSON or XML as the standard shapes it", body = Object), (status = "4XX", description = "Open311 errors: `[{code, description}]`", body = Object)))]
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: the request id a token became", params(("token" = String, Path), ("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key")), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([Object] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
 #[get("/open311/v2/tokens/{token}.{fmt}")]
 pub async fn open311_token(
     state: web::Data<State>,
@@ -238,7 +255,7 @@ pub async fn open311_token(
 }
 
 /// GET /open311/v2/servicerequestupdates.{fmt}
-#[utoipa::path(get, tag = "open311", summary = "GeoReport v2 extension: status updates of this key's requests", params(("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key"), ("start_date" = Option<String>, Query), ("end_date" = Option<String>, Query)), responses((status = 200, description = "JSON or XML as the standard shapes it", body = Object), (status = "4XX", description = "Open311 errors: `[{code, description}]`", body = Object)))]
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2 extension: status updates of this key's requests", params(("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key"), ("start_date" = Option<String>, Query), ("end_date" = Option<String>, Query)), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([Object] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
 #[get("/open311/v2/servicerequestupdates.{fmt}")]
 pub async fn open311_updates(
     state: web::Data<State>,

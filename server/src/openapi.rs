@@ -7,7 +7,7 @@
 use actix_web::get;
 use actix_web::{web, HttpResponse};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::ToSchema;
+use utoipa::{PartialSchema, ToSchema};
 
 /// Every JSON error: a stable code and a message in the caller's language.
 #[derive(serde::Serialize, ToSchema)]
@@ -191,7 +191,37 @@ pub fn document() -> utoipa::openapi::OpenApi {
         "cookie",
         SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(app::session::ACCESS_COOKIE))),
     );
+    default_errors(&mut doc);
     doc
+}
+
+/// Any route can be refused before its handler runs (cross-site, too large,
+/// an unreadable path, query or body): an operation that describes no 4xx
+/// answer of its own gets our error shape, as JSON or, for a browser
+/// navigation, a short page.
+fn default_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let error = ResponseBuilder::new()
+        .description("refused: `{error, message}` with a stable code (a short page for a browser navigation)")
+        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+        .content("text/html", ContentBuilder::new().schema(Some(String::schema())).build())
+        .build();
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+            &mut item.head,
+            &mut item.options,
+        ];
+        for op in operations.into_iter().flatten() {
+            if !op.responses.responses.keys().any(|k| k.starts_with('4')) {
+                op.responses.responses.insert("4XX".into(), RefOr::T(error.clone()));
+            }
+        }
+    }
 }
 
 use utoipa_actix_web::AppExt;

@@ -21,9 +21,7 @@ use serde::Deserialize;
 
 use crate::api::{api_err, code_err, user, ApiError};
 
-fn see_other(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
-}
+use crate::security::see_other;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -111,8 +109,8 @@ pub async fn pay_bills(req: HttpRequest, state: web::Data<State>, body: web::Byt
 /// stands where WeChat Pay's cashier would).
 #[utoipa::path(get, tag = "payments", summary = "The sandbox cashier page (stands where WeChat Pay's would)", params(("no" = String, Path, description = "out_trade_no of the order")), responses((status = 200, description = "HTML", body = String, content_type = "text/html"), (status = 404, description = "no such trade, or the sandbox is off")))]
 #[get("/pay/sandbox/{no}")]
-pub async fn sandbox_page(state: web::Data<State>, no: web::Path<String>) -> HttpResponse {
-    let Some(sb) = state.sandbox.as_ref() else { return HttpResponse::NotFound().finish() };
+pub async fn sandbox_page(req: HttpRequest, state: web::Data<State>, no: web::Path<String>) -> HttpResponse {
+    let Some(sb) = state.sandbox.as_ref() else { return crate::security::refusal(&req, domain::ErrorCode::NotFound) };
     let t = match sb.trade(&state, &no).await {
         Ok(Some(t)) => t,
         Ok(None) => return HttpResponse::NotFound().content_type("text/plain; charset=utf-8").body("没有这笔交易"),
@@ -178,7 +176,7 @@ pub async fn wechat_jsapi(
     no: web::Path<String>,
     q: web::Query<JsapiQuery>,
 ) -> HttpResponse {
-    let Some(w) = state.wechatpay.as_ref() else { return HttpResponse::NotFound().finish() };
+    let Some(w) = state.wechatpay.as_ref() else { return crate::security::refusal(&req, domain::ErrorCode::NotFound) };
     if req.extensions().get::<CurrentUser>().is_none() {
         return see_other(&format!("/login?next=/pay/orders/{no}"));
     }
@@ -206,19 +204,24 @@ if (typeof WeixinJSBridge === 'undefined') {{ document.addEventListener('WeixinJ
 }
 
 /// `POST /pay/sandbox/{no}` (`choice`): the payer's decision; back to the merchant.
-#[utoipa::path(post, tag = "payments", summary = "The sandbox payer's decision", params(("no" = String, Path, description = "out_trade_no of the order")), request_body(content = crate::openapi::SandboxChoiceForm, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "back to the order page"), (status = 404, description = "no such trade, or the sandbox is off")))]
+#[utoipa::path(post, tag = "payments", summary = "The sandbox payer's decision", params(("no" = String, Path, description = "out_trade_no of the order")), request_body(content = crate::openapi::SandboxChoiceForm, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "back to the order page"), (status = "4XX", description = "no such trade, the sandbox is off, or the trade is already decided", body = crate::openapi::ErrorBody)))]
 #[post("/pay/sandbox/{no}")]
-pub async fn sandbox_decide(state: web::Data<State>, no: web::Path<String>, body: web::Bytes) -> HttpResponse {
-    let Some(sb) = state.sandbox.as_ref() else { return HttpResponse::NotFound().finish() };
+pub async fn sandbox_decide(
+    req: HttpRequest,
+    state: web::Data<State>,
+    no: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let Some(sb) = state.sandbox.as_ref() else { return crate::security::refusal(&req, ErrorCode::NotFound) };
     let choice = form_pairs(&body).into_iter().find(|(k, _)| k == "choice").and_then(|(_, v)| Choice::parse(&v));
     let Some(choice) = choice else { return see_other(&format!("/pay/sandbox/{no}")) };
     match sb.decide(&state, &no, choice).await {
         Ok(()) => see_other(&format!("/pay/orders/{no}")),
-        Err(e) if e.code == ErrorCode::NotFound => HttpResponse::NotFound().finish(),
-        Err(e) => {
+        Err(e) if e.code == ErrorCode::Internal => {
             tracing::error!(error = %e, "sandbox decision failed");
             HttpResponse::InternalServerError().finish()
         }
+        Err(e) => crate::security::refusal(&req, e.code),
     }
 }
 
@@ -296,7 +299,7 @@ async fn payments_create(
     Ok(if c.created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(view))
 }
 
-#[utoipa::path(get, tag = "payments", summary = "The caller's orders, newest first", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "payments", summary = "The caller's orders, newest first", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = [Object]), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[get("/orders")]
 async fn payments_mine(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;

@@ -20,7 +20,7 @@ use actix_web::{
         Method,
     },
     middleware::Next,
-    web, Error, HttpResponse,
+    web, Error, HttpRequest, HttpResponse,
 };
 use base64::Engine;
 use domain::ErrorCode;
@@ -168,11 +168,15 @@ fn unsafe_method(m: &Method) -> bool {
     !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
 }
 
-/// A refusal before any handler ran: a short page with a way back for a
-/// browser navigation, JSON otherwise; in the caller's language.
-fn refusal(req: &ServiceRequest, code: ErrorCode) -> HttpResponse {
+/// A refusal before any handler ran (or by an extractor that could not read
+/// the request): a short page with a way back for a browser navigation,
+/// JSON (`{error, message}`) otherwise; in the caller's language.
+pub fn refusal(req: &HttpRequest, code: ErrorCode) -> HttpResponse {
+    if req.path().starts_with("/open311/") {
+        return crate::open311::refusal(req, code);
+    }
     // the language cookie first, then Accept-Language: as every page decides
-    let english = app::session::ssr::lang_of(req.request()).is_en();
+    let english = app::session::ssr::lang_of(req).is_en();
     let message = code.message(english);
     let wants_html = req
         .headers()
@@ -211,6 +215,48 @@ fn refusal(req: &ServiceRequest, code: ErrorCode) -> HttpResponse {
     }
 }
 
+/// A 303 to one of our own paths. A path segment taken from the request may
+/// hold anything once decoded (a control character makes an invalid header,
+/// a 500): every byte outside visible ASCII is percent-encoded again.
+pub fn see_other(to: &str) -> HttpResponse {
+    let mut location = String::with_capacity(to.len());
+    for b in to.bytes() {
+        if (0x21..0x7f).contains(&b) {
+            location.push(b as char);
+        } else {
+            location.push_str(&format!("%{b:02X}"));
+        }
+    }
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+}
+
+/// What an extractor's failure becomes: a path segment that is not what the
+/// route takes (an id beyond i64, say) names nothing there, so `not_found`; a
+/// body over the limit `too_large`; any other unreadable query, form or JSON
+/// `invalid_input`. Always our error shape, never actix's plain text.
+pub fn extractor_configs(cfg: &mut web::ServiceConfig) {
+    use actix_web::error::{InternalError, JsonPayloadError, UrlencodedError};
+    fn refuse(err: impl std::fmt::Debug + std::fmt::Display + 'static, req: &HttpRequest, code: ErrorCode) -> Error {
+        InternalError::from_response(err, refusal(req, code)).into()
+    }
+    cfg.app_data(web::PathConfig::default().error_handler(|e, req| refuse(e, req, ErrorCode::NotFound)))
+        .app_data(web::QueryConfig::default().error_handler(|e, req| refuse(e, req, ErrorCode::InvalidInput)))
+        .app_data(web::FormConfig::default().limit(256 * 1024).error_handler(|e, req| {
+            let code = match e {
+                UrlencodedError::Overflow { .. } => ErrorCode::TooLarge,
+                _ => ErrorCode::InvalidInput,
+            };
+            refuse(e, req, code)
+        }))
+        .app_data(web::JsonConfig::default().limit(256 * 1024).error_handler(|e, req| {
+            let code = match e {
+                JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => ErrorCode::TooLarge,
+                _ => ErrorCode::InvalidInput,
+            };
+            refuse(e, req, code)
+        }));
+}
+
 /// The largest body a path takes: photos and spreadsheets where they are
 /// uploaded, GPS batches, and 256 KiB for everything else (forms, JSON,
 /// server functions). Bodies without a length are held to the same limits
@@ -241,7 +287,7 @@ pub async fn limit_body(
         .and_then(|v| v.trim().parse::<u64>().ok());
     if let Some(len) = declared {
         if len > body_limit(req.path()) as u64 {
-            let res = refusal(&req, ErrorCode::TooLarge);
+            let res = refusal(req.request(), ErrorCode::TooLarge);
             return Ok(req.into_response(res).map_into_right_body());
         }
     }
@@ -261,7 +307,7 @@ pub async fn same_origin(
                 req.headers_mut().remove(header::COOKIE);
             } else {
                 tracing::warn!(path = %req.path(), "cross-site request refused");
-                let res = refusal(&req, ErrorCode::CrossSite);
+                let res = refusal(req.request(), ErrorCode::CrossSite);
                 return Ok(req.into_response(res).map_into_right_body());
             }
         }

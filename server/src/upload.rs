@@ -4,14 +4,12 @@
 
 use actix_multipart::Multipart;
 use actix_web::post;
-use actix_web::{http::header, web, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use backend::{auth::CurrentUser, import, State};
 use domain::ErrorCode;
 use futures_util::StreamExt;
 
-fn see_other(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
-}
+use crate::security::see_other;
 
 fn back_with(code: ErrorCode) -> HttpResponse {
     see_other(&format!("/staff/import?error={}", code.as_str()))

@@ -26,7 +26,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     );
 }
 
-#[utoipa::path(get, tag = "volunteer", summary = "Volunteer activities open to the caller", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "volunteer", summary = "Volunteer activities open to the caller", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = [Object]), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[get("/activities")]
 async fn volunteer_list(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;

@@ -4,15 +4,13 @@
 //! receipt checks.
 
 use actix_web::{get, post};
-use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use backend::{votes, State};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{api_err, user, ApiError};
 
-fn see_other(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
-}
+use crate::security::see_other;
 
 /// `POST /votes/{id}/ballot` (form: `choice` once per chosen option): casts
 /// the ballot and shows the receipt; on error back to the vote with the
@@ -58,7 +56,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     );
 }
 
-#[utoipa::path(get, tag = "votes", summary = "Votes the caller may see", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "votes", summary = "Votes the caller may see", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = [Object]), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[get("")]
 async fn votes_list(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;

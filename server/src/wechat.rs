@@ -26,8 +26,8 @@ pub struct Start {
 /// GET /auth/wechat?next=/path: off to WeChat's authorize page.
 #[utoipa::path(get, tag = "auth", summary = "Inside WeChat: off to WeChat's authorize page (snsapi_base)", params(Start), responses((status = 302, description = "to open.weixin.qq.com"), (status = 404, description = "WeChat login is not configured")))]
 #[get("/auth/wechat")]
-pub async fn wechat_start(state: web::Data<State>, q: web::Query<Start>) -> HttpResponse {
-    let Some(wx) = &state.wechat else { return HttpResponse::NotFound().finish() };
+pub async fn wechat_start(req: HttpRequest, state: web::Data<State>, q: web::Query<Start>) -> HttpResponse {
+    let Some(wx) = &state.wechat else { return crate::security::refusal(&req, domain::ErrorCode::NotFound) };
     let next = app::auth::safe_next(q.next.as_deref().unwrap_or("/"));
     let nonce = uuid::Uuid::new_v4().simple().to_string();
     let redirect_uri = format!("{}/auth/wechat/callback", state.config.public_url.trim_end_matches('/'));
@@ -48,7 +48,7 @@ pub struct Callback {
 #[utoipa::path(get, tag = "auth", summary = "WeChat's OAuth callback: logs in the bound resident or asks to bind", params(Callback), responses((status = 302, description = "to the page asked for, or to /login to bind the phone")))]
 #[get("/auth/wechat/callback")]
 pub async fn wechat_callback(req: HttpRequest, state: web::Data<State>, q: web::Query<Callback>) -> HttpResponse {
-    let Some(wx) = &state.wechat else { return HttpResponse::NotFound().finish() };
+    let Some(wx) = &state.wechat else { return crate::security::refusal(&req, domain::ErrorCode::NotFound) };
     let secure = state.config.https();
     let failed = |why: &str| {
         tracing::warn!("wechat login failed: {why}");

@@ -11,6 +11,7 @@ mod bills;
 mod deliberation;
 mod figures;
 mod helpers;
+mod hostile;
 mod import;
 mod inbox;
 mod incidents;
