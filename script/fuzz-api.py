@@ -20,7 +20,7 @@ import urllib.request
 
 BASE = sys.argv[1].rstrip("/")
 REPORTS = os.path.abspath(sys.argv[2])
-SCHEMATHESIS = os.environ.get("SCHEMATHESIS", "schemathesis")
+SCHEMATHESIS = os.path.abspath(os.environ["SCHEMATHESIS"]) if "SCHEMATHESIS" in os.environ else "schemathesis"
 EXAMPLES = os.environ.get("FUZZ_API_EXAMPLES", "60")
 SEED = os.environ.get("FUZZ_API_SEED", "20261202")
 MIN_REQUESTS = int(os.environ.get("FUZZ_API_MIN_REQUESTS", "5000"))
