@@ -17,6 +17,9 @@ pub struct Config {
     pub database_kind: DatabaseKind,
     /// `DATABASE_MAX_CONNECTIONS` (default 10).
     pub database_max_connections: u32,
+    /// `DATABASE_ACQUIRE_TIMEOUT_SECONDS` (default 5): how long a request waits
+    /// for a database connection before it is answered 503 `unavailable`.
+    pub database_acquire_timeout_seconds: u64,
     /// `REDIS_URL`: optional; when set, rate limits (and later pub/sub) go through Redis.
     pub redis_url: Option<String>,
     /// `REDIS_PREFIX` (default `zhsq:`): key prefix, so instances of one deployment share keys and tests do not.
@@ -33,6 +36,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `JWT_SECRET`: at least 32 bytes; default: generated once and kept in `DATA_DIR/jwt-secret`.
     pub jwt_secret: Vec<u8>,
+    /// `DATA_ENCRYPTION_KEY`: 64 hex characters (32 bytes), the AES-256-GCM key
+    /// personal data is encrypted with at rest (ID numbers); every instance of
+    /// a deployment needs the same. Default: generated once, kept in `DATA_DIR/data-key`.
+    pub data_key: Vec<u8>,
     /// `ACCESS_TOKEN_TTL_SECONDS` (default 900).
     pub access_ttl: Duration,
     /// `REFRESH_TOKEN_TTL_DAYS` (default 30).
@@ -162,6 +169,7 @@ impl Config {
             return Err(err("DATABASE_URL", "only sqlite://path and postgres://user@host/db are supported"));
         };
         let database_max_connections = parse_num(&get, "DATABASE_MAX_CONNECTIONS", 10, 1, 1000)? as u32;
+        let database_acquire_timeout_seconds = parse_num(&get, "DATABASE_ACQUIRE_TIMEOUT_SECONDS", 5, 1, 120)?;
         let redis_url = get("REDIS_URL");
         if let Some(u) = &redis_url {
             if !(u.starts_with("redis://") || u.starts_with("rediss://")) {
@@ -185,6 +193,13 @@ impl Config {
         let jwt_secret = match get("JWT_SECRET") {
             Some(s) if s.len() >= 32 => s.into_bytes(),
             Some(_) => return Err(err("JWT_SECRET", "must be at least 32 bytes")),
+            None => Vec::new(), // filled by `ensure_secrets`
+        };
+        let data_key = match get("DATA_ENCRYPTION_KEY") {
+            Some(s) => match hex::decode(s.trim()) {
+                Ok(k) if k.len() == 32 => k,
+                _ => return Err(err("DATA_ENCRYPTION_KEY", "must be 64 hex characters (32 bytes)")),
+            },
             None => Vec::new(), // filled by `ensure_secrets`
         };
         let access_ttl = Duration::from_secs(parse_num(&get, "ACCESS_TOKEN_TTL_SECONDS", 900, 10, 86_400)?);
@@ -296,6 +311,7 @@ impl Config {
             database_url,
             database_kind,
             database_max_connections,
+            database_acquire_timeout_seconds,
             redis_url,
             redis_prefix,
             bind,
@@ -304,6 +320,7 @@ impl Config {
             site_root,
             data_dir,
             jwt_secret,
+            data_key,
             access_ttl,
             refresh_ttl,
             refresh_reuse_grace,
@@ -335,22 +352,46 @@ impl Config {
         self.public_url.starts_with("https://")
     }
 
-    /// Creates the data directory and a persistent JWT secret when none is configured.
+    /// Creates the data directory and a persistent JWT secret and data key
+    /// when none is configured.
     pub fn ensure_secrets(&mut self) -> std::io::Result<()> {
-        if !self.jwt_secret.is_empty() {
-            return Ok(());
+        use rand::RngCore;
+        if self.jwt_secret.is_empty() {
+            std::fs::create_dir_all(&self.data_dir)?;
+            let path = self.data_dir.join("jwt-secret");
+            match std::fs::read(&path) {
+                Ok(s) if s.len() >= 32 => self.jwt_secret = s,
+                _ => {
+                    let mut b = [0u8; 48];
+                    rand::rngs::OsRng.fill_bytes(&mut b);
+                    let s = hex::encode(b).into_bytes();
+                    std::fs::write(&path, &s)?;
+                    self.jwt_secret = s;
+                }
+            }
         }
-        std::fs::create_dir_all(&self.data_dir)?;
-        let path = self.data_dir.join("jwt-secret");
-        match std::fs::read(&path) {
-            Ok(s) if s.len() >= 32 => self.jwt_secret = s,
-            _ => {
-                use rand::RngCore;
-                let mut b = [0u8; 48];
-                rand::rngs::OsRng.fill_bytes(&mut b);
-                let s = hex::encode(b).into_bytes();
-                std::fs::write(&path, &s)?;
-                self.jwt_secret = s;
+        if self.data_key.is_empty() {
+            std::fs::create_dir_all(&self.data_dir)?;
+            let path = self.data_dir.join("data-key");
+            match std::fs::read_to_string(&path).ok().and_then(|s| hex::decode(s.trim()).ok()) {
+                Some(k) if k.len() == 32 => self.data_key = k,
+                Some(_) => {
+                    return Err(std::io::Error::other(format!("{} does not hold a 32-byte hex key", path.display())))
+                }
+                None if path.exists() => {
+                    return Err(std::io::Error::other(format!("{} is unreadable", path.display())))
+                }
+                None => {
+                    let mut b = [0u8; 32];
+                    rand::rngs::OsRng.fill_bytes(&mut b);
+                    std::fs::write(&path, hex::encode(b))?;
+                    #[cfg(unix)]
+                    {
+                        use std::os::unix::fs::PermissionsExt;
+                        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+                    }
+                    self.data_key = b.to_vec();
+                }
             }
         }
         Ok(())
@@ -411,6 +452,13 @@ mod tests {
     fn bad_values_name_their_key() {
         assert_eq!(cfg(&[("BIND", "nope")]).err().unwrap().key, "BIND");
         assert_eq!(cfg(&[("JWT_SECRET", "short")]).err().unwrap().key, "JWT_SECRET");
+        assert_eq!(cfg(&[("DATA_ENCRYPTION_KEY", "abcd")]).err().unwrap().key, "DATA_ENCRYPTION_KEY");
+        assert_eq!(cfg(&[("DATA_ENCRYPTION_KEY", &"zz".repeat(32))]).err().unwrap().key, "DATA_ENCRYPTION_KEY");
+        assert_eq!(cfg(&[("DATA_ENCRYPTION_KEY", &"0a".repeat(32))]).unwrap().data_key, vec![0x0a; 32]);
+        assert_eq!(
+            cfg(&[("DATABASE_ACQUIRE_TIMEOUT_SECONDS", "0")]).err().unwrap().key,
+            "DATABASE_ACQUIRE_TIMEOUT_SECONDS"
+        );
         assert_eq!(cfg(&[("ACCESS_TOKEN_TTL_SECONDS", "0")]).err().unwrap().key, "ACCESS_TOKEN_TTL_SECONDS");
         assert_eq!(cfg(&[("DEV_MODE", "maybe")]).err().unwrap().key, "DEV_MODE");
         assert_eq!(cfg(&[("REDIS_URL", "http://x")]).err().unwrap().key, "REDIS_URL");

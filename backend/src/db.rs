@@ -19,8 +19,10 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(config.database_url.clone());
     opts.max_connections(config.database_max_connections)
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(config.database_acquire_timeout_seconds))
+        // a request waits this long for a connection (the database restarting,
+        // the pool exhausted), then it is answered 503 `unavailable`
+        .acquire_timeout(Duration::from_secs(config.database_acquire_timeout_seconds))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     InvalidPhone,
+    InvalidIdNumber,
     InvalidCode,
     CodeExpired,
     TooManyAttempts,
@@ -91,12 +92,15 @@ pub enum ErrorCode {
     InvalidOutline,
     CrossSite,
     TooLarge,
+    /// The database or Redis cannot be reached right now (a restart, say).
+    Unavailable,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 85] = [
+    pub const ALL: [ErrorCode; 87] = [
         ErrorCode::InvalidPhone,
+        ErrorCode::InvalidIdNumber,
         ErrorCode::InvalidCode,
         ErrorCode::CodeExpired,
         ErrorCode::TooManyAttempts,
@@ -180,12 +184,14 @@ impl ErrorCode {
         ErrorCode::InvalidOutline,
         ErrorCode::CrossSite,
         ErrorCode::TooLarge,
+        ErrorCode::Unavailable,
         ErrorCode::Internal,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidPhone => "invalid_phone",
+            ErrorCode::InvalidIdNumber => "invalid_id_number",
             ErrorCode::InvalidCode => "invalid_code",
             ErrorCode::CodeExpired => "code_expired",
             ErrorCode::TooManyAttempts => "too_many_attempts",
@@ -269,6 +275,7 @@ impl ErrorCode {
             ErrorCode::InvalidOutline => "invalid_outline",
             ErrorCode::CrossSite => "cross_site",
             ErrorCode::TooLarge => "too_large",
+            ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }
     }
@@ -328,6 +335,7 @@ impl ErrorCode {
             ErrorCode::InvalidOutline => 422,
             ErrorCode::CrossSite => 403,
             ErrorCode::TooLarge => 413,
+            ErrorCode::Unavailable => 503,
             ErrorCode::NotOnRoll | ErrorCode::NeedsDesignation | ErrorCode::SameStaff => 403,
             ErrorCode::IdempotencyMismatch => 422,
             ErrorCode::NotVerified | ErrorCode::NoShowLimit | ErrorCode::QuotaReached => 403,
@@ -341,6 +349,10 @@ impl ErrorCode {
     pub fn message(self, english: bool) -> &'static str {
         let (zh, en) = match self {
             ErrorCode::InvalidPhone => ("请输入正确的11位手机号码", "Please enter a valid 11-digit mobile number"),
+            ErrorCode::InvalidIdNumber => (
+                "身份证号码不正确:应为18位,最后一位可以是X,请核对出生日期和校验位",
+                "That ID number is not valid: 18 characters, the last may be X; check the birth date and the last character",
+            ),
             ErrorCode::InvalidCode => ("验证码不正确", "The verification code is not correct"),
             ErrorCode::CodeExpired => ("验证码已失效,请重新获取", "The code has expired; please request a new one"),
             ErrorCode::TooManyAttempts => {
@@ -590,6 +602,10 @@ impl ErrorCode {
             ErrorCode::TooLarge => (
                 "提交的内容过大:请缩小照片或文件,或分批提交",
                 "What you sent is too large: make the photo or file smaller, or send it in parts",
+            ),
+            ErrorCode::Unavailable => (
+                "服务暂时不可用,请稍后重试;您填写的内容已保留,未完成的操作不会生效",
+                "The service is briefly unavailable; please try again in a moment (what you entered is kept, and nothing half-done took effect)",
             ),
             ErrorCode::ExtensionPending => ("已有一个延期申请在等待审批", "An extension request is already waiting for a decision"),
             ErrorCode::Internal => ("系统繁忙,请稍后再试", "Something went wrong on our side; please try again"),

@@ -29,8 +29,11 @@ impl ResponseError for ApiError {
         StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code())
-            .json(serde_json::json!({ "error": self.code.as_str(), "message": self.code.message(self.english) }))
+        let mut res = HttpResponse::build(self.status_code());
+        if self.code == ErrorCode::Unavailable {
+            res.insert_header((actix_web::http::header::RETRY_AFTER, "5"));
+        }
+        res.json(serde_json::json!({ "error": self.code.as_str(), "message": self.code.message(self.english) }))
     }
 }
 

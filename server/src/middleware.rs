@@ -3,7 +3,7 @@
 //! headers and the cross-site check are in `security`.
 
 use actix_web::{
-    body::MessageBody,
+    body::{EitherBody, MessageBody},
     cookie::{Cookie, SameSite},
     dev::{ServiceRequest, ServiceResponse},
     http::header,
@@ -11,7 +11,15 @@ use actix_web::{
     web, Error, HttpMessage,
 };
 use app::session::{ACCESS_COOKIE, REFRESH_COOKIE};
-use backend::{auth, State};
+use backend::{auth, AppError, State};
+use domain::ErrorCode;
+
+/// The database (or Redis) is away: the caller cannot be told who they are,
+/// and must not be told they are logged out (a 401 would send a phone's app
+/// to the login page, an emptied cookie would end the session).
+fn unreachable(r: &Result<auth::CurrentUser, AppError>) -> bool {
+    matches!(r, Err(e) if e.code == ErrorCode::Unavailable)
+}
 
 fn skip_auth(path: &str) -> bool {
     path.starts_with("/pkg/")
@@ -40,37 +48,58 @@ pub fn session_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> Co
 
 /// Puts the `CurrentUser` into the request extensions when the caller is
 /// logged in. An expired cookie session is renewed from the refresh cookie
-/// (rotating it); a Bearer caller refreshes explicitly via the API.
+/// (rotating it); a Bearer caller refreshes explicitly via the API. When the
+/// database cannot be reached the request is answered 503 "try again" and
+/// the session is left as it is.
 pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     if skip_auth(req.path()) {
-        return next.call(req).await;
+        return Ok(next.call(req).await?.map_into_left_body());
     }
     let Some(state) = req.app_data::<web::Data<State>>().map(|s| s.get_ref().clone()) else {
-        return next.call(req).await;
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let away = |req: ServiceRequest| {
+        let res = crate::security::refusal(req.request(), ErrorCode::Unavailable);
+        Ok(req.into_response(res).map_into_right_body())
     };
     let mut renewed: Option<auth::Session> = None;
     let mut clear = false;
     if let Some(token) = bearer(&req) {
-        if let Ok(user) = auth::authenticate(&state, &token).await {
+        let r = auth::authenticate(&state, &token).await;
+        if unreachable(&r) {
+            return away(req);
+        }
+        if let Ok(user) = r {
             req.extensions_mut().insert(user);
         }
     } else {
         let access = req.cookie(ACCESS_COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty());
         let refresh = req.cookie(REFRESH_COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty());
         let mut user = match &access {
-            Some(t) => auth::authenticate(&state, t).await.ok(),
+            Some(t) => {
+                let r = auth::authenticate(&state, t).await;
+                if unreachable(&r) {
+                    return away(req);
+                }
+                r.ok()
+            }
             None => None,
         };
         if user.is_none() {
             if let Some(rt) = refresh {
                 match auth::refresh(&state, &rt).await {
                     Ok(s) => {
-                        user = auth::authenticate(&state, &s.access_token).await.ok();
+                        let r = auth::authenticate(&state, &s.access_token).await;
+                        if unreachable(&r) {
+                            return away(req);
+                        }
+                        user = r.ok();
                         renewed = Some(s);
                     }
+                    Err(e) if e.code == ErrorCode::Unavailable => return away(req),
                     Err(_) => clear = true,
                 }
             } else if access.is_some() {
@@ -100,5 +129,5 @@ pub async fn authenticate(
         let _ = res.response_mut().add_cookie(&session_cookie(ACCESS_COOKIE, "", 0, secure));
         let _ = res.response_mut().add_cookie(&session_cookie(REFRESH_COOKIE, "", 0, secure));
     }
-    Ok(res)
+    Ok(res.map_into_left_body())
 }

@@ -99,6 +99,7 @@ fn refuse(fmt: Format, code: ErrorCode) -> HttpResponse {
         ErrorCode::Forbidden | ErrorCode::NotLoggedIn | ErrorCode::CrossSite => 403,
         ErrorCode::TooLarge => 413,
         ErrorCode::Internal => 500,
+        ErrorCode::Unavailable => 503,
         _ => 400,
     };
     if code == ErrorCode::Internal {

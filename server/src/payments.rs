@@ -411,6 +411,11 @@ async fn payments_notify(
             tracing::error!(error = %e, "payment notification could not be handled");
             fail(500, "try again")
         }
+        // the database is away: WeChat Pay retries a non-2xx answer
+        Err(Refused::Rejected(e)) if e.code == ErrorCode::Unavailable => {
+            tracing::warn!(error = %e, "payment notification deferred: database unavailable");
+            fail(503, "try again")
+        }
         Err(Refused::Rejected(e)) => {
             tracing::warn!(error = %e, "payment notification does not match an order");
             fail(400, e.code.as_str())

@@ -186,6 +186,10 @@ pub fn refusal(req: &HttpRequest, code: ErrorCode) -> HttpResponse {
         .unwrap_or(false);
     let status =
         actix_web::http::StatusCode::from_u16(code.http_status()).unwrap_or(actix_web::http::StatusCode::BAD_REQUEST);
+    let mut res = HttpResponse::build(status);
+    if code == ErrorCode::Unavailable {
+        res.insert_header((header::RETRY_AFTER, "5"));
+    }
     if wants_html {
         let (lang, back, home) =
             if english { ("en", "Go back", "Home") } else { ("zh-CN", "返回上一页", "返回首页") };
@@ -205,13 +209,13 @@ pub fn refusal(req: &HttpRequest, code: ErrorCode) -> HttpResponse {
                 p.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;")
             });
         let back = previous.map(|p| format!("<a href=\"{p}\">{back}</a> · ")).unwrap_or_default();
-        HttpResponse::build(status).content_type("text/html; charset=utf-8").body(format!(
+        res.content_type("text/html; charset=utf-8").body(format!(
             "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{message}</title></head>\
              <body><main><h1>{message}</h1><p>{back}<a href=\"/\">{home}</a></p></main></body></html>"
         ))
     } else {
-        HttpResponse::build(status).json(serde_json::json!({ "error": code.as_str(), "message": message }))
+        res.json(serde_json::json!({ "error": code.as_str(), "message": message }))
     }
 }
 

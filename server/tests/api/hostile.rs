@@ -95,3 +95,47 @@ async fn a_path_that_matches_nothing_is_a_page_or_json_not_an_empty_answer() {
     let (status, _, v) = error_of(app.client.get(app.url("/api/v1/no-such-thing")).send().await.unwrap()).await;
     assert_eq!((status, v["error"].as_str()), (404, Some("not_found")), "{v}");
 }
+
+/// The database going away (script/chaos restarts PostgreSQL for real): a
+/// logged-in caller is asked to try again, 503 with Retry-After, and is not
+/// logged out: no 401 to the app, no emptied cookies for the browser.
+#[tokio::test]
+async fn with_the_database_away_callers_are_asked_to_try_again_and_stay_logged_in() {
+    let app = spawn_app().await;
+    let t = app.login_code(RESIDENT_A).await;
+    assert_eq!(app.get_bearer("/api/v1/me", &t.access_token).await.status(), 200);
+    // every connection of the pool closed, as when the server is gone
+    match app.state.db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => app.state.db.get_postgres_connection_pool().close().await,
+        _ => app.state.db.get_sqlite_connection_pool().close().await,
+    }
+    let r = app.get_bearer("/api/v1/me", &t.access_token).await;
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().get("retry-after").is_some());
+    let (_, _, v) = error_of(r).await;
+    assert_eq!(v["error"], "unavailable", "{v}");
+    assert!(v["message"].as_str().unwrap_or_default().contains("稍后重试"), "{v}");
+
+    let r = reqwest::Client::new()
+        .get(app.url("/bills"))
+        .header("accept", "text/html")
+        .header("cookie", format!("zhsq_at={}; zhsq_rt={}", t.access_token, t.refresh_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().get_all("set-cookie").iter().next().is_none(), "the session cookies are left alone");
+    let body = r.text().await.unwrap();
+    assert!(body.contains("服务暂时不可用") && body.contains("<html"), "{body}");
+
+    // an expired access cookie with a refresh cookie: the refresh cannot run either, and is not thrown away
+    let r = reqwest::Client::new()
+        .get(app.url("/bills"))
+        .header("accept", "text/html")
+        .header("cookie", format!("zhsq_rt={}", t.refresh_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().get_all("set-cookie").iter().next().is_none());
+}
