@@ -133,7 +133,7 @@ pub async fn publish_announcement(
     use crate::session::ssr::*;
     use domain::text::{AnnouncementBody, AnnouncementTitle};
     let state = state()?;
-    let user = require_user()?;
+    let user = require_staff("/staff")?;
     let parsed = (|| {
         let org_unit_id: i64 = org_unit_id.trim().parse().map_err(|_| domain::ErrorCode::InvalidInput)?;
         Ok::<_, domain::ErrorCode>(backend::announcements::NewAnnouncement {

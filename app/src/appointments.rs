@@ -574,7 +574,7 @@ pub async fn save_service_item(
     use crate::session::ssr::*;
     use domain::appointment::{ItemForm, ItemSettings};
     let state = state()?;
-    let user = require_user()?;
+    let user = require_staff("/staff/appointments")?;
     let parsed = ItemSettings::parse(&ItemForm {
         name: &name,
         guide: &guide,
@@ -643,7 +643,7 @@ pub async fn add_closure(
 ) -> Result<(), ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
-    let user = require_user()?;
+    let user = require_staff("/staff/appointments")?;
     let item = item_id.as_deref().filter(|s| !s.is_empty()).map(|s| s.trim().parse::<i64>());
     let result = match (community_id.trim().parse::<i64>(), item, domain::appointment::Closure::parse(&first, &last)) {
         (_, _, Err(c)) => Err(c.into()),
@@ -842,7 +842,7 @@ pub async fn add_service_hours(
 ) -> Result<(), ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
-    let user = require_user()?;
+    let user = require_staff("/staff/appointments")?;
     let days = crate::layout::ticked_days([d1, d2, d3, d4, d5, d6, d7]);
     let page = format!("/staff/appointments/items/{}", item_id.trim());
     let result = match (item_id.trim().parse::<i64>(), HoursRule::parse(&days, &start, &end, &slot_minutes, &capacity))
@@ -882,7 +882,7 @@ pub async fn change_slots(
 ) -> Result<(), ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
-    let user = require_user()?;
+    let user = require_staff("/staff/appointments")?;
     let page = format!("/staff/appointments/items/{}", item_id.trim());
     let result = match (action.as_str(), target.trim().parse::<i64>()) {
         ("remove_hours", Ok(h)) => backend::appointments::remove_hours(&state, &user, h).await,
@@ -1049,7 +1049,7 @@ pub async fn desk_queue(day: Option<String>, item: Option<i64>) -> Result<QueueD
 pub async fn desk_mark(booking_id: String, mark: String, back: String) -> Result<(), ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
-    let user = require_user()?;
+    let user = require_staff("/staff/appointments/queue")?;
     // only back to our own desk pages
     let back = if back.starts_with("/staff/appointments/") && !back.contains("//") {
         back
@@ -1183,7 +1183,7 @@ pub fn QueuePage() -> impl IntoView {
 pub async fn check_code(code: String) -> Result<(QueueEntry, String), ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
-    let user = require_user()?;
+    let user = require_staff("/staff/appointments/check")?;
     backend::appointments::find_by_code(&state, &user, &code).await.map_err(app_err)
 }
 

@@ -273,7 +273,7 @@ pub async fn refund_bill(no: String, bill_id: String, amount: String, reason: St
 pub async fn generate_property_fees(community_id: String, period: String, price: String) -> Result<(), ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
-    let user = require_user()?;
+    let user = require_staff("/staff/bills")?;
     let parsed = (
         community_id.trim().parse::<i64>().map_err(|_| domain::ErrorCode::InvalidInput),
         domain::bill::Period::parse(&period),

@@ -22,7 +22,7 @@ pub async fn load_figures(
 ) -> Result<FiguresReport, ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
-    let user = require_user()?;
+    let user = require_staff("/staff/figures")?;
     let today = backend::figures::today();
     let period = domain::figures::Period::parse(from.as_deref().unwrap_or(""), to.as_deref().unwrap_or(""), today)
         .map_err(|e| app_err(e.into()))?;

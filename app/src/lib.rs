@@ -121,6 +121,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/staff") view=announcements::StaffConsolePage ssr=SsrMode::Async/>
                 <Route path=path!("/residence") view=residence::ResidencePage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/residences") view=residence::StaffResidencesPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/personal-data") view=residence::PersonalDataLogPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/import") view=import::ImportPage ssr=SsrMode::Async/>
                 <Route path=path!("/inbox") view=inbox::InboxPage ssr=SsrMode::Async/>
                 <Route path=path!("/inbox/settings") view=inbox::InboxSettingsPage ssr=SsrMode::Async/>

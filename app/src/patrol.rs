@@ -83,7 +83,7 @@ pub async fn add_plan(
 ) -> Result<(), ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
-    let user = require_user()?;
+    let user = require_staff("/staff/patrol")?;
     let days = crate::layout::ticked_days([d1, d2, d3, d4, d5, d6, d7]);
     let result =
         match (worker.trim().parse::<i64>(), domain::figures::PlanRule::parse(&days, &start, &end, &from, &until)) {
@@ -182,7 +182,7 @@ pub async fn add_checkpoint(
 ) -> Result<(), ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
-    let user = require_user()?;
+    let user = require_staff("/staff/patrol")?;
     let qr = qr.is_some_and(|v| !v.is_empty());
     let result = match domain::patrol::NewCheckpoint::parse(&name, &lat, &lng, &radius, qr) {
         Ok(c) => backend::patrol::add_checkpoint(&state, &user, route, c).await,
@@ -518,7 +518,7 @@ pub async fn start_patrol(route: String) -> Result<(), ServerFnError> {
 pub async fn patrol_action(patrol: i64, what: String, cid: String) -> Result<(), ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
-    let user = require_user()?;
+    let user = require_role(domain::Role::GridWorker, "/patrol")?;
     let result = match domain::patrol::Transition::parse(&what) {
         Some(t) if domain::patrol::valid_client_id(&cid) => {
             backend::tracking::transition_now(&state, &user, patrol, t, &format!("{cid}:{what}")).await

@@ -5,7 +5,7 @@
 use crate::i18n::t;
 use crate::layout::{FormError, Page};
 use crate::session::{code_text, error_text, SessionInfo};
-use domain::residence::{Choice, Relation, ResidenceStatus, ResidenceView};
+use domain::residence::{Choice, PersonalDataViewRow, Relation, ResidenceStatus, ResidenceView};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
@@ -17,13 +17,24 @@ pub struct ResidenceFormData {
     pub communities: Vec<Choice>,
     pub buildings: Vec<Choice>,
     pub dwellings: Vec<Choice>,
+    /// the ID number typed into a form that failed (kept server-side, never in a URL)
+    pub kept_id_number: String,
 }
 
 #[server]
-pub async fn residence_form(community: Option<i64>, building: Option<i64>) -> Result<ResidenceFormData, ServerFnError> {
+pub async fn residence_form(
+    community: Option<i64>,
+    building: Option<i64>,
+    kept: Option<String>,
+) -> Result<ResidenceFormData, ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
+    let kept_id_number = match kept {
+        Some(k) => state.flash.get(&k, Some(user.id)).await.into_iter().find(|(k, _)| k == "id_number").map(|(_, v)| v),
+        None => None,
+    }
+    .unwrap_or_default();
     let mine = backend::residence::mine(&state, &user).await.map_err(app_err)?;
     let communities = backend::residence::communities(&state).await.map_err(app_err)?;
     let buildings = match community {
@@ -36,7 +47,7 @@ pub async fn residence_form(community: Option<i64>, building: Option<i64>) -> Re
         }
         _ => vec![],
     };
-    Ok(ResidenceFormData { mine, communities, buildings, dwellings })
+    Ok(ResidenceFormData { mine, communities, buildings, dwellings, kept_id_number })
 }
 
 #[server]
@@ -46,11 +57,13 @@ pub async fn request_residence(
     dwelling_id: String,
     relation: String,
     area: String,
+    id_number: Option<String>,
 ) -> Result<(), ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    let result = match backend::residence::NewResidence::parse(&dwelling_id, &relation, &area) {
+    let id_number = id_number.unwrap_or_default();
+    let result = match backend::residence::NewResidence::parse(&dwelling_id, &relation, &area, &id_number) {
         Ok(new) => backend::residence::request(&state, &user, new).await,
         Err(code) => Err(code.into()),
     };
@@ -59,26 +72,44 @@ pub async fn request_residence(
             leptos_actix::redirect("/residence?submitted=1");
             Ok(())
         }
-        Err(e) => Err(form_error(
-            e,
-            "/residence",
-            &[
-                ("community", &community),
-                ("building", &building),
-                ("dwelling", &dwelling_id),
-                ("relation", &relation),
-                ("area", &area),
-            ],
-        )),
+        Err(e) => {
+            // the ID number waits server-side for the form, never in the address
+            let kept = if id_number.trim().is_empty() {
+                String::new()
+            } else {
+                state.flash.put(Some(user.id), vec![("id_number".into(), id_number.trim().to_string())]).await
+            };
+            Err(form_error(
+                e,
+                "/residence",
+                &[
+                    ("community", &community),
+                    ("building", &building),
+                    ("dwelling", &dwelling_id),
+                    ("relation", &relation),
+                    ("area", &area),
+                    ("kept", &kept),
+                ],
+            ))
+        }
     }
 }
 
 #[server]
-pub async fn pending_residences() -> Result<Vec<ResidenceView>, ServerFnError> {
+pub async fn pending_residences(show: Option<i64>) -> Result<Vec<ResidenceView>, ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    backend::residence::pending(&state, &user).await.map_err(app_err)
+    backend::residence::pending(&state, &user, show).await.map_err(app_err)
+}
+
+/// The personal-data log of the staff member's communities.
+#[server]
+pub async fn personal_data_log(page: Option<u64>) -> Result<Vec<PersonalDataViewRow>, ServerFnError> {
+    use crate::session::ssr::*;
+    let state = state()?;
+    let user = require_user()?;
+    backend::residence::personal_data_log(&state, &user, page.unwrap_or(1).max(1)).await.map_err(app_err)
 }
 
 #[server]
@@ -114,7 +145,8 @@ pub fn ResidencePage() -> impl IntoView {
     let num = move |k: &str| q.with_untracked(|m| m.get(k).and_then(|v| v.parse::<i64>().ok()));
     let community = num("community");
     let building = num("building");
-    let data = Resource::new(move || (community, building), |(c, b)| residence_form(c, b));
+    let kept = q.with_untracked(|m| m.get("kept")).filter(|k| !k.is_empty());
+    let data = Resource::new(move || (community, building, kept.clone()), |(c, b, k)| residence_form(c, b, k));
     view! {
         <Page title=("住户认证", "Verify my home") render=move |s: SessionInfo| {
             let lang = s.lang;
@@ -187,6 +219,10 @@ pub fn ResidencePage() -> impl IntoView {
                                         <label>{t(lang, "产权面积(平方米,业主和共有人必填)", "Registered area in m² (owners and co-owners)")}
                                             <input type="text" name="area" inputmode="decimal" placeholder="89.50" value=text("area")/>
                                         </label>
+                                        <label>{t(lang, "身份证号(选填,可加快审核)", "ID number (optional; speeds up the check)")}
+                                            <input type="text" name="id_number" maxlength="22" autocomplete="off" spellcheck="false" value=f.kept_id_number.clone()/>
+                                            <span class="meta">{t(lang, "加密保存;工作人员只看到打码的号码,查看完整号码会留下记录。", "Kept encrypted; staff see it masked, and every look at the full number is logged.")}</span>
+                                        </label>
                                         <button type="submit" class="primary">{t(lang, "提交申请", "Submit")}</button>
                                     </form>
                                 })}
@@ -201,7 +237,8 @@ pub fn ResidencePage() -> impl IntoView {
 
 #[component]
 pub fn StaffResidencesPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| pending_residences());
+    let show = use_query_map().with_untracked(|m| m.get("show").and_then(|v| v.parse::<i64>().ok()));
+    let data = Resource::new(move || show, pending_residences);
     view! {
         <Page title=("住户认证审核", "Residence requests") render=move |s: SessionInfo| {
             let lang = s.lang;
@@ -211,6 +248,7 @@ pub fn StaffResidencesPage() -> impl IntoView {
             view! {
                 {done.map(|d| view! { <p class="success" role="status">{if d == "approve" { t(lang, "已通过。", "Approved.") } else { t(lang, "已驳回。", "Rejected.") }}</p> })}
                 <FormError message=error/>
+                <p><a href="/staff/personal-data">{t(lang, "个人信息查看记录", "Log of looks at personal data")}</a></p>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match data.await {
@@ -222,6 +260,12 @@ pub fn StaffResidencesPage() -> impl IntoView {
                                         view! {
                                             <li class="card residence">
                                                 <span class="title">{r.applicant_name.clone()}" · "{r.applicant_phone.clone()}</span>
+                                                {r.applicant_id_number.clone().map(|n| view! { <span>{t(lang, "身份证号 ", "ID number ")}{n}</span> })}
+                                                {if r.in_full {
+                                                    view! { <span class="meta">{t(lang, "已显示完整号码;本次查看已记录。", "Shown in full; this look is logged.")}" "<a href="/staff/residences">{t(lang, "隐藏", "Hide")}</a></span> }.into_any()
+                                                } else {
+                                                    view! { <a class="meta" href=format!("/staff/residences?show={id}")>{t(lang, "查看完整号码(将被记录)", "Show the full numbers (logged)")}</a> }.into_any()
+                                                }}
                                                 <span>{r.community.clone()}" "{r.address.clone()}</span>
                                                 <span class="meta">{r.relation.label(en)}{r.area.map(|a| format!(" · {a}"))}" · "{r.created_at.clone()}</span>
                                                 <form method="post" action=DecideResidence::PATH class="row">
@@ -241,6 +285,54 @@ pub fn StaffResidencesPage() -> impl IntoView {
                                         }
                                     }).collect_view()}
                                 </ul>
+                            }.into_any(),
+                            Err(e) => view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            }
+        }/>
+    }
+}
+
+/// 个人信息查看记录: who saw whose phone or ID number in full, and when.
+#[component]
+pub fn PersonalDataLogPage() -> impl IntoView {
+    let page = use_query_map().with_untracked(|m| m.get("page").and_then(|v| v.parse::<u64>().ok()));
+    let data = Resource::new(move || page, personal_data_log);
+    view! {
+        <Page title=("个人信息查看记录", "Looks at personal data") render=move |s: SessionInfo| {
+            let lang = s.lang;
+            view! {
+                <p class="meta">{t(lang, "工作人员每次查看居民完整手机号或身份证号,都记录在此,不可删除。", "Every time staff see a resident's full phone or ID number it is recorded here, for good.")}</p>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match data.await {
+                            Ok(rows) if rows.is_empty() => view! { <p class="empty">{t(lang, "暂无记录", "Nothing yet")}</p> }.into_any(),
+                            Ok(rows) => view! {
+                                <table class="figures">
+                                    <thead><tr>
+                                        <th scope="col">{t(lang, "时间", "When")}</th>
+                                        <th scope="col">{t(lang, "查看人", "Who looked")}</th>
+                                        <th scope="col">{t(lang, "被查看人", "Whose data")}</th>
+                                        <th scope="col">{t(lang, "内容", "What")}</th>
+                                        <th scope="col">{t(lang, "位置", "Where")}</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {rows.into_iter().map(|r| {
+                                            let what = r.fields.iter().map(|f| match f.as_str() {
+                                                "phone" => t(lang, "手机号", "phone"),
+                                                "id_number" => t(lang, "身份证号", "ID number"),
+                                                _ => "?",
+                                            }).collect::<Vec<_>>().join(t(lang, "、", ", "));
+                                            let place = match r.context.split_once(':') {
+                                                Some(("residence", id)) => format!("{}{id}", t(lang, "住户认证 #", "residence request #")),
+                                                _ => r.context.clone(),
+                                            };
+                                            view! { <tr><td>{r.at}</td><td>{r.viewer}</td><td>{r.subject}</td><td>{what}</td><td>{place}</td></tr> }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
                             }.into_any(),
                             Err(e) => view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
                         }

@@ -125,6 +125,27 @@ pub mod ssr {
         current_user().ok_or_else(|| err(ErrorCode::NotLoggedIn))
     }
 
+    /// The caller, who must hold a staff role: anyone else is turned away
+    /// before their input is looked at (a plain form goes back to `page`).
+    pub fn require_staff(page: &str) -> Result<CurrentUser, ServerFnError> {
+        let user = require_user()?;
+        if user.is_staff() {
+            Ok(user)
+        } else {
+            Err(fail_form(page, ErrorCode::Forbidden, &[]))
+        }
+    }
+
+    /// The caller, who must hold `role` (staff roles do not stand in for it).
+    pub fn require_role(role: domain::Role, page: &str) -> Result<CurrentUser, ServerFnError> {
+        let user = require_user()?;
+        if user.has_role(role) {
+            Ok(user)
+        } else {
+            Err(fail_form(page, ErrorCode::Forbidden, &[]))
+        }
+    }
+
     pub fn lang_of(req: &HttpRequest) -> Lang {
         if let Some(l) = req.cookie(LANG_COOKIE).and_then(|c| Lang::parse(c.value())) {
             return l;

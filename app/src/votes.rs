@@ -442,7 +442,7 @@ pub async fn create_vote(
 ) -> Result<(), ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
-    let user = require_user()?;
+    let user = require_staff("/staff/votes")?;
     let (options, max_choices, matter, eligibility, building_id, objection_days) = (
         options.unwrap_or_default(),
         max_choices.unwrap_or_default(),
@@ -599,7 +599,7 @@ pub async fn staff_vote(id: i64) -> Result<domain::vote::StaffVote, ServerFnErro
 pub async fn vote_action(id: i64, action: String) -> Result<(), ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
-    let user = require_user()?;
+    let user = require_staff("/staff/votes")?;
     let page = format!("/staff/votes/{id}");
     let done = match action.as_str() {
         "open" => backend::votes::open_now(&state, &user, id).await.map(|_| "opened".to_string()),

@@ -118,6 +118,15 @@ pub async fn propose(
     answer_days: i64,
 ) -> AppResult<i64> {
     let (title, body) = (check_title(title)?, check_body(body)?);
+    // topics belong to a community: not to a street or the city above it,
+    // which the resident also sees
+    let is_community = crate::entities::org_unit::Entity::find_by_id(community_id)
+        .one(&state.db)
+        .await?
+        .is_some_and(|o| o.level == domain::OrgLevel::Community.as_str());
+    if !is_community {
+        return Err(ErrorCode::NotFound.into());
+    }
     let staff = can_moderate(state, user, community_id).await?;
     if !staff && !crate::org::visible_ids(state, user).await?.contains(&community_id) {
         return Err(ErrorCode::NotFound.into());

@@ -8,6 +8,7 @@ pub mod appointments;
 pub mod auth;
 pub mod bills;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod deliberation;
 pub mod demo;

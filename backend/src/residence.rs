@@ -6,15 +6,16 @@
 use chrono::Utc;
 use domain::{
     residence::{AreaCentiM2, Relation, ResidenceStatus},
-    ErrorCode, OrgLevel, OrgPath, Role,
+    ErrorCode, IdNumber, OrgLevel, OrgPath, Role,
 };
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 
 use crate::{
     auth::CurrentUser,
-    entities::{building, dwelling, org_unit, residence, user, user_role},
+    entities::{building, dwelling, org_unit, personal_data_view, residence, user, user_role},
     error::{AppError, AppResult},
     State,
 };
@@ -57,11 +58,14 @@ pub struct NewResidence {
     pub dwelling_id: i64,
     pub relation: Relation,
     pub area: Option<AreaCentiM2>,
+    /// optional: speeds up the check; stored encrypted, shown masked
+    pub id_number: Option<IdNumber>,
 }
 
 impl NewResidence {
-    /// Parses the form fields; owners and co-owners must give the registered area.
-    pub fn parse(dwelling_id: &str, relation: &str, area: &str) -> Result<NewResidence, ErrorCode> {
+    /// Parses the form fields; owners and co-owners must give the registered
+    /// area; an ID number, when given, must be a valid one.
+    pub fn parse(dwelling_id: &str, relation: &str, area: &str, id_number: &str) -> Result<NewResidence, ErrorCode> {
         let dwelling_id = dwelling_id.trim().parse().map_err(|_| ErrorCode::InvalidInput)?;
         let relation = Relation::parse(relation.trim()).ok_or(ErrorCode::InvalidInput)?;
         let area = if relation.needs_area() {
@@ -71,12 +75,17 @@ impl NewResidence {
         } else {
             Some(AreaCentiM2::parse(area)?)
         };
-        Ok(NewResidence { dwelling_id, relation, area })
+        let id_number = if id_number.trim().is_empty() { None } else { Some(IdNumber::parse(id_number)?) };
+        Ok(NewResidence { dwelling_id, relation, area, id_number })
     }
 }
 
 pub async fn request(state: &State, user: &CurrentUser, new: NewResidence) -> AppResult<i64> {
     dwelling::Entity::find_by_id(new.dwelling_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    let id_number_enc = match &new.id_number {
+        Some(n) => Some(data_key(state)?.seal(&id_context(user.id), n.as_str())?),
+        None => None,
+    };
     let row = residence::ActiveModel {
         user_id: Set(user.id),
         dwelling_id: Set(new.dwelling_id),
@@ -87,12 +96,22 @@ pub async fn request(state: &State, user: &CurrentUser, new: NewResidence) -> Ap
         reviewed_by: Set(None),
         reviewed_at: Set(None),
         created_at: Set(Utc::now()),
+        id_number_enc: Set(id_number_enc),
         ..Default::default()
     }
     .insert(&state.db)
     .await
     .map_err(|e| if crate::db::is_unique_violation(&e) { ErrorCode::Conflict.into() } else { AppError::from(e) })?;
     Ok(row.id)
+}
+
+fn data_key(state: &State) -> AppResult<crate::crypto::DataKey> {
+    crate::crypto::DataKey::new(&state.config.data_key)
+}
+
+/// The associated data an applicant's ID number is sealed with.
+fn id_context(user_id: i64) -> String {
+    format!("residence-user:{user_id}")
 }
 
 /// The community (and its path) a dwelling belongs to.
@@ -179,18 +198,25 @@ pub async fn decide(state: &State, staff: &CurrentUser, id: i64, approve: bool, 
     Ok(())
 }
 
-/// The user's own requests, newest first.
+/// The user's own requests, newest first (their own numbers masked too: a
+/// shared phone or a look over the shoulder).
 pub async fn mine(state: &State, user: &CurrentUser) -> AppResult<Vec<ResidenceView>> {
     let rows = residence::Entity::find()
         .filter(residence::Column::UserId.eq(user.id))
         .order_by_desc(residence::Column::Id)
         .all(&state.db)
         .await?;
-    views(state, rows).await
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(view(state, r, false).await?.0);
+    }
+    Ok(out)
 }
 
-/// Pending requests in the staff member's communities, oldest first.
-pub async fn pending(state: &State, staff: &CurrentUser) -> AppResult<Vec<ResidenceView>> {
+/// Pending requests in the staff member's communities, oldest first, phone
+/// and ID number masked. `show`: the one request whose applicant's phone and
+/// ID number are shown in full, which is written to the personal-data log.
+pub async fn pending(state: &State, staff: &CurrentUser, show: Option<i64>) -> AppResult<Vec<ResidenceView>> {
     if !staff.is_staff() {
         return Err(ErrorCode::Forbidden.into());
     }
@@ -199,24 +225,98 @@ pub async fn pending(state: &State, staff: &CurrentUser) -> AppResult<Vec<Reside
         .order_by_asc(residence::Column::Id)
         .all(&state.db)
         .await?;
-    let mut mine = Vec::new();
+    let mut out = Vec::new();
     for r in rows {
         let c = community_of(state, r.dwelling_id).await?;
-        if OrgPath::parse(&c.path).map(|p| staff.can_manage(&p)).unwrap_or(false) {
-            mine.push(r);
+        if !OrgPath::parse(&c.path).map(|p| staff.can_manage(&p)).unwrap_or(false) {
+            continue;
         }
+        let full = show == Some(r.id);
+        let (id, user_id) = (r.id, r.user_id);
+        let (v, had_id_number) = view(state, r, full).await?;
+        if full {
+            let fields = if had_id_number { "phone,id_number" } else { "phone" };
+            log_view(state, staff, user_id, fields, &format!("residence:{id}"), &c.path).await?;
+        }
+        out.push(v);
     }
-    views(state, mine).await
+    Ok(out)
 }
 
-async fn views(state: &State, rows: Vec<residence::Model>) -> AppResult<Vec<ResidenceView>> {
-    let mut out = Vec::with_capacity(rows.len());
+/// Writes one staff view of personal data in full to the log.
+pub async fn log_view(
+    state: &State,
+    viewer: &CurrentUser,
+    subject_id: i64,
+    fields: &str,
+    context: &str,
+    org_path: &str,
+) -> AppResult<()> {
+    personal_data_view::ActiveModel {
+        viewer_id: Set(viewer.id),
+        subject_id: Set(subject_id),
+        fields: Set(fields.into()),
+        context: Set(context.into()),
+        org_path: Set(org_path.into()),
+        at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?;
+    Ok(())
+}
+
+pub use domain::residence::PersonalDataViewRow;
+
+/// The personal-data log of the staff member's communities, newest first
+/// (at most 200 rows per page). The people in it are named, their numbers not.
+pub async fn personal_data_log(state: &State, staff: &CurrentUser, page: u64) -> AppResult<Vec<PersonalDataViewRow>> {
+    if !staff.is_staff() {
+        return Err(ErrorCode::Forbidden.into());
+    }
+    // the rows under any node where the staff member holds a staff role
+    let mut scope = sea_orm::Condition::any();
+    for g in staff.grants.iter().filter(|g| g.role.is_staff()) {
+        scope = scope.add(personal_data_view::Column::OrgPath.starts_with(g.org_path.as_str()));
+    }
+    let per_page = 200u64;
+    let rows = personal_data_view::Entity::find()
+        .filter(scope)
+        .order_by_desc(personal_data_view::Column::Id)
+        .offset(page.saturating_sub(1).saturating_mul(per_page).min(crate::MAX_OFFSET))
+        .limit(per_page)
+        .all(&state.db)
+        .await?;
+    let mut views = Vec::new();
     for r in rows {
-        let d = dwelling::Entity::find_by_id(r.dwelling_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
-        let b = building::Entity::find_by_id(d.building_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
-        let c = org_unit::Entity::find_by_id(b.community_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
-        let u = user::Entity::find_by_id(r.user_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
-        out.push(ResidenceView {
+        let name = |id: i64| async move {
+            AppResult::Ok(user::Entity::find_by_id(id).one(&state.db).await?.map(|u| u.name).unwrap_or_default())
+        };
+        views.push(PersonalDataViewRow {
+            at: crate::announcements::beijing_time(r.at),
+            viewer: name(r.viewer_id).await?,
+            subject: name(r.subject_id).await?,
+            fields: r.fields.split(',').map(str::to_string).collect(),
+            context: r.context,
+        });
+    }
+    Ok(views)
+}
+
+/// A request as shown; `full`: the applicant's phone and ID number in full.
+/// Also says whether an ID number was given.
+async fn view(state: &State, r: residence::Model, full: bool) -> AppResult<(ResidenceView, bool)> {
+    let d = dwelling::Entity::find_by_id(r.dwelling_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    let b = building::Entity::find_by_id(d.building_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    let c = org_unit::Entity::find_by_id(b.community_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    let u = user::Entity::find_by_id(r.user_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    let id_number = match &r.id_number_enc {
+        Some(sealed) => Some(data_key(state)?.open(&id_context(r.user_id), sealed)?),
+        None => None,
+    };
+    let had = id_number.is_some();
+    Ok((
+        ResidenceView {
             id: r.id,
             community: c.name,
             address: format!("{} {} {}", b.name, d.entrance, d.room),
@@ -225,9 +325,11 @@ async fn views(state: &State, rows: Vec<residence::Model>) -> AppResult<Vec<Resi
             status: ResidenceStatus::parse(&r.status).unwrap_or(ResidenceStatus::Pending),
             reason: r.reason,
             applicant_name: u.name,
-            applicant_phone: domain::phone::mask_phone(&u.phone),
+            applicant_phone: if full { u.phone } else { domain::phone::mask_phone(&u.phone) },
+            applicant_id_number: id_number.map(|n| if full { n } else { domain::id_number::mask_id_number(&n) }),
+            in_full: full,
             created_at: crate::announcements::beijing_time(r.created_at),
-        });
-    }
-    Ok(out)
+        },
+        had,
+    ))
 }

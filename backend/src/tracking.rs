@@ -816,6 +816,9 @@ pub async fn devices(state: &State, worker: &CurrentUser) -> AppResult<Vec<(i64,
 
 /// Removes one of the worker's devices.
 pub async fn remove_device(state: &State, worker: &CurrentUser, id: i64) -> AppResult<()> {
+    if !worker.has_role(Role::GridWorker) {
+        return Err(ErrorCode::Forbidden.into());
+    }
     gps_device::Entity::delete_many()
         .filter(gps_device::Column::Id.eq(id))
         .filter(gps_device::Column::WorkerId.eq(worker.id))

@@ -10,6 +10,7 @@ pub mod deliberation;
 pub mod error;
 pub mod figures;
 pub mod geo;
+pub mod id_number;
 pub mod import;
 pub mod incident;
 pub mod money;
@@ -27,6 +28,7 @@ pub mod volunteer;
 pub mod vote;
 
 pub use error::ErrorCode;
+pub use id_number::IdNumber;
 pub use org::{OrgLevel, OrgPath};
 pub use phone::Phone;
 pub use role::Role;

@@ -149,8 +149,13 @@ pub struct ResidenceView {
     pub status: ResidenceStatus,
     pub reason: Option<String>,
     pub applicant_name: String,
-    /// masked (138****0001)
+    /// masked (138****0001), or in full when a staff member asked to see it
+    /// (and the view was logged)
     pub applicant_phone: String,
+    /// masked (310***********123X) or in full, as the phone; `None` when not given
+    pub applicant_id_number: Option<String>,
+    /// the phone and ID number above are shown in full
+    pub in_full: bool,
     /// Beijing time
     pub created_at: String,
 }
@@ -193,4 +198,17 @@ mod tests {
         assert!(Relation::Owner.needs_area() && Relation::CoOwner.needs_area());
         assert!(!Relation::Tenant.needs_area() && !Relation::FamilyMember.needs_area());
     }
+}
+
+/// One line of the personal-data log: a staff member saw someone's numbers in full.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonalDataViewRow {
+    /// Beijing time
+    pub at: String,
+    pub viewer: String,
+    pub subject: String,
+    /// "phone", "id_number"
+    pub fields: Vec<String>,
+    /// "residence:12"
+    pub context: String,
 }

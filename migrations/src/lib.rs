@@ -21,6 +21,7 @@ mod m20261123_000015_patrols;
 mod m20261123_000016_incidents;
 mod m20261123_000017_open311_keys;
 mod m20261202_000018_patrol_plans;
+mod m20261203_000019_personal_data;
 
 /// A foreign key that refuses deleting what it points at.
 pub(crate) fn fk(
@@ -92,6 +93,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000016_incidents::Migration),
             Box::new(m20261123_000017_open311_keys::Migration),
             Box::new(m20261202_000018_patrol_plans::Migration),
+            Box::new(m20261203_000019_personal_data::Migration),
         ]
     }
 }

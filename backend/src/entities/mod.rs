@@ -35,6 +35,7 @@ pub mod patrol_plan;
 pub mod patrol_route;
 pub mod payment_notification;
 pub mod payment_order;
+pub mod personal_data_view;
 pub mod points_account;
 pub mod points_entry;
 pub mod push_subscription;

@@ -14,6 +14,8 @@ pub struct Model {
     pub reviewed_by: Option<i64>,
     pub reviewed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// the applicant's ID number, `crypto::DataKey::seal`ed with `residence-user:{user_id}`
+    pub id_number_enc: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

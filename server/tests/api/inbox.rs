@@ -219,7 +219,7 @@ async fn the_applicant_hears_of_the_residence_decision_in_the_inbox() {
     assert_eq!(location(&r), "/residence?submitted=1");
     let staff = app.login_password(STAFF_A).await.access_token;
     let staff_user = backend::auth::authenticate(&app.state, &staff).await.unwrap();
-    let pending = backend::residence::pending(&app.state, &staff_user).await.unwrap();
+    let pending = backend::residence::pending(&app.state, &staff_user, None).await.unwrap();
     backend::residence::decide(&app.state, &staff_user, pending[0].id, false, "门牌号不符").await.unwrap();
 
     // the inbox page shows it, unread, with the reason

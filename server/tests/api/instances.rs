@@ -57,6 +57,7 @@ async fn shared_env(dir: &std::path::Path, redis: Option<String>) -> Vec<(String
         ("DATABASE_URL".to_string(), database_url(dir).await),
         ("DATA_DIR".to_string(), dir.display().to_string()),
         ("JWT_SECRET".to_string(), "multi-instance-secret-0123456789abcdef-0123".to_string()),
+        ("DATA_ENCRYPTION_KEY".to_string(), "0f".repeat(32)),
         ("DEMO_DATA".to_string(), "true".to_string()),
         ("DATABASE_MAX_CONNECTIONS".to_string(), "5".to_string()),
         ("JOB_LEASE_SECONDS".to_string(), "5".to_string()),

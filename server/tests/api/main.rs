@@ -3,6 +3,7 @@
 //! database per test), and `TEST_REDIS_URL` puts rate limits in Redis (a new
 //! key prefix per test); script/test runs every combination.
 
+mod access;
 mod adapters;
 mod announcements;
 mod appointments;

@@ -110,7 +110,7 @@ async fn a_newcomer_asks_staff_approve_and_the_community_opens_up() {
 
 async fn backend_pending(app: &TestApp, token: &str) -> Vec<domain::residence::ResidenceView> {
     let u = backend::auth::authenticate(&app.state, token).await.unwrap();
-    backend::residence::pending(&app.state, &u).await.unwrap()
+    backend::residence::pending(&app.state, &u, None).await.unwrap()
 }
 
 #[tokio::test]
@@ -149,4 +149,86 @@ async fn residents_cannot_see_the_review_queue() {
     app.browser_login(RESIDENT_A).await;
     let (_, html) = app.page("/staff/residences").await;
     assert!(html.contains("没有权限"));
+}
+
+#[tokio::test]
+async fn an_id_number_is_checked_kept_encrypted_shown_masked_and_every_full_look_is_logged() {
+    use backend::entities::{personal_data_view, residence};
+    use sea_orm::EntityTrait;
+    const ID: &str = "11010519491231002X";
+    let app = spawn_app().await;
+    app.browser_login(NEWCOMER).await;
+    let (c, b, d) = a_dwelling(&app).await;
+    let send = |id: &'static str| {
+        let app = &app;
+        async move {
+            app.form(
+                path::<RequestResidence>(),
+                "/residence",
+                &[
+                    ("community", &c.to_string()),
+                    ("building", &b.to_string()),
+                    ("dwelling_id", &d.to_string()),
+                    ("relation", "tenant"),
+                    ("area", ""),
+                    ("id_number", id),
+                ],
+            )
+            .await
+        }
+    };
+    // a wrong check character: refused in words, the number kept for the form but not in the address
+    let r = send("110105194912310021").await;
+    let to = location(&r);
+    assert!(to.contains("error=invalid_id_number"), "{to}");
+    assert!(!to.contains("1101051949"), "the ID number must not travel in a URL: {to}");
+    let (_, html) = app.page(&to).await;
+    assert!(html.contains("身份证号码不正确"));
+    assert!(html.contains("value=\"110105194912310021\""), "what was typed is still in the form");
+
+    assert_eq!(location(&send("110105 19491231 002x").await), "/residence?submitted=1");
+    // at rest: only ciphertext
+    let row = residence::Entity::find().all(&app.state.db).await.unwrap().into_iter().max_by_key(|r| r.id).unwrap();
+    let sealed = row.id_number_enc.clone().expect("stored");
+    assert!(sealed.starts_with("v1:") && !sealed.contains("19491231"), "{sealed}");
+    // the applicant sees their own request, masked
+    let (_, html) = app.page("/residence").await;
+    assert!(!html.contains(ID));
+
+    // staff: masked by default, nothing logged
+    let staff = crate::pages::browser(&app).await;
+    staff.password_login(STAFF_A).await;
+    let (_, html) = staff.page("/staff/residences").await;
+    assert!(html.contains("110***********002X") && html.contains("136****0000"), "masked");
+    assert!(!html.contains(ID) && !html.contains(NEWCOMER));
+    assert!(personal_data_view::Entity::find().all(&app.state.db).await.unwrap().is_empty());
+    // asking to see them in full shows them and writes the log
+    let (_, html) = staff.page(&format!("/staff/residences?show={}", row.id)).await;
+    assert!(html.contains(ID) && html.contains(NEWCOMER), "shown in full on request");
+    let log = personal_data_view::Entity::find().all(&app.state.db).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!((log[0].subject_id, log[0].fields.as_str()), (row.user_id, "phone,id_number"));
+    assert_eq!(log[0].context, format!("residence:{}", row.id));
+    let (_, html) = staff.page("/staff/personal-data").await;
+    assert!(html.contains("身份证号") && html.contains(&format!("住户认证 #{}", row.id)), "the log page");
+    assert!(!html.contains(ID) && !html.contains(NEWCOMER), "the log names people, not their numbers");
+
+    // staff of the other community: the request is not theirs, nothing shown, nothing logged
+    let other = crate::pages::browser(&app).await;
+    other.password_login(STAFF_B).await;
+    let (_, html) = other.page(&format!("/staff/residences?show={}", row.id)).await;
+    assert!(!html.contains(ID) && !html.contains("110***********002X"));
+    let (_, html) = other.page("/staff/personal-data").await;
+    assert!(!html.contains(&format!("住户认证 #{}", row.id)), "another community's log is not theirs");
+    assert_eq!(personal_data_view::Entity::find().all(&app.state.db).await.unwrap().len(), 1);
+    // a resident cannot reach either page
+    let (_, html) = app.page(&format!("/staff/residences?show={}", row.id)).await;
+    assert!(!html.contains(ID));
+    let (_, html) = app.page("/staff/personal-data").await;
+    assert!(html.contains("没有权限"));
+
+    // the ciphertext is bound to its row: copied onto another person's request it does not open
+    let key = backend::crypto::DataKey::new(&app.state.config.data_key).unwrap();
+    assert_eq!(key.open(&format!("residence-user:{}", row.user_id), &sealed).unwrap(), ID);
+    assert!(key.open(&format!("residence-user:{}", row.user_id + 1), &sealed).is_err());
 }

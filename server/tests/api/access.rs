@@ -1,0 +1,600 @@
+//! The access matrix: every server function (from the server-function
+//! registry) and every REST operation (from the OpenAPI document) called as
+//! anonymous, a resident, a grid worker, community staff and the street
+//! admin of 阳光社区's street, and a resident and staff of the other
+//! community (和谐社区), each answer compared with the committed expectation
+//! below. A new endpoint without an expectation fails the test, so does an
+//! expectation that no longer holds.
+//!
+//! Each call carries the same harmless arguments (every field "1"), enough
+//! to get past argument parsing, so what is measured is the gate: who is
+//! turned away before anything is done. Objects numbered 1 belong to
+//! 阳光社区 in the demo data, so the two last columns also show whether the
+//! other community's people reach them. Letters:
+//!   p  passed the gate (any answer but the four below)
+//!   L  not logged in (401 / `not_logged_in`)
+//!   F  forbidden (403 / `forbidden`)
+//!   N  not found (404 / `not_found`): outside the caller's reach
+//!   B  the request itself refused (400) before the caller was looked at
+//!      (REST: our empty `{}` body; schemathesis (script/fuzz-api) sends
+//!      valid ones and checks every login-only operation refuses no login)
+//!
+//! `MATRIX_PRINT=1` prints the table as it is now, to review a change.
+
+use crate::helpers::*;
+use std::collections::BTreeMap;
+
+const CALLERS: [(&str, Option<(&str, bool)>); 7] = [
+    ("anonymous", None),
+    ("resident", Some((RESIDENT_A, false))),
+    ("grid worker", Some((WORKER_A, false))),
+    ("staff", Some((STAFF_A, true))),
+    ("street admin", Some((ADMIN, true))),
+    ("resident B", Some((RESIDENT_B, false))),
+    ("staff B", Some((STAFF_B, true))),
+];
+
+/// Every argument name of every server function, each "1".
+const ARGS: &[&str] = &[
+    "a",
+    "acc",
+    "action",
+    "active",
+    "add",
+    "amount",
+    "answer_days",
+    "area",
+    "at",
+    "attendance",
+    "audience",
+    "back",
+    "basis",
+    "bill_id",
+    "body",
+    "book_notice_hours",
+    "booking_id",
+    "building",
+    "building_id",
+    "cancel_notice_hours",
+    "capacity",
+    "check_in",
+    "check_out",
+    "checkpoint",
+    "choices",
+    "cid",
+    "code",
+    "comment",
+    "community",
+    "community_id",
+    "cost",
+    "d",
+    "d1",
+    "d2",
+    "d3",
+    "d4",
+    "d5",
+    "d6",
+    "d7",
+    "date",
+    "day",
+    "day_hours",
+    "decision",
+    "deemed_consent",
+    "description",
+    "designee",
+    "device",
+    "dir",
+    "draft",
+    "duration_minutes",
+    "dwelling_id",
+    "eligibility",
+    "end",
+    "ends_at",
+    "entrance",
+    "entry_id",
+    "first",
+    "form",
+    "from",
+    "geo_lat",
+    "geo_lng",
+    "geo_radius",
+    "geojson",
+    "grid",
+    "grid_id",
+    "guide",
+    "hours",
+    "id",
+    "id_number",
+    "idem",
+    "item",
+    "item_id",
+    "keep",
+    "kept",
+    "key_no",
+    "kind",
+    "label",
+    "lang",
+    "large_text",
+    "last",
+    "lat",
+    "leave",
+    "live_results",
+    "lng",
+    "mark",
+    "matter",
+    "max_choices",
+    "metric",
+    "moving",
+    "name",
+    "new_key",
+    "next",
+    "no",
+    "no_show_limit",
+    "note",
+    "offer_minutes",
+    "offset",
+    "official",
+    "options",
+    "org_unit_id",
+    "ordered",
+    "organiser_phone",
+    "outline_draft",
+    "page",
+    "paper_id",
+    "parent",
+    "password",
+    "patrol",
+    "period",
+    "phone",
+    "phones",
+    "pinned",
+    "place",
+    "points",
+    "points_per_hour",
+    "price",
+    "publish_at",
+    "qr",
+    "quota_count",
+    "quota_period",
+    "radius",
+    "reason",
+    "relation",
+    "report",
+    "room",
+    "route",
+    "s",
+    "secret",
+    "show",
+    "slot",
+    "slot_minutes",
+    "start",
+    "starts_at",
+    "status",
+    "stock",
+    "subject",
+    "target",
+    "ticket",
+    "title",
+    "to",
+    "token",
+    "unit_minutes",
+    "until",
+    "user_id",
+    "value",
+    "vote_id",
+    "w",
+    "what",
+    "window_days",
+    "worker",
+    "year_hours",
+];
+
+fn classify(status: u16, body: &str, location: &str, rest: bool) -> char {
+    let has = |code: &str| {
+        body.contains(&format!("\"{code}\""))
+            || body.contains(&format!("|{code}"))
+            || body == code
+            || location.contains(&format!("error={code}"))
+    };
+    if (300..400).contains(&status) && location.starts_with("/login") {
+        'L'
+    } else if body.starts_with("Args|") || body.starts_with("Deserialization|") {
+        'B'
+    } else if (200..300).contains(&status) {
+        'p'
+    } else if status == 401 || has("not_logged_in") || has("session_expired") {
+        'L'
+    } else if status == 403 || has("forbidden") {
+        'F'
+    } else if status == 404 || has("not_found") {
+        'N'
+    } else if status == 400 && (rest || body.is_empty() || (!has("invalid_input") && body.contains("rgs"))) {
+        'B'
+    } else {
+        'p'
+    }
+}
+
+async fn tokens(app: &TestApp) -> Vec<Option<String>> {
+    let mut out = Vec::new();
+    for (_, who) in CALLERS {
+        out.push(match who {
+            None => None,
+            Some((phone, true)) => Some(app.login_password(phone).await.access_token),
+            Some((phone, false)) => Some(app.login_code(phone).await.access_token),
+        });
+    }
+    out
+}
+
+/// (endpoint, row of letters) for every server function.
+async fn server_fn_rows(app: &TestApp, tokens: &[Option<String>]) -> BTreeMap<String, (String, Vec<String>)> {
+    let mut paths: Vec<(String, String)> =
+        leptos::server_fn::actix::server_fn_paths().map(|(p, m)| (p.to_string(), m.to_string())).collect();
+    paths.sort();
+    // logging out ends the session the later calls use: last
+    paths.sort_by_key(|(p, _)| p.contains("logout"));
+    let body: String = ARGS.iter().map(|a| format!("{a}=1")).collect::<Vec<_>>().join("&");
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut rows = BTreeMap::new();
+    for (path, method) in paths {
+        let mut row = String::new();
+        let mut notes = Vec::new();
+        for t in tokens {
+            let mut req = if method == "GET" {
+                client.get(format!("{}?{body}", app.url(&path)))
+            } else {
+                client
+                    .post(app.url(&path))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(body.clone())
+            };
+            req = req.header("accept", "application/json");
+            if let Some(t) = t {
+                req = req.bearer_auth(t);
+            }
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            let location = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+            let text = r.text().await.unwrap_or_default();
+            row.push(classify(status, &text, &location, false));
+            notes.push(format!("{status} {location} {}", text.chars().take(60).collect::<String>()));
+        }
+        rows.insert(format!("{method} {path}"), (row, notes));
+    }
+    rows
+}
+
+/// The server function's name from its path (`/api/list_announcements123…`).
+fn fn_name(endpoint: &str) -> String {
+    endpoint.rsplit('/').next().unwrap_or_default().trim_end_matches(|c: char| c.is_ascii_digit()).to_string()
+}
+
+#[tokio::test]
+async fn every_server_function_turns_away_who_it_should() {
+    let app = spawn_app().await;
+    let tokens = tokens(&app).await;
+    let rows = server_fn_rows(&app, &tokens).await;
+    if std::env::var("MATRIX_PRINT").is_ok() {
+        for (k, (row, _)) in &rows {
+            println!("{row} {}", fn_name(k));
+        }
+    }
+    compare(&rows, SERVER_FNS, fn_name);
+    assert!(rows.len() > 100, "{} server functions", rows.len());
+}
+
+/// Compares what was measured with a committed table (`LETTERS key` lines).
+fn compare(rows: &BTreeMap<String, (String, Vec<String>)>, table: &str, key: impl Fn(&str) -> String) {
+    let expected: BTreeMap<&str, &str> = table
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (row, name) = l.split_once(' ').unwrap();
+            (name.trim(), row)
+        })
+        .collect();
+    let mut wrong = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (endpoint, (row, notes)) in rows {
+        let name = key(endpoint);
+        seen.insert(name.clone());
+        match expected.get(name.as_str()) {
+            None => wrong.push(format!("{name}: no expectation (now {row})")),
+            Some(want) if want != row => {
+                let detail: Vec<String> = CALLERS
+                    .iter()
+                    .zip(want.chars().zip(row.chars()))
+                    .zip(notes)
+                    .filter(|((_, (w, g)), _)| w != g)
+                    .map(|((c, (w, g)), n)| format!("{} expected {w} got {g} ({n})", c.0))
+                    .collect();
+                wrong.push(format!("{name}: expected {want}, got {row}: {}", detail.join("; ")))
+            }
+            Some(_) => {}
+        }
+    }
+    for name in expected.keys() {
+        if !seen.contains(*name) {
+            wrong.push(format!("{name}: expected, but not there"));
+        }
+    }
+    assert!(wrong.is_empty(), "access matrix (callers: {:?}):\n{}", CALLERS.map(|c| c.0), wrong.join("\n"));
+}
+
+/// One line per server function: the letter for each caller, in the order
+/// of `CALLERS` (anonymous, resident, grid worker, staff, street admin,
+/// resident B, staff B), then its name.
+const SERVER_FNS: &str = "
+LFFppFp add_checkpoint
+LFFppFp add_closure
+LFpFFFF add_device
+LFFFFFF add_fee
+LFFppFp add_honour_hours
+LFFFFFF add_mall_item
+LFFppFp add_plan
+LFFppFp add_service_hours
+Lpppppp appointment_items
+LFFFFFF approve_organiser
+LFFppFp award_points
+LFFppFp bill_import_page
+LNNNNNN book_slot
+LNNNNNN booking_page
+LFFppFF cancel_activity
+LNNNNNN cancel_order
+LNNNNNN cancel_redemption
+NNNNNNN certificate_view
+Lpppppp change_booking
+LFFppFp change_slots
+LFFppFp check_code
+LFpFFFF check_in_form
+NNNNNNN check_receipt
+NNNNNNN check_vote_receipt
+LFFppFF close_topic
+LFFppFF confirm_all_attendances
+LNNNNNN confirm_attendance
+LNNNNNN continue_payment
+LNNNNNN correct_attendance
+LFFFFFF create_open311_key
+LFFFFFF create_route
+LFFNNFN create_topic
+LFFppFp create_vote
+LNNNNNN decide_paper_ballot
+LNNppNN decide_residence
+LppppNN designate_voter
+LFFppFp desk_mark
+LFFppFp desk_queue
+ppppppp dev_codes
+LFFppFF end_plan
+LFFppFF enter_paper_ballot
+LFFppFp generate_property_fees
+Lpppppp get_announcement
+Lpppppp get_inbox
+Lpppppp get_prefs
+LFFppFp get_publish_form
+ppppppp get_session
+LFFppFF import_checkpoints
+LFFppFp import_page
+LpNppNN incident_page_data
+LNNNNNN issue_certificate
+LNNNNNN item_page
+LFFppFF link_topic_vote
+Lpppppp list_announcements
+LFFppFp list_scheduled
+LFFppFp load_figures
+LppppNN load_topic
+ppppppp login_with_code
+ppppppp login_with_password
+ppppppp logout
+Lpppppp mark_all_read
+LNNNNNN moderate_comment
+Lpppppp my_bills
+Lpppppp my_bookings
+Lpppppp my_points
+LFFppFp open311_keys
+LNNNNNN order_page
+LFFppFF organise_data
+Lpppppp organiser_check
+LFpFFFF patrol_action
+LFpppFF patrol_detail
+LFFppFp pending_residences
+LFFppFp personal_data_log
+LNNNNNN pickup_redemption
+LppppNN post_comment
+LNNNNNN propose_topic
+LFFppFp publish_activity
+LFFppFp publish_announcement
+ppppppp push_key
+LNNNNNN qr_checkpoint
+LppppNN read_topic
+LFFppFF record_topic_meeting
+LppppNN redeem_item
+LNNNNNN refund_bill
+LFFpNNN remove_checkpoint
+LFpFFFF remove_device
+LNNNNNN report_comment
+Lpppppp report_page_data
+ppppppp request_code
+Lpppppp request_residence
+Lpppppp residence_form
+LFFppFF restock_item
+LFFppFF reverse_points
+LFFppFF review_topic
+LNNNNNN revoke_open311_key
+LFFFFFF revoke_organiser
+LFFppFF route_sheet
+LFFppFp run_reconcile
+LFFppFp save_service_item
+LFFFFFF set_outline
+ppppppp set_preferences
+LFFppFp staff_appointments
+LFFppFp staff_bills
+LFFppFp staff_incidents
+LNNppNN staff_item_page
+LFFppFp staff_patrol
+LFFppFp staff_patrols
+LFFppFp staff_points
+LFFppFp staff_topics
+LFFppFp staff_volunteer
+LFFppFF staff_vote
+LFFppFp staff_votes
+LFpFFFF start_patrol
+Lpppppp topics_home
+LNNNNNN volunteer_check
+Lpppppp volunteer_home
+LNNNNNN volunteer_scan
+LppppNN volunteer_sign_up
+LNNNNNN volunteer_withdraw
+LFFppFp vote_action
+LppppNN vote_page
+Lpppppp votes_list
+Lpppppp waitlist_slot
+LFpFFFF worker_patrol
+";
+
+/// (METHOD path, row of letters) for every REST operation of the OpenAPI
+/// document, path parameters filled with 1, bodies empty JSON objects.
+async fn rest_rows(app: &TestApp, tokens: &[Option<String>]) -> BTreeMap<String, (String, Vec<String>)> {
+    let doc = serde_json::to_value(server::openapi::document()).unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            ops.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    ops.sort();
+    // logging out and refreshing spend the caller's session: last
+    ops.sort_by_key(|(_, p)| p.contains("logout") || p.contains("refresh"));
+    let mut rows = BTreeMap::new();
+    for (method, path) in ops {
+        // a stream never ends: only its gate is looked at, below
+        if path.ends_with("/events") {
+            continue;
+        }
+        let concrete: String =
+            path.split('/').map(|seg| if seg.starts_with('{') { "1" } else { seg }).collect::<Vec<_>>().join("/");
+        let mut row = String::new();
+        let mut notes = Vec::new();
+        for t in tokens {
+            let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            let mut req = client.request(m.clone(), app.url(&concrete)).header("accept", "application/json");
+            if m != reqwest::Method::GET && m != reqwest::Method::DELETE {
+                req = req.header("content-type", "application/json").body("{}");
+            }
+            if let Some(t) = t {
+                req = req.bearer_auth(t);
+            }
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            let location = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+            let text = r.text().await.unwrap_or_default();
+            row.push(classify(status, &text, &location, true));
+            notes.push(format!("{status} {location} {}", text.chars().take(60).collect::<String>()));
+        }
+        rows.insert(format!("{method} {path}"), (row, notes));
+    }
+    rows
+}
+
+#[tokio::test]
+async fn every_rest_operation_turns_away_who_it_should() {
+    let app = spawn_app().await;
+    let tokens = tokens(&app).await;
+    let rows = rest_rows(&app, &tokens).await;
+    if std::env::var("MATRIX_PRINT").is_ok() {
+        for (k, (row, _)) in &rows {
+            println!("{row} {k}");
+        }
+    }
+    compare(&rows, REST, |k| k.to_string());
+    assert!(rows.len() > 50, "{} operations", rows.len());
+}
+
+/// One line per REST operation, as `SERVER_FNS`. The live-event stream is
+/// left out (it never ends); the security tests cover its login.
+const REST: &str = "
+BBBBBBB DELETE /api/v1/push/subscriptions
+ppppppp GET /api/openapi.json
+Lpppppp GET /api/v1/announcements
+Lpppppp GET /api/v1/announcements/{id}
+Lpppppp GET /api/v1/appointments/bookings
+LNNNNNN GET /api/v1/appointments/bookings/{id}
+Lpppppp GET /api/v1/appointments/items
+Lpppppp GET /api/v1/appointments/items/{id}/slots
+Lpppppp GET /api/v1/inbox
+BBBBBBB GET /api/v1/incidents/nearby
+Lpppppp GET /api/v1/me
+BBBBBBB GET /api/v1/osmand
+NNNNNNN GET /api/v1/patrols/{id}.geojson
+NNNNNNN GET /api/v1/patrols/{id}.gpx
+Lpppppp GET /api/v1/payments/orders
+LNNNNNN GET /api/v1/payments/orders/{no}
+NNNNNNN GET /api/v1/payments/receipts/{code}
+ppppppp GET /api/v1/push/key
+Lpppppp GET /api/v1/volunteer/activities
+LppppNN GET /api/v1/volunteer/activities/{id}
+LFFppFF GET /api/v1/volunteer/activities/{id}/code
+NNNNNNN GET /api/v1/volunteer/certificates/{code}
+Lpppppp GET /api/v1/volunteer/me
+Lpppppp GET /api/v1/votes
+NNNNNNN GET /api/v1/votes/receipts/{code}
+LppppNN GET /api/v1/votes/{id}
+LppppNN GET /api/v1/votes/{id}/chain
+LNNNNNN GET /appointments/bookings/{id}/calendar.ics
+NNNNNNN GET /auth/wechat
+NNNNNNN GET /auth/wechat/callback
+ppppppp GET /healthz
+LNNNNNN GET /inbox/{id}/open
+LNNNNNN GET /incidents/photos/{id}/{size}
+NNNNNNN GET /open311/v2/requests.{fmt}
+NNNNNNN GET /open311/v2/requests/{id}.{fmt}
+NNNNNNN GET /open311/v2/servicerequestupdates.{fmt}
+NNNNNNN GET /open311/v2/services.{fmt}
+NNNNNNN GET /open311/v2/services/{code}.{fmt}
+NNNNNNN GET /open311/v2/tokens/{token}.{fmt}
+BBBBBBB GET /osmand
+NNNNNNN GET /pay/sandbox/{no}
+BBBBBBB GET /pay/wechat/{no}
+ppppppp GET /ping
+LFFppFp GET /staff/bills/orders.csv
+LFFppFp GET /staff/figures.csv
+LFFppFp GET /staff/figures.xlsx
+BBBBBBB POST /api/v1/announcements
+BBBBBBB POST /api/v1/appointments/bookings
+LNNNNNN POST /api/v1/appointments/bookings/{id}/cancel
+BBBBBBB POST /api/v1/auth/code
+BBBBBBB POST /api/v1/auth/login
+Lpppppp POST /api/v1/auth/logout
+BBBBBBB POST /api/v1/auth/password
+BBBBBBB POST /api/v1/auth/refresh
+Lpppppp POST /api/v1/inbox/read-all
+LNNNNNN POST /api/v1/inbox/{id}/read
+BBBBBBB POST /api/v1/osmand
+LBBBBBB POST /api/v1/patrol/batch
+NNNNNNN POST /api/v1/payments/notify/{provider}
+BBBBBBB POST /api/v1/payments/orders
+LNNNNNN POST /api/v1/payments/orders/{no}/cancel
+LNNNNNN POST /api/v1/payments/orders/{no}/pay
+BBBBBBB POST /api/v1/push/subscriptions
+Lpppppp POST /api/v1/push/test
+LppppNN POST /api/v1/volunteer/activities/{id}/signup
+LppppNN POST /api/v1/volunteer/activities/{id}/withdraw
+BBBBBBB POST /api/v1/volunteer/check
+BBBBBBB POST /api/v1/votes/{id}/ballots
+Lpppppp POST /bills/pay
+BBBBBBB POST /inbox/settings
+Lpppppp POST /incidents/report
+Lpppppp POST /incidents/{id}/step
+BBBBBBB POST /open311/v2/requests.{fmt}
+BBBBBBB POST /osmand
+ppppppp POST /pay/sandbox/{no}
+LFFppFp POST /staff/bills/import
+LFFppFp POST /staff/import
+LppppNN POST /votes/{id}/ballot
+";
