@@ -300,7 +300,7 @@ pub fn HomePage() -> impl IntoView {
                                                "Your account is not linked to a home in a community yet. Verify your residence to see its notices and use its services.")}
                             " "<a href="/residence">{t(lang, "去认证", "Verify now")}</a></p>
                     })}
-                    <p class="quick-links"><a href="/incidents">{t(lang, "随手拍", "Report a problem")}</a>" · "<a href="/volunteer">{t(lang, "志愿服务", "Volunteering")}</a>" · "<a href="/points">{t(lang, "我的积分 · 积分超市", "My points · points mall")}</a></p>
+                    <p class="quick-links"><a href="/incidents">{t(lang, "随手拍", "Report a problem")}</a>" · "<a href="/volunteer">{t(lang, "志愿服务", "Volunteering")}</a>" · "<a href="/points">{t(lang, "我的积分 · 积分超市", "My points · points mall")}</a>" · "<a href="/topics">{t(lang, "议事协商", "Deliberation")}</a>" · "<a href="/votes">{t(lang, "投票表决", "Votes")}</a></p>
                 </section>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
@@ -338,7 +338,7 @@ pub fn StaffConsolePage() -> impl IntoView {
             let published = use_query_map().with_untracked(|m| m.get("published"));
             view! {
                 <div class="console">
-                <p class="quick-links wide-card"><a href="/staff/patrol">{t(lang, "巡逻线路", "Patrol routes")}</a>" · "<a href="/staff/patrol/patrols">{t(lang, "巡逻记录", "Patrols")}</a>" · "<a href="/staff/incidents">{t(lang, "事件办理", "Incidents")}</a>" · "<a href="/staff/figures">{t(lang, "考核指标", "Figures")}</a>" · "<a href="/staff/topics">{t(lang, "议事协商", "Deliberation")}</a>" · "<a href="/staff/volunteer">{t(lang, "志愿服务", "Volunteering")}</a>" · "<a href="/staff/points">{t(lang, "积分与积分超市", "Points and the points mall")}</a></p>
+                <p class="quick-links wide-card"><a href="/staff/votes">{t(lang, "投票管理", "Votes")}</a>" · "<a href="/staff/residences">{t(lang, "住户认证审核", "Residence requests")}</a>" · "<a href="/staff/import">{t(lang, "导入住户", "Import households")}</a>" · "<a href="/announcements">{t(lang, "公告列表", "Notices")}</a>" · "<a href="/staff/patrol">{t(lang, "巡逻线路", "Patrol routes")}</a>" · "<a href="/staff/patrol/patrols">{t(lang, "巡逻记录", "Patrols")}</a>" · "<a href="/staff/incidents">{t(lang, "事件办理", "Incidents")}</a>" · "<a href="/staff/figures">{t(lang, "考核指标", "Figures")}</a>" · "<a href="/staff/topics">{t(lang, "议事协商", "Deliberation")}</a>" · "<a href="/staff/volunteer">{t(lang, "志愿服务", "Volunteering")}</a>" · "<a href="/staff/points">{t(lang, "积分与积分超市", "Points and the points mall")}</a></p>
                 <section class="card">
                     <h2>{t(lang, "发布公告", "Publish a notice")}</h2>
                     {published.map(|id| view! {

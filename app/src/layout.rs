@@ -94,33 +94,36 @@ pub fn encode_component(s: &str) -> String {
 #[component]
 fn Nav(user: UserInfo, lang: Lang) -> impl IntoView {
     let location = use_location();
-    let items: Vec<(&'static str, &'static str, &'static str, &'static str)> = match user.primary {
+    // (path, zh, en, icon, on a phone's tab bar): a phone shows five, each at
+    // least 60 px wide even in large-text mode; the rest are in the side bar
+    // of a wide screen and linked from the home page or the console
+    let items: Vec<(&'static str, &'static str, &'static str, &'static str, bool)> = match user.primary {
         Some(Role::Staff) | Some(Role::Admin) => vec![
-            ("/staff", "工作台", "Console", "⌂"),
-            ("/staff/appointments", "预约", "Bookings", "◷"),
-            ("/staff/bills", "缴费", "Bills", "¥"),
-            ("/staff/votes", "投票", "Votes", "☑"),
-            ("/staff/residences", "住户认证", "Residents", "✓"),
-            ("/staff/import", "导入", "Import", "⇪"),
-            ("/announcements", "公告", "Notices", "✉"),
-            ("/inbox", "消息", "Inbox", "✆"),
-            ("/me", "我的", "Me", "☺"),
+            ("/staff", "工作台", "Console", "⌂", true),
+            ("/staff/appointments", "预约", "Bookings", "◷", true),
+            ("/staff/bills", "缴费", "Bills", "¥", true),
+            ("/staff/votes", "投票", "Votes", "☑", false),
+            ("/staff/residences", "住户认证", "Residents", "✓", false),
+            ("/staff/import", "导入", "Import", "⇪", false),
+            ("/announcements", "公告", "Notices", "✉", false),
+            ("/inbox", "消息", "Inbox", "✆", true),
+            ("/me", "我的", "Me", "☺", true),
         ],
         Some(Role::GridWorker) => vec![
-            ("/patrol", "巡逻", "Patrol", "◎"),
-            ("/incidents", "事件", "Incidents", "⚑"),
-            ("/announcements", "公告", "Notices", "✉"),
-            ("/inbox", "消息", "Inbox", "✆"),
-            ("/me", "我的", "Me", "☺"),
+            ("/patrol", "巡逻", "Patrol", "◎", true),
+            ("/incidents", "事件", "Incidents", "⚑", true),
+            ("/announcements", "公告", "Notices", "✉", true),
+            ("/inbox", "消息", "Inbox", "✆", true),
+            ("/me", "我的", "Me", "☺", true),
         ],
         _ => vec![
-            ("/", "首页", "Home", "⌂"),
-            ("/appointments", "预约", "Book", "◷"),
-            ("/bills", "缴费", "Bills", "¥"),
-            ("/topics", "议事", "Topics", "☑"),
-            ("/announcements", "公告", "Notices", "✉"),
-            ("/inbox", "消息", "Inbox", "✆"),
-            ("/me", "我的", "Me", "☺"),
+            ("/", "首页", "Home", "⌂", true),
+            ("/appointments", "预约", "Book", "◷", true),
+            ("/bills", "缴费", "Bills", "¥", true),
+            ("/topics", "议事", "Topics", "☑", false),
+            ("/announcements", "公告", "Notices", "✉", false),
+            ("/inbox", "消息", "Inbox", "✆", true),
+            ("/me", "我的", "Me", "☺", true),
         ],
     };
     let unread = user.unread;
@@ -128,14 +131,14 @@ fn Nav(user: UserInfo, lang: Lang) -> impl IntoView {
         <nav class="tabbar" aria-label=t(lang, "主导航", "Main navigation")>
             {items
                 .into_iter()
-                .map(|(href, zh, en, icon)| {
+                .map(|(href, zh, en, icon, on_phone)| {
                     let current = move || {
                         let p = location.pathname.get();
                         let exact = href == "/" || href == "/staff";
                         if p == href || (!exact && p.starts_with(href)) { Some("page") } else { None }
                     };
                     view! {
-                        <a href=href aria-current=current>
+                        <a href=href aria-current=current class=(!on_phone).then_some("wide-only")>
                             <span class="icon" aria-hidden="true">{icon}</span>
                             <span>{t(lang, zh, en)}</span>
                             {(href == "/inbox").then(|| view! {

@@ -24,7 +24,7 @@ test("a newcomer asks to be bound to a home and staff approve it", async ({ page
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "zh-CN" });
   const staff = await context.newPage();
   await loginWithPassword(staff, "13900000002");
-  await staff.getByRole("link", { name: "住户认证" }).click();
+  await staff.getByRole("link", { name: "住户认证", exact: true }).click();
   const item = staff.locator("li.residence", { hasText: "136****5432" });
   await expect(item).toContainText("2号楼 2单元 302");
   await expect(item).toContainText("96.30 m²");

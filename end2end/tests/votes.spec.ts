@@ -25,7 +25,8 @@ test("without JavaScript a resident reads an owners' decision and a topic, comme
   await page.screenshot({ path: "test-results/vote-owners-voted.png", fullPage: true });
 
   // a poll that grew out of a topic: read the topic, say so, comment, then follow its link to vote
-  await page.getByRole("link", { name: "议事" }).click();
+  await page.getByRole("navigation").getByRole("link", { name: "首页" }).click();
+  await page.getByRole("link", { name: "议事协商" }).click();
   await page.getByRole("link", { name: /周末便民集市/ }).click();
   await expect(page.getByRole("heading", { name: "周末便民集市怎么办" })).toBeVisible();
   await page.getByRole("button", { name: "我已阅读背景材料" }).click();

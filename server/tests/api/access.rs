@@ -403,7 +403,7 @@ LFFppFp personal_data_log
 LNNNNNN pickup_redemption
 LppppNN post_comment
 LNNNNNN propose_topic
-LFFppFp publish_activity
+Lpppppp publish_activity
 LFFppFp publish_announcement
 ppppppp push_key
 LNNNNNN qr_checkpoint
