@@ -19,6 +19,8 @@
 //!      (REST: our empty `{}` body; schemathesis (script/fuzz-api) sends
 //!      valid ones and checks every login-only operation refuses no login)
 //!
+//! No answer to anyone holds a phone number in full (masked: 138****0001).
+//!
 //! `MATRIX_PRINT=1` prints the table as it is now, to review a change.
 
 use crate::helpers::*;
@@ -258,11 +260,39 @@ async fn server_fn_rows(app: &TestApp, tokens: &[Option<String>]) -> BTreeMap<St
             let location = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
             let text = r.text().await.unwrap_or_default();
             row.push(classify(status, &text, &location, false));
+            if let Some(phone) = full_phone(&text) {
+                if !path.contains("dev_codes") {
+                    panic!("{method} {path} shows the phone number {phone} in full: {text:.200}");
+                }
+            }
             notes.push(format!("{status} {location} {}", text.chars().take(60).collect::<String>()));
         }
         rows.insert(format!("{method} {path}"), (row, notes));
     }
     rows
+}
+
+/// A mainland mobile number written out in full (11 digits, 1[3-9]…, not
+/// inside a longer run of digits): personal data no answer here may hold,
+/// to anyone (the development code page aside, which exists only without
+/// an SMS gateway).
+fn full_phone(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(10)).find_map(|i| {
+        let run = &b[i..i + 11];
+        let before = i.checked_sub(1).map(|j| b[j].is_ascii_digit()).unwrap_or(false);
+        let after = b.get(i + 11).is_some_and(u8::is_ascii_digit);
+        (!before && !after && run[0] == b'1' && (b'3'..=b'9').contains(&run[1]) && run.iter().all(u8::is_ascii_digit))
+            .then(|| String::from_utf8_lossy(run).into_owned())
+    })
+}
+
+#[test]
+fn full_phone_numbers_are_recognised() {
+    assert_eq!(full_phone(r#"{"phone":"13800000001"}"#).as_deref(), Some("13800000001"));
+    assert_eq!(full_phone(r#"{"phone":"138****0001"}"#), None);
+    assert_eq!(full_phone("1700000000123"), None, "part of a longer number (a timestamp)");
+    assert_eq!(full_phone("12800000001"), None);
 }
 
 /// The server function's name from its path (`/api/list_announcements123…`).
@@ -495,6 +525,11 @@ async fn rest_rows(app: &TestApp, tokens: &[Option<String>]) -> BTreeMap<String,
             let location = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
             let text = r.text().await.unwrap_or_default();
             row.push(classify(status, &text, &location, true));
+            if let Some(phone) = full_phone(&text) {
+                if !path.contains("dev_codes") {
+                    panic!("{method} {path} shows the phone number {phone} in full: {text:.200}");
+                }
+            }
             notes.push(format!("{status} {location} {}", text.chars().take(60).collect::<String>()));
         }
         rows.insert(format!("{method} {path}"), (row, notes));
