@@ -165,13 +165,15 @@ def main():
         any_failed |= failed
         rows.append((role, requests, statuses, secs, failed))
         print(f"{role}: {requests} requests {statuses} in {secs:.0f} s{' FAILED' if failed else ''}", flush=True)
-    print()
-    print("| role | requests | 2xx | 3xx | 4xx | 5xx | seconds | result |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    table = "| role | requests | 2xx | 3xx | 4xx | 5xx | seconds | result |\n"
+    table += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n"
     for role, requests, st, secs, failed in rows:
         cells = " | ".join(str(st.get(k, 0)) for k in ("2xx", "3xx", "4xx", "5xx"))
-        print(f"| {role} | {requests} | {cells} | {secs:.0f} | {'failed' if failed else 'passed'} |")
-    print(f"| all | {total} | | | | | | {'failed' if any_failed else 'passed'} |")
+        table += f"| {role} | {requests} | {cells} | {secs:.0f} | {'failed' if failed else 'passed'} |\n"
+    table += f"| all | {total} | | | | | | {'failed' if any_failed else 'passed'} |\n"
+    print("\n" + table)
+    with open(os.path.join(REPORTS, "table.md"), "w") as f:
+        f.write(table)
     if total < MIN_REQUESTS:
         sys.exit(f"only {total} requests (at least {MIN_REQUESTS} wanted)")
     if any_failed:

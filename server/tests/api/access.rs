@@ -19,7 +19,8 @@
 //!      (REST: our empty `{}` body; schemathesis (script/fuzz-api) sends
 //!      valid ones and checks every login-only operation refuses no login)
 //!
-//! No answer to anyone holds a phone number in full (masked: 138****0001).
+//! No answer to anyone holds a phone or ID number in full (masked:
+//! 138****0001, 110***********002X).
 //!
 //! `MATRIX_PRINT=1` prints the table as it is now, to review a change.
 
@@ -229,6 +230,17 @@ async fn tokens(app: &TestApp) -> Vec<Option<String>> {
     out
 }
 
+/// Someone waiting for 阳光社区's staff with an ID number on their request,
+/// so that the review queue has personal data to (not) show.
+async fn pending_request_with_an_id_number(app: &TestApp) {
+    let t = app.login_code("13612340001").await;
+    let user = backend::auth::authenticate(&app.state, &t.access_token).await.unwrap();
+    let (_, _, dwelling) = crate::residence::a_dwelling(app).await;
+    let new =
+        backend::residence::NewResidence::parse(&dwelling.to_string(), "tenant", "", "11010519491231002X").unwrap();
+    backend::residence::request(&app.state, &user, new).await.unwrap();
+}
+
 /// (endpoint, row of letters) for every server function.
 async fn server_fn_rows(app: &TestApp, tokens: &[Option<String>]) -> BTreeMap<String, (String, Vec<String>)> {
     let mut paths: Vec<(String, String)> =
@@ -265,6 +277,9 @@ async fn server_fn_rows(app: &TestApp, tokens: &[Option<String>]) -> BTreeMap<St
                     panic!("{method} {path} shows the phone number {phone} in full: {text:.200}");
                 }
             }
+            if let Some(id) = full_id_number(&text) {
+                panic!("{method} {path} shows the ID number {id} in full: {text:.200}");
+            }
             notes.push(format!("{status} {location} {}", text.chars().take(60).collect::<String>()));
         }
         rows.insert(format!("{method} {path}"), (row, notes));
@@ -287,8 +302,23 @@ fn full_phone(text: &str) -> Option<String> {
     })
 }
 
+/// A citizen ID number written out in full (a valid one: 18 characters with
+/// the right check character, not inside a longer run of digits).
+fn full_id_number(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(17)).find_map(|i| {
+        let before = i.checked_sub(1).map(|j| b[j].is_ascii_alphanumeric()).unwrap_or(false);
+        let after = b.get(i + 18).is_some_and(u8::is_ascii_alphanumeric);
+        let run = std::str::from_utf8(&b[i..i + 18]).ok()?;
+        (!before && !after).then(|| domain::IdNumber::parse(run).ok()).flatten().map(|n| n.as_str().to_string())
+    })
+}
+
 #[test]
 fn full_phone_numbers_are_recognised() {
+    assert_eq!(full_id_number(r#"{"id":"11010519491231002X"}"#).as_deref(), Some("11010519491231002X"));
+    assert_eq!(full_id_number(r#"{"id":"110***********002X"}"#), None);
+    assert_eq!(full_id_number("110105194912310021"), None, "a wrong check character: not an ID number");
     assert_eq!(full_phone(r#"{"phone":"13800000001"}"#).as_deref(), Some("13800000001"));
     assert_eq!(full_phone(r#"{"phone":"138****0001"}"#), None);
     assert_eq!(full_phone("1700000000123"), None, "part of a longer number (a timestamp)");
@@ -303,6 +333,7 @@ fn fn_name(endpoint: &str) -> String {
 #[tokio::test]
 async fn every_server_function_turns_away_who_it_should() {
     let app = spawn_app().await;
+    pending_request_with_an_id_number(&app).await;
     let tokens = tokens(&app).await;
     let rows = server_fn_rows(&app, &tokens).await;
     if std::env::var("MATRIX_PRINT").is_ok() {
@@ -529,6 +560,9 @@ async fn rest_rows(app: &TestApp, tokens: &[Option<String>]) -> BTreeMap<String,
                 if !path.contains("dev_codes") {
                     panic!("{method} {path} shows the phone number {phone} in full: {text:.200}");
                 }
+            }
+            if let Some(id) = full_id_number(&text) {
+                panic!("{method} {path} shows the ID number {id} in full: {text:.200}");
             }
             notes.push(format!("{status} {location} {}", text.chars().take(60).collect::<String>()));
         }
