@@ -92,7 +92,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     );
 }
 
-#[utoipa::path(get, tag = "push", summary = "Web Push: whether it is on and the VAPID public key", responses((status = 200, description = "`{enabled, public_key?}`", body = Object)))]
+#[utoipa::path(get, tag = "push", summary = "Web Push: whether it is on and the VAPID public key", responses((status = 200, description = "`{enabled, public_key?}`", body = crate::openapi::PushKeyBody)))]
 #[get("/push/key")]
 async fn push_key(state: web::Data<State>) -> HttpResponse {
     match &state.push {
@@ -117,7 +117,7 @@ pub struct PushSubscriptionJson {
     device: String,
 }
 
-#[utoipa::path(post, tag = "push", summary = "Registers this browser for Web Push", request_body = PushSubscriptionJson, security(("bearer" = []), ("cookie" = [])), responses((status = 201, description = "`{subscribed: true}`", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "push", summary = "Registers this browser for Web Push", request_body = PushSubscriptionJson, security(("bearer" = []), ("cookie" = [])), responses((status = 201, description = "`{subscribed: true}`", body = crate::openapi::SubscribedBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[post("/push/subscriptions")]
 async fn push_subscribe(
     req: HttpRequest,
@@ -142,7 +142,7 @@ async fn push_subscribe(
     Ok(HttpResponse::Created().json(serde_json::json!({ "subscribed": true })))
 }
 
-#[utoipa::path(delete, tag = "push", summary = "Removes this browser's subscription", request_body = PushSubscriptionJson, security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{removed: n}`", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(delete, tag = "push", summary = "Removes this browser's subscription", request_body = PushSubscriptionJson, security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{removed}`: whether there was one", body = crate::openapi::RemovedBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[delete("/push/subscriptions")]
 async fn push_unsubscribe(
     req: HttpRequest,
@@ -156,7 +156,7 @@ async fn push_unsubscribe(
 
 /// Sends a test notification to the user's own devices (through the inbox,
 /// like every other notification).
-#[utoipa::path(post, tag = "push", summary = "Sends a test notification to the caller's devices", security(("bearer" = []), ("cookie" = [])), responses((status = 202, description = "`{queued: true}`", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "push", summary = "Sends a test notification to the caller's devices", security(("bearer" = []), ("cookie" = [])), responses((status = 202, description = "`{queued: true}`", body = crate::openapi::QueuedBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[post("/push/test")]
 async fn push_test(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
@@ -189,7 +189,7 @@ pub struct InboxQuery {
     limit: Option<u64>,
 }
 
-#[utoipa::path(get, tag = "inbox", summary = "The caller's inbox, newest first", params(InboxQuery), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "a page of inbox items", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "inbox", summary = "The caller's inbox, newest first", params(InboxQuery), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "a page of inbox items", body = crate::openapi::InboxPageBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[get("/inbox")]
 async fn inbox(req: HttpRequest, state: web::Data<State>, q: web::Query<InboxQuery>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
@@ -197,7 +197,7 @@ async fn inbox(req: HttpRequest, state: web::Data<State>, q: web::Query<InboxQue
     Ok(HttpResponse::Ok().json(page))
 }
 
-#[utoipa::path(post, tag = "inbox", summary = "Marks one item read; answers where it points", params(("id" = i64, Path, description = "inbox item")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{link}`", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "inbox", summary = "Marks one item read; answers where it points", params(("id" = i64, Path, description = "inbox item")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{link}`", body = crate::openapi::LinkBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[post("/inbox/{id}/read")]
 async fn inbox_read(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
@@ -205,7 +205,7 @@ async fn inbox_read(req: HttpRequest, state: web::Data<State>, id: web::Path<i64
     Ok(HttpResponse::Ok().json(serde_json::json!({ "link": link })))
 }
 
-#[utoipa::path(post, tag = "inbox", summary = "Marks every item read", security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{marked: n}`", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "inbox", summary = "Marks every item read", security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{marked: n}`", body = crate::openapi::MarkedBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[post("/inbox/read-all")]
 async fn inbox_read_all(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
@@ -234,7 +234,7 @@ pub async fn ping() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("pong")
 }
 
-#[utoipa::path(get, tag = "system", summary = "Health: database reachable, where rate limits live", responses((status = 200, description = "`{status: ok, rate_limits}`", body = Object), (status = 503, description = "database unavailable", body = Object)))]
+#[utoipa::path(get, tag = "system", summary = "Health: database reachable, where rate limits live", responses((status = 200, description = "`{status: ok, rate_limits}`", body = crate::openapi::HealthBody), (status = 503, description = "database unavailable", body = crate::openapi::HealthBody)))]
 #[get("/healthz")]
 pub async fn healthz(state: web::Data<State>) -> HttpResponse {
     match state.db.ping().await {
@@ -379,7 +379,7 @@ pub struct PageQuery {
     page: Option<u64>,
 }
 
-#[utoipa::path(get, tag = "announcements", summary = "Announcements the caller may read, a page at a time", params(PageQuery), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{items, total, unread, page}`", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "announcements", summary = "Announcements the caller may read, a page at a time", params(PageQuery), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{items, total, unread, page}`", body = crate::openapi::AnnouncementPageBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[get("/announcements")]
 async fn announcements_list(
     req: HttpRequest,
@@ -398,7 +398,7 @@ async fn announcements_list(
     })))
 }
 
-#[utoipa::path(get, tag = "announcements", summary = "One announcement (marks it read)", params(("id" = i64, Path, description = "announcement")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "announcements", summary = "One announcement (marks it read)", params(("id" = i64, Path, description = "announcement")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = crate::openapi::AnnouncementBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[get("/announcements/{id}")]
 async fn announcements_read(
     req: HttpRequest,
@@ -422,7 +422,7 @@ pub struct NewAnnouncement {
     publish_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-#[utoipa::path(post, tag = "announcements", summary = "Staff: publishes (or schedules) an announcement", request_body = NewAnnouncement, security(("bearer" = []), ("cookie" = [])), responses((status = 201, description = "`{id}`", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "announcements", summary = "Staff: publishes (or schedules) an announcement", request_body = NewAnnouncement, security(("bearer" = []), ("cookie" = [])), responses((status = 201, description = "`{id}`", body = crate::openapi::CreatedBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[post("/announcements")]
 async fn announcements_publish(
     req: HttpRequest,

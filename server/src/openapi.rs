@@ -235,3 +235,127 @@ pub async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
 
 /// The document, serialised once at start-up.
 pub struct OpenApiJson(pub String);
+
+// ------------------------------------------------------------------ response bodies
+// What the JSON routes answer, described for the document (schemathesis
+// checks every answer against them: script/fuzz-api).
+
+/// `GET /api/v1/push/key`
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PushKeyBody {
+    pub enabled: bool,
+    /// the VAPID public key (base64url), when Web Push is on
+    pub public_key: Option<String>,
+}
+
+/// `POST /api/v1/push/subscriptions`
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SubscribedBody {
+    pub subscribed: bool,
+}
+
+/// `DELETE /api/v1/push/subscriptions`
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RemovedBody {
+    /// whether this browser had a subscription to remove
+    pub removed: bool,
+}
+
+/// `POST /api/v1/push/test`
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct QueuedBody {
+    pub queued: bool,
+}
+
+/// One inbox item.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct InboxItemBody {
+    pub id: i64,
+    /// announcement, residence, appointment_reminder, activity_start, vote_closing, task, payment, …
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    /// a path inside the app
+    pub link: String,
+    /// Beijing time, "YYYY-MM-DD HH:MM"
+    pub created: String,
+    pub read: bool,
+}
+
+/// `GET /api/v1/inbox`
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct InboxPageBody {
+    pub items: Vec<InboxItemBody>,
+    #[schema(minimum = 0)]
+    pub total: u64,
+    #[schema(minimum = 0)]
+    pub unread: u64,
+}
+
+/// `POST /api/v1/inbox/{id}/read`
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct LinkBody {
+    /// where the item points: a path inside the app
+    pub link: String,
+}
+
+/// `POST /api/v1/inbox/read-all`
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct MarkedBody {
+    #[schema(minimum = 0)]
+    pub marked: u64,
+}
+
+/// `GET /healthz`
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct HealthBody {
+    /// "ok", or "database unavailable" (503)
+    pub status: String,
+    /// "memory" or "redis" (absent when the database is away)
+    pub rate_limits: Option<String>,
+}
+
+/// One announcement as the caller sees it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AnnouncementBody {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub org_name: String,
+    pub author_name: String,
+    pub pinned: bool,
+    /// Beijing time, "2026-11-22 09:30"
+    pub published: String,
+    pub read: bool,
+}
+
+/// `GET /api/v1/announcements`
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AnnouncementPageBody {
+    pub items: Vec<AnnouncementBody>,
+    #[schema(minimum = 0)]
+    pub total: u64,
+    #[schema(minimum = 0)]
+    pub unread: u64,
+    /// the page asked for, from 0
+    #[schema(minimum = 0)]
+    pub page: u64,
+}
+
+/// `201`: what was made.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CreatedBody {
+    pub id: i64,
+}
