@@ -287,19 +287,28 @@ pub async fn personal_data_log(state: &State, staff: &CurrentUser, page: u64) ->
         .limit(per_page)
         .all(&state.db)
         .await?;
-    let mut views = Vec::new();
-    for r in rows {
-        let name = |id: i64| async move {
-            AppResult::Ok(user::Entity::find_by_id(id).one(&state.db).await?.map(|u| u.name).unwrap_or_default())
-        };
-        views.push(PersonalDataViewRow {
+    // the people named in this page, in one query
+    let mut ids: Vec<i64> = rows.iter().flat_map(|r| [r.viewer_id, r.subject_id]).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let names: std::collections::HashMap<i64, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+    let name = |id: i64| names.get(&id).cloned().unwrap_or_default();
+    let views = rows
+        .into_iter()
+        .map(|r| PersonalDataViewRow {
             at: crate::announcements::beijing_time(r.at),
-            viewer: name(r.viewer_id).await?,
-            subject: name(r.subject_id).await?,
+            viewer: name(r.viewer_id),
+            subject: name(r.subject_id),
             fields: r.fields.split(',').map(str::to_string).collect(),
             context: r.context,
-        });
-    }
+        })
+        .collect();
     Ok(views)
 }
 

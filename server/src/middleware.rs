@@ -17,7 +17,7 @@ use domain::ErrorCode;
 /// The database (or Redis) is away: the caller cannot be told who they are,
 /// and must not be told they are logged out (a 401 would send a phone's app
 /// to the login page, an emptied cookie would end the session).
-fn unreachable(r: &Result<auth::CurrentUser, AppError>) -> bool {
+fn db_away(r: &Result<auth::CurrentUser, AppError>) -> bool {
     matches!(r, Err(e) if e.code == ErrorCode::Unavailable)
 }
 
@@ -69,7 +69,7 @@ pub async fn authenticate(
     let mut clear = false;
     if let Some(token) = bearer(&req) {
         let r = auth::authenticate(&state, &token).await;
-        if unreachable(&r) {
+        if db_away(&r) {
             return away(req);
         }
         if let Ok(user) = r {
@@ -81,7 +81,7 @@ pub async fn authenticate(
         let mut user = match &access {
             Some(t) => {
                 let r = auth::authenticate(&state, t).await;
-                if unreachable(&r) {
+                if db_away(&r) {
                     return away(req);
                 }
                 r.ok()
@@ -93,7 +93,7 @@ pub async fn authenticate(
                 match auth::refresh(&state, &rt).await {
                     Ok(s) => {
                         let r = auth::authenticate(&state, &s.access_token).await;
-                        if unreachable(&r) {
+                        if db_away(&r) {
                             return away(req);
                         }
                         user = r.ok();

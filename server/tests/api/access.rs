@@ -267,24 +267,34 @@ async fn server_fn_rows(app: &TestApp, tokens: &[Option<String>]) -> BTreeMap<St
             if let Some(t) = t {
                 req = req.bearer_auth(t);
             }
-            let r = req.send().await.unwrap();
-            let status = r.status().as_u16();
-            let location = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-            let text = r.text().await.unwrap_or_default();
-            row.push(classify(status, &text, &location, false));
-            if let Some(phone) = full_phone(&text) {
-                if !path.contains("dev_codes") {
-                    panic!("{method} {path} shows the phone number {phone} in full: {text:.200}");
-                }
-            }
-            if let Some(id) = full_id_number(&text) {
-                panic!("{method} {path} shows the ID number {id} in full: {text:.200}");
-            }
-            notes.push(format!("{status} {location} {}", text.chars().take(60).collect::<String>()));
+            let (letter, note) = probe(req, &method, &path, false).await;
+            row.push(letter);
+            notes.push(note);
         }
         rows.insert(format!("{method} {path}"), (row, notes));
     }
     rows
+}
+
+/// Sends one call: its letter, a note for a failing comparison. Panics when
+/// the answer holds a phone or ID number in full.
+async fn probe(req: reqwest::RequestBuilder, method: &str, path: &str, rest: bool) -> (char, String) {
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let location = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let text = r.text().await.unwrap_or_default();
+    if let Some(phone) = full_phone(&text) {
+        if !path.contains("dev_codes") {
+            panic!("{method} {path} shows the phone number {phone} in full: {text:.200}");
+        }
+    }
+    if let Some(id) = full_id_number(&text) {
+        panic!("{method} {path} shows the ID number {id} in full: {text:.200}");
+    }
+    (
+        classify(status, &text, &location, rest),
+        format!("{status} {location} {}", text.chars().take(60).collect::<String>()),
+    )
 }
 
 /// A mainland mobile number written out in full (11 digits, 1[3-9]…, not
@@ -551,20 +561,9 @@ async fn rest_rows(app: &TestApp, tokens: &[Option<String>]) -> BTreeMap<String,
             if let Some(t) = t {
                 req = req.bearer_auth(t);
             }
-            let r = req.send().await.unwrap();
-            let status = r.status().as_u16();
-            let location = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-            let text = r.text().await.unwrap_or_default();
-            row.push(classify(status, &text, &location, true));
-            if let Some(phone) = full_phone(&text) {
-                if !path.contains("dev_codes") {
-                    panic!("{method} {path} shows the phone number {phone} in full: {text:.200}");
-                }
-            }
-            if let Some(id) = full_id_number(&text) {
-                panic!("{method} {path} shows the ID number {id} in full: {text:.200}");
-            }
-            notes.push(format!("{status} {location} {}", text.chars().take(60).collect::<String>()));
+            let (letter, note) = probe(req, &method, &path, true).await;
+            row.push(letter);
+            notes.push(note);
         }
         rows.insert(format!("{method} {path}"), (row, notes));
     }

@@ -29,6 +29,19 @@ pub async fn a_dwelling(app: &TestApp) -> (i64, i64, i64) {
 const NEWCOMER: &str = "13612340000";
 
 pub async fn submit(app: &TestApp, c: i64, b: i64, d: i64, relation: &str, area: &str) -> reqwest::Response {
+    submit_with_id(app, c, b, d, relation, area, "").await
+}
+
+/// The request form with an ID number (empty: none given).
+pub async fn submit_with_id(
+    app: &TestApp,
+    c: i64,
+    b: i64,
+    d: i64,
+    relation: &str,
+    area: &str,
+    id_number: &str,
+) -> reqwest::Response {
     app.form(
         path::<RequestResidence>(),
         "/residence",
@@ -38,6 +51,7 @@ pub async fn submit(app: &TestApp, c: i64, b: i64, d: i64, relation: &str, area:
             ("dwelling_id", &d.to_string()),
             ("relation", relation),
             ("area", area),
+            ("id_number", id_number),
         ],
     )
     .await
@@ -159,24 +173,7 @@ async fn an_id_number_is_checked_kept_encrypted_shown_masked_and_every_full_look
     let app = spawn_app().await;
     app.browser_login(NEWCOMER).await;
     let (c, b, d) = a_dwelling(&app).await;
-    let send = |id: &'static str| {
-        let app = &app;
-        async move {
-            app.form(
-                path::<RequestResidence>(),
-                "/residence",
-                &[
-                    ("community", &c.to_string()),
-                    ("building", &b.to_string()),
-                    ("dwelling_id", &d.to_string()),
-                    ("relation", "tenant"),
-                    ("area", ""),
-                    ("id_number", id),
-                ],
-            )
-            .await
-        }
-    };
+    let send = |id: &'static str| submit_with_id(&app, c, b, d, "tenant", "", id);
     // a wrong check character: refused in words, the number kept for the form but not in the address
     let r = send("110105194912310021").await;
     let to = location(&r);
