@@ -98,7 +98,7 @@ pub async fn item_page(id: i64, moving: Option<i64>) -> Result<ItemPageData, Ser
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    let item = backend::appointments::item(&state, id).await.map_err(app_err)?;
+    let item = backend::appointments::item(&state, &user, id).await.map_err(app_err)?;
     let days = backend::appointments::days(&state, &user, id).await.map_err(app_err)?;
     let moving = match moving {
         Some(b) => {

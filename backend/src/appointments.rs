@@ -180,9 +180,20 @@ async fn views_of(state: &State, rows: Vec<service_item::Model>) -> AppResult<Ve
     Ok(out)
 }
 
-pub async fn item(state: &State, id: i64) -> AppResult<ItemView> {
-    let i = item_row(state, id).await?;
+pub async fn item(state: &State, user: &CurrentUser, id: i64) -> AppResult<ItemView> {
+    let i = visible_item(state, user, id).await?;
     view_of(state, i).await
+}
+
+/// The item, if this person may look at it (as `items_for`: open to anyone,
+/// or of a community they belong to); otherwise it does not exist for them.
+async fn visible_item(state: &State, user: &CurrentUser, id: i64) -> AppResult<service_item::Model> {
+    let i = item_row(state, id).await?;
+    if i.audience == Audience::Anyone.as_str() || crate::org::visible_ids(state, user).await?.contains(&i.org_unit_id) {
+        Ok(i)
+    } else {
+        Err(ErrorCode::NotFound.into())
+    }
 }
 
 /// The household a person has in a community (approved residence), if any.
@@ -770,7 +781,7 @@ pub async fn offer_expire_job(state: &State, job: OfferExpireJob) -> anyhow::Res
 
 /// The days of an item's booking window with their slots, as this person sees them.
 pub async fn days(state: &State, user: &CurrentUser, item_id: i64) -> AppResult<Vec<DayView>> {
-    let item = item_row(state, item_id).await?;
+    let item = visible_item(state, user, item_id).await?;
     let policy = policy_of(&item);
     let now = Utc::now();
     let today = beijing_date(now);

@@ -138,7 +138,7 @@ pub async fn cancel_reminder<C: ConnectionTrait>(conn: &C, user_id: i64, key: &s
 }
 
 /// One page of a user's inbox, newest first.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Inbox {
     pub items: Vec<InboxItem>,
     pub total: u64,

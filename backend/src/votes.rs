@@ -919,7 +919,7 @@ pub async fn receipt(state: &State, code: &str) -> AppResult<ReceiptView> {
 
 /// The published chain: the rules text and every ballot as hashed (receipt
 /// codes replaced by their SHA-256), for anyone to recompute.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Chain {
     pub vote_id: i64,
     pub rules: String,
@@ -927,7 +927,7 @@ pub struct Chain {
     pub ballots: Vec<ChainEntry>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChainEntry {
     pub seq: i64,
     pub key_no: Option<i64>,

@@ -81,7 +81,7 @@ impl NotifyHeaders {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Resource {
     pub algorithm: String,
     pub ciphertext: String,
@@ -92,7 +92,7 @@ pub struct Resource {
 }
 
 /// The notification envelope (what arrives in the body).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Notification {
     pub id: String,
     pub create_time: String,

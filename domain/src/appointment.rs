@@ -61,6 +61,7 @@ pub fn day_label(d: NaiveDate, english: bool) -> String {
 }
 
 /// Who may book an item.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Audience {
@@ -100,6 +101,7 @@ impl Audience {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QuotaPeriod {
@@ -158,6 +160,7 @@ impl QuotaPeriod {
 
 /// A booking's life. Seats are held by `Offered`, `Booked`, `Arrived`,
 /// `Served` and `NoShow`; `Cancelled` and `Expired` hold none.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BookingStatus {
@@ -227,6 +230,7 @@ impl BookingStatus {
 }
 
 /// What staff record at the desk.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeskMark {
@@ -262,6 +266,7 @@ impl DeskMark {
 }
 
 /// The booking rules of one item.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
     pub audience: Audience,
@@ -321,6 +326,7 @@ impl Policy {
 }
 
 /// Opening hours of an item on some weekdays, cut into slots.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HoursRule {
     /// Monday = 1 … Sunday = 7.
@@ -403,6 +409,7 @@ impl HoursRule {
 }
 
 /// A closure (holiday, building works) of one item or a whole community, days inclusive.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Closure {
     pub first: NaiveDate,
@@ -556,6 +563,7 @@ impl ItemSettings {
 }
 
 /// An item as residents and staff see it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ItemView {
     pub id: i64,
@@ -571,6 +579,7 @@ pub struct ItemView {
 }
 
 /// One slot on an item's day.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SlotView {
     pub id: i64,
@@ -595,6 +604,7 @@ impl SlotView {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DayView {
     /// "2026-11-23"
@@ -602,6 +612,7 @@ pub struct DayView {
     pub slots: Vec<SlotView>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BookingView {
     pub id: i64,
@@ -627,6 +638,7 @@ pub struct BookingView {
 }
 
 /// A line of the day's queue at the desk.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QueueEntry {
     pub booking_id: i64,
@@ -644,6 +656,7 @@ pub struct QueueEntry {
 }
 
 /// A closure as staff see it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClosureView {
     pub id: i64,
@@ -655,6 +668,7 @@ pub struct ClosureView {
 }
 
 /// A slot in the staff's table.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StaffSlot {
     pub id: i64,

@@ -3,6 +3,7 @@
 use crate::{money::Fen, ErrorCode};
 use serde::{Deserialize, Serialize};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BillKind {
@@ -62,6 +63,7 @@ impl BillKind {
 
 /// A billing period: a year ("2026"), a half ("2026-H1"), a quarter
 /// ("2026-Q4") or a month ("2026-11"), with how many months it covers.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Period {
     pub label: String,
@@ -87,6 +89,7 @@ impl Period {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BillStatus {
@@ -128,6 +131,7 @@ impl BillStatus {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BillView {
     pub id: i64,
@@ -142,6 +146,7 @@ pub struct BillView {
 }
 
 /// Unpaid bills of one building (staff).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ArrearsRow {
     pub community: String,

@@ -33,6 +33,7 @@ pub fn hidden_by_reports(reports: i64, reviewed: bool) -> bool {
     !reviewed && reports >= HIDE_AT_REPORTS
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TopicStatus {
@@ -70,6 +71,7 @@ impl TopicStatus {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CommentStatus {
@@ -112,6 +114,7 @@ pub fn parse_answer_days(s: &str) -> Result<i64, ErrorCode> {
     s.parse::<i64>().ok().filter(|d| (1..=60).contains(d)).ok_or(ErrorCode::InvalidInput)
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TopicView {
     pub id: i64,
@@ -135,6 +138,7 @@ pub struct TopicView {
     pub can_moderate: bool,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CommentView {
     pub id: i64,
@@ -157,6 +161,7 @@ pub struct CommentView {
 
 /// A topic page: the topic, its comments in thread order, and (for staff)
 /// votes of the community that can be linked.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TopicPage {
     pub topic: TopicView,

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 /// The longest period a table covers.
 pub const MAX_PERIOD_DAYS: i64 = 366;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Metric {
     Closure,
@@ -81,6 +82,7 @@ impl Metric {
 }
 
 /// Whom a figure is about.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Subject {
     Community(i64),
@@ -122,6 +124,7 @@ impl Subject {
 }
 
 /// A period of whole Beijing days, both ends included.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Period {
     pub from: NaiveDate,
@@ -169,6 +172,7 @@ impl Period {
 
 /// A patrol plan as entered: which days of the week (bit 0 = Monday), the
 /// time window (minutes after Beijing midnight) and the dates it holds.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanRule {
     pub weekdays: u8,
@@ -265,6 +269,7 @@ pub fn clock_text(m: u16) -> String {
 }
 
 /// A plan as listed on the route card.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PlanView {
     pub id: i64,
@@ -277,6 +282,7 @@ pub struct PlanView {
 // ------------------------------------------------------------------ items and figures
 
 /// One thing that counts towards a figure, with its explanation.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Item {
     pub metric: Metric,
@@ -311,6 +317,7 @@ impl Item {
 }
 
 /// A share: `num` of `den`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ratio {
     pub num: u32,
@@ -333,6 +340,7 @@ impl Ratio {
 }
 
 /// The figures of one subject over a period.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Figures {
     pub subject: Subject,
@@ -399,6 +407,7 @@ impl Figures {
 }
 
 /// A subject to tabulate: who, its name, what it belongs to, its worker-days.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SubjectInfo {
     pub subject: Subject,
@@ -454,6 +463,7 @@ pub fn drill(items: &[Item], subject: Subject, metric: Metric) -> Vec<&Item> {
 
 /// The figures page: the period, a table per level, and (when asked) the
 /// items behind one figure.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FiguresReport {
     pub period: Period,
@@ -461,6 +471,7 @@ pub struct FiguresReport {
     pub drill: Option<Drill>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Drill {
     pub subject: Subject,

@@ -91,6 +91,7 @@ pub fn gcj02_to_wgs84(lat: f64, lng: f64) -> (f64, f64) {
 
 /// One position as received: where, how sure, and when (the server's clock;
 /// the device's clock is kept only as a hint).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Fix {
     pub lat: f64,
@@ -103,6 +104,7 @@ pub struct Fix {
 }
 
 /// Thresholds for fixes and check-ins (configurable per deployment).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Limits {
     /// Fixes vaguer than this are dropped from tracks and prove nothing.
@@ -130,6 +132,7 @@ impl Default for Limits {
 }
 
 /// Why a fix was left out of a track (the raw fix is still kept).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "reason")]
 pub enum Dropped {
@@ -302,6 +305,7 @@ pub fn filter(previous: Option<&Fix>, f: &Fix, limits: &Limits) -> Result<(), Dr
 // ------------------------------------------------------------------ check-ins
 
 /// A fixed point a worker checks in at.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
     pub lat: f64,
@@ -312,6 +316,7 @@ pub struct Checkpoint {
 }
 
 /// One piece of evidence for or against a check-in, in numbers.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Evidence {
@@ -397,6 +402,7 @@ impl Evidence {
 }
 
 /// The judgement on a check-in and every reason for it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     pub accepted: bool,

@@ -25,6 +25,7 @@ pub const NEARBY_M: f64 = 250.0;
 pub const MAX_DESCRIPTION: usize = 2000;
 
 /// What kind of matter it is. Each category doubles as an Open311 service.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
@@ -100,6 +101,7 @@ impl Category {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -172,6 +174,7 @@ impl Status {
 }
 
 /// Why a report is not taken on.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RejectReason {
@@ -217,6 +220,7 @@ pub struct Actor {
 }
 
 /// One step of the workflow.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
@@ -353,6 +357,7 @@ pub fn parse_rating(s: &str) -> Result<i16, ErrorCode> {
 }
 
 /// Where the reporter was, stamped on the phone when the report was begun.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Spot {
     pub lat: f64,
@@ -379,6 +384,7 @@ impl Spot {
 }
 
 /// A new report as typed into the form, parsed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewIncident {
     pub category: Category,
@@ -420,6 +426,7 @@ pub fn is_overdue(status: Status, deadline_ms: Option<i64>, now_ms: i64) -> bool
 // ------------------------------------------------------------------ views
 
 /// One line of a list.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IncidentRow {
     pub id: i64,
@@ -438,6 +445,7 @@ pub struct IncidentRow {
 }
 
 /// One event on the timeline.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EventView {
     pub action: Action,
@@ -447,6 +455,7 @@ pub struct EventView {
     pub photos: Vec<i64>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExtensionView {
     pub id: i64,
@@ -456,6 +465,7 @@ pub struct ExtensionView {
 }
 
 /// Someone an incident may be dispatched to.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Assignable {
     pub id: i64,
@@ -464,6 +474,7 @@ pub struct Assignable {
 }
 
 /// An incident as its page shows it, with what the viewer may do.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IncidentDetail {
     pub id: i64,
@@ -517,6 +528,7 @@ impl IncidentDetail {
 }
 
 /// The page a reporter, worker or staff member opens at /incidents.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IncidentHome {
     pub communities: Vec<(i64, String)>,
@@ -527,6 +539,7 @@ pub struct IncidentHome {
 }
 
 /// An Open311 client's key as staff see it (never the key itself).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ApiKeyView {
     pub id: i64,

@@ -6,6 +6,7 @@ use crate::ErrorCode;
 use serde::{Deserialize, Serialize};
 
 /// An amount in fen. Bills and orders hold positive amounts.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 pub struct Fen(pub i64);
 

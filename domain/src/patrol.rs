@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::ErrorCode;
 
 /// A checkpoint as staff enter or import it (already checked).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewCheckpoint {
     pub name: String,
@@ -60,6 +61,7 @@ impl NewCheckpoint {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckpointView {
     pub id: i64,
@@ -71,6 +73,7 @@ pub struct CheckpointView {
     pub requires_qr: bool,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RouteView {
     pub id: i64,
@@ -86,6 +89,7 @@ pub struct RouteView {
 }
 
 /// One line of the printable QR sheet.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SheetItem {
     pub seq: i32,
@@ -97,6 +101,7 @@ pub struct SheetItem {
 // ------------------------------------------------------------ patrols
 
 /// Where a patrol is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PatrolState {
@@ -131,6 +136,7 @@ impl PatrolState {
 }
 
 /// What a worker does to a patrol under way.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Transition {
@@ -163,6 +169,7 @@ impl Transition {
 }
 
 /// Why the phone recorded no positions for a while.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GapReason {
@@ -211,6 +218,7 @@ pub const MAX_BATCH: usize = 1000;
 /// One item from the phone's outbox. `id` is the phone's own id for it
 /// (unique per patrol): sending it again stores nothing new. Times are the
 /// phone's clock in milliseconds; the server reckons them against `sent_at`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OutboxItem {
@@ -269,6 +277,7 @@ pub fn valid_client_id(id: &str) -> bool {
 }
 
 /// A batch from the outbox.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Batch {
     pub patrol: i64,
@@ -278,6 +287,7 @@ pub struct Batch {
 }
 
 /// A check-in as the worker and staff see it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckinView {
     pub id: String,
@@ -290,6 +300,7 @@ pub struct CheckinView {
 }
 
 /// A dropped fix in a batch reply.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DroppedView {
     pub id: String,
@@ -298,6 +309,7 @@ pub struct DroppedView {
 }
 
 /// The answer to a batch: every item is accounted for.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BatchReply {
     /// Items stored now for the first time.
@@ -311,6 +323,7 @@ pub struct BatchReply {
 }
 
 /// A patrol in a list.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PatrolRow {
     pub id: i64,
@@ -330,6 +343,7 @@ pub struct PatrolRow {
 }
 
 /// A checkpoint of the patrol under way and what happened there.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckpointStatus {
     pub checkpoint: CheckpointView,
@@ -343,6 +357,7 @@ impl CheckpointStatus {
 }
 
 /// The grid worker's patrol page.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkerHome {
     pub grids: Vec<(i64, String)>,
@@ -362,6 +377,7 @@ pub struct WorkerHome {
 }
 
 /// A stretch without positions, as shown.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GapView {
     pub from: String,
@@ -371,6 +387,7 @@ pub struct GapView {
 }
 
 /// A patrol's track, checkpoints and check-ins, ready to draw.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PatrolDetail {
     pub row: PatrolRow,
@@ -388,6 +405,7 @@ pub struct PatrolDetail {
 
 /// A plain projected drawing (no map tiles needed): SVG path data per
 /// track segment and the checkpoints, in a `width` × `height` box.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrackMap {
     pub width: f64,
@@ -414,6 +432,7 @@ pub struct TrackMap {
 }
 
 /// One map tile placed in the box.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Tile {
     pub href: String,
@@ -427,6 +446,7 @@ pub struct Tile {
 /// `{y}` and optionally `{s}` (a subdomain), and the datum its tiles are
 /// drawn in. 天地图 is CGCS2000 (≈ WGS-84: no conversion); Amap and Tencent
 /// draw in GCJ-02, so their tile grid is placed through the conversion.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TileSource {
     pub template: String,
@@ -538,6 +558,7 @@ impl TrackMap {
 }
 
 /// The staff's live board.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LiveBoard {
     pub rows: Vec<PatrolRow>,
@@ -549,6 +570,7 @@ pub struct LiveBoard {
 }
 
 /// A point of a track: WGS-84 and Unix seconds.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrackPoint {
     pub lat: f64,

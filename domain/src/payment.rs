@@ -6,6 +6,7 @@ use crate::money::Fen;
 use serde::{Deserialize, Serialize};
 
 /// created → paying → paid | closed | failed; paid → refunded.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
@@ -90,6 +91,7 @@ impl OrderStatus {
 }
 
 /// A provider's view of a trade (WeChat Pay v3 `trade_state`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TradeState {
@@ -143,6 +145,7 @@ impl TradeState {
 }
 
 /// One bill inside an order.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OrderLine {
     pub bill_id: i64,
@@ -153,6 +156,7 @@ pub struct OrderLine {
 }
 
 /// An order as its payer (or staff) sees it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OrderView {
     pub out_trade_no: String,
@@ -174,6 +178,7 @@ pub struct OrderView {
 
 /// What the public receipt check shows: enough to tell a genuine receipt,
 /// nothing personal.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReceiptCheck {
     pub receipt_code: String,
@@ -185,6 +190,7 @@ pub struct ReceiptCheck {
 }
 
 /// Money a provider took that no order could take (staff settle it by hand).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unmatched {
     pub out_trade_no: String,
@@ -195,6 +201,7 @@ pub struct Unmatched {
 }
 
 /// One difference between our records and the provider's trade bill.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mismatch {
     pub out_trade_no: String,
@@ -206,6 +213,7 @@ pub struct Mismatch {
 }
 
 /// A day's reconciliation with the provider.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reconciliation {
     /// Beijing date, "2026-11-22".

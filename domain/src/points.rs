@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ErrorCode;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryKind {
@@ -72,6 +73,7 @@ impl EntryKind {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RedemptionStatus {
@@ -140,6 +142,7 @@ pub fn parse_stock(s: &str) -> Result<i64, ErrorCode> {
 }
 
 /// One ledger line as shown: every balance explained entry by entry.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryView {
     pub id: i64,
@@ -153,6 +156,7 @@ pub struct EntryView {
     pub reversed: bool,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemView {
     pub id: i64,
@@ -166,6 +170,7 @@ pub struct ItemView {
     pub held: i64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RedemptionView {
     pub id: i64,
@@ -181,6 +186,7 @@ pub struct RedemptionView {
 
 /// A person looked up by staff (their ledger, to reverse an entry); the
 /// phone number masked.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonLedger {
     pub name: String,

@@ -4,6 +4,7 @@
 use crate::ErrorCode;
 use serde::{Deserialize, Serialize};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Relation {
@@ -44,6 +45,7 @@ impl Relation {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResidenceStatus {
@@ -82,6 +84,7 @@ impl ResidenceStatus {
 
 /// An area in hundredths of a square metre, parsed exactly from what people
 /// type ("89.5", "89.50 ㎡", "１２０"). At most two decimals; 0 < area ≤ 100,000 m².
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct AreaCentiM2(i64);
 
@@ -138,6 +141,7 @@ impl std::fmt::Display for AreaCentiM2 {
 }
 
 /// A residence request as its applicant and the deciding staff see it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ResidenceView {
     pub id: i64,
@@ -161,6 +165,7 @@ pub struct ResidenceView {
 }
 
 /// One option when picking a community, building or dwelling.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Choice {
     pub id: i64,
@@ -201,6 +206,7 @@ mod tests {
 }
 
 /// One line of the personal-data log: a staff member saw someone's numbers in full.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonalDataViewRow {
     /// Beijing time

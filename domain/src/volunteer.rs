@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::ErrorCode;
 
 /// How an activity turns presence into credited minutes and points.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HoursRule {
     /// Minutes are credited in whole units of this size (rounded down).
@@ -44,6 +45,7 @@ impl HoursRule {
 }
 
 /// What limited a credit.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Cap {
@@ -52,6 +54,7 @@ pub enum Cap {
 }
 
 /// The outcome for one attendance, with the reasons in numbers.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credit {
     /// Minutes present within the activity's time.
@@ -142,6 +145,7 @@ pub fn window_accepted(code_window: i64, now_window: i64) -> bool {
 }
 
 /// Where a volunteer may sign up: a seat, the waitlist, or gone.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignupStatus {
@@ -174,6 +178,7 @@ impl SignupStatus {
 }
 
 /// Checking in or out.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
@@ -206,6 +211,7 @@ impl Direction {
 }
 
 /// An optional circle around the activity's place.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Geofence {
     pub lat: f64,
@@ -247,6 +253,7 @@ impl Geofence {
 pub use crate::geo::distance_m;
 
 /// One activity as a resident or organiser sees it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ActivityView {
     pub id: i64,
@@ -276,6 +283,7 @@ pub struct ActivityView {
 }
 
 /// One person's attendance at one activity.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AttendanceView {
     pub id: i64,
@@ -301,6 +309,7 @@ pub struct AttendanceView {
 }
 
 /// A row of honour hours (no points).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HonourView {
     pub minutes: i64,
@@ -309,6 +318,7 @@ pub struct HonourView {
 }
 
 /// A volunteer's record: what a certificate would say now.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HoursRecord {
     pub service_minutes: i64,
@@ -319,6 +329,7 @@ pub struct HoursRecord {
 }
 
 /// A line of a certificate.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CertificateLine {
     pub date: String,
@@ -328,6 +339,7 @@ pub struct CertificateLine {
 }
 
 /// 志愿服务证明: frozen when issued, shown to whoever has its code.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Certificate {
     pub code: String,
@@ -340,6 +352,7 @@ pub struct Certificate {
 }
 
 /// An approved organiser as staff see them (phone masked).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrganiserRow {
     pub community_id: i64,
@@ -350,6 +363,7 @@ pub struct OrganiserRow {
 }
 
 /// A person on an activity's roster (organiser's view; phone masked).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RosterRow {
     pub name: String,
@@ -362,6 +376,7 @@ pub struct RosterRow {
 
 /// What the organiser's phone shows: the activity, who signed up, and the
 /// attendances to confirm.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OrganiseView {
     pub activity: ActivityView,
@@ -370,6 +385,7 @@ pub struct OrganiseView {
 }
 
 /// The current rotating check-in (or check-out) code.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CodeView {
     pub direction: Direction,
@@ -381,6 +397,7 @@ pub struct CodeView {
 
 /// A scanned code, accepted: the volunteer confirms with one tap (and their
 /// location, when the activity has a geofence) within ten minutes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScanView {
     pub activity: ActivityView,

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use crate::ErrorCode;
 
 /// What is being decided.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VoteKind {
@@ -48,6 +49,7 @@ impl VoteKind {
 
 /// The matters of Civil Code Art. 278 (items 1–9). Items 6–8 are special
 /// matters with the three-quarters thresholds.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Matter {
@@ -123,6 +125,7 @@ impl Matter {
 }
 
 /// Who may vote in a poll.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Eligibility {
@@ -156,6 +159,7 @@ impl Eligibility {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VoteStatus {
@@ -208,6 +212,7 @@ pub const NO: i64 = 2;
 pub const ABSTAIN: i64 = 3;
 
 /// Area (0.01 m²) and head count: the two weights of Art. 278.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Weight {
     pub area: i64,
@@ -229,6 +234,7 @@ impl std::ops::Sub for Weight {
 }
 
 /// What the ballots add up to, for an owners' decision.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OwnerTally {
     /// `A`, `N`: everything on the frozen roll.
@@ -242,6 +248,7 @@ pub struct OwnerTally {
 }
 
 /// The outcome of an owners' decision and why.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
     pub quorum_area: bool,
@@ -303,6 +310,7 @@ pub struct UnitOwners {
 }
 
 /// One owner key of the roll: a set of units that count as one owner.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OwnerKey {
     /// 1-based, in order of the smallest unit id.
@@ -422,6 +430,7 @@ pub fn parse_choices(raw: &[String], options: usize, max: usize) -> Result<Vec<i
 }
 
 /// The frozen rules of a vote, hashed into the chain before the first ballot.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rules {
     pub vote_id: i64,
@@ -493,6 +502,7 @@ pub fn roll_bytes(rows: &[(i64, i64, Vec<i64>, Option<i64>)]) -> String {
 }
 
 /// One ballot as hashed into the chain. A secret ballot has no key.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BallotRecord {
     pub vote_id: i64,
@@ -551,6 +561,7 @@ pub fn chain_next(prev_hex: &str, ballot: &BallotRecord) -> Result<String, Error
 }
 
 /// Why a chain does not verify.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ChainFault {
     /// The first ballot does not follow the rules' hash.
@@ -587,6 +598,7 @@ pub fn area_text(centi: i64) -> String {
 }
 
 /// A vote as a resident or staff member sees it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VoteView {
     pub id: i64,
@@ -618,6 +630,7 @@ pub struct VoteView {
 }
 
 /// Where the viewer stands in a vote.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum MyStanding {
     /// Not on the roll (not verified, not in scope, or joined after it froze).
@@ -633,6 +646,7 @@ pub enum MyStanding {
 }
 
 /// What a receipt check shows.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReceiptView {
     pub vote_id: i64,
@@ -773,6 +787,7 @@ impl NewVote {
 }
 
 /// A roll row as staff see it (to enter paper ballots, to follow turnout).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RollRow {
     pub key_no: i64,
@@ -785,6 +800,7 @@ pub struct RollRow {
 }
 
 /// A paper ballot waiting for a second staff member.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PaperView {
     pub id: i64,
@@ -797,6 +813,7 @@ pub struct PaperView {
     pub entered_at: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StaffVote {
     pub vote: VoteView,

@@ -189,7 +189,7 @@ pub struct InboxQuery {
     limit: Option<u64>,
 }
 
-#[utoipa::path(get, tag = "inbox", summary = "The caller's inbox, newest first", params(InboxQuery), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "a page of inbox items", body = crate::openapi::InboxPageBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "inbox", summary = "The caller's inbox, newest first", params(InboxQuery), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "a page of inbox items", body = backend::notify::Inbox), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[get("/inbox")]
 async fn inbox(req: HttpRequest, state: web::Data<State>, q: web::Query<InboxQuery>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
@@ -390,15 +390,15 @@ async fn announcements_list(
     let page = q.page.unwrap_or(0).min(backend::MAX_OFFSET);
     let size = app::announcements::PAGE_SIZE;
     let l = announcements::list(&state, &u, size, page.saturating_mul(size)).await.map_err(api_err(&req))?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "items": l.items.into_iter().map(app::announcements::to_view).collect::<Vec<_>>(),
-        "total": l.total,
-        "unread": l.unread,
-        "page": page,
-    })))
+    Ok(HttpResponse::Ok().json(crate::openapi::AnnouncementPageBody {
+        items: l.items.into_iter().map(app::announcements::to_view).collect(),
+        total: l.total,
+        unread: l.unread,
+        page,
+    }))
 }
 
-#[utoipa::path(get, tag = "announcements", summary = "One announcement (marks it read)", params(("id" = i64, Path, description = "announcement")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = crate::openapi::AnnouncementBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "announcements", summary = "One announcement (marks it read)", params(("id" = i64, Path, description = "announcement")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = app::announcements::Announcement), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[get("/announcements/{id}")]
 async fn announcements_read(
     req: HttpRequest,

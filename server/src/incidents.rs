@@ -212,7 +212,7 @@ pub struct NearbyQuery {
 }
 
 /// GET /api/v1/incidents/nearby: open reports of the category within 250 m.
-#[utoipa::path(get, tag = "incidents", summary = "Open incidents of a category within 250 m (duplicate check before reporting)", params(NearbyQuery), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "incidents", summary = "Open incidents of a category within 250 m (duplicate check before reporting)", params(NearbyQuery), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = [domain::incident::IncidentRow]), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[get("/api/v1/incidents/nearby")]
 pub async fn incidents_nearby(req: HttpRequest, state: web::Data<State>, q: web::Query<NearbyQuery>) -> HttpResponse {
     let Some(user) = user_of(&req) else { return HttpResponse::Unauthorized().json(err(ErrorCode::NotLoggedIn)) };

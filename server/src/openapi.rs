@@ -271,33 +271,6 @@ pub struct QueuedBody {
     pub queued: bool,
 }
 
-/// One inbox item.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct InboxItemBody {
-    pub id: i64,
-    /// announcement, residence, appointment_reminder, activity_start, vote_closing, task, payment, …
-    pub kind: String,
-    pub title: String,
-    pub body: String,
-    /// a path inside the app
-    pub link: String,
-    /// Beijing time, "YYYY-MM-DD HH:MM"
-    pub created: String,
-    pub read: bool,
-}
-
-/// `GET /api/v1/inbox`
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct InboxPageBody {
-    pub items: Vec<InboxItemBody>,
-    #[schema(minimum = 0)]
-    pub total: u64,
-    #[schema(minimum = 0)]
-    pub unread: u64,
-}
-
 /// `POST /api/v1/inbox/{id}/read`
 #[derive(ToSchema)]
 #[allow(dead_code)]
@@ -324,32 +297,13 @@ pub struct HealthBody {
     pub rate_limits: Option<String>,
 }
 
-/// One announcement as the caller sees it.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct AnnouncementBody {
-    pub id: i64,
-    pub title: String,
-    pub body: String,
-    pub org_name: String,
-    pub author_name: String,
-    pub pinned: bool,
-    /// Beijing time, "2026-11-22 09:30"
-    pub published: String,
-    pub read: bool,
-}
-
-/// `GET /api/v1/announcements`
-#[derive(ToSchema)]
-#[allow(dead_code)]
+/// `GET /api/v1/announcements`: a page of what the caller may read.
+#[derive(serde::Serialize, ToSchema)]
 pub struct AnnouncementPageBody {
-    pub items: Vec<AnnouncementBody>,
-    #[schema(minimum = 0)]
+    pub items: Vec<app::announcements::Announcement>,
     pub total: u64,
-    #[schema(minimum = 0)]
     pub unread: u64,
     /// the page asked for, from 0
-    #[schema(minimum = 0)]
     pub page: u64,
 }
 
@@ -358,4 +312,35 @@ pub struct AnnouncementPageBody {
 #[allow(dead_code)]
 pub struct CreatedBody {
     pub id: i64,
+}
+
+/// `GET /api/v1/patrols/{id}.geojson`: an RFC 7946 FeatureCollection, the
+/// track as one MultiLineString (a line per stretch without a gap) and each
+/// checkpoint as a Point with its check-ins.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct FeatureCollectionBody {
+    #[schema(rename = "type", pattern = "^FeatureCollection$")]
+    pub kind: String,
+    pub features: Vec<FeatureBody>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct FeatureBody {
+    #[schema(rename = "type", pattern = "^Feature$")]
+    pub kind: String,
+    pub geometry: GeometryBody,
+    /// the track: patrol, state, started_at, ended_at, times; a checkpoint:
+    /// name, radius, seq, visited, checkins
+    pub properties: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct GeometryBody {
+    #[schema(rename = "type", pattern = "^(MultiLineString|Point)$")]
+    pub kind: String,
+    /// [lng, lat] (WGS-84) for a Point, lines of them for a MultiLineString
+    pub coordinates: Vec<serde_json::Value>,
 }

@@ -43,7 +43,7 @@ async fn patrol_gpx(req: HttpRequest, state: web::Data<State>, id: web::Path<i64
         .body(body))
 }
 
-#[utoipa::path(get, tag = "patrol", summary = "A patrol's track and check-ins as GeoJSON", params(("id" = i64, Path, description = "patrol")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "a FeatureCollection", body = Object, content_type = "application/geo+json"), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "patrol", summary = "A patrol's track and check-ins as GeoJSON", params(("id" = i64, Path, description = "patrol")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "a FeatureCollection", body = crate::openapi::FeatureCollectionBody, content_type = "application/geo+json"), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[get("/patrols/{id}.geojson")]
 async fn patrol_geojson(
     req: HttpRequest,
@@ -69,7 +69,7 @@ pub fn osmand_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
     .service(utoipa_actix_web::scope("/osmand").app_data(limit()).service(osmand_get).service(osmand_post));
 }
 
-#[utoipa::path(post, tag = "patrol", summary = "The grid worker's outbox: GPS fixes, check-ins and notes, idempotent; every item accounted for", request_body(content = Object, description = "`{patrol, sent_at, items: [...]}`", content_type = "application/json"), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "per item: stored, duplicate or dropped with the reason", body = Object), (status = 413, description = "over 1 MiB", body = crate::openapi::ErrorBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "patrol", summary = "The grid worker's outbox: GPS fixes, check-ins and notes, idempotent; every item accounted for", request_body(content = domain::patrol::Batch, description = "`{patrol, sent_at, items: [...]}`", content_type = "application/json"), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "per item: stored, duplicate or dropped with the reason", body = domain::patrol::BatchReply), (status = 413, description = "over 1 MiB", body = crate::openapi::ErrorBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[post("/batch")]
 async fn patrol_batch(req: HttpRequest, state: web::Data<State>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;

@@ -281,7 +281,7 @@ pub struct CreateBody {
 /// `POST /api/v1/payments/orders {"bill_ids": [..]}` with `Idempotency-Key`
 /// (required): 201 with the new order, 200 with the payer's open order for
 /// exactly these bills, 409 `bill_in_payment` / `bill_not_payable`.
-#[utoipa::path(post, tag = "payments", summary = "Makes an order for the caller's bills (Idempotency-Key required)", request_body = CreateBody, params(("Idempotency-Key" = String, Header, description = "a client-chosen key (8–64 of A–Z a–z 0–9 - _)")), security(("bearer" = []), ("cookie" = [])), responses((status = 201, description = "the new order", body = Object), (status = 200, description = "the payer's open order for exactly these bills", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "payments", summary = "Makes an order for the caller's bills (Idempotency-Key required)", request_body = CreateBody, params(("Idempotency-Key" = String, Header, description = "a client-chosen key (8–64 of A–Z a–z 0–9 - _)")), security(("bearer" = []), ("cookie" = [])), responses((status = 201, description = "the new order", body = domain::payment::OrderView), (status = 200, description = "the payer's open order for exactly these bills", body = domain::payment::OrderView), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[post("/orders")]
 async fn payments_create(
     req: HttpRequest,
@@ -299,14 +299,14 @@ async fn payments_create(
     Ok(if c.created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(view))
 }
 
-#[utoipa::path(get, tag = "payments", summary = "The caller's orders, newest first", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = [Object]), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "payments", summary = "The caller's orders, newest first", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = [domain::payment::OrderView]), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[get("/orders")]
 async fn payments_mine(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     Ok(HttpResponse::Ok().json(payments::mine(&state, &u, 50).await.map_err(api_err(&req))?))
 }
 
-#[utoipa::path(get, tag = "payments", summary = "One of the caller's orders", params(("no" = String, Path, description = "out_trade_no of the order")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "payments", summary = "One of the caller's orders (staff: any of the communities they manage)", params(("no" = String, Path, description = "out_trade_no of the order")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = domain::payment::OrderView), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[get("/orders/{no}")]
 async fn payments_one(
     req: HttpRequest,
@@ -317,11 +317,18 @@ async fn payments_one(
     Ok(HttpResponse::Ok().json(payments::order(&state, &u, &no).await.map_err(api_err(&req))?))
 }
 
+/// `POST …/pay`: where the payer goes next (the sandbox cashier, WeChat's
+/// H5 page, or the in-WeChat bridge).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct PayUrl {
+    pay_url: String,
+}
+
 /// `POST /api/v1/payments/orders/{no}/pay`: where the payer goes to pay
 /// (the same place when asked again).
 /// With an `Idempotency-Key` a replay gets the saved answer and the key
 /// used for another order is refused (422).
-#[utoipa::path(post, tag = "payments", summary = "Where the payer goes to pay (the same place when asked again)", params(("no" = String, Path, description = "out_trade_no of the order"), ("Idempotency-Key" = Option<String>, Header, description = "a client-chosen key (8–64 of A–Z a–z 0–9 - _): a replay answers as the first time")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{pay_url}`", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "payments", summary = "Where the payer goes to pay (the same place when asked again)", params(("no" = String, Path, description = "out_trade_no of the order"), ("Idempotency-Key" = Option<String>, Header, description = "a client-chosen key (8–64 of A–Z a–z 0–9 - _): a replay answers as the first time")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{pay_url}`", body = PayUrl), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[post("/orders/{no}/pay")]
 async fn payments_pay(
     req: HttpRequest,
@@ -343,7 +350,8 @@ async fn payments_pay(
     }
     match payments::pay_with(&state, &u, &no, &payer_context(&req)).await {
         Ok(url) => {
-            let body = serde_json::json!({ "pay_url": url }).to_string();
+            let body =
+                serde_json::to_string(&PayUrl { pay_url: url }).map_err(|_| code_err(&req, ErrorCode::Internal))?;
             if let Some(k) = &keyed {
                 idempotency::finish(&state.db, k, 200, &body).await.map_err(api_err(&req))?;
             }
@@ -358,7 +366,13 @@ async fn payments_pay(
     }
 }
 
-#[utoipa::path(post, tag = "payments", summary = "Cancels an unpaid order", params(("no" = String, Path, description = "out_trade_no of the order")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{status}`", body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+/// `POST …/cancel`: the order's status afterwards.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct OrderStatusBody {
+    status: domain::payment::OrderStatus,
+}
+
+#[utoipa::path(post, tag = "payments", summary = "Cancels an unpaid order", params(("no" = String, Path, description = "out_trade_no of the order")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{status}`", body = OrderStatusBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[post("/orders/{no}/cancel")]
 async fn payments_cancel(
     req: HttpRequest,
@@ -367,10 +381,10 @@ async fn payments_cancel(
 ) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     let s = payments::cancel(&state, &u, &no).await.map_err(api_err(&req))?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": s })))
+    Ok(HttpResponse::Ok().json(OrderStatusBody { status: s }))
 }
 
-#[utoipa::path(get, tag = "payments", summary = "Checks a receipt code (anyone holding the paper receipt)", params(("code" = String, Path, description = "the receipt code")), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "payments", summary = "Checks a receipt code (anyone holding the paper receipt)", params(("code" = String, Path, description = "the receipt code")), responses((status = 200, body = domain::payment::ReceiptCheck), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[get("/receipts/{code}")]
 async fn payments_receipt(
     req: HttpRequest,
@@ -380,11 +394,20 @@ async fn payments_receipt(
     Ok(HttpResponse::Ok().json(payments::check_receipt(&state, &code).await.map_err(api_err(&req))?))
 }
 
+/// What a refused notification answers, as WeChat Pay v3 expects.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct NotifyFail {
+    /// always `FAIL`
+    #[schema(value_type = String, example = "FAIL")]
+    code: &'static str,
+    message: String,
+}
+
 /// `POST /api/v1/payments/notify/{provider}`: a provider's notification
 /// (WeChat Pay v3 format). 204 when taken (also for a duplicate); 401 for a
 /// bad signature, stale timestamp or unknown key; 400 for what does not
 /// match an order. The provider retries whatever is not 2xx.
-#[utoipa::path(post, tag = "payments", summary = "A payment provider's signed notification (WeChat Pay v3 format)", params(("provider" = String, Path, description = "`wechatpay` or `sandbox`")), request_body(content = Object, description = "the provider's JSON envelope (resource encrypted with AEAD_AES_256_GCM)", content_type = "application/json"), responses((status = 204, description = "taken (also a duplicate)"), (status = 400, description = "does not match an order", body = Object), (status = 401, description = "bad signature, stale timestamp or unknown key", body = Object), (status = 404, description = "unknown provider", body = Object), (status = 500, description = "could not be handled now: the provider retries", body = Object)))]
+#[utoipa::path(post, tag = "payments", summary = "A payment provider's signed notification (WeChat Pay v3 format)", params(("provider" = String, Path, description = "`wechatpay` or `sandbox`")), request_body(content = backend::wxpay::Notification, description = "the provider's JSON envelope (resource encrypted with AEAD_AES_256_GCM)", content_type = "application/json"), responses((status = 204, description = "taken (also a duplicate)"), (status = 400, description = "does not match an order", body = NotifyFail), (status = 401, description = "bad signature, stale timestamp or unknown key", body = NotifyFail), (status = 404, description = "unknown provider", body = NotifyFail), (status = 500, description = "could not be handled now: the provider retries", body = NotifyFail), (status = 503, description = "the database is away: the provider retries", body = NotifyFail)))]
 #[post("/notify/{provider}")]
 async fn payments_notify(
     req: HttpRequest,
@@ -394,7 +417,7 @@ async fn payments_notify(
 ) -> HttpResponse {
     let fail = |status: u16, message: &str| {
         HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default())
-            .json(serde_json::json!({ "code": "FAIL", "message": message }))
+            .json(NotifyFail { code: "FAIL", message: message.to_string() })
     };
     if provider.as_str() != state.payments.name() {
         return fail(404, "unknown provider");

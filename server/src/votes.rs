@@ -56,20 +56,20 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     );
 }
 
-#[utoipa::path(get, tag = "votes", summary = "Votes the caller may see", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = [Object]), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "votes", summary = "Votes the caller may see", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = [domain::vote::VoteView]), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[get("")]
 async fn votes_list(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     Ok(HttpResponse::Ok().json(votes::list(&state, &u).await.map_err(api_err(&req))?))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct OneVote {
     vote: domain::vote::VoteView,
     standing: domain::vote::MyStanding,
 }
 
-#[utoipa::path(get, tag = "votes", summary = "One vote and the caller's standing in it", params(("id" = i64, Path, description = "vote")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "votes", summary = "One vote and the caller's standing in it", params(("id" = i64, Path, description = "vote")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = OneVote), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[get("/{id}")]
 async fn votes_one(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
@@ -107,7 +107,7 @@ async fn votes_cast(
 }
 
 /// The published chain: rules text and every ballot as hashed.
-#[utoipa::path(get, tag = "votes", summary = "The published chain: rules text and every ballot as hashed", params(("id" = i64, Path, description = "vote")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "votes", summary = "The published chain: rules text and every ballot as hashed", params(("id" = i64, Path, description = "vote")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = backend::votes::Chain), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[get("/{id}/chain")]
 async fn votes_chain(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
@@ -115,7 +115,7 @@ async fn votes_chain(req: HttpRequest, state: web::Data<State>, id: web::Path<i6
 }
 
 /// Anyone with a receipt code: is the ballot in an intact chain?
-#[utoipa::path(get, tag = "votes", summary = "Checks a ballot receipt: is it in an intact chain?", params(("code" = String, Path, description = "the receipt code")), responses((status = 200, body = Object), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "votes", summary = "Checks a ballot receipt: is it in an intact chain?", params(("code" = String, Path, description = "the receipt code")), responses((status = 200, body = domain::vote::ReceiptView), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[get("/receipts/{code}")]
 async fn votes_receipt(
     req: HttpRequest,

@@ -8,9 +8,10 @@
 //!
 //! Each call carries the same harmless arguments (every field "1"), enough
 //! to get past argument parsing, so what is measured is the gate: who is
-//! turned away before anything is done. Objects numbered 1 belong to
-//! 阳光社区 in the demo data, so the two last columns also show whether the
-//! other community's people reach them. Letters:
+//! turned away before anything is done. A third table (`SCOPED`) calls the
+//! endpoints that take an object with real objects of 阳光社区 (and some of
+//! 和谐社区): there the two last columns show that the other community's
+//! people do not reach them. Letters:
 //!   p  passed the gate (any answer but the four below)
 //!   L  not logged in (401 / `not_logged_in`)
 //!   F  forbidden (403 / `forbidden`)
@@ -594,7 +595,7 @@ Lpppppp GET /api/v1/announcements/{id}
 Lpppppp GET /api/v1/appointments/bookings
 LNNNNNN GET /api/v1/appointments/bookings/{id}
 Lpppppp GET /api/v1/appointments/items
-Lpppppp GET /api/v1/appointments/items/{id}/slots
+LppppNN GET /api/v1/appointments/items/{id}/slots
 Lpppppp GET /api/v1/inbox
 BBBBBBB GET /api/v1/incidents/nearby
 Lpppppp GET /api/v1/me
@@ -665,4 +666,229 @@ ppppppp POST /pay/sandbox/{no}
 LFFppFp POST /staff/bills/import
 LFFppFp POST /staff/import
 LppppNN POST /votes/{id}/ballot
+";
+
+/// One call on a real object of one community.
+enum Call {
+    /// method, concrete path (with query), JSON body
+    Rest(&'static str, String, Option<serde_json::Value>),
+    /// server function name, its arguments
+    Fn(&'static str, Vec<(&'static str, String)>),
+}
+
+/// Real objects of 阳光社区 (A), and a few of 和谐社区 (B), each looked up
+/// or made the way a resident would: what the scope columns are about
+/// (the all-"1" matrices above show the gates; here the objects exist).
+async fn scoped_calls(app: &TestApp) -> Vec<(&'static str, Call)> {
+    use backend::entities::{
+        announcement, incident, patrol, patrol_route, service_item, topic, volunteer_activity, vote,
+    };
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let db = &app.state.db;
+    let (a, b) = (app.org_id("阳光社区").await, app.org_id("和谐社区").await);
+    let announcement_of = |org: i64| async move {
+        announcement::Entity::find().filter(announcement::Column::OrgUnitId.eq(org)).one(db).await.unwrap().unwrap().id
+    };
+    // an item for the community's own people (verified residents, households)
+    let item_of = |org: i64| async move {
+        service_item::Entity::find()
+            .filter(service_item::Column::OrgUnitId.eq(org))
+            .filter(service_item::Column::Audience.ne("anyone"))
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    let (ann_a, ann_b, item_a, item_b) =
+        (announcement_of(a).await, announcement_of(b).await, item_of(a).await, item_of(b).await);
+    // an item open to anyone (a service hall serves whoever comes): everyone sees it
+    let anyone_a = service_item::Entity::find()
+        .filter(service_item::Column::OrgUnitId.eq(a))
+        .filter(service_item::Column::Audience.eq("anyone"))
+        .one(db)
+        .await
+        .unwrap()
+        .expect("the demo item of 阳光社区 open to anyone")
+        .id;
+    let vote_a = vote::Entity::find()
+        .filter(vote::Column::CommunityId.eq(a))
+        .filter(vote::Column::BuildingId.is_null())
+        .one(db)
+        .await
+        .unwrap()
+        .expect("the demo poll of 阳光社区")
+        .id;
+    let topic_a = topic::Entity::find().filter(topic::Column::CommunityId.eq(a)).one(db).await.unwrap().unwrap().id;
+    let activity_a = volunteer_activity::Entity::find()
+        .filter(volunteer_activity::Column::CommunityId.eq(a))
+        .filter(volunteer_activity::Column::EndsAt.gt(chrono::Utc::now()))
+        .order_by_asc(volunteer_activity::Column::StartsAt)
+        .one(db)
+        .await
+        .unwrap()
+        .expect("an activity of 阳光社区 not over")
+        .id;
+    let incident_a =
+        incident::Entity::find().filter(incident::Column::CommunityId.eq(a)).one(db).await.unwrap().unwrap();
+    let patrol_a = patrol::Entity::find().one(db).await.unwrap().expect("the demo patrol of 阳光社区第一网格").id;
+    let route_a = patrol_route::Entity::find().one(db).await.unwrap().unwrap().id;
+    // resident A's booking and order, made as they would make them
+    let resident_a = crate::appointments::current(app, RESIDENT_A).await;
+    let slot = crate::appointments::a_slot(app, item_a, chrono::Duration::days(3), 5).await;
+    let booking_a = backend::appointments::book(&app.state, &resident_a, slot).await.unwrap();
+    let bills: Vec<i64> = backend::bills::mine(&app.state, &resident_a)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|b| b.status == domain::bill::BillStatus::Unpaid)
+        .map(|b| b.id)
+        .collect();
+    let order_a = backend::payments::create_order(&app.state, &resident_a, &bills, None).await.unwrap().out_trade_no;
+    let (lat, lng) = (incident_a.lat.unwrap_or(31.23), incident_a.lng.unwrap_or(121.47));
+    let get = |p: String| Call::Rest("GET", p, None);
+    let id = |v: i64| vec![("id", v.to_string())];
+    vec![
+        ("GET announcement of A", get(format!("/api/v1/announcements/{ann_a}"))),
+        ("GET announcement of B", get(format!("/api/v1/announcements/{ann_b}"))),
+        ("GET slots of an item of A", get(format!("/api/v1/appointments/items/{item_a}/slots"))),
+        ("GET slots of an item of B", get(format!("/api/v1/appointments/items/{item_b}/slots"))),
+        ("GET slots of an item of A open to anyone", get(format!("/api/v1/appointments/items/{anyone_a}/slots"))),
+        ("GET resident A's booking", get(format!("/api/v1/appointments/bookings/{booking_a}"))),
+        ("GET resident A's order", get(format!("/api/v1/payments/orders/{order_a}"))),
+        ("GET activity of A", get(format!("/api/v1/volunteer/activities/{activity_a}"))),
+        ("GET check-in code of an activity of A", get(format!("/api/v1/volunteer/activities/{activity_a}/code"))),
+        ("GET vote of A", get(format!("/api/v1/votes/{vote_a}"))),
+        ("GET ballot chain of a vote of A", get(format!("/api/v1/votes/{vote_a}/chain"))),
+        ("GET GPX of a patrol of A", get(format!("/api/v1/patrols/{patrol_a}.gpx"))),
+        ("GET GeoJSON of a patrol of A", get(format!("/api/v1/patrols/{patrol_a}.geojson"))),
+        (
+            "GET incidents near one of A",
+            get(format!(
+                "/api/v1/incidents/nearby?community_id={a}&category={}&lat={lat}&lng={lng}",
+                incident_a.category
+            )),
+        ),
+        (
+            "POST a ballot in a poll of A",
+            Call::Rest("POST", format!("/api/v1/votes/{vote_a}/ballots"), Some(serde_json::json!({"choices": [1]}))),
+        ),
+        (
+            "POST signup for an activity of A",
+            Call::Rest("POST", format!("/api/v1/volunteer/activities/{activity_a}/signup"), None),
+        ),
+        ("get_announcement of A", Call::Fn("get_announcement", id(ann_a))),
+        ("get_announcement of B", Call::Fn("get_announcement", id(ann_b))),
+        ("item_page of an item of A", Call::Fn("item_page", id(item_a))),
+        ("item_page of an item of B", Call::Fn("item_page", id(item_b))),
+        ("item_page of an item of A open to anyone", Call::Fn("item_page", id(anyone_a))),
+        ("staff_item_page of an item of A", Call::Fn("staff_item_page", id(item_a))),
+        ("booking_page of resident A's booking", Call::Fn("booking_page", id(booking_a))),
+        ("order_page of resident A's order", Call::Fn("order_page", vec![("no", order_a.clone())])),
+        ("vote_page of a vote of A", Call::Fn("vote_page", id(vote_a))),
+        ("staff_vote of a vote of A", Call::Fn("staff_vote", id(vote_a))),
+        ("load_topic of A", Call::Fn("load_topic", id(topic_a))),
+        (
+            "post_comment on a topic of A",
+            Call::Fn("post_comment", vec![("id", topic_a.to_string()), ("body", "同意,建议周末施工。".into())]),
+        ),
+        (
+            "organise_data of an activity of A",
+            Call::Fn("organise_data", vec![("id", activity_a.to_string()), ("dir", "in".into())]),
+        ),
+        ("incident_page_data of A", Call::Fn("incident_page_data", id(incident_a.id))),
+        ("patrol_detail of a patrol of A", Call::Fn("patrol_detail", id(patrol_a))),
+        ("route_sheet of a route of A", Call::Fn("route_sheet", id(route_a))),
+    ]
+}
+
+#[tokio::test]
+async fn the_objects_of_one_community_are_out_of_the_others_reach() {
+    let app = spawn_app().await;
+    let calls = scoped_calls(&app).await;
+    let tokens = tokens(&app).await;
+    let fns: BTreeMap<String, String> =
+        leptos::server_fn::actix::server_fn_paths().map(|(p, _)| (fn_name(p), p.to_string())).collect();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut rows = BTreeMap::new();
+    for (label, call) in &calls {
+        let mut row = String::new();
+        let mut notes = Vec::new();
+        for t in &tokens {
+            let (mut req, method, path, rest) = match call {
+                Call::Rest(method, path, body) => {
+                    let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+                    let mut req = client.request(m, app.url(path));
+                    if let Some(b) = body {
+                        req = req.json(b);
+                    }
+                    (req, method.to_string(), path.clone(), true)
+                }
+                Call::Fn(name, args) => {
+                    let path = fns.get(*name).unwrap_or_else(|| panic!("no server function {name}"));
+                    let form = backend::url::form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs(args.iter().map(|(k, v)| (*k, v.as_str())))
+                        .finish();
+                    let req = client
+                        .post(app.url(path))
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .body(form);
+                    (req, "POST".to_string(), path.clone(), false)
+                }
+            };
+            req = req.header("accept", "application/json");
+            if let Some(t) = t {
+                req = req.bearer_auth(t);
+            }
+            let (letter, note) = probe(req, &method, &path, rest).await;
+            row.push(letter);
+            notes.push(note);
+        }
+        rows.insert(label.to_string(), (row, notes));
+    }
+    if std::env::var("MATRIX_PRINT").is_ok() {
+        for (k, (row, _)) in &rows {
+            println!("{row} {k}");
+        }
+    }
+    compare(&rows, SCOPED, |k| k.to_string());
+}
+
+/// One line per call of `scoped_calls`, as `SERVER_FNS`: A's people
+/// (resident, grid worker, staff) and the street admin reach A's objects as
+/// their role allows; B's resident and staff never do (N: as if it did not
+/// exist, F: refused), and the other way round for B's.
+const SCOPED: &str = "
+LFpppFF GET GPX of a patrol of A
+LFpppFF GET GeoJSON of a patrol of A
+LppppNN GET activity of A
+LppppNN GET announcement of A
+LNNNppp GET announcement of B
+LppppNN GET ballot chain of a vote of A
+LFFppFF GET check-in code of an activity of A
+LppppFF GET incidents near one of A
+LpNppNN GET resident A's booking
+LpNppNN GET resident A's order
+LppppNN GET slots of an item of A
+Lpppppp GET slots of an item of A open to anyone
+LNNNppp GET slots of an item of B
+LppppNN GET vote of A
+LpFFFNN POST a ballot in a poll of A
+LppppNN POST signup for an activity of A
+LpNppNN booking_page of resident A's booking
+LppppNN get_announcement of A
+LNNNppp get_announcement of B
+LppppNN incident_page_data of A
+LppppNN item_page of an item of A
+Lpppppp item_page of an item of A open to anyone
+LNNNppp item_page of an item of B
+LpNppNN load_topic of A
+LpNppNN order_page of resident A's order
+LFFppFF organise_data of an activity of A
+LFpppFF patrol_detail of a patrol of A
+LpNppNN post_comment on a topic of A
+LFFppFF route_sheet of a route of A
+LNNppNN staff_item_page of an item of A
+LFFppFF staff_vote of a vote of A
+LppppNN vote_page of a vote of A
 ";
