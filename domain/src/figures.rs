@@ -126,6 +126,7 @@ impl Subject {
 /// A period of whole Beijing days, both ends included.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", schema(as = figures::Period))]
 pub struct Period {
     pub from: NaiveDate,
     pub to: NaiveDate,

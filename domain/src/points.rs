@@ -158,6 +158,7 @@ pub struct EntryView {
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", schema(as = points::ItemView))]
 pub struct ItemView {
     pub id: i64,
     pub community: String,

@@ -11,6 +11,7 @@ use crate::ErrorCode;
 /// How an activity turns presence into credited minutes and points.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", schema(as = volunteer::HoursRule))]
 pub struct HoursRule {
     /// Minutes are credited in whole units of this size (rounded down).
     pub unit_minutes: i64,

@@ -101,3 +101,60 @@ fn no_route_is_mounted_outside_the_document() {
         }
     }
 }
+
+/// utoipa names a schema after its type, and of two types of one name the
+/// document silently keeps one (`appointment::HoursRule` once answered
+/// for `volunteer::HoursRule`): every type deriving `ToSchema` in the
+/// crates the document draws on has a name of its own (or a
+/// `schema(as = …)` one).
+#[test]
+fn schema_names_are_unique() {
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                rust_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for c in ["domain/src", "backend/src", "app/src", "server/src"] {
+        rust_files(&root.join(c), &mut files);
+    }
+    let mut seen: std::collections::HashMap<String, String> = Default::default();
+    let mut twice = Vec::new();
+    let mut count = 0;
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, l) in lines.iter().enumerate() {
+            if !(l.trim_start().starts_with("#[") && l.contains("ToSchema")) {
+                continue;
+            }
+            // the attributes that follow, up to the item they belong to
+            let mut alias = None;
+            let item = lines[i + 1..].iter().find_map(|l| {
+                if let Some(a) = l.split("schema(as = ").nth(1) {
+                    alias = a.split(')').next().map(|a| a.replace("::", "."));
+                }
+                let words: Vec<&str> = l.split_whitespace().collect();
+                let at = words.iter().position(|w| *w == "struct" || *w == "enum")?;
+                words
+                    .get(at + 1)
+                    .map(|n| n.trim_end_matches(['{', '(', ';']).split('<').next().unwrap_or("").to_string())
+            });
+            let Some(name) = item else { continue };
+            let name = alias.unwrap_or(name);
+            count += 1;
+            let at = format!("{}:{}", f.strip_prefix(&root).unwrap_or(&f).display(), i + 1);
+            if let Some(first) = seen.insert(name.clone(), at.clone()) {
+                twice.push(format!("{name}: {first} and {at}"));
+            }
+        }
+    }
+    assert!(count > 100, "found only {count} schema types: the scan is broken");
+    assert!(twice.is_empty(), "schema names used twice:\n{}", twice.join("\n"));
+}
