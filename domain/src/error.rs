@@ -75,6 +75,7 @@ pub enum ErrorCode {
     CheckInNotOpen,
     InvalidLocation,
     InvalidRadius,
+    #[serde(rename = "invalid_geojson")]
     InvalidGeoJson,
     PatrolUnderWay,
     NoPatrol,
@@ -642,6 +643,8 @@ mod tests {
     fn codes_round_trip_and_are_unique() {
         for c in ErrorCode::ALL {
             assert_eq!(ErrorCode::parse(c.as_str()), Some(c));
+            // the JSON form (and the OpenAPI enum derived from it) is the same name
+            assert_eq!(serde_json::to_value(c).unwrap(), serde_json::Value::from(c.as_str()));
             assert!(!c.message(false).is_empty() && !c.message(true).is_empty());
         }
         let mut names: Vec<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();

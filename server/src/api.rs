@@ -33,7 +33,7 @@ impl ResponseError for ApiError {
         if self.code == ErrorCode::Unavailable {
             res.insert_header((actix_web::http::header::RETRY_AFTER, "5"));
         }
-        res.json(serde_json::json!({ "error": self.code.as_str(), "message": self.code.message(self.english) }))
+        res.json(crate::openapi::ErrorBody::of(self.code, self.english))
     }
 }
 

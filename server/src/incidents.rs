@@ -229,6 +229,6 @@ pub async fn incidents_nearby(req: HttpRequest, state: web::Data<State>, q: web:
     }
 }
 
-fn err(code: ErrorCode) -> serde_json::Value {
-    serde_json::json!({ "error": code.as_str(), "message": code.message(false) })
+fn err(code: ErrorCode) -> crate::openapi::ErrorBody {
+    crate::openapi::ErrorBody::of(code, false)
 }

@@ -12,12 +12,17 @@ use utoipa::{PartialSchema, ToSchema};
 /// Every JSON error: a stable code and a message in the caller's language.
 #[derive(serde::Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// snake_case, stable (see `domain::ErrorCode`)
-    #[schema(example = "invalid_phone")]
-    pub error: String,
+    /// snake_case, stable
+    pub error: domain::ErrorCode,
     /// Chinese, or English with `Accept-Language: en`
     #[schema(example = "手机号格式不正确")]
-    pub message: String,
+    pub message: &'static str,
+}
+
+impl ErrorBody {
+    pub fn of(code: domain::ErrorCode, english: bool) -> ErrorBody {
+        ErrorBody { error: code, message: code.message(english) }
+    }
 }
 
 /// `POST /bills/pay`

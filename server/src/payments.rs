@@ -168,7 +168,7 @@ pub struct JsapiQuery {
 /// parameters to WeChat's JS bridge; whatever the bridge says, the payer
 /// lands on the order page, which shows "confirming" until WeChat Pay's
 /// notification (or our query) settles it.
-#[utoipa::path(get, tag = "payments", summary = "Inside WeChat: hands the signed parameters to the JS bridge", params(("no" = String, Path, description = "out_trade_no"), ("prepay_id" = String, Query, description = "from WeChat Pay's unified order")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "HTML", body = String, content_type = "text/html"), (status = 303, description = "to /login"), (status = 400, description = "a malformed order number or prepay id"), (status = 404, description = "WeChat Pay is not configured")))]
+#[utoipa::path(get, tag = "payments", summary = "Inside WeChat: hands the signed parameters to the JS bridge", params(("no" = String, Path, description = "out_trade_no"), ("prepay_id" = String, Query, description = "from WeChat Pay's unified order")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "HTML", body = String, content_type = "text/html"), (status = 303, description = "to /login"), (status = 400, description = "a malformed order number or prepay id", body = crate::openapi::ErrorBody), (status = 404, description = "WeChat Pay is not configured", body = crate::openapi::ErrorBody)))]
 #[get("/pay/wechat/{no}")]
 pub async fn wechat_jsapi(
     req: HttpRequest,

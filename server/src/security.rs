@@ -215,7 +215,7 @@ pub fn refusal(req: &HttpRequest, code: ErrorCode) -> HttpResponse {
              <body><main><h1>{message}</h1><p>{back}<a href=\"/\">{home}</a></p></main></body></html>"
         ))
     } else {
-        res.json(serde_json::json!({ "error": code.as_str(), "message": message }))
+        res.json(crate::openapi::ErrorBody::of(code, english))
     }
 }
 

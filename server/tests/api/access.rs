@@ -20,7 +20,9 @@
 //!      (REST: our empty `{}` body; schemathesis (script/fuzz-api) sends
 //!      valid ones and checks every login-only operation refuses no login)
 //!
-//! No answer to anyone holds a phone or ID number in full (masked:
+//! Every JSON answer of a REST operation is what the OpenAPI document says
+//! it answers with that status (`conforms`). No answer to anyone holds a
+//! phone or ID number in full (masked:
 //! 138****0001, 110***********002X).
 //!
 //! `MATRIX_PRINT=1` prints the table as it is now, to review a change.
@@ -283,7 +285,13 @@ async fn probe(req: reqwest::RequestBuilder, method: &str, path: &str, rest: boo
     let r = req.send().await.unwrap();
     let status = r.status().as_u16();
     let location = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let json = r.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|t| t.contains("json"));
     let text = r.text().await.unwrap_or_default();
+    if rest && json {
+        if let Err(e) = conforms(method, path, status, &text) {
+            DEVIATIONS.lock().unwrap().push(e);
+        }
+    }
     if let Some(phone) = full_phone(&text) {
         if !path.contains("dev_codes") {
             panic!("{method} {path} shows the phone number {phone} in full: {text:.200}");
@@ -296,6 +304,76 @@ async fn probe(req: reqwest::RequestBuilder, method: &str, path: &str, rest: boo
         classify(status, &text, &location, rest),
         format!("{status} {location} {}", text.chars().take(60).collect::<String>()),
     )
+}
+
+/// Whether a JSON answer of a REST operation is what the OpenAPI
+/// document says it answers with that status (schemathesis checks the same
+/// with made-up objects; here they are real ones). `path` may be the
+/// template itself or a concrete path.
+pub fn conforms(method: &str, path: &str, status: u16, text: &str) -> Result<(), String> {
+    static DOC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    let doc = DOC.get_or_init(|| serde_json::to_value(server::openapi::document()).unwrap());
+    let concrete = path.split('?').next().unwrap_or(path);
+    let fits = |template: &str| {
+        let (t, c): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), concrete.split('/').collect());
+        t.len() == c.len()
+            && t.iter().zip(&c).all(|(t, c)| match (t.split_once('{'), t.split_once('}')) {
+                (Some((pre, _)), Some((_, post))) => {
+                    c.len() > pre.len() + post.len() && c.starts_with(pre) && c.ends_with(post)
+                }
+                _ => t == c,
+            })
+    };
+    let Some((template, item)) = doc["paths"].as_object().unwrap().iter().find(|(t, _)| fits(t)) else {
+        return Err(format!("{method} {path}: not in the document"));
+    };
+    let responses = &item[method.to_lowercase()]["responses"];
+    let Some(answer) = responses.get(status.to_string()).or_else(|| responses.get(format!("{}XX", status / 100)))
+    else {
+        return Err(format!("{method} {template}: status {status} is not documented: {text:.200}"));
+    };
+    let Some(schema) = answer["content"]
+        .as_object()
+        .and_then(|c| c.iter().find(|(t, _)| t.contains("json")))
+        .map(|(_, m)| &m["schema"])
+    else {
+        return Err(format!(
+            "{method} {template}: {status} is documented without a JSON body, but answered one: {text:.200}"
+        ));
+    };
+    let root = serde_json::json!({ "components": doc["components"], "allOf": [schema] });
+    let validator = jsonschema::draft202012::new(&root).map_err(|e| format!("{method} {template}: {e}"))?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("{method} {path}: not JSON ({e}): {text:.200}"))?;
+    let errors: Vec<String> =
+        validator.iter_errors(&value).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{method} {path} answered {status} not as documented: {} in {text:.300}", errors.join("; ")))
+    }
+}
+
+#[test]
+fn answers_are_checked_against_the_document() {
+    let me = r#"{"id":1,"name":"居民 王芳","phone":"138****0001","roles":[],"lang":"zh"}"#;
+    assert!(conforms("GET", "/api/v1/me", 200, "{}").is_err(), "required fields missing");
+    assert!(conforms("GET", "/api/v1/me", 200, &me.replace("\"id\":1", "\"id\":\"1\"")).is_err(), "a wrong type");
+    let err = r#"{"error":"not_found","message":"内容不存在或已删除"}"#;
+    assert_eq!(conforms("GET", "/api/v1/votes/7", 404, err), Ok(()));
+    assert!(conforms("GET", "/api/v1/votes/7", 404, r#"{"error":"no_such_code","message":""}"#).is_err());
+    assert!(conforms("GET", "/api/v1/votes/7", 200, r#"{"vote":{}}"#).is_err(), "through a $ref");
+    assert!(conforms("GET", "/api/v1/nowhere", 200, "{}").is_err());
+}
+
+/// What `conforms` found wrong in this test's answers.
+static DEVIATIONS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn no_deviations() {
+    let mut d = DEVIATIONS.lock().unwrap().clone();
+    d.sort();
+    d.dedup();
+    assert!(d.is_empty(), "answers not as the OpenAPI document says:\n{}", d.join("\n"));
 }
 
 /// A mainland mobile number written out in full (11 digits, 1[3-9]…, not
@@ -583,6 +661,7 @@ async fn every_rest_operation_turns_away_who_it_should() {
     }
     compare(&rows, REST, |k| k.to_string());
     assert!(rows.len() > 50, "{} operations", rows.len());
+    no_deviations();
 }
 
 /// One line per REST operation, as `SERVER_FNS`. The live-event stream is
@@ -852,6 +931,7 @@ async fn the_objects_of_one_community_are_out_of_the_others_reach() {
         }
     }
     compare(&rows, SCOPED, |k| k.to_string());
+    no_deviations();
 }
 
 /// One line per call of `scoped_calls`, as `SERVER_FNS`: A's people

@@ -404,10 +404,12 @@ async fn refunds_are_bounded_even_when_concurrent_and_receipts_check() {
 
     // the receipt code checks publicly, with nothing personal
     let code = o.receipt_code.unwrap();
-    let r =
-        app.client.get(app.url(&format!("/api/v1/payments/receipts/{}", code.to_lowercase()))).send().await.unwrap();
+    let path = format!("/api/v1/payments/receipts/{}", code.to_lowercase());
+    let r = app.client.get(app.url(&path)).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    let v: serde_json::Value = r.json().await.unwrap();
+    let text = r.text().await.unwrap();
+    crate::access::conforms("GET", &path, 200, &text).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["amount"], o.amount_fen);
     assert_eq!(v["community"], "阳光社区");
     assert!(!v.to_string().contains(RESIDENT_A));

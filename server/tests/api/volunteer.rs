@@ -314,8 +314,10 @@ async fn honour_hours_earn_no_points_and_certificates_can_be_checked() {
     assert_eq!(c.communities, vec!["阳光社区".to_string()]);
     // checked by anyone over HTTP, lower case and without dashes too
     let bare = code.replace('-', "").to_lowercase();
-    let res = reqwest::get(app.url(&format!("/api/v1/volunteer/certificates/{bare}"))).await.unwrap();
+    let path = format!("/api/v1/volunteer/certificates/{bare}");
+    let res = reqwest::get(app.url(&path)).await.unwrap();
     assert_eq!(res.status(), 200);
+    crate::access::conforms("GET", &path, 200, &res.text().await.unwrap()).unwrap();
     let res = reqwest::get(app.url("/api/v1/volunteer/certificates/AAAA-BBBB-CCCC")).await.unwrap();
     assert_eq!(res.status(), 404);
     // more hours: a new certificate
