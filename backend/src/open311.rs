@@ -130,7 +130,7 @@ pub async fn client(state: &State, key: Option<&str>) -> AppResult<Option<Client
 
 // ------------------------------------------------------------------ services
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ServiceOut {
     pub service_code: String,
     pub service_name: String,
@@ -247,7 +247,7 @@ impl Filter {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RequestOut {
     pub service_request_id: String,
     pub status: String,
@@ -355,7 +355,7 @@ pub async fn by_token(state: &State, c: &Client, token: &str) -> AppResult<i64> 
         .ok_or_else(|| ErrorCode::NotFound.into())
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct UpdateOut {
     pub update_id: String,
     pub service_request_id: String,

@@ -6,7 +6,7 @@ use actix_web::{get, post};
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use backend::{open311, State};
 use domain::{incident::Category, ErrorCode};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 
 #[derive(Clone, Copy, PartialEq)]
@@ -64,12 +64,11 @@ fn xml_value(out: &mut String, name: &str, v: &Value) {
 
 /// A list in the standard's shapes: a JSON array, or `<root><item>…</item></root>`.
 /// An Open311 error, as GeoReport v2 shapes it (always inside an array).
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Open311Error {
     /// the HTTP status
     code: u16,
-    description: String,
+    description: &'static str,
 }
 
 fn answer(status: StatusCode, fmt: Format, root: &str, item: &str, items: Value) -> HttpResponse {
@@ -89,7 +88,8 @@ fn answer(status: StatusCode, fmt: Format, root: &str, item: &str, items: Value)
 
 fn error(fmt: Format, code: ErrorCode, status: u16) -> HttpResponse {
     let s = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-    answer(s, fmt, "errors", "error", json!([{ "code": status, "description": code.message(false) }]))
+    let body = [Open311Error { code: status, description: code.message(false) }];
+    answer(s, fmt, "errors", "error", serde_json::to_value(body).unwrap_or(Value::Null))
 }
 
 /// Open311 speaks 400 (bad request), 403 (bad key) and 404 (not found).
@@ -118,7 +118,7 @@ pub fn refusal(req: &HttpRequest, code: ErrorCode) -> HttpResponse {
 fn bad_format() -> HttpResponse {
     HttpResponse::NotFound()
         .content_type("application/json; charset=utf-8")
-        .json(json!([{ "code": 404, "description": "format must be json or xml" }]))
+        .json([Open311Error { code: 404, description: "format must be json or xml" }])
 }
 
 fn english(req: &HttpRequest) -> bool {
@@ -126,7 +126,7 @@ fn english(req: &HttpRequest) -> bool {
 }
 
 /// GET /open311/v2/services.{fmt}
-#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: the service list (incident categories)", params(("fmt" = String, Path, description = "`json` or `xml`"), ("jurisdiction_id" = Option<String>, Query, description = "ignored: one jurisdiction")), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([Object] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: the service list (incident categories)", params(("fmt" = String, Path, description = "`json` or `xml`"), ("jurisdiction_id" = Option<String>, Query, description = "ignored: one jurisdiction")), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([backend::open311::ServiceOut] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
 #[get("/open311/v2/services.{fmt}")]
 pub async fn open311_services(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     let Some(fmt) = format(&path) else { return bad_format() };
@@ -134,14 +134,39 @@ pub async fn open311_services(req: HttpRequest, path: web::Path<String>) -> Http
     answer(StatusCode::OK, fmt, "services", "service", items)
 }
 
+/// A service definition: no service has extra attributes.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Open311ServiceDefinition {
+    service_code: &'static str,
+    /// always empty
+    attributes: Vec<serde_json::Value>,
+}
+
+/// What filing a request answers (inside an array, as the standard has it).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Open311Created {
+    service_request_id: String,
+    service_notice: &'static str,
+    /// always null: no accounts
+    account_id: Option<String>,
+}
+
+/// The request a token became.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Open311TokenFound {
+    service_request_id: String,
+    token: String,
+}
+
 /// GET /open311/v2/services/{code}.{fmt}: no extra attributes for any service.
-#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: one service's definition (no extra attributes)", params(("code" = String, Path, description = "service code"), ("fmt" = String, Path, description = "`json` or `xml`")), responses((status = 200, description = "JSON or XML as the standard shapes it", content((Object = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: one service's definition (no extra attributes)", params(("code" = String, Path, description = "service code"), ("fmt" = String, Path, description = "`json` or `xml`")), responses((status = 200, description = "JSON or XML as the standard shapes it", content((Open311ServiceDefinition = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
 #[get("/open311/v2/services/{code}.{fmt}")]
 pub async fn open311_service(path: web::Path<(String, String)>) -> HttpResponse {
     let (code, ext) = path.into_inner();
     let Some(fmt) = format(&ext) else { return bad_format() };
     let Some(c) = Category::parse(&code) else { return refuse(fmt, ErrorCode::NotFound) };
-    let def = json!({ "service_code": c.as_str(), "attributes": [] });
+    let def = serde_json::to_value(Open311ServiceDefinition { service_code: c.as_str(), attributes: vec![] })
+        .unwrap_or(Value::Null);
     match fmt {
         Format::Json => HttpResponse::Ok().json(def),
         Format::Xml => {
@@ -171,7 +196,7 @@ fn listed<T: serde::Serialize>(fmt: Format, root: &str, item: &str, rows: backen
 }
 
 /// POST /open311/v2/requests.{fmt} (form-encoded, with `api_key`).
-#[utoipa::path(post, tag = "open311", summary = "GeoReport v2: files a service request (form-encoded, with api_key)", params(("fmt" = String, Path, description = "`json` or `xml`")), request_body(content = crate::openapi::Open311RequestForm, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([Object] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
+#[utoipa::path(post, tag = "open311", summary = "GeoReport v2: files a service request (form-encoded, with api_key)", params(("fmt" = String, Path, description = "`json` or `xml`")), request_body(content = crate::openapi::Open311RequestForm, content_type = "application/x-www-form-urlencoded"), responses((status = 201, description = "JSON (an array) or XML as the standard shapes it", content(([Open311Created] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
 #[post("/open311/v2/requests.{fmt}")]
 pub async fn open311_create(
     state: web::Data<State>,
@@ -189,14 +214,19 @@ pub async fn open311_create(
             fmt,
             "service_requests",
             "request",
-            json!([{ "service_request_id": id.to_string(), "service_notice": "社区将尽快受理", "account_id": null }]),
+            serde_json::to_value([Open311Created {
+                service_request_id: id.to_string(),
+                service_notice: "社区将尽快受理",
+                account_id: None,
+            }])
+            .unwrap_or(Value::Null),
         ),
         Err(e) => refuse(fmt, e.code),
     }
 }
 
 /// GET /open311/v2/requests.{fmt}
-#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: service requests filed with this key", params(("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key"), ("service_request_id" = Option<String>, Query, description = "comma-separated ids"), ("service_code" = Option<String>, Query), ("status" = Option<String>, Query, description = "`open` or `closed`"), ("start_date" = Option<String>, Query, description = "ISO 8601"), ("end_date" = Option<String>, Query, description = "ISO 8601")), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([Object] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: service requests filed with this key", params(("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key"), ("service_request_id" = Option<String>, Query, description = "comma-separated ids"), ("service_code" = Option<String>, Query), ("status" = Option<String>, Query, description = "`open` or `closed`"), ("start_date" = Option<String>, Query, description = "ISO 8601"), ("end_date" = Option<String>, Query, description = "ISO 8601")), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([backend::open311::RequestOut] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
 #[get("/open311/v2/requests.{fmt}")]
 pub async fn open311_list(
     state: web::Data<State>,
@@ -214,7 +244,7 @@ pub async fn open311_list(
 }
 
 /// GET /open311/v2/requests/{id}.{fmt}
-#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: one service request", params(("id" = i64, Path, description = "service_request_id"), ("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key")), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([Object] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: one service request", params(("id" = i64, Path, description = "service_request_id"), ("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key")), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([backend::open311::RequestOut] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
 #[get("/open311/v2/requests/{id:[^/.]+}.{fmt}")]
 pub async fn open311_one(
     state: web::Data<State>,
@@ -234,7 +264,7 @@ pub async fn open311_one(
 }
 
 /// GET /open311/v2/tokens/{token}.{fmt}
-#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: the request id a token became", params(("token" = String, Path), ("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key")), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([Object] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: the request id a token became", params(("token" = String, Path), ("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key")), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([Open311TokenFound] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
 #[get("/open311/v2/tokens/{token}.{fmt}")]
 pub async fn open311_token(
     state: web::Data<State>,
@@ -251,12 +281,12 @@ pub async fn open311_token(
         fmt,
         "service_requests",
         "request",
-        found.map(|id| vec![json!({ "service_request_id": id.to_string(), "token": token })]),
+        found.map(|id| vec![Open311TokenFound { service_request_id: id.to_string(), token: token.clone() }]),
     )
 }
 
 /// GET /open311/v2/servicerequestupdates.{fmt}
-#[utoipa::path(get, tag = "open311", summary = "GeoReport v2 extension: status updates of this key's requests", params(("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key"), ("start_date" = Option<String>, Query), ("end_date" = Option<String>, Query)), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([Object] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2 extension: status updates of this key's requests", params(("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key"), ("start_date" = Option<String>, Query), ("end_date" = Option<String>, Query)), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([backend::open311::UpdateOut] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
 #[get("/open311/v2/servicerequestupdates.{fmt}")]
 pub async fn open311_updates(
     state: web::Data<State>,

@@ -317,7 +317,7 @@ pub fn conforms(method: &str, path: &str, status: u16, text: &str) -> Result<(),
     let fits = |template: &str| {
         let (t, c): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), concrete.split('/').collect());
         t.len() == c.len()
-            && t.iter().zip(&c).all(|(t, c)| match (t.split_once('{'), t.split_once('}')) {
+            && t.iter().zip(&c).all(|(t, c)| match (t.split_once('{'), t.rsplit_once('}')) {
                 (Some((pre, _)), Some((_, post))) => {
                     c.len() > pre.len() + post.len() && c.starts_with(pre) && c.ends_with(post)
                 }

@@ -32,14 +32,26 @@ async fn key_for(app: &TestApp, staff_phone: &str, community: &str, label: &str)
     key
 }
 
+/// The status and body; a JSON answer must be as the OpenAPI document says.
+async fn answered(method: &str, path: &str, r: reqwest::Response) -> (u16, String) {
+    let status = r.status().as_u16();
+    let json = r.headers()["content-type"].to_str().unwrap().contains("json");
+    let text = r.text().await.unwrap();
+    if json {
+        crate::access::conforms(method, path, status, &text).unwrap();
+    }
+    (status, text)
+}
+
 async fn post(app: &TestApp, fmt: &str, fields: &[(&str, &str)]) -> (u16, String) {
-    let r = app.client.post(app.url(&format!("/open311/v2/requests.{fmt}"))).form(fields).send().await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
+    let path = format!("/open311/v2/requests.{fmt}");
+    let r = app.client.post(app.url(&path)).form(fields).send().await.unwrap();
+    answered("POST", &path, r).await
 }
 
 async fn get(app: &TestApp, path: &str) -> (u16, String) {
     let r = app.client.get(app.url(path)).send().await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
+    answered("GET", path, r).await
 }
 
 #[tokio::test]
