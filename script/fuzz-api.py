@@ -24,6 +24,8 @@ SCHEMATHESIS = os.path.abspath(os.environ["SCHEMATHESIS"]) if "SCHEMATHESIS" in 
 EXAMPLES = os.environ.get("FUZZ_API_EXAMPLES", "60")
 SEED = os.environ.get("FUZZ_API_SEED", "20261202")
 MIN_REQUESTS = int(os.environ.get("FUZZ_API_MIN_REQUESTS", "5000"))
+# script/fuzz-api sets 1 on a Python whose ast.parse is not thread-safe
+WORKERS = os.environ.get("FUZZ_API_WORKERS", "2")
 
 ROLES = [
     ("anonymous", None, None),
@@ -99,7 +101,7 @@ def run(role, token):
         "--seed",
         SEED,
         "--workers",
-        "2",
+        WORKERS,
         "--request-timeout",
         "20",
         "--max-redirects",

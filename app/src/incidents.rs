@@ -277,10 +277,17 @@ pub struct DetailData {
     /// A fresh key for photos sent with a step.
     pub draft: String,
     pub kept: Vec<(String, String)>,
+    /// The reporter's phone in full, when asked for (`contact`) by someone
+    /// who may call them back; the look is in the personal-data log.
+    pub reporter_phone: Option<String>,
 }
 
 #[server]
-pub async fn incident_page_data(id: i64, draft: Option<String>) -> Result<DetailData, ServerFnError> {
+pub async fn incident_page_data(
+    id: i64,
+    draft: Option<String>,
+    contact: Option<String>,
+) -> Result<DetailData, ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
@@ -289,13 +296,19 @@ pub async fn incident_page_data(id: i64, draft: Option<String>) -> Result<Detail
         Some(k) => state.flash.get(k, Some(user.id)).await,
         None => vec![],
     };
-    Ok(DetailData { d, draft: backend::incidents::new_draft(), kept })
+    let reporter_phone = match contact {
+        Some(_) if d.may_contact_reporter() => {
+            Some(backend::incidents::reporter_phone(&state, &user, id).await.map_err(app_err)?)
+        }
+        _ => None,
+    };
+    Ok(DetailData { d, draft: backend::incidents::new_draft(), kept, reporter_phone })
 }
 
 #[component]
 pub fn IncidentPage() -> impl IntoView {
     let id = use_params_map().with_untracked(|m| m.get("id")).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
-    let data = Resource::new(move || id, move |id| incident_page_data(id, q("draft")));
+    let data = Resource::new(move || id, move |id| incident_page_data(id, q("draft"), q("contact")));
     view! {
         <Page title=("事件", "Incident") render=move |s: SessionInfo| {
             let lang = s.lang;
@@ -332,7 +345,7 @@ fn IncidentBody(data: DetailData, lang: Lang) -> impl IntoView {
             <section class="card wide-card" class:overdue=d.overdue>
                 <h2>{format!("#{} {} ", d.id, d.category.name(en))}<span class=badge>{d.status.text(en)}{d.overdue.then(|| t(lang, " · 已超期", " · overdue"))}</span></h2>
                 <p class="body">{d.description.clone()}</p>
-                <Facts d=d.clone() lang=lang/>
+                <Facts d=d.clone() phone=data.reporter_phone.clone() lang=lang/>
                 {(!d.photos.is_empty()).then(|| view! { <Thumbs ids=d.photos.clone()/> })}
             </section>
             <Actions data=data.clone() lang=lang/>
@@ -343,7 +356,7 @@ fn IncidentBody(data: DetailData, lang: Lang) -> impl IntoView {
 }
 
 #[component]
-fn Facts(d: IncidentDetail, lang: Lang) -> impl IntoView {
+fn Facts(d: IncidentDetail, phone: Option<String>, lang: Lang) -> impl IntoView {
     let en = lang.is_en();
     let place = match (d.lat, d.lng) {
         (Some(a), Some(b)) => {
@@ -357,6 +370,17 @@ fn Facts(d: IncidentDetail, lang: Lang) -> impl IntoView {
                     {d.address.clone().map(|a| view! { <dt>{t(lang, "地点", "Place")}</dt><dd>{a}</dd> })}
                     {place.map(|p| view! { <dt>{t(lang, "定位", "Position")}</dt><dd>{p}</dd> })}
                     <dt>{t(lang, "上报", "Reported")}</dt><dd>{d.reported_at.clone()}{(!d.reporter.is_empty()).then(|| format!(" · {}", d.reporter))}</dd>
+                    {d.may_contact_reporter().then(|| view! {
+                        <dt>{t(lang, "联系上报人", "Call the reporter")}</dt>
+                        <dd>{match phone.clone() {
+                            Some(p) => view! { <a class="tel" href=format!("tel:{p}")>{p.clone()}</a> }.into_any(),
+                            // a look at the full number is logged: only on request
+                            None => view! {
+                                <a href=format!("/incidents/{}?contact=1", d.id)>{t(lang, "显示电话", "Show the number")}</a>
+                                <span class="meta">{t(lang, "(查看将被记录)", " (the look is recorded)")}</span>
+                            }.into_any(),
+                        }}</dd>
+                    })}
                     {d.assignee.clone().or(d.department.clone()).map(|a| view! { <dt>{t(lang, "承办", "Assigned to")}</dt><dd>{a}</dd> })}
                     {d.deadline.clone().map(|x| view! { <dt>{t(lang, "办理时限", "Deadline")}</dt><dd class:danger=d.overdue>{x}{(d.escalations > 0).then(|| format!(" · {} {}", t(lang, "督办", "escalated"), d.escalations))}</dd> })}
                     {d.reject_reason.map(|r| view! { <dt>{t(lang, "不予立案", "Rejected")}</dt><dd>{r.text(en)}{d.duplicate_of.map(|o| view! { " " <a href=format!("/incidents/{o}")>{format!("#{o}")}</a> })}</dd> })}

@@ -304,7 +304,7 @@ pub fn PersonalDataLogPage() -> impl IntoView {
         <Page title=("个人信息查看记录", "Looks at personal data") render=move |s: SessionInfo| {
             let lang = s.lang;
             view! {
-                <p class="meta">{t(lang, "工作人员每次查看居民完整手机号或身份证号,都记录在此,不可删除。", "Every time staff see a resident's full phone or ID number it is recorded here, for good.")}</p>
+                <p class="meta">{t(lang, "工作人员和网格员每次查看居民完整手机号或身份证号,都记录在此,不可删除。", "Every time staff or a grid worker see a resident's full phone or ID number it is recorded here, for good.")}</p>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match data.await {
@@ -327,6 +327,7 @@ pub fn PersonalDataLogPage() -> impl IntoView {
                                             }).collect::<Vec<_>>().join(t(lang, "、", ", "));
                                             let place = match r.context.split_once(':') {
                                                 Some(("residence", id)) => format!("{}{id}", t(lang, "住户认证 #", "residence request #")),
+                                                Some(("incident", id)) => format!("{}{id}", t(lang, "事件 #", "incident #")),
                                                 _ => r.context.clone(),
                                             };
                                             view! { <tr><td>{r.at}</td><td>{r.viewer}</td><td>{r.subject}</td><td>{what}</td><td>{place}</td></tr> }

@@ -1123,6 +1123,24 @@ pub async fn detail(state: &State, user: &CurrentUser, id: i64) -> AppResult<Inc
     })
 }
 
+/// The reporter's phone number in full, for the staff member or worker who
+/// needs to call them back (see [`rules::may_contact_reporter`]); everyone else is
+/// refused. Each look is appended to the personal-data log, under the
+/// incident's community, before the number is handed out.
+pub async fn reporter_phone(state: &State, user: &CurrentUser, id: i64) -> AppResult<String> {
+    let i = incident::Entity::find_by_id(id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    let (actor, visible, path) = access(state, user, &i).await?;
+    if !visible {
+        return Err(ErrorCode::NotFound.into());
+    }
+    if !rules::may_contact_reporter(actor, &i.source) {
+        return Err(ErrorCode::Forbidden.into());
+    }
+    let reporter = user::Entity::find_by_id(i.reporter_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
+    crate::residence::log_view(state, user, reporter.id, "phone", &format!("incident:{id}"), path.as_str()).await?;
+    Ok(reporter.phone)
+}
+
 /// Parses the report form's fields (shared by the page and the API).
 pub fn parse_report(f: &HashMap<String, String>) -> Result<(i64, NewIncident), ErrorCode> {
     let get = |k: &str| f.get(k).map(String::as_str).unwrap_or_default();

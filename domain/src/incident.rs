@@ -473,6 +473,15 @@ pub struct Assignable {
     pub grid: String,
 }
 
+/// Who may see a report's reporter's phone number in full, to call them
+/// back: staff over the community and the worker it is assigned to, not the
+/// reporter (it is their own) and not on an Open311 report (its reporter is
+/// the client's key holder, not the person who saw the problem). Each look
+/// is written to the personal-data log.
+pub fn may_contact_reporter(actor: Actor, source: &str) -> bool {
+    (actor.staff || actor.assignee) && !actor.reporter && source != "open311"
+}
+
 /// An incident as its page shows it, with what the viewer may do.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -514,6 +523,10 @@ pub struct IncidentDetail {
 impl IncidentDetail {
     pub fn actor(&self) -> Actor {
         Actor { staff: self.actor_staff, assignee: self.actor_assignee, reporter: self.actor_reporter }
+    }
+    /// May the viewer see the reporter's phone number, to call them back?
+    pub fn may_contact_reporter(&self) -> bool {
+        may_contact_reporter(self.actor(), &self.source)
     }
     /// May the viewer take `action` now?
     pub fn may(&self, action: Action) -> bool {
@@ -634,5 +647,18 @@ mod tests {
         for a in Action::ALL {
             assert_eq!(Action::parse(a.as_str()), Some(a));
         }
+    }
+
+    #[test]
+    fn the_reporter_is_called_back_by_those_handling_it_only() {
+        assert!(may_contact_reporter(STAFF, "resident"));
+        assert!(may_contact_reporter(WORKER, "worker"));
+        assert!(!may_contact_reporter(REPORTER, "resident"));
+        assert!(!may_contact_reporter(Actor { staff: false, assignee: false, reporter: false }, "resident"));
+        // staff who reported it themselves: their own number
+        assert!(!may_contact_reporter(Actor { staff: true, assignee: false, reporter: true }, "worker"));
+        // an Open311 report's reporter is the client's key holder
+        assert!(!may_contact_reporter(STAFF, "open311"));
+        assert!(!may_contact_reporter(WORKER, "open311"));
     }
 }

@@ -59,10 +59,18 @@ test("an incident with a photo is reported on a phone, dispatched, handled, veri
   await staff.getByLabel("派给网格员").selectOption({ index: 1 });
   await staff.getByRole("button", { name: "派遣", exact: true }).click();
   await expect(staff.locator(".pill")).toContainText("已派遣");
+  // the desk calls the reporter back: the number only when asked for, and the look is on record
+  await expect(staff.locator("dl.facts")).not.toContainText("13700000001");
+  await staff.getByRole("link", { name: "显示电话" }).click();
+  await expect(staff.locator("a.tel")).toHaveAttribute("href", "tel:13700000001");
+  await staff.goto("/staff/personal-data");
+  await expect(staff.locator("table.figures tbody tr").first()).toContainText(`事件 #${id}`);
+  await staff.goto(`/incidents/${id}`);
 
   // the worker has it as a task, starts and handles it with a photo of the result
   await worker.goto("/incidents");
   await worker.locator("section", { hasText: "我的任务" }).getByRole("link", { name: new RegExp(`#${id} `) }).click();
+  await expect(worker.getByRole("link", { name: "显示电话" })).toHaveCount(0); // their own report
   await worker.getByRole("button", { name: "开始处置" }).click();
   await expect(worker.locator(".pill")).toContainText("处置中");
   await worker.getByLabel("处置后照片", { exact: true }).setInputFiles({ name: "after.jpg", mimeType: "image/jpeg", buffer: await photo(worker) });

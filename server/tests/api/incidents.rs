@@ -528,3 +528,118 @@ async fn steps_taken_at_once_move_once_extensions_need_approval_and_overdue_work
     let d = incidents::detail(&app.state, &staff, id).await.unwrap();
     assert!(!d.overdue);
 }
+
+/// Calling the reporter back: staff over the community and the worker the
+/// report is dispatched to see the reporter's number only when they ask,
+/// each look is appended to the personal-data log (and listed for the
+/// community's staff); the reporter, other workers of the grid, the other
+/// community and Open311 reports never get it.
+#[tokio::test]
+async fn the_reporter_is_called_back_only_by_those_handling_it_and_each_look_is_logged() {
+    use backend::entities::personal_data_view;
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    let s = app.org_id("阳光社区").await.to_string();
+    let resident = browser(&app).await;
+    resident.code_login(RESIDENT_A).await;
+    let loc = post(
+        &resident,
+        &app,
+        "/incidents/report",
+        &[
+            ("form_id", "inc-call-0001"),
+            ("community_id", &s),
+            ("category", "facilities"),
+            ("description", "5号楼门禁坏了,请联系我"),
+            ("lat", "39.9110"),
+            ("lng", "116.3995"),
+        ],
+        vec![],
+    )
+    .await;
+    let id = id_in(&loc);
+    let page = format!("/incidents/{id}");
+    let asked = format!("/incidents/{id}?contact=1");
+    let tel = format!("tel:{RESIDENT_A}");
+    let logged = || async move {
+        personal_data_view::Entity::find().order_by_asc(personal_data_view::Column::Id).all(db).await.unwrap()
+    };
+
+    // the reporter: their own report, nothing to call
+    let (_, html) = resident.page(&asked).await;
+    assert!(html.contains("5号楼门禁坏了") && !html.contains("显示电话") && !html.contains(&tel));
+    // a worker it is not dispatched to does not get the number
+    let worker = browser(&app).await;
+    worker.code_login(WORKER_A).await;
+    let (_, html) = worker.page(&asked).await;
+    assert!(!html.contains("显示电话") && !html.contains(RESIDENT_A));
+    // the other community's staff do not reach it at all
+    let other = browser(&app).await;
+    other.password_login(STAFF_B).await;
+    let (_, html) = other.page(&asked).await;
+    assert!(!html.contains("5号楼门禁坏了") && !html.contains(RESIDENT_A));
+    assert!(logged().await.is_empty(), "nobody has seen the number yet");
+
+    // staff: masked until asked for, then a tel: link, and the look is logged
+    let staff = browser(&app).await;
+    staff.password_login(STAFF_A).await;
+    let (_, html) = staff.page(&page).await;
+    assert!(html.contains("显示电话") && html.contains(&format!("href=\"{asked}\"")) && !html.contains(RESIDENT_A));
+    assert!(logged().await.is_empty(), "showing the page logs nothing");
+    let (_, html) = staff.page(&asked).await;
+    assert!(html.contains(&format!("href=\"{tel}\"")), "{html:.3000}");
+    let log = logged().await;
+    let staff_id = current(&app, STAFF_A).await.id;
+    let resident_id = current(&app, RESIDENT_A).await.id;
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        (log[0].viewer_id, log[0].subject_id, log[0].fields.as_str(), log[0].context.clone()),
+        (staff_id, resident_id, "phone", format!("incident:{id}"))
+    );
+    assert!(log[0].org_path.ends_with(&format!("/{s}/")), "{}", log[0].org_path);
+
+    // dispatched to the worker, who may now call, and that look is logged too
+    ok_step(&staff, &app, id, &[("action", "accept"), ("draft", "d-call000001")], vec![]).await;
+    let worker_id = current(&app, WORKER_A).await.id;
+    let due = backend::votes::local_input(Utc::now() + Duration::days(1));
+    let wid = worker_id.to_string();
+    ok_step(
+        &staff,
+        &app,
+        id,
+        &[("action", "dispatch"), ("draft", "d-call000002"), ("assignee", &wid), ("deadline", &due)],
+        vec![],
+    )
+    .await;
+    let (_, html) = worker.page(&page).await;
+    assert!(html.contains("显示电话") && !html.contains(RESIDENT_A));
+    let (_, html) = worker.page(&asked).await;
+    assert!(html.contains(&format!("href=\"{tel}\"")));
+    let log = logged().await;
+    assert_eq!(log.len(), 2);
+    assert_eq!((log[1].viewer_id, log[1].subject_id), (worker_id, resident_id));
+
+    // the community's staff read both looks; the other community's do not
+    let (_, html) = staff.page("/staff/personal-data").await;
+    assert_eq!(html.matches(&format!("事件 #{id}")).count(), 2, "{html:.3000}");
+    let (_, html) = other.page("/staff/personal-data").await;
+    assert!(!html.contains(&format!("事件 #{id}")));
+
+    // straight to the service: the reporter and an Open311 report are refused
+    let me = current(&app, RESIDENT_A).await;
+    let err = incidents::reporter_phone(&app.state, &me, id).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+    let b = current(&app, STAFF_B).await;
+    assert_eq!(incidents::reporter_phone(&app.state, &b, id).await.unwrap_err().code, ErrorCode::NotFound);
+    sea_orm::ConnectionTrait::execute_unprepared(
+        db,
+        &format!("UPDATE incidents SET source = 'open311' WHERE id = {id}"),
+    )
+    .await
+    .unwrap();
+    let staff_user = current(&app, STAFF_A).await;
+    assert_eq!(incidents::reporter_phone(&app.state, &staff_user, id).await.unwrap_err().code, ErrorCode::Forbidden);
+    let (_, html) = staff.page(&asked).await;
+    assert!(!html.contains("显示电话") && !html.contains(RESIDENT_A));
+    assert_eq!(logged().await.len(), 2, "refusals log nothing");
+}
