@@ -278,22 +278,46 @@ pub fn body_limit(path: &str) -> usize {
     }
 }
 
-/// Refuses a body whose declared length is over `body_limit`, with `too_large`
-/// (413) instead of whatever the handler's extractor would make of it.
+/// Bodies sent without a length (chunked) up to this limit are read here,
+/// before the handler, and held to it; larger uploads (photos, spreadsheets)
+/// are held to theirs by their own readers as they stream.
+const READ_AHEAD_LIMIT: usize = 1024 * 1024;
+
+/// Refuses a body over `body_limit` with `too_large` (413) instead of
+/// whatever the handler would make of it: by its declared length, or, sent
+/// without one (chunked), by reading it up to the limit (a server function
+/// reads a body to its end, however long: 2 MiB chunked was taken whole).
 pub async fn limit_body(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    use actix_web::HttpMessage;
+    use futures_util::StreamExt;
+    let limit = body_limit(req.path());
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if let Some(len) = declared {
-        if len > body_limit(req.path()) as u64 {
+    match declared {
+        Some(len) if len > limit as u64 => {
             let res = refusal(req.request(), ErrorCode::TooLarge);
             return Ok(req.into_response(res).map_into_right_body());
         }
+        None if limit <= READ_AHEAD_LIMIT && req.headers().contains_key(header::TRANSFER_ENCODING) => {
+            let mut payload = req.take_payload();
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk?;
+                if body.len() + chunk.len() > limit {
+                    let res = refusal(req.request(), ErrorCode::TooLarge);
+                    return Ok(req.into_response(res).map_into_right_body());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            req.set_payload(actix_web::dev::Payload::from(body.freeze()));
+        }
+        _ => {}
     }
     Ok(next.call(req).await?.map_into_left_body())
 }

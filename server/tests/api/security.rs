@@ -357,6 +357,37 @@ async fn uploads_and_bodies_have_limits() {
     let html = r.text().await.unwrap();
     assert!(html.contains("提交的内容过大"), "{html}");
     assert!(html.contains(r#"href="/me?tab=prefs""#), "{html}");
+    // The same without a length (chunked): a server function used to read it
+    // whole. Now 413 for the long one, and a short one is read as before.
+    let chunked = |body: String| {
+        let chunks: Vec<Result<String, std::io::Error>> =
+            body.into_bytes().chunks(64 * 1024).map(|c| Ok(String::from_utf8(c.to_vec()).unwrap())).collect();
+        reqwest::Body::wrap_stream(futures_util::stream::iter(chunks))
+    };
+    let prefs = path::<app::auth::SetPreferences>();
+    let form = || {
+        b.client()
+            .post(app.url(prefs))
+            .header("Accept", "text/html")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Referer", app.url("/me?tab=prefs"))
+    };
+    let r = form().body(chunked(format!("lang={}", "x".repeat(2 * 1024 * 1024)))).send().await.unwrap();
+    assert_eq!(r.status(), 413, "a 2 MiB form, chunked");
+    assert!(r.text().await.unwrap().contains("提交的内容过大"));
+    let r = form().body(chunked("lang=en".into())).send().await.unwrap();
+    let plain = form().body("lang=en").send().await.unwrap();
+    assert_eq!((r.status(), location(&r)), (plain.status(), location(&plain)), "a short chunked form is read as usual");
+    assert!(r.status().is_redirection() && !location(&r).contains("error="), "{}", location(&r));
+    let r = app
+        .client
+        .post(app.url("/api/v1/patrol/batch"))
+        .header("Content-Type", "application/json")
+        .body(chunked(" ".repeat(1024 * 1024 + 1)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413, "a GPS batch over 1 MiB, chunked");
     // The staff member is still logged in and nothing changed.
     let (status, _) = b.page("/staff").await;
     assert_eq!(status, 200);
