@@ -4,8 +4,9 @@
 // For the main page of each role (anonymous: the login page; resident: home;
 // grid worker: patrol; community staff and street admin: the staff console):
 //   - Lighthouse 12 at its mobile defaults (simulated 150 ms RTT, 1.6 Mbps,
-//     4x CPU slowdown, Moto G Power screen): performance and accessibility
-//     scores, LCP/FCP/TBT/CLS;
+//     4x CPU slowdown, Moto G Power screen), the median of AUDIT_RUNS (3)
+//     runs: performance and accessibility scores >= 95, LCP <= 1.8 s,
+//     FCP <= 1.2 s, TBT <= 100 ms, CLS <= 0.05;
 //   - axe-core in Debian Chromium at 390x844: no serious or critical
 //     violation, touch targets >= 44 px; then again in large-text mode with
 //     targets >= 60 px;
@@ -37,6 +38,11 @@ const BUDGET = {
   jsSw: 20 * 1024,
   target: 44,
   targetLarge: 60,
+  // lab metrics, mobile.md: LCP / FCP / TBT / CLS
+  lcp: 1800,
+  fcp: 1200,
+  tbt: 100,
+  cls: 0.05,
 };
 const ROLES = [
   { role: "anonymous", label: "未登录 (login page)", path: "/login" },
@@ -170,17 +176,30 @@ async function lighthouseOnce(url, cookie) {
   }
 }
 
-/** Lighthouse, run again (up to three times in all) when a run measured
- * nothing; a run that measured is kept whatever its scores, so a slow page
- * still fails its budget. */
+/** Lighthouse's lab figures vary from run to run on a busy machine: RUNS
+ * measured runs (a run that measured nothing is run again, up to three times),
+ * and the median of each figure is what the budgets are held to. */
+const RUNS = Number(process.env.AUDIT_RUNS ?? 3);
 async function runLighthouse(url, cookie) {
-  let last;
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    last = await lighthouseOnce(url, cookie);
-    if (last.problems.length === 0) return last;
-    console.log(`     Lighthouse run ${attempt} measured nothing: ${last.problems.join("; ")}`);
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) {
+    let last;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      last = await lighthouseOnce(url, cookie);
+      if (last.problems.length === 0) break;
+      console.log(`     Lighthouse run ${attempt} measured nothing: ${last.problems.join("; ")}`);
+    }
+    if (last.problems.length) return last;
+    runs.push(last);
   }
-  return last;
+  const median = (key) => {
+    const v = runs.map((r) => r[key]).sort((a, b) => a - b);
+    return v[Math.floor(v.length / 2)];
+  };
+  const m = { ...runs[0], runs: runs.length };
+  for (const key of ["performance", "accessibility", "lcp", "fcp", "tbt", "cls"]) m[key] = median(key);
+  m.failedA11y = [...new Set(runs.flatMap((r) => r.failedA11y))];
+  return m;
 }
 
 async function main() {
@@ -216,7 +235,12 @@ async function main() {
     const lh = await runLighthouse(BASE + r.path, cookie);
     check(lh.problems.length === 0, `${r.role}: Lighthouse measured the page (${lh.problems.join("; ") || "every metric"})`);
     check(lh.finalUrl.replace(/\/$/, "") === (BASE + r.path).replace(/\/$/, ""), `${r.role}: Lighthouse measured ${r.path} itself (${lh.finalUrl})`);
-    check(lh.performance >= BUDGET.performance, `${r.role}: Lighthouse performance ${lh.performance} >= ${BUDGET.performance} (LCP ${ms(lh.lcp)}, FCP ${ms(lh.fcp)}, TBT ${ms(lh.tbt)}, CLS ${lh.cls.toFixed(3)})`);
+    const of = `median of ${lh.runs ?? 1}`;
+    check(lh.performance >= BUDGET.performance, `${r.role}: Lighthouse performance ${lh.performance} >= ${BUDGET.performance} (${of})`);
+    check(lh.lcp <= BUDGET.lcp, `${r.role}: LCP ${ms(lh.lcp)} <= ${BUDGET.lcp} ms (${of})`);
+    check(lh.fcp <= BUDGET.fcp, `${r.role}: FCP ${ms(lh.fcp)} <= ${BUDGET.fcp} ms (${of})`);
+    check(lh.tbt <= BUDGET.tbt, `${r.role}: TBT ${ms(lh.tbt)} <= ${BUDGET.tbt} ms (${of})`);
+    check(lh.cls <= BUDGET.cls, `${r.role}: CLS ${lh.cls.toFixed(3)} <= ${BUDGET.cls} (${of})`);
     check(lh.accessibility >= BUDGET.accessibility, `${r.role}: Lighthouse accessibility ${lh.accessibility} >= ${BUDGET.accessibility} (failed: ${lh.failedA11y.join(", ") || "none"})`);
     rows.push({ ...r, html: html.bytes, css: css.bytes, lh, axe: { normal, large } });
     await context.close();
@@ -231,7 +255,7 @@ async function main() {
     md += `| ${r.label} | \`${r.path}\` | ${r.lh.performance} | ${r.lh.accessibility} | ${ms(r.lh.lcp)} | ${ms(r.lh.fcp)} | ${ms(r.lh.tbt)} | ${r.lh.cls.toFixed(3)} | ${kb(r.html + r.css)} | ${serious(r.axe.normal)} · ${serious(r.axe.large)} |\n`;
   }
   md += `\nWASM ${kb(wasm.bytes)} KiB (${wasm.encoding}; budget 200), JS glue + service worker ${kb(js.bytes + sw.bytes)} KiB (budget 20), CSS ${kb(css.bytes)} KiB. `;
-  md += `Budgets: performance and accessibility >= 95, HTML + CSS <= 50 KiB, touch targets >= 44 px (>= 60 px in large-text mode), no serious or critical axe violation.\n`;
+  md += `Lighthouse figures are the median of ${RUNS} runs. Budgets: performance and accessibility >= 95, LCP <= 1.8 s, FCP <= 1.2 s, TBT <= 100 ms, CLS <= 0.05, HTML + CSS <= 50 KiB, touch targets >= 44 px (>= 60 px in large-text mode), no serious or critical axe violation.\n`;
   fs.writeFileSync(path.join(OUT, "audit.md"), md);
   fs.writeFileSync(path.join(OUT, "audit.json"), JSON.stringify({ wasm, js, sw, css, rows, failures }, null, 2));
   console.log("\n" + md);
