@@ -373,10 +373,11 @@ fn Facts(d: IncidentDetail, phone: Option<String>, lang: Lang) -> impl IntoView 
                     {d.may_contact_reporter().then(|| view! {
                         <dt>{t(lang, "联系上报人", "Call the reporter")}</dt>
                         <dd>{match phone.clone() {
-                            Some(p) => view! { <a class="tel" href=format!("tel:{p}")>{p.clone()}</a> }.into_any(),
+                            // tap-sized: a worker on foot calls from the phone in hand
+                            Some(p) => view! { <a class="button primary tel" href=format!("tel:{p}")>{format!("☎ {p}")}</a> }.into_any(),
                             // a look at the full number is logged: only on request
                             None => view! {
-                                <a href=format!("/incidents/{}?contact=1", d.id)>{t(lang, "显示电话", "Show the number")}</a>
+                                <a class="button" href=format!("/incidents/{}?contact=1", d.id)>{t(lang, "显示电话", "Show the number")}</a>
                                 <span class="meta">{t(lang, "(查看将被记录)", " (the look is recorded)")}</span>
                             }.into_any(),
                         }}</dd>

@@ -310,6 +310,7 @@ pub fn PersonalDataLogPage() -> impl IntoView {
                         match data.await {
                             Ok(rows) if rows.is_empty() => view! { <p class="empty">{t(lang, "暂无记录", "Nothing yet")}</p> }.into_any(),
                             Ok(rows) => view! {
+                                <div class="table-wrap">
                                 <table class="figures">
                                     <thead><tr>
                                         <th scope="col">{t(lang, "时间", "When")}</th>
@@ -334,6 +335,7 @@ pub fn PersonalDataLogPage() -> impl IntoView {
                                         }).collect_view()}
                                     </tbody>
                                 </table>
+                                </div>
                             }.into_any(),
                             Err(e) => view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
                         }
