@@ -42,9 +42,11 @@ where
                     }
                     let user = s.user.clone();
                     let in_wechat = s.in_wechat;
+                    let banner = simulation_banner(&s);
                     let body = render(s);
                     view! {
                         <Title text=format!("{} · {}", t(lang, title.0, title.1), t(lang, "智慧社区", "Smart Community"))/>
+                        {banner.map(|text| view! { <p class="sim-banner" role="alert">{text}</p> })}
                         <header class="topbar">
                             <a class="brand" href="/">{t(lang, "智慧社区", "Smart Community")}</a>
                             <h1>{t(lang, title.0, title.1)}</h1>
@@ -65,6 +67,25 @@ where
             }}
         </Suspense>
     }
+}
+
+/// What a deployment that runs on simulations outside development says at
+/// the top of every page (`PAYMENT_PROVIDER=sandbox`, `CODE_SENDER=dev`).
+pub fn simulation_banner(s: &SessionInfo) -> Option<String> {
+    let lang = s.lang;
+    let parts: Vec<&str> = [
+        s.simulated_payments.then(|| t(lang, "缴费是模拟的,不会真的付款", "payments are simulated; no money moves")),
+        s.simulated_codes
+            .then(|| t(lang, "验证码不发短信,只写在服务器日志里", "login codes are not sent by SMS, only logged")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    let sep = t(lang, ";", "; ");
+    Some(format!("{}{}", t(lang, "演示环境:", "Demonstration only: "), parts.join(sep)))
 }
 
 /// The weekdays ticked on a form's seven checkboxes `d1`…`d7`, as "1"…"7"

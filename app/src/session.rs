@@ -39,6 +39,10 @@ pub struct SessionInfo {
     pub large_text: bool,
     pub in_wechat: bool,
     pub dev_mode: bool,
+    /// Payments run on the sandbox outside development (a banner on every page).
+    pub simulated_payments: bool,
+    /// One-time codes go to the log outside development (a banner on every page).
+    pub simulated_codes: bool,
     /// WeChat login is configured.
     pub wechat_login: bool,
 }
@@ -78,6 +82,8 @@ pub async fn get_session() -> Result<SessionInfo, ServerFnError> {
         large_text: large_text_of(&req),
         in_wechat: in_wechat(&req),
         dev_mode: state()?.config.dev_mode,
+        simulated_payments: state()?.config.simulated_payments(),
+        simulated_codes: state()?.config.simulated_codes(),
         wechat_login: state()?.wechat.is_some(),
     })
 }
@@ -97,6 +103,7 @@ pub mod ssr {
     pub const NONCE_HEADER: &str = "x-csp-nonce";
 
     pub fn err(code: ErrorCode) -> ServerFnError {
+        page_status(code);
         ServerFnError::ServerError(code.as_str().to_string())
     }
 
@@ -106,6 +113,23 @@ pub mod ssr {
             tracing::error!(code = %e.code, "request failed: {cause:#}");
         }
         err(e.code)
+    }
+
+    /// A page whose record does not exist or is not the reader's answers
+    /// 404, one the reader may see but not use 403 (as the REST API does),
+    /// not 200 with the error text. Only for rendering pages (GET): a form's
+    /// server function gets its status from `server::security::server_fn_status`.
+    pub fn page_status(code: ErrorCode) {
+        use actix_web::http::{Method, StatusCode};
+        let status = match code {
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            _ => return,
+        };
+        let is_page = request().map(|r| r.method() == Method::GET).unwrap_or(false);
+        if let (true, Some(res)) = (is_page, use_context::<leptos_actix::ResponseOptions>()) {
+            res.set_status(status);
+        }
     }
 
     pub fn state() -> Result<State, ServerFnError> {
@@ -182,8 +206,16 @@ pub mod ssr {
         (field("file"), field("report").and_then(|r| serde_json::from_str(&r).ok()))
     }
 
+    /// The client's address for rate limits and payment orders: the TCP
+    /// peer, or what the proxies in `TRUSTED_PROXIES` say it is
+    /// (`backend::client_addr`); never a header the client alone wrote.
     pub fn client_ip(req: &HttpRequest) -> String {
-        req.connection_info().realip_remote_addr().unwrap_or("unknown").to_string()
+        let trusted =
+            req.app_data::<actix_web::web::Data<State>>().map(|s| s.config.trusted_proxies.clone()).unwrap_or_default();
+        let forwarded: Vec<&str> = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect();
+        backend::client_addr::client_ip(req.peer_addr().map(|a| a.ip()), &forwarded, &trusted)
+            .map(|ip| ip.to_string())
+            .unwrap_or_else(|| "unknown".into())
     }
 
     /// A plain HTML form post (no WASM): answer with a redirect, not data.

@@ -944,7 +944,36 @@ fn domain_ics(
     let mut cal = ICalendar::new("2.0", "-//zhsq//appointments//ZH");
     cal.push(ics::properties::Method::new("PUBLISH"));
     cal.add_event(e);
-    cal.to_string()
+    refold_ics(&cal.to_string())
+}
+
+/// Folds content lines as RFC 5545 §3.1 says: no line longer than 75 octets
+/// *including* the leading space of a continuation, never inside a UTF-8
+/// character. (The `ics` crate puts 75 octets after the space: 76.)
+pub fn refold_ics(text: &str) -> String {
+    const LIMIT: usize = 75;
+    let unfolded = text.replace("\r\n ", "");
+    let mut out = String::with_capacity(unfolded.len() + unfolded.len() / 24);
+    for line in unfolded.split_terminator("\r\n") {
+        let mut rest = line;
+        let mut room = LIMIT;
+        loop {
+            if rest.len() <= room {
+                out.push_str(rest);
+                break;
+            }
+            let mut cut = room;
+            while !rest.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            out.push_str(&rest[..cut]);
+            out.push_str("\r\n ");
+            rest = &rest[cut..];
+            room = LIMIT - 1;
+        }
+        out.push_str("\r\n");
+    }
+    out
 }
 
 /// The SVG of a QR code for `text`, drawn on the server (works without JavaScript).
@@ -1515,6 +1544,23 @@ mod tests {
         assert!(s.contains("\\;"));
         assert!(s.contains("\\n"));
         assert!(s.split("\r\n").all(|l| l.len() <= 75), "{s}");
+    }
+
+    #[test]
+    fn continuation_lines_are_75_octets_with_their_space() {
+        let start = Utc::now();
+        let long = "请携带身份证原件和复印件、户口本、近期一寸免冠照片两张,到党群服务中心一楼二号窗口办理。".repeat(4);
+        let ascii = "x".repeat(400);
+        let s = domain_ics("u@x", &long, &ascii, &long, start, start, false, "https://example/b/1");
+        let lines: Vec<&str> = s.split("\r\n").collect();
+        assert!(lines.iter().filter(|l| l.starts_with(' ')).count() > 10, "folded: {s}");
+        assert!(lines.iter().all(|l| l.len() <= 75), "{:?}", lines.iter().map(|l| l.len()).max());
+        assert!(lines.iter().any(|l| l.len() == 75), "lines are filled, not cut short");
+        // unfolding gives back the text, every character whole
+        let unfolded = s.replace("\r\n ", "");
+        assert!(unfolded.contains(&format!("LOCATION:{ascii}")));
+        assert!(unfolded.contains("SUMMARY:请携带身份证原件"));
+        assert!(s.ends_with("END:VCALENDAR\r\n"));
     }
 
     #[test]

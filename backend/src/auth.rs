@@ -168,16 +168,19 @@ pub async fn login_with_code(
     if latest.expires_at <= now {
         return Err(ErrorCode::CodeExpired.into());
     }
-    if latest.attempts >= CODE_MAX_ATTEMPTS {
+    // Claim the attempt before comparing (a guarded increment): however many
+    // guesses arrive at once, at most CODE_MAX_ATTEMPTS are ever compared.
+    let claimed = otp_code::Entity::update_many()
+        .col_expr(otp_code::Column::Attempts, Expr::col(otp_code::Column::Attempts).add(1))
+        .filter(otp_code::Column::Id.eq(latest.id))
+        .filter(otp_code::Column::ConsumedAt.is_null())
+        .filter(otp_code::Column::Attempts.lt(CODE_MAX_ATTEMPTS))
+        .exec(&state.db)
+        .await?;
+    if claimed.rows_affected != 1 {
         return Err(ErrorCode::TooManyAttempts.into());
     }
     if latest.code_hash != code_hash(state, &phone, code.as_str()) {
-        // Count the failure atomically; the guard keeps concurrent guesses within the limit.
-        otp_code::Entity::update_many()
-            .col_expr(otp_code::Column::Attempts, Expr::col(otp_code::Column::Attempts).add(1))
-            .filter(otp_code::Column::Id.eq(latest.id))
-            .exec(&state.db)
-            .await?;
         return Err(if latest.attempts + 1 >= CODE_MAX_ATTEMPTS {
             ErrorCode::TooManyAttempts
         } else {
@@ -190,7 +193,6 @@ pub async fn login_with_code(
         .col_expr(otp_code::Column::ConsumedAt, Expr::value(now))
         .filter(otp_code::Column::Id.eq(latest.id))
         .filter(otp_code::Column::ConsumedAt.is_null())
-        .filter(otp_code::Column::Attempts.lt(CODE_MAX_ATTEMPTS))
         .exec(&state.db)
         .await?;
     if consumed.rows_affected != 1 {
@@ -265,8 +267,15 @@ pub async fn login_with_password(
     let now = Utc::now();
     let Some(u) = user::Entity::find().filter(user::Column::Phone.eq(phone.as_str())).one(&state.db).await? else {
         // Same work as a real check, so timing does not reveal which numbers exist.
-        let _ = verify_password(password, DUMMY_HASH);
-        return Err(ErrorCode::InvalidCredentials.into());
+        let pw = password.to_string();
+        let _ = tokio::task::spawn_blocking(move || verify_password(&pw, DUMMY_HASH)).await;
+        // And the same answers: an unknown number "locks" after the same number
+        // of failures for the same time, or the lock would tell which numbers exist.
+        let within = state
+            .limiter
+            .hit(&format!("pw:unknown:{}", phone.as_str()), (PASSWORD_MAX_FAILURES - 1) as u32, LOCKOUT)
+            .await?;
+        return Err(if within { ErrorCode::InvalidCredentials } else { ErrorCode::AccountLocked }.into());
     };
     if let Some(until) = u.locked_until {
         if until > now {
@@ -418,6 +427,10 @@ pub async fn refresh(state: &State, presented: &str) -> AppResult<Session> {
     issue_session(state, row.user_id, Some(row.family_id)).await
 }
 
+/// The live-event kind that tells this login's open event streams to end
+/// (never sent to a client).
+pub const SESSION_REVOKED_EVENT: &str = "session.revoked";
+
 pub async fn revoke_family(state: &State, family_id: &str) -> AppResult<()> {
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
@@ -425,7 +438,34 @@ pub async fn revoke_family(state: &State, family_id: &str) -> AppResult<()> {
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(&state.db)
         .await?;
+    // End the login's open event streams on every instance. The streams also
+    // check their login every few minutes, so a lost event only delays this.
+    if let Some(row) =
+        refresh_token::Entity::find().filter(refresh_token::Column::FamilyId.eq(family_id)).one(&state.db).await?
+    {
+        let topic = crate::events::Topic::User(row.user_id);
+        if let Err(e) = state.bus.publish(&topic, SESSION_REVOKED_EVENT, &serde_json::json!({ "sid": family_id })).await
+        {
+            tracing::warn!(code = %e.code, "could not announce a revoked login to its event streams");
+        }
+    }
     Ok(())
+}
+
+/// Whether a login (refresh-token family) of an active account is still live.
+pub async fn login_is_live(state: &State, user_id: i64, family_id: &str) -> AppResult<bool> {
+    let live_login = Query::select()
+        .expr(Expr::val(1))
+        .from(refresh_token::Entity)
+        .and_where(Expr::col(refresh_token::Column::FamilyId).eq(Expr::val(family_id)))
+        .and_where(Expr::col(refresh_token::Column::RevokedAt).is_null())
+        .to_owned();
+    Ok(user::Entity::find_by_id(user_id)
+        .filter(user::Column::Active.eq(true))
+        .filter(Expr::exists(live_login))
+        .one(&state.db)
+        .await?
+        .is_some())
 }
 
 /// Logout: the login's refresh tokens are revoked, and with them every access

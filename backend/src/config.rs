@@ -26,6 +26,10 @@ pub struct Config {
     pub redis_prefix: String,
     /// `BIND` (default `127.0.0.1:3000`).
     pub bind: SocketAddr,
+    /// `TRUSTED_PROXIES` (default: none): addresses or CIDR ranges of the reverse proxies in
+    /// front of this instance (`127.0.0.1` for nginx on the same machine). Only their
+    /// `X-Forwarded-For` is believed, right to left; with none, the TCP peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `HTTP_WORKERS` (default: one per CPU core): HTTP worker threads of this instance.
     pub http_workers: usize,
     /// `PUBLIC_URL` (default `http://127.0.0.1:3000`): how users reach us; https makes cookies Secure.
@@ -51,8 +55,9 @@ pub struct Config {
     pub code_resend: Duration,
     /// `CODES_PER_HOUR` (default 10 per number; 3× that per client address).
     pub codes_per_hour: u32,
-    /// `CODE_SENDER` (default `dev`): where one-time codes go. `dev` writes them to the log
-    /// (phone masked) and to the development page /dev/codes.
+    /// `CODE_SENDER` (default `dev` in DEV_MODE; required otherwise): where one-time codes go.
+    /// `dev` writes them to the log (phone masked) and, in DEV_MODE, to the page /dev/codes;
+    /// named outside DEV_MODE, every page carries a banner saying codes are simulated.
     pub code_sender: String,
     /// `DEV_MODE` (default `true` unless `PUBLIC_URL` is https): development pages and hints.
     pub dev_mode: bool,
@@ -75,6 +80,13 @@ pub struct Config {
     pub vapid_subject: String,
     /// `PUSH_ALLOW_HTTP` (default: `DEV_MODE`): accept plain-http push endpoints (tests only; browsers use https).
     pub push_allow_http: bool,
+    /// `PUSH_ALLOW_PRIVATE` (default: `DEV_MODE`): accept push endpoints on any host, loopback and
+    /// private addresses included (tests only: outside them the server would connect wherever a user says).
+    pub push_allow_private: bool,
+    /// `PUSH_SERVICE_HOSTS` (default: the browsers' push services — FCM, Mozilla, WNS, Apple):
+    /// the hosts push endpoints may name, comma-separated; `*.example.com` takes its subdomains,
+    /// `*` any public host. Addresses are checked after DNS: never loopback or private.
+    pub push_hosts: Vec<String>,
     /// `SMS_GATEWAY_URL`: off unless set; an HTTP SMS gateway for codes (`CODE_SENDER=sms`) and notifications.
     pub sms_gateway_url: Option<String>,
     /// `SMS_GATEWAY_TOKEN`: bearer token for the gateway.
@@ -86,8 +98,10 @@ pub struct Config {
     pub wechat_subscribe_fields: String,
     /// `WECHAT_API_BASE` (default `https://api.weixin.qq.com`): overridable for tests.
     pub wechat_api_base: String,
-    /// `PAYMENT_PROVIDER` (default `sandbox`): `sandbox` (the in-app provider, keys made on
-    /// first use) or `wechatpay` (WeChat Pay API v3; needs the `WECHATPAY_*` keys).
+    /// `PAYMENT_PROVIDER` (default `sandbox` in DEV_MODE; required otherwise): `sandbox` (the
+    /// in-app provider, keys made on first use; named outside DEV_MODE, every page carries a
+    /// banner saying payments are simulated) or `wechatpay` (WeChat Pay API v3; needs the
+    /// `WECHATPAY_*` keys).
     pub payment_provider: String,
     /// The WeChat Pay merchant, when `PAYMENT_PROVIDER=wechatpay`.
     pub wechatpay: Option<WechatPayConfig>,
@@ -181,6 +195,8 @@ impl Config {
             .unwrap_or_else(|| "127.0.0.1:3000".into())
             .parse()
             .map_err(|_| err("BIND", "must be host:port, for example 127.0.0.1:3000"))?;
+        let trusted_proxies = crate::client_addr::parse_trusted(&get("TRUSTED_PROXIES").unwrap_or_default())
+            .map_err(|m| err("TRUSTED_PROXIES", m))?;
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as u64;
         let http_workers = parse_num(&get, "HTTP_WORKERS", cores, 1, 256)? as usize;
         let public_url = get("PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}"));
@@ -207,7 +223,20 @@ impl Config {
         let refresh_reuse_grace = Duration::from_secs(parse_num(&get, "REFRESH_REUSE_GRACE_SECONDS", 10, 0, 60)?);
         let code_resend = Duration::from_secs(parse_num(&get, "CODE_RESEND_SECONDS", 60, 0, 3600)?);
         let codes_per_hour = parse_num(&get, "CODES_PER_HOUR", 10, 1, 10_000)? as u32;
-        let code_sender = get("CODE_SENDER").unwrap_or_else(|| "dev".into());
+        // Secure by default: outside development, the simulated code sender and
+        // payment provider run only when named on purpose (and every page says so).
+        let dev_mode = parse_bool(&get, "DEV_MODE", !https)?;
+        let code_sender = match get("CODE_SENDER") {
+            Some(s) => s,
+            None if dev_mode => "dev".into(),
+            None => {
+                return Err(err(
+                    "CODE_SENDER",
+                    "required outside DEV_MODE: `sms` (with SMS_GATEWAY_URL), or `dev` to show codes in the log \
+                     (every page then says that codes are simulated)",
+                ))
+            }
+        };
         let sms_gateway_url = get("SMS_GATEWAY_URL").filter(|s| !s.is_empty());
         if let Some(u) = &sms_gateway_url {
             if !(u.starts_with("https://") || u.starts_with("http://")) {
@@ -226,7 +255,6 @@ impl Config {
         if wechat_subscribe_fields.split(',').filter(|f| !f.trim().is_empty()).count() != 2 {
             return Err(err("WECHAT_SUBSCRIBE_FIELDS", "must name two fields, for example thing1,time2"));
         }
-        let dev_mode = parse_bool(&get, "DEV_MODE", !https)?;
         let demo_data = parse_bool(&get, "DEMO_DATA", false)?;
         let wechat_appid = get("WECHAT_APPID");
         let wechat_secret = get("WECHAT_SECRET");
@@ -245,11 +273,28 @@ impl Config {
             return Err(err("VAPID_SUBJECT", "must start with mailto: or https://"));
         }
         let push_allow_http = parse_bool(&get, "PUSH_ALLOW_HTTP", dev_mode)?;
+        let push_allow_private = parse_bool(&get, "PUSH_ALLOW_PRIVATE", dev_mode)?;
+        let push_hosts: Vec<String> = get("PUSH_SERVICE_HOSTS")
+            .unwrap_or_else(|| crate::push::DEFAULT_PUSH_HOSTS.into())
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect();
         let job_worker = parse_bool(&get, "JOB_WORKER", true)?;
         let job_poll = Duration::from_millis(parse_num(&get, "JOB_POLL_MS", 1000, 50, 60_000)?);
         let job_lease = Duration::from_secs(parse_num(&get, "JOB_LEASE_SECONDS", 300, 2, 86_400)?);
         let wechat_api_base = get("WECHAT_API_BASE").unwrap_or_else(|| "https://api.weixin.qq.com".into());
-        let payment_provider = get("PAYMENT_PROVIDER").unwrap_or_else(|| "sandbox".into());
+        let payment_provider = match get("PAYMENT_PROVIDER") {
+            Some(p) => p,
+            None if dev_mode => "sandbox".into(),
+            None => {
+                return Err(err(
+                    "PAYMENT_PROVIDER",
+                    "required outside DEV_MODE: `wechatpay`, or `sandbox` to simulate payments \
+                     (every page then says that payments are simulated)",
+                ))
+            }
+        };
         let wechatpay = match payment_provider.as_str() {
             "sandbox" => None,
             "wechatpay" => {
@@ -315,6 +360,7 @@ impl Config {
             redis_url,
             redis_prefix,
             bind,
+            trusted_proxies,
             http_workers,
             public_url,
             site_root,
@@ -339,6 +385,8 @@ impl Config {
             web_push,
             vapid_subject,
             push_allow_http,
+            push_allow_private,
+            push_hosts,
             job_worker,
             job_poll,
             job_lease,
@@ -348,8 +396,30 @@ impl Config {
         })
     }
 
+    /// Where push messages may go (`backend::push::EndpointPolicy`).
+    pub fn push_policy(&self) -> crate::push::EndpointPolicy {
+        crate::push::EndpointPolicy {
+            allow_http: self.push_allow_http,
+            allow_private: self.push_allow_private,
+            hosts: self.push_hosts.clone(),
+        }
+    }
+
     pub fn https(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    /// Payments are simulated (the sandbox cashier) outside development: the
+    /// operator named `PAYMENT_PROVIDER=sandbox` on purpose, and every page
+    /// carries a banner saying so.
+    pub fn simulated_payments(&self) -> bool {
+        !self.dev_mode && self.payment_provider == "sandbox"
+    }
+
+    /// One-time codes go to the log instead of a phone outside development
+    /// (`CODE_SENDER=dev` named on purpose); every page says so.
+    pub fn simulated_codes(&self) -> bool {
+        !self.dev_mode && self.code_sender == "dev"
     }
 
     /// Creates the data directory and a persistent JWT secret and data key
@@ -463,11 +533,39 @@ mod tests {
         assert_eq!(cfg(&[("DEV_MODE", "maybe")]).err().unwrap().key, "DEV_MODE");
         assert_eq!(cfg(&[("REDIS_URL", "http://x")]).err().unwrap().key, "REDIS_URL");
         assert_eq!(cfg(&[("WECHAT_APPID", "wx1")]).err().unwrap().key, "WECHAT_APPID");
+        assert_eq!(cfg(&[("TRUSTED_PROXIES", "nginx")]).err().unwrap().key, "TRUSTED_PROXIES");
+        assert_eq!(cfg(&[("TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8")]).unwrap().trusted_proxies.len(), 2);
     }
 
     #[test]
     fn https_turns_dev_mode_off() {
-        let c = cfg(&[("PUBLIC_URL", "https://sq.example.cn")]).unwrap();
+        let c =
+            cfg(&[("PUBLIC_URL", "https://sq.example.cn"), ("PAYMENT_PROVIDER", "sandbox"), ("CODE_SENDER", "dev")])
+                .unwrap();
         assert!(c.https() && !c.dev_mode);
+    }
+
+    #[test]
+    fn production_refuses_to_start_on_simulations_it_did_not_name() {
+        // the issue's case: https, no DEV_MODE, PAYMENT_PROVIDER forgotten
+        let e = cfg(&[("PUBLIC_URL", "https://sq.example.cn"), ("CODE_SENDER", "dev")]).err().unwrap();
+        assert_eq!(e.key, "PAYMENT_PROVIDER");
+        let e = cfg(&[("DEV_MODE", "false"), ("PAYMENT_PROVIDER", "sandbox")]).err().unwrap();
+        assert_eq!(e.key, "CODE_SENDER");
+        // named on purpose: it starts, and says so on every page
+        let c = cfg(&[("DEV_MODE", "false"), ("PAYMENT_PROVIDER", "sandbox"), ("CODE_SENDER", "dev")]).unwrap();
+        assert!(c.simulated_payments() && c.simulated_codes());
+        let c = cfg(&[
+            ("DEV_MODE", "false"),
+            ("PAYMENT_PROVIDER", "sandbox"),
+            ("CODE_SENDER", "sms"),
+            ("SMS_GATEWAY_URL", "https://sms.example.cn/send"),
+        ])
+        .unwrap();
+        assert!(c.simulated_payments() && !c.simulated_codes());
+        // development keeps its defaults and shows no banner
+        let c = cfg(&[]).unwrap();
+        assert_eq!((c.payment_provider.as_str(), c.code_sender.as_str()), ("sandbox", "dev"));
+        assert!(!c.simulated_payments() && !c.simulated_codes());
     }
 }

@@ -1,5 +1,5 @@
 //! Idempotency keys (rules.md §3). A request that creates or pays something
-//! may carry a key (≤ 255 visible characters). The first request with a key
+//! may carry a key (8–64 of `A–Z a–z 0–9 - _`). The first request with a key
 //! claims it (`start`); the work then records its answer with `finish` in
 //! its own transaction, so the answer exists exactly when the work does. A
 //! replay gets the saved answer; a different request under the same key is
@@ -31,7 +31,8 @@ impl Keyed {
     /// Parses the key and fingerprints the request's meaningful content.
     pub fn parse(user_id: i64, scope: &'static str, key: &str, request: &[u8]) -> Result<Keyed, ErrorCode> {
         let key = key.trim();
-        if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        // as documented (docs/openapi.json): 8–64 of A–Z a–z 0–9 - _ (a UUID fits)
+        if !(8..=64).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
             return Err(ErrorCode::InvalidIdempotencyKey);
         }
         Ok(Keyed { user_id, scope, key: key.to_string(), fingerprint: hex::encode(Sha256::digest(request)) })
@@ -136,11 +137,15 @@ mod tests {
     #[test]
     fn keys_are_checked_and_requests_fingerprinted() {
         assert!(Keyed::parse(1, "x", "a3f0-11ef-9c2e", b"{}").is_ok());
-        assert_eq!(Keyed::parse(1, "x", "", b"{}").unwrap_err(), ErrorCode::InvalidIdempotencyKey);
-        assert_eq!(Keyed::parse(1, "x", &"k".repeat(256), b"{}").unwrap_err(), ErrorCode::InvalidIdempotencyKey);
-        assert_eq!(Keyed::parse(1, "x", "有中文", b"{}").unwrap_err(), ErrorCode::InvalidIdempotencyKey);
-        let a = Keyed::parse(1, "x", "k", b"{\"slot_id\":1}").unwrap();
-        let b = Keyed::parse(1, "x", "k", b"{\"slot_id\":2}").unwrap();
+        assert!(Keyed::parse(1, "x", &fresh_key(), b"{}").is_ok());
+        assert!(Keyed::parse(1, "x", "abc_DEF-", b"{}").is_ok());
+        assert!(Keyed::parse(1, "x", &"k".repeat(64), b"{}").is_ok());
+        for bad in ["", "short-7", "has space1", "a.b.c.d.e", "key/with/slash", "有中文的键值很长很长"] {
+            assert_eq!(Keyed::parse(1, "x", bad, b"{}").unwrap_err(), ErrorCode::InvalidIdempotencyKey, "{bad}");
+        }
+        assert_eq!(Keyed::parse(1, "x", &"k".repeat(65), b"{}").unwrap_err(), ErrorCode::InvalidIdempotencyKey);
+        let a = Keyed::parse(1, "x", "kkkkkkkk", b"{\"slot_id\":1}").unwrap();
+        let b = Keyed::parse(1, "x", "kkkkkkkk", b"{\"slot_id\":2}").unwrap();
         assert_ne!(a.fingerprint, b.fingerprint);
         assert_eq!(a.fingerprint.len(), 64);
     }

@@ -197,10 +197,30 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, Problem> {
     };
     let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut out = Vec::new();
+    // The row number a spreadsheet shows: one more than the line breaks
+    // before the record, outside quoted cells (a cell may hold a line break
+    // and is still one row). Counted from the record's byte offset rather
+    // than taken from csv's line, which lags one behind after a CRLF
+    // (Excel's line ending): the record then starts on the "\n" of "\r\n".
+    let bytes = text.as_bytes();
+    let (mut counted_to, mut breaks, mut quoted) = (0usize, 0usize, false);
     for rec in rdr.records() {
         let rec = rec.map_err(|_| Problem::UnreadableFile)?;
-        let line = rec.position().map(|p| p.line() as usize).unwrap_or(out.len() + 1);
-        out.push((line, rec.iter().map(str::to_string).collect()));
+        let mut start = rec.position().map(|p| p.byte() as usize).unwrap_or(counted_to).min(bytes.len());
+        for b in bytes.get(counted_to..start).unwrap_or_default() {
+            match b {
+                b'"' => quoted = !quoted,
+                b'\n' if !quoted => breaks += 1,
+                _ => {}
+            }
+        }
+        // the record's text begins after the line ends (and blank lines) csv skipped
+        while let Some(b @ (b'\r' | b'\n')) = bytes.get(start) {
+            breaks += usize::from(*b == b'\n');
+            start += 1;
+        }
+        counted_to = counted_to.max(start);
+        out.push((breaks + 1, rec.iter().map(str::to_string).collect()));
     }
     Ok(out)
 }
@@ -509,6 +529,12 @@ mod tests {
         let rows = read_table(utf8.as_bytes(), "a.csv").unwrap();
         assert_eq!(rows[0].1[0], "网格");
         assert_eq!(rows[1], (2, vec!["第一网格".into(), "1号楼".into(), "1单元".into(), "101".into()]));
+        // Excel's CRLF, a blank line and a cell holding a line break: rows as the spreadsheet shows them
+        let crlf = "网格,楼栋\r\n第一网格,1号楼\r\n\r\n\"第二\r\n网格\",2号楼\r\n第三网格,3号楼\r\n";
+        let rows: Vec<usize> = read_table(crlf.as_bytes(), "c.csv").unwrap().iter().map(|r| r.0).collect();
+        assert_eq!(rows, [1, 2, 4, 5]);
+        let lf: Vec<usize> = read_table(b"a,b\nc,d\ne,f\n", "d.csv").unwrap().iter().map(|r| r.0).collect();
+        assert_eq!(lf, [1, 2, 3]);
         let (gbk, _, _) = encoding_rs::GBK.encode("网格,楼栋\n第一网格,2号楼\n");
         let rows = read_table(&gbk, "b.csv").unwrap();
         assert_eq!(rows[1].1[1], "2号楼");

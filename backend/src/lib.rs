@@ -7,6 +7,7 @@ pub mod announcements;
 pub mod appointments;
 pub mod auth;
 pub mod bills;
+pub mod client_addr;
 pub mod config;
 pub mod crypto;
 pub mod db;
@@ -102,7 +103,10 @@ impl State {
             None => Arc::new(events::MemoryBus::default()),
         };
         let push = if config.web_push {
-            Some(Arc::new(push::WebPush::new(push::Vapid::load_or_create(&db, &config.vapid_subject).await?)))
+            Some(Arc::new(push::WebPush::new(
+                push::Vapid::load_or_create(&db, &config.vapid_subject).await?,
+                config.push_policy(),
+            )))
         } else {
             None
         };

@@ -272,7 +272,14 @@ pub async fn routes(state: &State, staff: &CurrentUser) -> AppResult<Vec<RouteVi
 
 /// The printable sheet: one QR code per checkpoint that needs one.
 pub async fn sheet(state: &State, staff: &CurrentUser, route_id: i64) -> AppResult<(RouteView, Vec<SheetItem>)> {
-    let r = managed_route(state, staff, route_id).await?;
+    // reading: a route outside the staff member's grids is as one that does not exist
+    let r = managed_route(state, staff, route_id).await.map_err(|e| {
+        if e.code == ErrorCode::Forbidden {
+            ErrorCode::NotFound.into()
+        } else {
+            e
+        }
+    })?;
     let view = views(state, vec![r]).await?.pop().ok_or(ErrorCode::NotFound)?;
     let rows = checkpoint::Entity::find()
         .filter(checkpoint::Column::RouteId.eq(route_id))

@@ -54,6 +54,23 @@ pub struct Posting<'a> {
 /// below zero (the caller's transaction must then roll back).
 pub async fn post<C: ConnectionTrait>(conn: &C, p: Posting<'_>) -> AppResult<Option<i64>> {
     let now = Utc::now();
+    // Serialise the person's postings on their account row before the entry
+    // takes its id: entries then commit in id order, so the ledger read in id
+    // order never dips below zero (on PostgreSQL an award could otherwise
+    // take a lower id than it commits in, after a hold it paid for).
+    points_account::Entity::insert(points_account::ActiveModel {
+        user_id: Set(p.user_id),
+        balance: Set(0),
+        updated_at: Set(now),
+    })
+    .on_conflict_do_nothing_on([points_account::Column::UserId])
+    .exec_without_returning(conn)
+    .await?;
+    points_account::Entity::update_many()
+        .col_expr(points_account::Column::UpdatedAt, Expr::value(now))
+        .filter(points_account::Column::UserId.eq(p.user_id))
+        .exec(conn)
+        .await?;
     let res = points_entry::Entity::insert(points_entry::ActiveModel {
         user_id: Set(p.user_id),
         kind: Set(p.kind.as_str().into()),
@@ -73,14 +90,6 @@ pub async fn post<C: ConnectionTrait>(conn: &C, p: Posting<'_>) -> AppResult<Opt
         sea_orm::TryInsertResult::Inserted(r) => r.last_insert_id,
         _ => return Ok(None),
     };
-    points_account::Entity::insert(points_account::ActiveModel {
-        user_id: Set(p.user_id),
-        balance: Set(0),
-        updated_at: Set(now),
-    })
-    .on_conflict_do_nothing_on([points_account::Column::UserId])
-    .exec_without_returning(conn)
-    .await?;
     let r = points_account::Entity::update_many()
         .col_expr(points_account::Column::Balance, Expr::col(points_account::Column::Balance).add(p.points))
         .col_expr(points_account::Column::UpdatedAt, Expr::value(now))
@@ -105,8 +114,20 @@ pub async fn ledger(state: &State, user_id: i64) -> AppResult<(i64, Vec<EntryVie
         .order_by_asc(points_entry::Column::Id)
         .all(&state.db)
         .await?;
-    let running = domain::points::running_balances(&rows.iter().map(|e| e.points).collect::<Vec<_>>())
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("ledger of {user_id} goes below zero")))?;
+    let points: Vec<i64> = rows.iter().map(|e| e.points).collect();
+    // History written before postings were serialised may dip below zero in
+    // id order: show it as recorded rather than fail the page.
+    let running = domain::points::running_balances(&points).unwrap_or_else(|| {
+        tracing::warn!(user_id, "points ledger in id order dips below zero; shown as recorded");
+        let mut b = 0i64;
+        points
+            .iter()
+            .map(|p| {
+                b += p;
+                b
+            })
+            .collect()
+    });
     let reversed: std::collections::HashSet<i64> = rows.iter().filter_map(|e| e.reverses_id).collect();
     let mut out: Vec<EntryView> = rows
         .iter()

@@ -1091,7 +1091,8 @@ async fn visible_patrol(state: &State, user: &CurrentUser, id: i64) -> AppResult
     if user.can_manage(&path) {
         Ok(p)
     } else {
-        Err(ErrorCode::Forbidden.into())
+        // not yours to read: the same answer as a patrol that does not exist
+        Err(ErrorCode::NotFound.into())
     }
 }
 

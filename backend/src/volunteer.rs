@@ -142,7 +142,9 @@ async fn may_organise(state: &State, user: &CurrentUser, a: &activity::Model) ->
 async fn organised(state: &State, user: &CurrentUser, id: i64) -> AppResult<activity::Model> {
     let a = activity::Entity::find_by_id(id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     if !may_organise(state, user, &a).await? {
-        return Err(ErrorCode::Forbidden.into());
+        // one who cannot even see the activity learns nothing of it
+        let seen = crate::org::visible_ids(state, user).await?.contains(&a.community_id);
+        return Err(if seen { ErrorCode::Forbidden } else { ErrorCode::NotFound }.into());
     }
     Ok(a)
 }

@@ -5,9 +5,10 @@
 //!   `vote.open` job, or at once by staff) the roll is frozen into
 //!   `vote_roll` (owner keys with their areas, or one row per eligible person
 //!   for polls) and the rules, with the roll's hash, start the ballot chain.
-//! - Casting is one transaction that begins with a guarded counter update on
-//!   the vote (`status = 'open' AND ends_at > now`), which serialises appends;
-//!   the `vote_participation` primary key allows one ballot per key; the
+//! - Casting is one transaction: the `vote_participation` primary key allows
+//!   one ballot per key (claimed first, so a repeat is `already_voted` before
+//!   any counter moves), then a guarded counter update on the vote
+//!   (`status = 'open' AND ends_at > now`) serialises appends; the
 //!   ballot row carries `prev_hash` and `hash`. Ballot rows cannot be updated
 //!   or deleted (database triggers).
 //! - Paper ballots are entered by one staff member and count only when a
@@ -546,6 +547,18 @@ async fn append(
     channel: &str,
 ) -> AppResult<(String, i64, i64)> {
     let now = Utc::now();
+    // One ballot per key first: a repeat (online twice, or a paper ballot
+    // confirmed for a home that has just voted online) is `already_voted`
+    // before any counter moves, so no CHECK on the counters can fire.
+    let taken =
+        vote_participation::Entity::insert(vote_participation::ActiveModel { vote_id: Set(v.id), key_no: Set(key_no) })
+            .on_conflict_do_nothing_on([vote_participation::Column::VoteId, vote_participation::Column::KeyNo])
+            .exec_without_returning(txn)
+            .await?;
+    if !matches!(taken, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
+        return Err(ErrorCode::AlreadyVoted.into());
+    }
+    // the guarded counter update serialises appends to the chain
     let r = vote::Entity::update_many()
         .col_expr(vote::Column::BallotCount, Expr::col(vote::Column::BallotCount).add(1))
         .col_expr(vote::Column::ParticipatedCount, Expr::col(vote::Column::ParticipatedCount).add(1))
@@ -557,14 +570,6 @@ async fn append(
         .await?;
     if r.rows_affected != 1 {
         return Err(ErrorCode::VoteNotOpen.into());
-    }
-    let taken =
-        vote_participation::Entity::insert(vote_participation::ActiveModel { vote_id: Set(v.id), key_no: Set(key_no) })
-            .on_conflict_do_nothing_on([vote_participation::Column::VoteId, vote_participation::Column::KeyNo])
-            .exec_without_returning(txn)
-            .await?;
-    if !matches!(taken, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
-        return Err(ErrorCode::AlreadyVoted.into());
     }
     let head = vote::Entity::find_by_id(v.id).one(txn).await?.ok_or(ErrorCode::NotFound)?;
     let prev = head.head_hash.clone().ok_or_else(|| internal("open vote without a chain"))?;

@@ -439,8 +439,8 @@ impl ErrorCode {
                 "Capacity cannot go below the seats already booked",
             ),
             ErrorCode::InvalidIdempotencyKey => (
-                "请求标识(Idempotency-Key)格式不正确:应为1到255个可见字符",
-                "The Idempotency-Key must be 1 to 255 visible characters",
+                "请求标识(Idempotency-Key)格式不正确:应为8到64个字母、数字、- 或 _",
+                "The Idempotency-Key must be 8 to 64 letters, digits, - or _",
             ),
             ErrorCode::IdempotencyMismatch => (
                 "同一请求标识已用于另一笔不同的请求,请换一个新的标识",

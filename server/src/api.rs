@@ -135,7 +135,7 @@ async fn push_subscribe(
         &keys.p256dh,
         &keys.auth,
         &b.device,
-        state.config.push_allow_http,
+        &state.config.push_policy(),
     )
     .map_err(|c| code_err(&req, c))?;
     backend::push::subscribe(&state, &u, sub).await.map_err(api_err(&req))?;
@@ -255,7 +255,7 @@ async fn request_code(
     state: web::Data<State>,
     body: web::Json<PhoneBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = req.connection_info().realip_remote_addr().unwrap_or("unknown").to_string();
+    let ip = app::session::ssr::client_ip(&req);
     auth::request_code(&state, &body.phone, &ip).await.map_err(api_err(&req))?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -304,14 +304,14 @@ pub struct PasswordLogin {
     password: String,
 }
 
-#[utoipa::path(post, tag = "auth", summary = "Staff and grid workers: logs in with a password", request_body = PasswordLogin, responses((status = 200, body = TokenResponse), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "auth", summary = "Staff and admins: logs in with a password (residents and grid workers use one-time codes)", request_body = PasswordLogin, responses((status = 200, body = TokenResponse), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
 #[post("/auth/password")]
 async fn login_password(
     req: HttpRequest,
     state: web::Data<State>,
     body: web::Json<PasswordLogin>,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = req.connection_info().realip_remote_addr().unwrap_or("unknown").to_string();
+    let ip = app::session::ssr::client_ip(&req);
     let s = auth::login_with_password(&state, &body.phone, &body.password, &ip).await.map_err(api_err(&req))?;
     Ok(tokens(s))
 }

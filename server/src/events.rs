@@ -33,6 +33,9 @@ const KEEP_ALIVE: Duration = Duration::from_secs(20);
 /// Connections end after this long; the browser reconnects at once with its
 /// Last-Event-ID (so a revoked session cannot listen forever).
 const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
+/// How often a stream checks that its login is still live, besides ending at
+/// once on the `session.revoked` event its logout publishes.
+const RECHECK: Duration = Duration::from_secs(5 * 60);
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -126,7 +129,7 @@ pub async fn events_stream(
         }
         Some(after) => match bus.replay(&topics, &after).await.map_err(api_err(&req))? {
             Replay::Events(events) => {
-                for ev in &events {
+                for ev in events.iter().filter(|ev| ev.kind != backend::auth::SESSION_REVOKED_EVENT) {
                     replayed.insert(ev.id.clone());
                     first.push(frame(ev));
                 }
@@ -139,18 +142,35 @@ pub async fn events_stream(
     }
     let state2 = state.clone();
     let user_id = u.id;
+    let session_id = u.session_id.clone();
+    // the revocation notice is for this stream, never for the page
+    let ends_this_login = move |ev: &Event| {
+        ev.kind == backend::auth::SESSION_REVOKED_EVENT
+            && serde_json::from_str::<serde_json::Value>(&ev.data)
+                .ok()
+                .is_some_and(|d| d["sid"].as_str() == Some(session_id.as_str()))
+    };
+    let session_id = u.session_id.clone();
     let body = async_stream::stream! {
         for b in first {
             yield Ok::<Bytes, actix_web::Error>(b);
         }
         let mut ping = tokio::time::interval(KEEP_ALIVE);
         ping.tick().await;
+        let mut recheck = tokio::time::interval(RECHECK);
+        recheck.tick().await;
         let end = tokio::time::sleep(MAX_LIFETIME);
         tokio::pin!(end);
         loop {
             tokio::select! {
                 item = live.next() => match item {
                     Some((_, Ok(ev))) => {
+                        if ev.kind == backend::auth::SESSION_REVOKED_EVENT {
+                            if ends_this_login(&ev) {
+                                break;
+                            }
+                            continue;
+                        }
                         if !replayed.is_empty() && replayed.remove(&ev.id) {
                             continue;
                         }
@@ -165,6 +185,12 @@ pub async fn events_stream(
                     None => break,
                 },
                 _ = ping.tick() => yield Ok(Bytes::from_static(b": ping\n\n")),
+                _ = recheck.tick() => {
+                    // a database hiccup is not a logout: only a clear "no" ends the stream
+                    if let Ok(false) = backend::auth::login_is_live(&state2, user_id, &session_id).await {
+                        break;
+                    }
+                }
                 _ = &mut end => break,
             }
         }

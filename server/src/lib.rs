@@ -87,6 +87,7 @@ fn serve(listener: TcpListener, state: State) -> anyhow::Result<Server> {
             .app_data(web::Data::new(assets.clone()))
             .app_data(web::Data::new(policy.clone()))
             .configure(security::extractor_configs)
+            .wrap(actix_web::middleware::from_fn(security::server_fn_status))
             .wrap(actix_web::middleware::from_fn(middleware::authenticate))
             .wrap(actix_web::middleware::from_fn(security::same_origin))
             .wrap(actix_web::middleware::from_fn(security::limit_body))

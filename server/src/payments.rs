@@ -30,10 +30,7 @@ fn esc(s: &str) -> String {
 /// Who pays from where: WeChat's browser or not, and the client's address.
 pub fn payer_context(req: &HttpRequest) -> payments::PayerContext {
     let ua = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let info = req.connection_info();
-    let addr = info.realip_remote_addr().unwrap_or("127.0.0.1");
-    let ip = addr.parse::<std::net::SocketAddr>().map(|a| a.ip().to_string()).unwrap_or_else(|_| addr.to_string());
-    payments::PayerContext::from_request(ua, &ip)
+    payments::PayerContext::from_request(ua, &app::session::ssr::client_ip(req))
 }
 
 fn form_pairs(body: &[u8]) -> Vec<(String, String)> {

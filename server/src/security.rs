@@ -389,6 +389,43 @@ pub async fn headers(
     Ok(res)
 }
 
+/// A server function that fails answers 500 with `ServerError|<code>` (the
+/// leptos encoding). For a user's error that is wrong: a client that posts
+/// the form without asking for HTML (a script, an app, a test) would read
+/// `invalid_credentials` or `not_logged_in` as a server fault. The status
+/// becomes the code's own (401, 403, 409, 429, …); only an internal error
+/// stays 500. The WASM client reads any 4xx/5xx as the error, so it is
+/// unaffected.
+pub async fn server_fn_status(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, Error> {
+    use actix_web::http::StatusCode;
+    let res = next.call(req).await?;
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR || !res.headers().contains_key("serverfnerror") {
+        return Ok(res.map_into_boxed_body());
+    }
+    let (req, res) = res.into_parts();
+    let (head, body) = res.into_parts();
+    let bytes = actix_web::body::to_bytes_limited(body, 64 * 1024)
+        .await
+        .map_err(|_| actix_web::error::ErrorInternalServerError("server function error too long"))?
+        .map_err(|_| actix_web::error::ErrorInternalServerError("server function error unreadable"))?;
+    let text = std::str::from_utf8(&bytes).unwrap_or_default();
+    let status = if ["Args|", "MissingArg|", "Deserialization|"].iter().any(|p| text.starts_with(p)) {
+        // the form's fields do not fit the function: the client's mistake
+        StatusCode::BAD_REQUEST
+    } else {
+        text.strip_prefix("ServerError|")
+            .and_then(|c| ErrorCode::parse(c.trim()))
+            .and_then(|c| StatusCode::from_u16(c.http_status()).ok())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    };
+    let mut res = head.set_body(actix_web::body::BoxBody::new(bytes));
+    *res.status_mut() = status;
+    Ok(ServiceResponse::new(req, res))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

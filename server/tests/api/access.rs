@@ -208,9 +208,9 @@ fn classify(status: u16, body: &str, location: &str, rest: bool) -> char {
         'B'
     } else if (200..300).contains(&status) {
         'p'
-    } else if status == 401 || has("not_logged_in") || has("session_expired") {
+    } else if (rest && status == 401) || has("not_logged_in") || has("session_expired") {
         'L'
-    } else if status == 403 || has("forbidden") {
+    } else if (rest && status == 403) || has("forbidden") {
         'F'
     } else if status == 404 || has("not_found") {
         'N'
@@ -533,7 +533,7 @@ LFpFFFF check_in_form
 NNNNNNN check_receipt
 NNNNNNN check_vote_receipt
 LFFppFF close_topic
-LFFppFF confirm_all_attendances
+LFFppNN confirm_all_attendances
 LNNNNNN confirm_attendance
 LNNNNNN continue_payment
 LNNNNNN correct_attendance
@@ -575,10 +575,10 @@ Lpppppp my_bookings
 Lpppppp my_points
 LFFppFp open311_keys
 LNNNNNN order_page
-LFFppFF organise_data
+LFFppNN organise_data
 Lpppppp organiser_check
 LFpFFFF patrol_action
-LFpppFF patrol_detail
+LNpppNN patrol_detail
 LFFppFp pending_residences
 LFFppFp personal_data_log
 LNNNNNN pickup_redemption
@@ -604,7 +604,7 @@ LFFppFF reverse_points
 LFFppFF review_topic
 LNNNNNN revoke_open311_key
 LFFFFFF revoke_organiser
-LFFppFF route_sheet
+LNNppNN route_sheet
 LFFppFp run_reconcile
 LFFppFp save_service_item
 LFFFFFF set_outline
@@ -718,7 +718,7 @@ NNNNNNN GET /api/v1/payments/receipts/{code}
 ppppppp GET /api/v1/push/key
 Lpppppp GET /api/v1/volunteer/activities
 LppppNN GET /api/v1/volunteer/activities/{id}
-LFFppFF GET /api/v1/volunteer/activities/{id}/code
+LFFppNN GET /api/v1/volunteer/activities/{id}/code
 NNNNNNN GET /api/v1/volunteer/certificates/{code}
 Lpppppp GET /api/v1/volunteer/me
 Lpppppp GET /api/v1/votes
@@ -974,13 +974,13 @@ async fn the_objects_of_one_community_are_out_of_the_others_reach() {
 /// their role allows; B's resident and staff never do (N: as if it did not
 /// exist, F: refused), and the other way round for B's.
 const SCOPED: &str = "
-LFpppFF GET GPX of a patrol of A
-LFpppFF GET GeoJSON of a patrol of A
+LNpppNN GET GPX of a patrol of A
+LNpppNN GET GeoJSON of a patrol of A
 LppppNN GET activity of A
 LppppNN GET announcement of A
 LNNNppp GET announcement of B
 LppppNN GET ballot chain of a vote of A
-LFFppFF GET check-in code of an activity of A
+LFFppNN GET check-in code of an activity of A
 LppppFF GET incidents near one of A
 LpNppNN GET resident A's booking
 LpNppNN GET resident A's order
@@ -1000,10 +1000,10 @@ Lpppppp item_page of an item of A open to anyone
 LNNNppp item_page of an item of B
 LpNppNN load_topic of A
 LpNppNN order_page of resident A's order
-LFFppFF organise_data of an activity of A
-LFpppFF patrol_detail of a patrol of A
+LFFppNN organise_data of an activity of A
+LNpppNN patrol_detail of a patrol of A
 LpNppNN post_comment on a topic of A
-LFFppFF route_sheet of a route of A
+LNNppNN route_sheet of a route of A
 LNNppNN staff_item_page of an item of A
 LFFppFF staff_vote of a vote of A
 LppppNN vote_page of a vote of A

@@ -633,26 +633,26 @@ async fn idempotency_keys_replay_refuse_and_release() {
     };
     let (t0, t1) = (crowd[0].1.clone(), crowd[1].1.clone());
     // the same key at once: one booking, the other answer is the same booking or "still running"
-    let (a, b) = tokio::join!(post(&t0, "k-1", s1), post(&t0, "k-1", s1));
+    let (a, b) = tokio::join!(post(&t0, "booking-k1", s1), post(&t0, "booking-k1", s1));
     let mut statuses = [a.unwrap().status().as_u16(), b.unwrap().status().as_u16()];
     statuses.sort();
     assert!(statuses == [201, 201] || statuses == [201, 409], "{statuses:?}");
     assert_eq!(booked(&app, s1).await, 1);
     // a replay later: the same booking, nothing new
-    let r = post(&t0, "k-1", s1).await.unwrap();
+    let r = post(&t0, "booking-k1", s1).await.unwrap();
     assert_eq!(r.status(), 201);
     let first: serde_json::Value = r.json().await.unwrap();
     assert_eq!(booked(&app, s1).await, 1);
     // the same key for another request: refused, in words
-    let r = post(&t0, "k-1", s2).await.unwrap();
+    let r = post(&t0, "booking-k1", s2).await.unwrap();
     assert_eq!(r.status(), 422);
     assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"], "idempotency_mismatch");
     // a failed request gives its key back: after a seat frees, the retry books
-    let r = post(&t1, "k-2", s1).await.unwrap();
+    let r = post(&t1, "booking-k2", s1).await.unwrap();
     assert_eq!(r.status(), 409);
     let u0 = backend::auth::authenticate(&app.state, &t0).await.unwrap();
     appointments::cancel(&app.state, &u0, first["id"].as_i64().unwrap()).await.unwrap();
-    let r = post(&t1, "k-2", s1).await.unwrap();
+    let r = post(&t1, "booking-k2", s1).await.unwrap();
     assert_eq!(r.status(), 201);
     // bad keys are refused
     let r = post(&t1, &"x".repeat(256), s2).await.unwrap();

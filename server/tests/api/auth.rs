@@ -86,6 +86,82 @@ async fn wrong_codes_lock_the_code_after_five_attempts() {
 }
 
 #[tokio::test]
+async fn parallel_wrong_codes_are_compared_at_most_five_times() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = spawn_app().await;
+    app.request_code(RESIDENT_A).await;
+    let good = app.last_code(RESIDENT_A);
+    let wrong = if good == "000000" { "111111" } else { "000000" };
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let url = app.url("/api/v1/auth/login");
+        tasks.push(tokio::spawn(async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .json(&json!({"phone": RESIDENT_A, "code": wrong}))
+                .send()
+                .await
+                .unwrap();
+            let v: serde_json::Value = r.json().await.unwrap();
+            v["error"].as_str().unwrap_or_default().to_string()
+        }));
+    }
+    let mut compared_and_wrong = 0;
+    for t in tasks {
+        let e = t.await.unwrap();
+        assert!(e == "invalid_code" || e == "too_many_attempts", "{e}");
+        compared_and_wrong += (e == "invalid_code") as u32;
+    }
+    assert!(compared_and_wrong <= 5, "{compared_and_wrong} guesses were compared");
+    let row = backend::entities::otp_code::Entity::find()
+        .filter(backend::entities::otp_code::Column::Phone.eq(RESIDENT_A))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.attempts, 5, "every attempt is claimed before it is compared, and no more than five are");
+    let r = app.post_json("/api/v1/auth/login", json!({"phone": RESIDENT_A, "code": good})).await;
+    assert_eq!(r.status(), 429, "the right code comes too late");
+}
+
+#[tokio::test]
+async fn address_limits_believe_forwarded_headers_only_from_trusted_proxies() {
+    // CODES_PER_HOUR=1: three codes an hour per client address
+    let phones = ["13611110001", "13611110002", "13611110003", "13611110004", "13611110005"];
+    let send = |app: &TestApp, phone: &'static str, xff: String| {
+        let url = app.url("/api/v1/auth/code");
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("X-Forwarded-For", xff)
+                .json(&json!({ "phone": phone }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    // no trusted proxy: a client rotating the header is still one address
+    let app = spawn_app_with(&[("CODES_PER_HOUR", "1")]).await;
+    let mut statuses = vec![];
+    for (i, phone) in phones.iter().enumerate() {
+        statuses.push(send(&app, phone, format!("203.0.113.{i}")).await);
+    }
+    assert_eq!(statuses, [204, 204, 204, 429, 429], "X-Forwarded-For from anyone is not believed");
+    // behind nginx on loopback: the right-most untrusted hop is the client
+    let app = spawn_app_with(&[("CODES_PER_HOUR", "1"), ("TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let mut statuses = vec![];
+    for (i, phone) in phones.iter().enumerate() {
+        // what the client wrote (rotating) on the left, what nginx appended on the right
+        statuses.push(send(&app, phone, format!("198.18.0.{i}, 198.51.100.7")).await);
+    }
+    assert_eq!(statuses, [204, 204, 204, 429, 429], "a forged prefix changes nothing");
+    let other = send(&app, "13611110006", "198.51.100.8".into()).await;
+    assert_eq!(other, 204, "another real client has its own limit");
+}
+
+#[tokio::test]
 async fn a_code_logs_in_once_even_when_sent_concurrently() {
     let app = spawn_app().await;
     app.request_code(RESIDENT_A).await;
@@ -128,6 +204,24 @@ async fn staff_password_login_and_lockout() {
     let r = app.post_json("/api/v1/auth/password", json!({"phone": STAFF_B, "password": PASSWORD})).await;
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["error"], "account_locked");
+}
+
+#[tokio::test]
+async fn unknown_numbers_answer_wrong_passwords_as_real_accounts_do() {
+    let app = spawn_app().await;
+    let mut answers = vec![];
+    for phone in [STAFF_B, "13611112222"] {
+        let mut seq = vec![];
+        for _ in 0..6 {
+            let r = app.post_json("/api/v1/auth/password", json!({"phone": phone, "password": "wrong"})).await;
+            let status = r.status().as_u16();
+            let v: serde_json::Value = r.json().await.unwrap();
+            seq.push((status, v["error"].as_str().unwrap().to_string()));
+        }
+        answers.push(seq);
+    }
+    assert_eq!(answers[0], answers[1], "a real and an unknown number are told the same");
+    assert_eq!(answers[1][4].1, "account_locked");
 }
 
 #[tokio::test]

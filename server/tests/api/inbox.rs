@@ -324,6 +324,20 @@ impl Sse {
         .expect("an event within 15 s")
     }
 
+    /// Reads until the server ends the stream; false if it is still open after 10 s.
+    pub async fn ends(&mut self) -> bool {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                match self.stream.next().await {
+                    None | Some(Err(_)) => return,
+                    Some(Ok(chunk)) => self.buf.push_str(&String::from_utf8_lossy(&chunk)),
+                }
+            }
+        })
+        .await
+        .is_ok()
+    }
+
     pub async fn next_of(&mut self, kind: &str) -> SseEvent {
         loop {
             let ev = self.next().await;
@@ -365,6 +379,28 @@ async fn live_events_arrive_and_a_reconnect_misses_nothing() {
     let reset = sse.next().await;
     assert_eq!(reset.event, "reset");
     assert!(reset.data.contains(r#""unread":2"#));
+}
+
+#[tokio::test]
+async fn logging_out_ends_that_logins_event_streams_and_no_other() {
+    let app = spawn_app_with(&[("CODE_RESEND_SECONDS", "0")]).await;
+    let staff = app.login_password(STAFF_A).await.access_token;
+    let org = app.org_id("阳光社区").await;
+    let phone = app.login_code(RESIDENT_A).await.access_token;
+    let laptop = app.login_code(RESIDENT_A).await.access_token;
+    let mut on_phone = Sse::connect(&app.address, &phone, None, "").await;
+    let mut on_laptop = Sse::connect(&app.address, &laptop, None, "").await;
+    assert_eq!(on_phone.next().await.event, "hello");
+    assert_eq!(on_laptop.next().await.event, "hello");
+    let r = app.post_bearer("/api/v1/auth/logout", &phone, json!({})).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    assert!(on_phone.ends().await, "the logged-out login's stream ends at once");
+    // the other login still hears what happens, and never the revocation itself
+    publish(&app, &staff, org, "仍然收到", json!({})).await;
+    let ev = on_laptop.next_of("inbox").await;
+    assert!(ev.data.contains("仍然收到"));
+    let r = app.get_bearer("/api/v1/events", &phone).await;
+    assert_eq!(r.status(), 401, "and the logged-out login cannot listen again");
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 use crate::helpers::*;
 use leptos::server_fn::ServerFn;
+use sea_orm::EntityTrait;
 
 pub fn path<T: ServerFn>() -> &'static str {
     T::PATH
@@ -219,9 +220,83 @@ async fn large_text_and_language_preferences_stick() {
 
 #[tokio::test]
 async fn dev_codes_page_is_off_outside_dev_mode() {
-    let app = spawn_app_with(&[("DEV_MODE", "false")]).await;
+    let app = spawn_app_with(&[("DEV_MODE", "false"), ("PAYMENT_PROVIDER", "sandbox"), ("CODE_SENDER", "dev")]).await;
     let (status, _) = app.page("/dev/codes").await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn pages_of_records_that_are_missing_or_not_yours_answer_404() {
+    let app = spawn_app().await;
+    let staff = browser(&app).await;
+    staff.password_login(STAFF_A).await;
+    let resident = browser(&app).await;
+    resident.code_login(RESIDENT_A).await;
+    let missing = 987_654_321;
+    for (who, path) in [
+        (&resident, format!("/incidents/{missing}")),
+        (&staff, format!("/patrols/{missing}")),
+        (&resident, format!("/votes/{missing}")),
+        (&resident, format!("/topics/{missing}")),
+        (&staff, format!("/volunteer/{missing}/organise")),
+        (&resident, format!("/appointments/bookings/{missing}")),
+        (&resident, format!("/appointments/items/{missing}")),
+        (&resident, "/pay/orders/ZH000000000000000000".to_string()),
+        (&resident, "/pay/orders/ZH000000000000000000/receipt".to_string()),
+        (&staff, format!("/staff/votes/{missing}")),
+        (&staff, format!("/staff/appointments/items/{missing}")),
+        (&staff, format!("/staff/patrol/routes/{missing}/sheet")),
+    ] {
+        let (status, html) = who.page(&path).await;
+        assert_eq!(status, 404, "{path}: {}", html.chars().take(300).collect::<String>());
+        assert!(html.contains("</html>"), "{path}: still a whole page with the way back");
+    }
+    // a record of the other community: the same answer
+    let other = browser(&app).await;
+    other.password_login(STAFF_B).await;
+    let route = backend::entities::patrol_route::Entity::find().one(&app.state.db).await.unwrap().unwrap();
+    let (status, _) = other.page(&format!("/staff/patrol/routes/{}/sheet", route.id)).await;
+    assert_eq!(status, 404, "another community's route");
+    let (status, _) = staff.page(&format!("/staff/patrol/routes/{}/sheet", route.id)).await;
+    assert_eq!(status, 200, "its own");
+}
+
+#[tokio::test]
+async fn server_function_forms_from_scripts_answer_the_errors_status_not_500() {
+    let app = spawn_app().await;
+    let post = |action: &'static str, fields: Vec<(&'static str, &'static str)>| {
+        let url = app.url(action);
+        async move {
+            let r = reqwest::Client::new().post(url).form(&fields).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, body) = post(
+        path::<app::auth::LoginWithPassword>(),
+        vec![("phone", STAFF_A), ("password", "wrong"), ("next", "/staff")],
+    )
+    .await;
+    assert_eq!((status, body.contains("invalid_credentials")), (401, true), "{body}");
+    let (status, body) = post(path::<app::inbox::MarkAllRead>(), vec![]).await;
+    assert_eq!((status, body.contains("not_logged_in")), (401, true), "{body}");
+}
+
+#[tokio::test]
+async fn simulations_named_outside_dev_mode_are_announced_on_every_page() {
+    let app = spawn_app_with(&[("DEV_MODE", "false"), ("PAYMENT_PROVIDER", "sandbox"), ("CODE_SENDER", "dev")]).await;
+    for path in ["/login", "/receipts/check"] {
+        let (status, html) = app.page(path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(html.contains("class=\"sim-banner\""), "{path}: the banner");
+        assert!(html.contains("缴费是模拟的") && html.contains("验证码不发短信"), "{path}: {html}");
+    }
+    app.browser_login(RESIDENT_A).await;
+    let (_, html) = app.page("/bills").await;
+    assert!(html.contains("缴费是模拟的"), "logged in too");
+    // development shows no banner
+    let dev = spawn_app().await;
+    let (_, html) = dev.page("/login").await;
+    assert!(!html.contains("sim-banner"));
 }
 
 /// A second browser (its own cookie jar) logged in as resident A.

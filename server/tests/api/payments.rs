@@ -115,7 +115,7 @@ async fn simultaneous_pay_clicks_give_one_order_and_one_charge() {
     // 20 clicks at once, each its own key (several tabs): one order
     let answers = futures_util::future::join_all((0..20).map(|i| {
         let (app, token, ids) = (&app, token.clone(), ids.clone());
-        async move { create(app, &token, &ids, &format!("click-{i}")).await }
+        async move { create(app, &token, &ids, &format!("click-key-{i}")).await }
     }))
     .await;
     let mut created = 0;
@@ -167,7 +167,7 @@ async fn simultaneous_pay_clicks_give_one_order_and_one_charge() {
     assert!(o.receipt_code.is_some());
 
     // a paid bill cannot be put in another order
-    let r = create(&app, &token, &ids[..1], "later").await;
+    let r = create(&app, &token, &ids[..1], "later-key").await;
     assert_eq!(r.status(), 409);
     assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"], "bill_not_payable");
 }
@@ -177,13 +177,13 @@ async fn idempotency_keys_replay_and_refuse_another_request() {
     let app = spawn_app().await;
     let ids = two_bills(&app).await;
     let token = token_of(&app, RESIDENT_A).await;
-    let first = create(&app, &token, &ids, "k-1").await;
+    let first = create(&app, &token, &ids, "order-k1").await;
     assert_eq!(first.status(), 201);
     let no = first.json::<serde_json::Value>().await.unwrap()["out_trade_no"].clone();
-    let again = create(&app, &token, &ids, "k-1").await;
+    let again = create(&app, &token, &ids, "order-k1").await;
     assert_eq!(again.status(), 200);
     assert_eq!(again.json::<serde_json::Value>().await.unwrap()["out_trade_no"], no);
-    let other = create(&app, &token, &ids[..1], "k-1").await;
+    let other = create(&app, &token, &ids[..1], "order-k1").await;
     assert_eq!(other.status(), 422);
     let missing = app
         .client
@@ -208,19 +208,19 @@ async fn idempotency_keys_replay_and_refuse_another_request() {
                 .unwrap()
         }
     };
-    let p1 = pay("p-1", no.clone()).await;
+    let p1 = pay("pay-key-1", no.clone()).await;
     assert_eq!(p1.status(), 200);
     let url = p1.json::<serde_json::Value>().await.unwrap()["pay_url"].clone();
-    let p2 = pay("p-1", no.clone()).await;
+    let p2 = pay("pay-key-1", no.clone()).await;
     assert_eq!(p2.json::<serde_json::Value>().await.unwrap()["pay_url"], url);
-    assert_eq!(pay("p-1", "ZH0".into()).await.status(), 422);
+    assert_eq!(pay("pay-key-1", "ZH0".into()).await.status(), 422);
     // one bill of the open order in a different order: refused, with the reason
-    let part = create(&app, &token, &ids[..1], "k-2").await;
+    let part = create(&app, &token, &ids[..1], "order-k2").await;
     assert_eq!(part.status(), 409);
     assert_eq!(part.json::<serde_json::Value>().await.unwrap()["error"], "bill_in_payment");
     // someone else's bills are not found
     let b = token_of(&app, RESIDENT_B).await;
-    assert_eq!(create(&app, &b, &ids, "k-3").await.status(), 404);
+    assert_eq!(create(&app, &b, &ids, "order-k3").await.status(), 404);
 }
 
 #[tokio::test]

@@ -77,6 +77,85 @@ pub async fn dwellings(app: &TestApp, n: usize) -> Vec<dwelling::Model> {
         .collect()
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn awards_and_redemptions_at_the_same_moment_keep_the_ledger_readable() {
+    // the issue's case (PostgreSQL): awards and holds for one resident at the
+    // same moment once left a hold ordered (by id) before the award it spent
+    let app = spawn_app_with(&[("DATABASE_MAX_CONNECTIONS", "30")]).await;
+    let staff = current(&app, STAFF_A).await;
+    let community = app.org_id("阳光社区").await;
+    let item = backend::points::create_item(&app.state, &staff, community, "纸巾", "", 10, 1000).await.unwrap();
+    let homes = dwellings(&app, 1).await;
+    let state = app.state.clone();
+    let posting = move |state: backend::State, who: i64, i: usize, points: i64| async move {
+        let txn = state.db.begin().await.unwrap();
+        let p = Posting {
+            user_id: who,
+            kind: if points > 0 { EntryKind::Service } else { EntryKind::Hold },
+            points,
+            key: format!("burst:{who}:{i}"),
+            reason: "并发",
+            community_id: Some(community),
+            by: None,
+            reverses: None,
+        };
+        match post(&txn, p).await {
+            Ok(_) => txn.commit().await.unwrap(),
+            Err(e) => {
+                assert_eq!(e.code, ErrorCode::NotEnoughPoints);
+                txn.rollback().await.unwrap();
+            }
+        }
+    };
+    // each round a new person at zero, where a hold needs the award beside it
+    let mut people = vec![];
+    for round in 0..8 {
+        let who = resident(&app, &format!("134500001{round:02}"), homes[0].id, "tenant").await;
+        let tasks: Vec<_> = (0..80)
+            .map(|i| tokio::spawn(posting(state.clone(), who.id, i, if i % 2 == 0 { 10 } else { -10 })))
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        people.push(who);
+    }
+    // and the mall's own path
+    let who = resident(&app, "13450000077", homes[0].id, "tenant").await;
+    let redeems: Vec<_> = (0..40)
+        .map(|i| {
+            let (state, who) = (state.clone(), who.clone());
+            tokio::spawn(async move {
+                let _ = backend::points::redeem(&state, &who, item, &format!("burst-redeem:{i}")).await;
+            })
+        })
+        .chain((0..40).map(|i| tokio::spawn(posting(state.clone(), who.id, 1000 + i, 10))))
+        .collect();
+    for t in redeems {
+        t.await.unwrap();
+    }
+    people.push(who);
+    ledger_is_exact(&app).await;
+    for who in &people {
+        let (balance, entries) = backend::points::ledger(&app.state, who.id).await.expect("the ledger reads");
+        assert_eq!(balance, entries.first().map(|e| e.balance_after).unwrap_or(0));
+    }
+    // history written before the fix (a hold by id before its award) still reads
+    let old = resident(&app, "13450000088", homes[0].id, "tenant").await;
+    for (i, kind, points) in [(0, "hold", -10i64), (1, "service", 10)] {
+        app.state
+            .db
+            .execute_unprepared(&format!(
+                "INSERT INTO points_entries (user_id, kind, points, entry_key, reason, created_at) \
+                 VALUES ({}, '{kind}', {points}, 'legacy:{i}', '旧记录', CURRENT_TIMESTAMP)",
+                old.id
+            ))
+            .await
+            .unwrap();
+    }
+    let (_, entries) = backend::points::ledger(&app.state, old.id).await.expect("no 500 for old history");
+    assert_eq!(entries.len(), 2);
+}
+
 #[tokio::test]
 async fn a_hundred_redemptions_of_ten_in_stock_give_exactly_ten() {
     let app = spawn_app().await;

@@ -161,3 +161,71 @@ async fn push_follows_the_users_preferences_and_unsubscribing_stops_it() {
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(got.lock().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn push_goes_only_to_push_services_never_to_this_machine_or_its_network() {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    // production: https only, the browsers' push services only
+    let app = spawn_app_with(&[("PUSH_ALLOW_HTTP", "false"), ("PUSH_ALLOW_PRIVATE", "false")]).await;
+    let keys: Value = serde_json::from_slice(&node(&["gen"], None)).unwrap();
+    let resident = app.login_code(RESIDENT_A).await.access_token;
+    let subscribe = |endpoint: String| {
+        let body = json!({ "endpoint": endpoint, "keys": { "p256dh": keys["p256dh"], "auth": keys["auth"] } });
+        let token = resident.clone();
+        let app = &app;
+        async move { app.post_bearer("/api/v1/push/subscriptions", &token, body).await.status().as_u16() }
+    };
+    for bad in [
+        "https://127.0.0.1/x",
+        "https://localhost/x",
+        "https://10.0.0.8/x",
+        "https://192.168.0.1/x",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[::1]/x",
+        "https://0.0.0.0/x",
+        "https://push.attacker.example/x",
+    ] {
+        assert_eq!(subscribe(bad.to_string()).await, 400, "{bad}");
+    }
+    // one account keeps at most ten browsers: the eleventh and twelfth replace the oldest
+    for i in 0..12 {
+        assert_eq!(subscribe(format!("https://fcm.googleapis.com/fcm/send/device-{i}")).await, 201);
+    }
+    let uid = app.state.db.clone();
+    let kept = backend::entities::push_subscription::Entity::find().count(&uid).await.unwrap();
+    assert_eq!(kept, backend::push::MAX_SUBSCRIPTIONS_PER_USER);
+    let newest = backend::entities::push_subscription::Entity::find()
+        .filter(backend::entities::push_subscription::Column::Endpoint.contains("device-11"))
+        .count(&uid)
+        .await
+        .unwrap();
+    assert_eq!(newest, 1, "the newest browser is kept");
+
+    // at send time too: a subscription to a private address (stored before
+    // the policy, say) is never connected to, and is removed
+    let app = spawn_app_with(&[("PUSH_ALLOW_PRIVATE", "false"), ("PUSH_SERVICE_HOSTS", "*")]).await;
+    let (service, got) = push_service().await;
+    let resident = app.login_code(RESIDENT_A).await.access_token;
+    let staff = app.login_password(STAFF_A).await.access_token;
+    let me: Value = app.get_bearer("/api/v1/me", &resident).await.json().await.unwrap();
+    use sea_orm::ActiveModelTrait;
+    backend::entities::push_subscription::ActiveModel {
+        user_id: sea_orm::Set(me["id"].as_i64().unwrap()),
+        endpoint: sea_orm::Set(format!("{service}/ok/inside")),
+        p256dh: sea_orm::Set(keys["p256dh"].as_str().unwrap().to_string()),
+        auth: sea_orm::Set(keys["auth"].as_str().unwrap().to_string()),
+        device: sea_orm::Set("planted".into()),
+        created_at: sea_orm::Set(chrono::Utc::now()),
+        last_sent_at: sea_orm::Set(None),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+    publish(&app, &staff, app.org_id("阳光社区").await, "停水通知", json!({})).await;
+    eventually("the planted subscription removed", || async {
+        backend::entities::push_subscription::Entity::find().count(&app.state.db).await.unwrap() == 0
+    })
+    .await;
+    assert!(got.lock().unwrap().is_empty(), "nothing was sent to 127.0.0.1");
+}

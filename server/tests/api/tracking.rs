@@ -505,9 +505,11 @@ async fn the_worker_page_plain_forms_track_page_and_exports() {
     let (status, _) = staff.page(&format!("/patrols/{}", demo.id)).await;
     assert_eq!(status, 200);
     let other = token_of(&app, STAFF_B).await;
-    assert_eq!(app.get_bearer(&format!("/api/v1/patrols/{}.gpx", demo.id), &other).await.status(), 403);
+    // a patrol that is not yours to read answers as one that does not exist
+    assert_eq!(app.get_bearer(&format!("/api/v1/patrols/{}.gpx", demo.id), &other).await.status(), 404);
+    assert_eq!(app.get_bearer("/api/v1/patrols/987654321.gpx", &other).await.status(), 404);
     let resident = token_of(&app, RESIDENT_A).await;
-    assert_eq!(app.get_bearer(&format!("/api/v1/patrols/{}.geojson", demo.id), &resident).await.status(), 403);
+    assert_eq!(app.get_bearer(&format!("/api/v1/patrols/{}.geojson", demo.id), &resident).await.status(), 404);
     assert_eq!(reqwest::get(app.url(&format!("/api/v1/patrols/{}.gpx", demo.id))).await.unwrap().status(), 401);
 }
 

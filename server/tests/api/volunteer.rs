@@ -338,7 +338,12 @@ async fn the_code_route_is_for_the_organiser_only() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert!(body["url"].as_str().unwrap().contains("d=out"));
     let r = app.login_code(RESIDENT_A).await;
-    assert_eq!(app.get_bearer(&path, &r.access_token).await.status(), 403);
+    assert_eq!(app.get_bearer(&path, &r.access_token).await.status(), 403, "seen, not organised");
+    // staff of another community cannot tell it from an activity that does not exist
+    let b = app.login_password(STAFF_B).await;
+    assert_eq!(app.get_bearer(&path, &b.access_token).await.status(), 404);
+    let missing = "/api/v1/volunteer/activities/987654321/code?d=out";
+    assert_eq!(app.get_bearer(missing, &b.access_token).await.status(), 404);
     let res = reqwest::get(app.url(&path)).await.unwrap();
     assert_eq!(res.status(), 401);
     // sign up over JSON

@@ -361,6 +361,14 @@ async fn one_ballot_per_voter_through_the_api_and_a_busy_chain_holds() {
         .map(|b| b.seq)
         .collect();
     assert_eq!(seqs, (1..=12).collect::<Vec<_>>());
+    // every owner has voted (the counters are at the roll's total): a repeat,
+    // online or through the API, is already_voted, never a failed CHECK
+    assert_eq!(backend::votes::cast(&app.state, &voters[3], id, &yes).await.unwrap_err().code, ErrorCode::AlreadyVoted);
+    let again =
+        client.post(&url).bearer_auth(&token).json(&serde_json::json!({ "choices": [2] })).send().await.unwrap();
+    assert_eq!(again.status(), 409);
+    let v: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(v["error"], "already_voted");
     // a special matter with everyone agreeing passes
     let dec = backend::votes::close(&app.state, id).await.unwrap().unwrap();
     assert!(dec.passed);
