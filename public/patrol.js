@@ -109,6 +109,21 @@
         if (c.accepted) li.classList.add("done");
         var b = li.querySelector("form[data-outbox=checkin] button");
         if (b && b.getAttribute("data-label")) { b.textContent = b.getAttribute("data-label"); b.disabled = false; }
+        // the next step, as the server renders it: done, or try again
+        var f = li.querySelector("form[data-outbox=checkin]");
+        if (c.accepted && f) {
+          var ok = document.createElement("p"); ok.className = "success";
+          ok.textContent = T("已签到,请前往下一个点位。", "Checked in. Go on to the next checkpoint.");
+          f.parentNode.replaceChild(ok, f);
+        } else if (!c.accepted && b && !li.classList.contains("done")) {
+          b.textContent = T("再次签到", "Check in again");
+          b.removeAttribute("data-label");
+          if (!li.querySelector("p.notice")) {
+            var hint = document.createElement("p"); hint.className = "notice";
+            hint.textContent = T("签到未通过。请走到点位旁,等手机定位稳定后再签到一次。", "Not accepted. Walk up to the checkpoint, let the phone's position settle, then check in again.");
+            f.parentNode.insertBefore(hint, f);
+          }
+        }
       } else if (rec) {
         rec.parentNode.insertBefore(line, rec.nextSibling);
       }

@@ -32,6 +32,12 @@ pub async fn request_code(phone: String, next: Option<String>) -> Result<(), Ser
             ));
             Ok(())
         }
+        // asked again too soon: to the code field (a code already received
+        // still works), saying how long to wait for a new one
+        Err(e) if e.code == domain::ErrorCode::RateLimited && domain::Phone::parse(&phone).is_ok() => {
+            let wait = state.config.code_resend.as_secs().max(1).to_string();
+            Err(fail_form("/login", e.code, &[("phone", &phone), ("sent", "1"), ("wait", &wait), ("next", &next)]))
+        }
         Err(e) => Err(form_error(e, "/login", &[("phone", &phone), ("next", &next)])),
     }
 }
@@ -134,8 +140,20 @@ pub fn LoginPage() -> impl IntoView {
                     })}
                     <FormError message=error/>
                     {if sent {
+                        let wait = q("wait").filter(|w| w.len() <= 5 && w.bytes().all(|b| b.is_ascii_digit()));
                         view! {
-                            <p class="notice" role="status">{t(lang, "验证码已发送,5分钟内有效。", "A code has been sent. It is valid for 5 minutes.")}</p>
+                            {match wait {
+                                Some(w) => view! {
+                                    <p class="notice" role="status">{if lang.is_en() {
+                                        format!("If a code has reached you, type it below. For a new one, wait {w} seconds, then tap “Send a new code”.")
+                                    } else {
+                                        format!("如果已经收到验证码,请直接在下面输入。需要新的验证码,请等 {w} 秒后再点“重新获取验证码”。")
+                                    }}</p>
+                                }.into_any(),
+                                None => view! {
+                                    <p class="notice" role="status">{t(lang, "验证码已发送,5分钟内有效。", "A code has been sent. It is valid for 5 minutes.")}</p>
+                                }.into_any(),
+                            }}
                             <form method="post" action=LoginWithCode::PATH class="stack">
                                 <input type="hidden" name="next" value=next.clone()/>
                                 <label>{t(lang, "手机号", "Mobile number")}

@@ -619,8 +619,30 @@ pub async fn open311_keys(new_key: Option<String>) -> Result<KeysData, ServerFnE
     let user = require_user()?;
     let communities = backend::appointments::staff_communities(&state, &user).await.map_err(app_err)?;
     let keys = backend::open311::keys(&state, &user).await.map_err(app_err)?;
+    // shown this once: a reload finds nothing. The page may ask more than
+    // once (and at once) while it renders, so every ask of this request
+    // shares the one take from the store.
+    type Shown = std::sync::Arc<tokio::sync::OnceCell<Option<String>>>;
     let new_key = match new_key {
-        Some(f) => state.flash.get(&f, Some(user.id)).await.into_iter().find(|(k, _)| k == "key").map(|(_, v)| v),
+        Some(f) => {
+            let req = request()?;
+            let cell: Shown = {
+                let mut ext = actix_web::HttpMessage::extensions_mut(&req);
+                match ext.get::<Shown>() {
+                    Some(c) => c.clone(),
+                    None => {
+                        let c = Shown::default();
+                        ext.insert(c.clone());
+                        c
+                    }
+                }
+            };
+            cell.get_or_init(|| async {
+                state.flash.take(&f, Some(user.id)).await.into_iter().find(|(k, _)| k == "key").map(|(_, v)| v)
+            })
+            .await
+            .clone()
+        }
         None => None,
     };
     Ok(KeysData { communities, keys, new_key })

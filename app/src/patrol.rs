@@ -4,7 +4,7 @@
 // a plain form's fields are a server function's arguments
 #![allow(clippy::too_many_arguments)]
 
-use crate::i18n::t;
+use crate::i18n::{t, Lang};
 use crate::layout::{FormError, Page};
 use crate::session::{code_text, error_text, SessionInfo};
 use domain::patrol::{RouteView, SheetItem};
@@ -289,10 +289,13 @@ fn Plans(r: RouteView, workers: Vec<(i64, i64, String)>, today: String, lang: cr
                         view! { <label class="check"><input type="checkbox" name=format!("d{d}") value="1" checked=checked/><span>{domain::appointment::weekday_name(d, en)}</span></label> }
                     }).collect_view()}
                 </fieldset>
+                // the error of this form, here beside its fields rather than atop the page
+                {kept.then(|| q("error").map(|c| view! { <FormError message=Some(code_text(&c, lang))/> }))}
                 <div class="row2">
                     <label>{t(lang, "开始(时:分)", "From (HH:MM)")}<input type="time" name="start" required value=if kept { keep("start") } else { "08:00".into() }/></label>
                     <label>{t(lang, "结束(时:分)", "Until (HH:MM)")}<input type="time" name="end" required value=if kept { keep("end") } else { "10:00".into() }/></label>
                 </div>
+                <p class="meta">{t(lang, "时段至少 10 分钟;到位率按时段内在各点位的有效签到计算。", "The window is at least 10 minutes; presence counts valid check-ins at every checkpoint within it.")}</p>
                 <div class="row2">
                     <label>{t(lang, "生效日期", "First day")}<input type="date" name="from" required value=if kept { keep("from") } else { today.clone() }/></label>
                     <label>{t(lang, "截止日期(可空)", "Last day (optional)")}<input type="date" name="until" value=keep("until")/></label>
@@ -369,7 +372,9 @@ pub fn StaffPatrolPage() -> impl IntoView {
     view! {
         <Page title=("巡逻线路", "Patrol routes") render=move |s: SessionInfo| {
             let lang = s.lang;
-            let error = q("error").map(|c| code_text(&c, lang));
+            // a plan form's error is shown in that form (see `Plans`)
+            let plan_form = q("route").is_some() && q("start").is_some();
+            let error = q("error").filter(|_| !plan_form).map(|c| code_text(&c, lang));
             view! {
                 {q("created").map(|_| view! { <p class="success" role="status">{t(lang, "线路已创建", "Route created")}</p> })}
                 {q("added").map(|_| view! { <p class="success" role="status">{t(lang, "点位已添加", "Checkpoint added")}</p> })}
@@ -637,16 +642,31 @@ fn OpenPatrol(h: domain::patrol::WorkerHome, lang: crate::i18n::Lang) -> impl In
                 {h.checkpoints.into_iter().map(|c| {
                     let cp = c.checkpoint.clone();
                     let is_done = c.done();
+                    // the next step in words: done, try again (and how), or check in
+                    let flagged = !is_done && !c.checkins.is_empty();
                     view! {
                         <li id=format!("cp{}", cp.id) class=if is_done { "done" } else { "" }>
                             <span class="title">{if is_done { "✓ " } else { "" }}{cp.name.clone()}{cp.requires_qr.then(|| t(lang, "(须扫码)", " (scan its QR code)"))}</span>
                             <CheckinLines checkins=c.checkins.clone() lang=lang/>
-                            <form method="post" action=CheckInForm::PATH data-outbox="checkin" class="inline-form">
-                                <input type="hidden" name="patrol" value=p.id.to_string()/>
-                                <input type="hidden" name="checkpoint" value=cp.id.to_string()/>
-                                <input type="hidden" name="cid" value=cid.clone()/>
-                                <button type="submit" disabled=paused>{t(lang, "在此签到", "Check in here")}</button>
-                            </form>
+                            {if is_done {
+                                view! { <p class="success">{t(lang, "已签到,请前往下一个点位。", "Checked in. Go on to the next checkpoint.")}</p> }.into_any()
+                            } else {
+                                view! {
+                                    {flagged.then(|| view! {
+                                        <p class="notice">{if cp.requires_qr {
+                                            t(lang, "签到未通过。请走到点位旁,扫描点位上的二维码后再签到一次。", "Not accepted. Walk up to the checkpoint, scan the QR code posted there, then check in again.")
+                                        } else {
+                                            t(lang, "签到未通过。请走到点位旁,等手机定位稳定(约半分钟)后再签到一次。", "Not accepted. Walk up to the checkpoint, let the phone's position settle (about half a minute), then check in again.")
+                                        }}</p>
+                                    })}
+                                    <form method="post" action=CheckInForm::PATH data-outbox="checkin" class="inline-form">
+                                        <input type="hidden" name="patrol" value=p.id.to_string()/>
+                                        <input type="hidden" name="checkpoint" value=cp.id.to_string()/>
+                                        <input type="hidden" name="cid" value=cid.clone()/>
+                                        <button type="submit" disabled=paused>{if flagged { t(lang, "再次签到", "Check in again") } else { t(lang, "在此签到", "Check in here") }}</button>
+                                    </form>
+                                }.into_any()
+                            }}
                         </li>
                     }
                 }).collect_view()}
@@ -737,7 +757,7 @@ fn PatrolRows(rows: Vec<domain::patrol::PatrolRow>, lang: crate::i18n::Lang, sta
                     <a href=format!("/patrols/{}", r.id)>
                         <span class="title">{staff.then(|| format!("{} · ", r.worker))}{r.route.clone().unwrap_or_else(|| t(lang, "自由巡逻", "Free patrol").to_string())}" "{state_badge(r.state, lang)}</span>
                         <span class="meta">{r.started.clone()}{r.ended.clone().map(|e| format!(" – {e}"))}" · "{r.grid.clone()}</span>
-                        <span class="meta">{t(lang, "轨迹点 ", "points ")}{r.kept}{(r.dropped > 0).then(|| format!(" (+{})", r.dropped))}" · "{t(lang, "签到 ", "check-ins ")}{r.checkins_ok}" / "{r.checkins}<span class="live">{r.last_fix.clone().map(|l| format!(" · {} {l}", t(lang, "最近定位", "last fix")))}</span></span>
+                        <span class="meta">{t(lang, "轨迹点 ", "points ")}{r.kept}{(r.dropped > 0).then(|| format!(" (+{})", r.dropped))}" · "{checkpoint_tally(lang, &r)}<span class="live">{r.last_fix.clone().map(|l| format!(" · {} {l}", t(lang, "最近定位", "last fix")))}</span></span>
                     </a>
                 </li>
             }).collect_view()}
@@ -909,7 +929,7 @@ pub fn PatrolDetailPage() -> impl IntoView {
                                     </p>
                                 </section>
                                 <section class="card">
-                                    <h2>{t(lang, "签到 ", "Check-ins ")}{r.checkins_ok}" / "{r.checkins}</h2>
+                                    <h2>{checkpoint_tally(lang, &r)}</h2>
                                     {d.checkins.is_empty().then(|| view! { <p class="meta">{t(lang, "暂无签到", "None yet")}</p> })}
                                     <ul class="list plain">
                                         {d.checkins.iter().map(|c| view! {
@@ -1013,4 +1033,18 @@ pub fn StaffPatrolsPage() -> impl IntoView {
             }
         }/>
     }
+}
+
+/// "点位 2 / 5(签到 4 次)": checkpoints reached of those planned, with the
+/// check-ins tried beside it — the same meaning as the worker's own count.
+fn checkpoint_tally(lang: Lang, r: &domain::patrol::PatrolRow) -> String {
+    format!(
+        "{}{} / {}{}{}{}",
+        t(lang, "点位签到 ", "Checkpoints "),
+        r.checkpoints_reached,
+        r.checkpoints_planned,
+        t(lang, "(签到 ", " ("),
+        r.checkins,
+        t(lang, " 次)", " check-ins)")
+    )
 }

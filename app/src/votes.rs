@@ -141,7 +141,7 @@ fn Tracker(lang: Lang, v: VoteView) -> impl IntoView {
                 {if met {
                     view! { <p class="success">{t(lang, "参与人数和面积均已达到三分之二的法定门槛。", "Both the owners and the area that voted have reached the two-thirds quorum.")}</p> }.into_any()
                 } else {
-                    view! { <p class="quorum-gap"><strong>{t(lang, "距参与门槛还差 ", "To reach the quorum it still needs ")}{v.gap.count}{t(lang, " 户业主、", " owners and ")}{m2(v.gap.area)}</strong></p> }.into_any()
+                    view! { <p class="quorum-gap"><strong>{quorum_gap_text(lang, v.gap)}</strong></p> }.into_any()
                 }}
             }.into_any() } else { view! {
                 <p>{t(lang, "已投票 ", "Voted: ")}{v.participated.count}" / "{v.total.count}{t(lang, " 人", " people")}</p>
@@ -149,6 +149,23 @@ fn Tracker(lang: Lang, v: VoteView) -> impl IntoView {
             <p class="meta">{t(lang, "只显示参与情况,不显示任何人的选择。", "Only turnout is shown, never anyone's choice.")}</p>
         </section>
     }
+}
+
+/// What the quorum still needs: only the thresholds not yet reached
+/// ("还差 3 户业主", "还差 120.50 m²", or both).
+pub fn quorum_gap_text(lang: Lang, gap: Weight) -> String {
+    let mut parts = vec![];
+    if gap.count > 0 {
+        parts.push(format!("{}{}", gap.count, t(lang, " 户业主", " owners")));
+    }
+    if gap.area > 0 {
+        parts.push(m2(gap.area));
+    }
+    format!(
+        "{}{}",
+        t(lang, "距参与门槛还差 ", "To reach the quorum it still needs "),
+        parts.join(t(lang, "、", " and "))
+    )
 }
 
 /// Per-option results and, for owners' decisions, the decision with reasons.
@@ -376,7 +393,11 @@ pub fn VoteReceiptPage() -> impl IntoView {
                                     <dl class="facts">
                                         <dt>{t(lang, "投票", "Vote")}</dt><dd><a href=format!("/votes/{}", r.vote_id)>{r.title.clone()}</a></dd>
                                         <dt>{t(lang, "选票序号", "Ballot no.")}</dt><dd>{r.seq}" / "{r.ballots}</dd>
-                                        <dt>{t(lang, "选择", "Choice")}</dt><dd>{r.choices.join("、")}</dd>
+                                        {if r.secret {
+                                            view! { <dt>{t(lang, "选择", "Choice")}</dt><dd>{t(lang, "不记名投票:回执只证明选票已计入,不显示选择", "Secret ballot: the receipt proves the ballot was counted, not how it was cast")}</dd> }.into_any()
+                                        } else {
+                                            view! { <dt>{t(lang, "选择", "Choice")}</dt><dd>{r.choices.join("、")}</dd> }.into_any()
+                                        }}
                                         <dt>{t(lang, "方式", "Channel")}</dt><dd>{if r.channel == "paper" { t(lang, "纸质选票", "Paper") } else { t(lang, "在线", "Online") }}</dd>
                                         <dt>{t(lang, "投票时间(UTC)", "Cast at (UTC)")}</dt><dd>{r.cast_at.clone()}</dd>
                                         <dt>{t(lang, "选票哈希", "Ballot hash")}</dt><dd class="hash">{r.hash.clone()}</dd>
@@ -788,11 +809,14 @@ pub fn StaffVotePage() -> impl IntoView {
                                 {(!d.roll.is_empty()).then(|| view! {
                                     <section class="card wide-card">
                                         <h2>{t(lang, "名册", "Roll")}" ("{d.roll.len()}")"</h2>
+                                        {d.participation_hidden.then(|| view! {
+                                            <p class="meta">{t(lang, "不记名投票:投票期间不逐户显示谁已投票(只显示总数),以免从投票先后推出各户的选择。结束后显示。", "Secret ballot: who has voted is not shown home by home while voting is open (only the total), so no one can tell a home's choice from the order of ballots. It is shown after closing.")}</p>
+                                        })}
                                         <table class="grid">
                                             <thead><tr>
                                                 <th>"#"</th><th>{t(lang, "房屋 / 居民", "Home / resident")}</th>
                                                 {owners.then(|| view! { <th>{t(lang, "面积", "Area")}</th><th>{t(lang, "业主", "Owners")}</th> })}
-                                                <th>{t(lang, "投票人", "Voter")}</th><th>{t(lang, "已投", "Voted")}</th>
+                                                <th>{t(lang, "投票人", "Voter")}</th>{(!d.participation_hidden).then(|| view! { <th>{t(lang, "已投", "Voted")}</th> })}
                                             </tr></thead>
                                             <tbody>
                                                 {d.roll.iter().map(|r| view! {
@@ -800,7 +824,7 @@ pub fn StaffVotePage() -> impl IntoView {
                                                         <td>{r.key_no}</td><td>{r.label.clone()}</td>
                                                         {owners.then(|| view! { <td>{m2(r.area)}</td><td>{r.owners.join("、")}</td> })}
                                                         <td>{r.voter.clone().unwrap_or_else(|| if r.owners.len() > 1 { t(lang, "待共有人指定", "to be designated").to_string() } else { t(lang, "仅纸质", "paper only").to_string() })}</td>
-                                                        <td>{if r.voted { "✓" } else if r.pending_paper { "…" } else { "" }}</td>
+                                                        {(!d.participation_hidden).then(|| view! { <td>{if r.voted { "✓" } else if r.pending_paper { "…" } else { "" }}</td> })}
                                                     </tr>
                                                 }).collect_view()}
                                             </tbody>
@@ -814,5 +838,18 @@ pub fn StaffVotePage() -> impl IntoView {
                 </Suspense>
             }
         }/>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_quorum_gap_names_only_what_is_still_missing() {
+        let zh = Lang::default();
+        assert_eq!(quorum_gap_text(zh, Weight { count: 0, area: 1 }), "距参与门槛还差 0.01 m²");
+        assert_eq!(quorum_gap_text(zh, Weight { count: 1, area: 0 }), "距参与门槛还差 1 户业主");
+        assert_eq!(quorum_gap_text(zh, Weight { count: 2, area: 12050 }), "距参与门槛还差 2 户业主、120.50 m²");
     }
 }

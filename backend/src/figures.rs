@@ -163,16 +163,29 @@ pub async fn items(
     let workers: HashSet<i64> = scope.workers.iter().map(|w| w.0).collect();
     let mut out: Vec<Item> = vec![];
 
-    // ---- 办结率: incidents whose deadline fell in the period
+    // ---- 办结率: each case with a deadline counts once, in the period of
+    // its close when it was closed within the deadline (so closing a case
+    // moves today's figure at once), else in the period of its deadline once
+    // that has passed
     let due = incident::Entity::find()
         .filter(incident::Column::CommunityId.is_in(communities.clone()))
-        .filter(incident::Column::Deadline.gte(start))
-        .filter(incident::Column::Deadline.lt(end))
+        .filter(incident::Column::Deadline.is_not_null())
+        .filter(
+            sea_orm::Condition::any()
+                .add(
+                    sea_orm::Condition::all()
+                        .add(incident::Column::Deadline.gte(start))
+                        .add(incident::Column::Deadline.lt(end)),
+                )
+                .add(
+                    sea_orm::Condition::all()
+                        .add(incident::Column::ClosedAt.gte(start))
+                        .add(incident::Column::ClosedAt.lt(end)),
+                ),
+        )
         .order_by_asc(incident::Column::Deadline)
         .all(&state.db)
         .await?;
-    let due: Vec<incident::Model> =
-        due.into_iter().filter(|i| i.deadline.is_some_and(|d| d <= now) || i.status == "closed").collect();
     let mut steps: HashMap<i64, Vec<incident_event::Model>> = HashMap::new();
     for e in incident_event::Entity::find()
         .filter(incident_event::Column::IncidentId.is_in(due.iter().map(|i| i.id).collect::<Vec<_>>()))
@@ -190,13 +203,26 @@ pub async fn items(
         // the handling that was verified: the last one before the close
         let handled = close.and_then(|c| evs.iter().rfind(|e| e.action == Action::Handle.as_str() && e.id < c.id));
         let on_time = close.is_some() && handled.is_some_and(|h| h.at <= deadline);
+        // closed by the deadline: the outcome is known at the close, and is
+        // counted then; otherwise the deadline decides, once it has passed
+        let counted_at = match close {
+            Some(c) if c.at <= deadline => c.at,
+            _ => deadline,
+        };
+        if counted_at < start || counted_at >= end || counted_at > now {
+            continue;
+        }
         let d = beijing_time(deadline);
         let detail = match (close, handled) {
             (Some(c), Some(h)) if on_time => {
                 if en {
-                    format!("deadline {d}; handled {}, closed {}", beijing_time(h.at), beijing_time(c.at))
+                    format!(
+                        "deadline {d}; handled {}, closed {} (counted when it closed)",
+                        beijing_time(h.at),
+                        beijing_time(c.at)
+                    )
                 } else {
-                    format!("期限 {d};{} 处置完成,{} 结案", beijing_time(h.at), beijing_time(c.at))
+                    format!("期限 {d};{} 处置完成,{} 结案(按结案时间计入)", beijing_time(h.at), beijing_time(c.at))
                 }
             }
             (Some(c), Some(h)) => {

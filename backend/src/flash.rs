@@ -65,19 +65,37 @@ impl FlashStore {
 
     /// The fields stored under `key`, only for the same user.
     pub async fn get(&self, key: &str, user_id: Option<i64>) -> Vec<(String, String)> {
+        self.read(key, user_id, false).await
+    }
+
+    /// Like `get`, but the fields are gone after this read (a secret shown
+    /// once: a reload does not show it again).
+    pub async fn take(&self, key: &str, user_id: Option<i64>) -> Vec<(String, String)> {
+        self.read(key, user_id, true).await
+    }
+
+    async fn read(&self, key: &str, user_id: Option<i64>, remove: bool) -> Vec<(String, String)> {
         if let Some((conn, prefix)) = &self.redis {
             if key.len() <= 64 && key.chars().all(|c| c.is_ascii_alphanumeric()) {
                 let mut conn = conn.clone();
-                let raw: redis::RedisResult<Option<String>> =
-                    redis::cmd("GET").arg(format!("{prefix}{key}")).query_async(&mut conn).await;
+                let raw: redis::RedisResult<Option<String>> = redis::cmd(if remove { "GETDEL" } else { "GET" })
+                    .arg(format!("{prefix}{key}"))
+                    .query_async(&mut conn)
+                    .await;
                 if let Ok(Some(stored)) = raw.map(|o| o.and_then(|v| serde_json::from_str::<Stored>(&v).ok())) {
                     return if stored.owner == user_id { stored.fields } else { Vec::new() };
                 }
             }
         }
-        let m = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let mut m = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         match m.get(key) {
-            Some((t, owner, fields)) if *owner == user_id && t.elapsed() < TTL => fields.clone(),
+            Some((t, owner, fields)) if *owner == user_id && t.elapsed() < TTL => {
+                if remove {
+                    m.remove(key).map(|(_, _, fields)| fields).unwrap_or_default()
+                } else {
+                    fields.clone()
+                }
+            }
             _ => Vec::new(),
         }
     }

@@ -72,7 +72,8 @@ fn check_xlsx(bytes: &[u8]) -> Result<(), Problem> {
     }
     for i in 0..zip.len() {
         let file = zip.by_index(i).map_err(|_| Problem::UnreadableFile)?;
-        if !(file.name().starts_with("xl/worksheets/") && file.name().ends_with(".xml")) {
+        let name = file.name().map_err(|_| Problem::UnreadableFile)?.into_owned();
+        if !(name.starts_with("xl/worksheets/") && name.ends_with(".xml")) {
             continue;
         }
         // never more than the declared size, whatever the stream holds
@@ -83,16 +84,16 @@ fn check_xlsx(bytes: &[u8]) -> Result<(), Problem> {
             let event = xml.read_event_into(&mut buf).map_err(|_| Problem::UnreadableFile)?;
             match &event {
                 quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
-                    let (attr, check): (&[u8], RefCheck) = match e.local_name().as_ref() {
-                        b"dimension" => (b"ref", valid_range),
-                        b"row" => (b"r", valid_row),
-                        b"c" => (b"r", |r| valid_cell(r).is_some()),
-                        _ => (b"", |_| true),
+                    let (attr, check): (&str, RefCheck) = match e.local_name().as_ref() {
+                        "dimension" => ("ref", valid_range),
+                        "row" => ("r", valid_row),
+                        "c" => ("r", |r| valid_cell(r).is_some()),
+                        _ => ("", |_| true),
                     };
                     if !attr.is_empty() {
                         for a in e.attributes() {
                             let a = a.map_err(|_| Problem::UnreadableFile)?;
-                            if a.key.local_name().as_ref() == attr && !check(&a.value) {
+                            if a.key.local_name().as_ref() == attr && !check(a.value.as_bytes()) {
                                 return Err(Problem::UnreadableFile);
                             }
                         }

@@ -364,6 +364,22 @@ pub async fn report(
     file(state, user, community_id, grid, source, client_id, new).await
 }
 
+/// The community's grid whose outline holds the point, if any.
+pub async fn grid_holding(state: &State, community_id: i64, lat: f64, lng: f64) -> AppResult<Option<i64>> {
+    let grids: Vec<i64> = crate::entities::org_unit::Entity::find()
+        .filter(crate::entities::org_unit::Column::ParentId.eq(community_id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|g| g.id)
+        .collect();
+    Ok(crate::patrol::outlines(state, &grids)
+        .await?
+        .into_iter()
+        .find(|(_, ring)| domain::geo::ring_contains(ring, lat, lng))
+        .map(|(id, _)| id))
+}
+
 /// Inserts a report and its first event; shared with Open311.
 pub(crate) async fn file(
     state: &State,
@@ -376,6 +392,13 @@ pub(crate) async fn file(
 ) -> AppResult<i64> {
     let now = Utc::now();
     let path = community_path(state, community_id).await?;
+    // a report from anyone but a grid's own worker goes to the grid whose
+    // outline holds its position, so a community's figures are its grids'
+    let grid = match (grid, new.spot) {
+        (Some(g), _) => Some(g),
+        (None, Some(spot)) => grid_holding(state, community_id, spot.lat, spot.lng).await?,
+        (None, None) => None,
+    };
     let txn = state.db.begin().await?;
     let inserted = incident::Entity::insert(incident::ActiveModel {
         community_id: Set(community_id),

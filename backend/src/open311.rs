@@ -106,6 +106,8 @@ pub async fn revoke_key(state: &State, staff: &CurrentUser, id: i64) -> AppResul
 
 /// Who a valid key acts as.
 pub struct Client {
+    /// The key's own id: what it filed carries it (`o311-{key}-…` client ids).
+    pub key_id: i64,
     pub community_id: i64,
     pub community: String,
     pub reporter: CurrentUser,
@@ -125,7 +127,7 @@ pub async fn client(state: &State, key: Option<&str>) -> AppResult<Option<Client
     let Some(reporter) = crate::auth::acting_as(state, k.created_by).await? else { return Ok(None) };
     let community =
         org_unit::Entity::find_by_id(k.community_id).one(&state.db).await?.map(|c| c.name).unwrap_or_default();
-    Ok(Some(Client { community_id: k.community_id, community, reporter }))
+    Ok(Some(Client { key_id: k.id, community_id: k.community_id, community, reporter }))
 }
 
 // ------------------------------------------------------------------ services
@@ -168,36 +170,67 @@ pub fn services(english: bool) -> Vec<ServiceOut> {
 
 // ------------------------------------------------------------------ requests
 
-/// Files a request (form fields as Open311 names them). Contact fields
-/// (email, phone, names, device and account ids) are not stored.
 /// A new service request from Open311's form fields: the jurisdiction it
-/// names (if any) and the incident it files. Pure, so it can be fuzzed.
-pub fn parse_request(f: &HashMap<String, String>) -> AppResult<(Option<String>, NewIncident)> {
+/// names (if any), the incident it files and its `media_url`. Contact
+/// fields (email, phone, names, device and account ids) are not stored.
+/// `description` is optional in the standard: without one the report says
+/// so. Pure, so it can be fuzzed.
+pub fn parse_request(f: &HashMap<String, String>) -> AppResult<(Option<String>, NewIncident, Option<String>)> {
     let get = |k: &str| f.get(k).map(|s| s.trim()).unwrap_or_default();
     let category = Category::parse(get("service_code")).ok_or(ErrorCode::InvalidCategory)?;
     let jurisdiction = f.get("jurisdiction_id").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let spot = Spot::parse(get("lat"), get("long"), "")?;
     let address = if get("address_string").is_empty() { get("address_id") } else { get("address_string") };
-    let mut description = get("description").to_string();
-    if description.chars().count() > 4000 {
+    let description = get("description");
+    if description.chars().count() > domain::incident::MAX_DESCRIPTION {
         return Err(ErrorCode::InvalidBody.into());
     }
+    let description = if description.is_empty() {
+        format!("{}(未附说明)", category.name(false))
+    } else {
+        description.to_string()
+    };
     let media = get("media_url");
-    if !media.is_empty() && (media.starts_with("https://") || media.starts_with("http://")) && media.len() <= 500 {
-        description = format!("{description}\n{media}");
-    }
-    let description: String = description.chars().take(domain::incident::MAX_DESCRIPTION).collect();
-    Ok((jurisdiction, NewIncident::parse(category.as_str(), &description, spot, address)?))
+    let media_url = match media {
+        "" => None,
+        m if (m.starts_with("https://") || m.starts_with("http://"))
+            && m.len() <= 500
+            && url::Url::parse(m).is_ok_and(|u| u.host().is_some()) =>
+        {
+            Some(m.to_string())
+        }
+        _ => return Err(ErrorCode::InvalidInput.into()),
+    };
+    Ok((jurisdiction, NewIncident::parse(category.as_str(), &description, spot, address)?, media_url))
 }
 
+/// Files a request; returns its id and its token (`tokens/{token}` finds it).
 pub async fn create(state: &State, c: &Client, f: &HashMap<String, String>) -> AppResult<(i64, String)> {
-    let (jurisdiction, new) = parse_request(f)?;
+    let (jurisdiction, new, media_url) = parse_request(f)?;
     if jurisdiction.is_some_and(|j| j != c.community_id.to_string()) {
         return Err(ErrorCode::NotFound.into());
     }
-    let client_id = format!("o311-{}", uuid::Uuid::new_v4().simple());
+    let client_id = format!("{}{}", key_prefix(c.key_id), uuid::Uuid::new_v4().simple());
     let id = crate::incidents::file(state, &c.reporter, c.community_id, None, "open311", &client_id, new).await?;
+    if let Some(m) = media_url {
+        incident::Entity::update_many()
+            .col_expr(incident::Column::MediaUrl, sea_orm::sea_query::Expr::value(m))
+            .filter(incident::Column::Id.eq(id))
+            .exec(&state.db)
+            .await?;
+    }
     Ok((id, client_id))
+}
+
+/// What a key's reports' client ids (and tokens) begin with.
+fn key_prefix(key_id: i64) -> String {
+    format!("o311-{key_id}-")
+}
+
+/// A position given to a key that did not file the report: rounded to
+/// three decimals (about 100 m), enough to see where, not whose door.
+fn rounded(x: Option<f64>) -> Option<f64> {
+    x.map(|v| (v * 1000.0).round() / 1000.0)
 }
 
 /// A filter for GET requests, parsed from Open311's query parameters.
@@ -211,8 +244,8 @@ pub struct Filter {
 }
 
 fn parse_date(s: &str) -> Result<DateTime<Utc>, ErrorCode> {
-    let ts = domain::osmand::parse_timestamp(s).map_err(|_| ErrorCode::InvalidTime)?;
-    Utc.timestamp_opt(ts, 0).single().ok_or(ErrorCode::InvalidTime)
+    let ts = domain::osmand::parse_timestamp(s).map_err(|_| ErrorCode::InvalidDateRange)?;
+    Utc.timestamp_opt(ts, 0).single().ok_or(ErrorCode::InvalidDateRange)
 }
 
 impl Filter {
@@ -234,7 +267,7 @@ impl Filter {
         f.to = get("end_date").map(parse_date).transpose()?;
         if let (Some(a), Some(b)) = (f.from, f.to) {
             if b < a || b - a > Duration::days(MAX_DAYS) {
-                return Err(ErrorCode::InvalidTime);
+                return Err(ErrorCode::InvalidDateRange);
             }
         }
         f.open = match get("status") {
@@ -291,7 +324,9 @@ pub fn extended_status(s: Status, reject: Option<RejectReason>, department: bool
     }
 }
 
-fn request_out(i: &incident::Model, community: &str) -> RequestOut {
+/// `own`: the key filed it (exact position and address); otherwise the
+/// position is rounded and the address left out.
+fn request_out(i: &incident::Model, community: &str, own: bool) -> RequestOut {
     let status = Status::parse(&i.status).unwrap_or(Status::Reported);
     let category = Category::parse(&i.category).unwrap_or(Category::Other);
     let reject = i.reject_reason.as_deref().and_then(RejectReason::parse);
@@ -308,19 +343,28 @@ fn request_out(i: &incident::Model, community: &str) -> RequestOut {
         requested_datetime: iso(i.created_at),
         updated_datetime: iso(i.updated_at),
         expected_datetime: i.deadline.map(iso),
-        address: i.address.clone(),
+        address: if own { i.address.clone() } else { None },
         address_id: None,
         zipcode: None,
-        lat: i.lat,
-        long: i.lng,
-        media_url: None,
+        lat: if own { i.lat } else { rounded(i.lat) },
+        long: if own { i.lng } else { rounded(i.lng) },
+        media_url: if own { i.media_url.clone() } else { None },
     }
 }
 
-/// Requests of the key's community: by id, or by code, status and time
-/// (the last 90 days when no dates are given), newest first.
+/// Requests a key may read: those it filed, plus (while the staff member who
+/// issued it still manages the community) the community's other reports,
+/// with their positions rounded to about 100 m and no address or media.
+/// By id, or by code, status and time (the last 90 days when no dates are
+/// given), newest first.
 pub async fn requests(state: &State, c: &Client, f: &Filter) -> AppResult<Vec<RequestOut>> {
+    let prefix = key_prefix(c.key_id);
+    let path = crate::org::path_of(state, c.community_id).await?;
+    let owner_sees_all = c.reporter.is_staff() && c.reporter.can_manage(&path);
     let mut q = incident::Entity::find().filter(incident::Column::CommunityId.eq(c.community_id));
+    if !owner_sees_all {
+        q = q.filter(incident::Column::ClientId.starts_with(prefix.as_str()));
+    }
     if !f.ids.is_empty() {
         q = q.filter(incident::Column::Id.is_in(f.ids.clone()));
     } else {
@@ -340,14 +384,22 @@ pub async fn requests(state: &State, c: &Client, f: &Filter) -> AppResult<Vec<Re
         }
     }
     let rows = q.order_by_desc(incident::Column::Id).limit(MAX_REQUESTS).all(&state.db).await?;
-    Ok(rows.iter().map(|i| request_out(i, &c.community)).collect())
+    Ok(rows
+        .iter()
+        .map(|i| request_out(i, &c.community, i.source == "open311" && i.client_id.starts_with(&prefix)))
+        .collect())
 }
 
-/// The request a token names (our tokens are the ids the reports were filed under).
+/// The request a token names (our tokens are the client ids the reports were
+/// filed under; a key finds only its own).
 pub async fn by_token(state: &State, c: &Client, token: &str) -> AppResult<i64> {
+    let token = token.trim();
+    if !token.starts_with(&key_prefix(c.key_id)) {
+        return Err(ErrorCode::NotFound.into());
+    }
     incident::Entity::find()
         .filter(incident::Column::CommunityId.eq(c.community_id))
-        .filter(incident::Column::ClientId.eq(token.trim()))
+        .filter(incident::Column::ClientId.eq(token))
         .filter(incident::Column::Source.eq("open311"))
         .one(&state.db)
         .await?
@@ -371,14 +423,16 @@ pub struct UpdateOut {
 pub async fn updates(state: &State, c: &Client, f: &Filter) -> AppResult<Vec<UpdateOut>> {
     let to = f.to.unwrap_or_else(Utc::now);
     let from = f.from.unwrap_or(to - Duration::days(1));
-    let ids: Vec<i64> = incident::Entity::find()
+    let path = crate::org::path_of(state, c.community_id).await?;
+    let mut q = incident::Entity::find()
         .select_only()
         .column(incident::Column::Id)
         .filter(incident::Column::CommunityId.eq(c.community_id))
-        .filter(incident::Column::UpdatedAt.gte(from))
-        .into_tuple()
-        .all(&state.db)
-        .await?;
+        .filter(incident::Column::UpdatedAt.gte(from));
+    if !(c.reporter.is_staff() && c.reporter.can_manage(&path)) {
+        q = q.filter(incident::Column::ClientId.starts_with(key_prefix(c.key_id).as_str()));
+    }
+    let ids: Vec<i64> = q.into_tuple().all(&state.db).await?;
     if ids.is_empty() {
         return Ok(vec![]);
     }

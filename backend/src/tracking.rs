@@ -319,11 +319,18 @@ async fn store_fixes<C: ConnectionTrait>(
         return Ok(out);
     }
     fixes.sort_by_key(|f| f.fix.at);
+    for f in fixes.iter_mut() {
+        // the same rule for every path (outbox, OsmAnd form and JSON)
+        f.speed_mps = geo::reported_speed(f.speed_mps);
+    }
     let l = limits();
     let start = p.started_at.timestamp() - EDGE_S;
     let end = p.ended_at.map(|e| e.timestamp() + EDGE_S);
     let first = fixes.iter().map(|f| f.fix.at).min().unwrap_or(0);
-    let mut prev = kept_before(conn, p.id, first).await?.map(|m| fix_of(&m));
+    // Compared by reckoned times on both sides: the stored fix's phone time
+    // is a hint only. Preferring it (a phone 30 s fast) made the time between
+    // two real fixes look like none and dropped real walking as a jump.
+    let mut prev = kept_before(conn, p.id, first).await?.map(|m| Fix { device_at: None, ..fix_of(&m) });
     for f in fixes.iter_mut().filter(|f| f.dropped.is_none()) {
         if f.fix.at < start || end.is_some_and(|e| f.fix.at > e) {
             f.dropped = Some(Dropped::OutsidePatrol);
@@ -473,6 +480,18 @@ pub async fn ingest(state: &State, worker: &CurrentUser, batch: Batch) -> AppRes
         checkins: vec![],
         state: PatrolState::parse(&p.state).unwrap_or(PatrolState::Ended),
     };
+
+    // 0. every item is understood before anything is applied: a batch
+    // refused with 400 changes nothing (a pause before an unknown kind)
+    for item in &batch.items {
+        if let OutboxItem::Event { kind, reason, .. } = item {
+            let known = Transition::parse(kind).is_some()
+                || (kind == "gap" && reason.as_deref().and_then(GapReason::parse).is_some());
+            if !known {
+                return Err(ErrorCode::InvalidInput.into());
+            }
+        }
+    }
 
     // 1. events (pause, resume, end, gaps), in time order
     let mut events: Vec<&OutboxItem> = batch.items.iter().filter(|i| matches!(i, OutboxItem::Event { .. })).collect();
@@ -728,8 +747,10 @@ pub async fn osmand(state: &State, positions: Vec<Position>) -> AppResult<()> {
             device_at: Some(device_at),
         };
         let at = geo::taken_at(&raw, &l);
-        // privacy: what was recorded outside the patrol is not kept at all
-        if at < p.started_at.timestamp() - EDGE_S {
+        // privacy: what was recorded outside the patrol is not kept at all,
+        // by the time the logger says it was taken (an 8-day-old fix that
+        // arrives during a patrol is not the patrol's) or by when we got it
+        if at < p.started_at.timestamp() - EDGE_S || device_at < p.started_at.timestamp() - EDGE_S {
             continue;
         }
         // a device clock far off: the fix is kept raw at the server's time, with the reason
@@ -924,12 +945,45 @@ async fn rows_of(state: &State, patrols: Vec<patrol::Model>) -> AppResult<Vec<do
         .column(patrol_checkin::Column::PatrolId)
         .column(patrol_checkin::Column::Accepted)
         .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
-        .filter(patrol_checkin::Column::PatrolId.is_in(ids))
+        .filter(patrol_checkin::Column::PatrolId.is_in(ids.clone()))
         .group_by(patrol_checkin::Column::PatrolId)
         .group_by(patrol_checkin::Column::Accepted)
         .into_tuple()
         .all(&state.db)
         .await?;
+    // checkpoints reached (an accepted check-in) out of those planned: the
+    // route's, or every active route's in the grid for a patrol without one
+    let reached: Vec<(i64, i64)> = patrol_checkin::Entity::find()
+        .select_only()
+        .column(patrol_checkin::Column::PatrolId)
+        .column(patrol_checkin::Column::CheckpointId)
+        .distinct()
+        .filter(patrol_checkin::Column::PatrolId.is_in(ids))
+        .filter(patrol_checkin::Column::Accepted.eq(true))
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let grid_routes: Vec<(i64, i64)> = route::Entity::find()
+        .select_only()
+        .column(route::Column::Id)
+        .column(route::Column::GridId)
+        .filter(route::Column::GridId.is_in(patrols.iter().filter(|p| p.route_id.is_none()).map(|p| p.grid_id)))
+        .filter(route::Column::Active.eq(true))
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let route_ids: Vec<i64> =
+        patrols.iter().filter_map(|p| p.route_id).chain(grid_routes.iter().map(|(r, _)| *r)).collect();
+    let per_route: Vec<(i64, i64)> = checkpoint::Entity::find()
+        .select_only()
+        .column(checkpoint::Column::RouteId)
+        .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
+        .filter(checkpoint::Column::RouteId.is_in(route_ids))
+        .group_by(checkpoint::Column::RouteId)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let on_route = |r: i64| per_route.iter().filter(|(id, _)| *id == r).map(|(_, n)| *n as u64).sum::<u64>();
     Ok(patrols
         .into_iter()
         .map(|p| {
@@ -947,6 +1001,11 @@ async fn rows_of(state: &State, patrols: Vec<patrol::Model>) -> AppResult<Vec<do
                 dropped: c(true),
                 checkins_ok: checks.iter().filter(|r| r.0 == p.id && r.1).map(|r| r.2 as u64).sum(),
                 checkins: checks.iter().filter(|r| r.0 == p.id).map(|r| r.2 as u64).sum(),
+                checkpoints_reached: reached.iter().filter(|r| r.0 == p.id).count() as u64,
+                checkpoints_planned: match p.route_id {
+                    Some(r) => on_route(r),
+                    None => grid_routes.iter().filter(|(_, g)| *g == p.grid_id).map(|(r, _)| on_route(*r)).sum(),
+                },
                 last_fix: last.map(beijing_clock),
             }
         })
@@ -1318,22 +1377,49 @@ pub async fn gpx(state: &State, user: &CurrentUser, id: i64) -> AppResult<String
 pub async fn geojson(state: &State, user: &CurrentUser, id: i64) -> AppResult<serde_json::Value> {
     use serde_json::json;
     let t = track(state, user, id).await?;
-    let checkins = checkins_of(state, id, user.lang == "en").await?;
-    let lines: Vec<Vec<[f64; 2]>> = split(&t).iter().map(|s| s.iter().map(|p| [p.lng, p.lat]).collect()).collect();
-    let times: Vec<Vec<String>> = split(&t).iter().map(|s| s.iter().map(|p| iso(ts(p.at))).collect()).collect();
+    let en = user.lang == "en";
+    let rows = patrol_checkin::Entity::find()
+        .filter(patrol_checkin::Column::PatrolId.eq(id))
+        .order_by_asc(patrol_checkin::Column::At)
+        .order_by_asc(patrol_checkin::Column::Id)
+        .all(&state.db)
+        .await?;
+    let names = checkpoint_names(state, &rows.iter().map(|c| c.checkpoint_id).collect::<Vec<_>>()).await?;
+    // RFC 7946 §3.1.4: a LineString has two or more positions, so a stretch
+    // of one fix (between two gaps) is a Point of its own, not a line
+    let stretches = split(&t);
+    let (lines, singles): (Vec<_>, Vec<_>) = stretches.iter().partition(|s| s.len() >= 2);
+    let coordinates: Vec<Vec<[f64; 2]>> = lines.iter().map(|s| s.iter().map(|p| [p.lng, p.lat]).collect()).collect();
+    let times: Vec<Vec<String>> = lines.iter().map(|s| s.iter().map(|p| iso(ts(p.at))).collect()).collect();
     let mut features = vec![json!({
         "type": "Feature",
-        "geometry": {"type": "MultiLineString", "coordinates": lines},
+        "geometry": {"type": "MultiLineString", "coordinates": coordinates},
         "properties": {"patrol": t.p.id, "state": t.p.state, "started_at": iso(t.p.started_at),
                        "ended_at": t.p.ended_at.map(iso), "times": times}
     })];
+    for p in singles.iter().flat_map(|s| s.iter()) {
+        features.push(json!({
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [p.lng, p.lat]},
+            "properties": {"patrol": t.p.id, "kind": "lone_fix", "time": iso(ts(p.at))}
+        }));
+    }
     for c in &t.checkpoints {
-        let mine: Vec<&CheckinView> = checkins.iter().filter(|v| v.checkpoint_id == c.id).collect();
+        // times in UTC with their offset, as the track's
+        let mine: Vec<serde_json::Value> = rows
+            .iter()
+            .filter(|r| r.checkpoint_id == c.id)
+            .map(|r| {
+                let v = checkin_view(r, &names, en);
+                json!({"id": v.id, "checkpoint_id": v.checkpoint_id, "checkpoint": v.checkpoint,
+                       "time": iso(r.at), "accepted": v.accepted, "evidence": v.evidence})
+            })
+            .collect();
         features.push(json!({
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [c.lng, c.lat]},
             "properties": {"name": c.name, "radius": c.radius_m, "seq": c.seq,
-                           "visited": mine.iter().any(|v| v.accepted), "checkins": mine}
+                           "visited": mine.iter().any(|v| v["accepted"] == true), "checkins": mine}
         }));
     }
     Ok(json!({"type": "FeatureCollection", "features": features}))

@@ -582,7 +582,9 @@ async fn append(
         choices: choices.to_vec(),
         channel: channel.into(),
         receipt_hash: dv::sha256_hex(receipt.as_bytes()),
-        cast_at: now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        // a secret ballot carries its day only: a time to the second could be
+        // matched with who was seen voting then
+        cast_at: if v.secret { now.format("%Y-%m-%d") } else { now.format("%Y-%m-%dT%H:%M:%SZ") }.to_string(),
     };
     let hash = dv::chain_next(&prev, &record)?;
     let inserted = ballot::Entity::insert(ballot::ActiveModel {
@@ -909,10 +911,17 @@ pub async fn receipt(state: &State, code: &str) -> AppResult<ReceiptView> {
         vote_id: v.id,
         title: v.title.clone(),
         seq: b.seq,
-        choices: parse_list(&b.choices)
-            .into_iter()
-            .map(|c| options.get((c as usize).wrapping_sub(1)).cloned().unwrap_or_default())
-            .collect(),
+        // a secret ballot's receipt proves it was counted, never how it was
+        // cast: a receipt that showed the choice could be sold with the vote
+        secret: v.secret,
+        choices: if v.secret {
+            vec![]
+        } else {
+            parse_list(&b.choices)
+                .into_iter()
+                .map(|c| options.get((c as usize).wrapping_sub(1)).cloned().unwrap_or_default())
+                .collect()
+        },
         channel: b.channel.clone(),
         cast_at: b.cast_at.clone(),
         hash: b.hash.clone(),
@@ -923,26 +932,52 @@ pub async fn receipt(state: &State, code: &str) -> AppResult<ReceiptView> {
 }
 
 /// The published chain: the rules text and every ballot as hashed (receipt
-/// codes replaced by their SHA-256), for anyone to recompute.
+/// codes replaced by their SHA-256).
+///
+/// While the vote is open only what shows that nothing is changed is
+/// published: each ballot's sequence number, receipt hash, previous hash and
+/// hash, and the running head. Whose ballot it is, its area, choices, channel
+/// and time are `null` until the vote closes: a key number beside a choice
+/// would show staff (who can match keys to homes) each home's vote live, and
+/// a poll's tally before its time. At closing everything is revealed, with
+/// the frozen roll the rules' `roll` line commits to, so anyone can recompute
+/// the roll hash, every ballot hash and the tally.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Chain {
     pub vote_id: i64,
     pub rules: String,
     pub head_hash: String,
+    /// Whether the ballots' contents and the roll are shown (after closing).
+    pub revealed: bool,
     pub ballots: Vec<ChainEntry>,
+    /// The frozen roll, after closing: `sha256(roll text)` is the rules'
+    /// `roll` line, the text being `zhsq-vote-roll/1\n` then one line per key
+    /// `key|area|unit ids joined by ,|voter user id or empty`.
+    pub roll: Option<Vec<RollKey>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChainEntry {
     pub seq: i64,
     pub key_no: Option<i64>,
-    pub area: i64,
-    pub choices: Vec<i64>,
-    pub channel: String,
+    pub area: Option<i64>,
+    pub choices: Option<Vec<i64>>,
+    pub channel: Option<String>,
     pub receipt_hash: String,
-    pub cast_at: String,
+    pub cast_at: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+}
+
+/// One key of the frozen roll, as the roll hash commits to it.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RollKey {
+    pub key_no: i64,
+    /// 0.01 m² (owners' decisions), 0 for a poll
+    pub area: i64,
+    pub units: Vec<i64>,
+    /// who was to cast the key's ballot when the roll froze (co-owners: none yet)
+    pub voter: Option<i64>,
 }
 
 pub async fn chain(state: &State, user: &CurrentUser, id: i64) -> AppResult<Chain> {
@@ -951,28 +986,57 @@ pub async fn chain(state: &State, user: &CurrentUser, id: i64) -> AppResult<Chai
         return Err(ErrorCode::VoteNotOpen.into());
     }
     let (_, ballots) = verify(state, &v).await?;
+    let revealed = status_of(&v) == VoteStatus::Closed;
     Ok(Chain {
         vote_id: v.id,
         rules: v.rules_text.clone().unwrap_or_default(),
         head_hash: v.head_hash.clone().unwrap_or_default(),
+        revealed,
         ballots: ballots
             .iter()
             .map(|b| {
                 let r = record_of(b);
                 ChainEntry {
                     seq: r.seq,
-                    key_no: r.key_no,
-                    area: r.area,
-                    choices: r.choices,
-                    channel: r.channel,
+                    key_no: r.key_no.filter(|_| revealed),
+                    area: revealed.then_some(r.area),
+                    choices: revealed.then_some(r.choices),
+                    channel: revealed.then_some(r.channel),
                     receipt_hash: r.receipt_hash,
-                    cast_at: r.cast_at,
+                    cast_at: revealed.then_some(r.cast_at),
                     prev_hash: b.prev_hash.clone(),
                     hash: b.hash.clone(),
                 }
             })
             .collect(),
+        roll: if revealed { Some(frozen_roll(state, v.id).await?) } else { None },
     })
+}
+
+/// The roll as it froze at opening (the voter a key had then: its single
+/// owner, none for co-owners who had yet to designate), in key order.
+pub async fn frozen_roll(state: &State, id: i64) -> AppResult<Vec<RollKey>> {
+    let roll = vote_roll::Entity::find()
+        .filter(vote_roll::Column::VoteId.eq(id))
+        .order_by_asc(vote_roll::Column::KeyNo)
+        .all(&state.db)
+        .await?;
+    let mut owners: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for o in vote_roll_owner::Entity::find().filter(vote_roll_owner::Column::VoteId.eq(id)).all(&state.db).await? {
+        owners.entry(o.key_no).or_default().push(o.user_id);
+    }
+    Ok(roll
+        .into_iter()
+        .map(|r| RollKey {
+            key_no: r.key_no,
+            area: r.area,
+            units: parse_list(&r.units),
+            voter: match owners.get(&r.key_no) {
+                Some(o) => dv::designated_voter(o, &[]),
+                None => r.voter_user_id,
+            },
+        })
+        .collect())
 }
 
 /// The staff view of one vote: roll with turnout (never choices while open),
@@ -1021,7 +1085,12 @@ pub async fn staff_view(state: &State, staff: &CurrentUser, id: i64) -> AppResul
     let labels: HashMap<i64, String> = roll.iter().map(|r| (r.key_no, r.label.clone())).collect();
     let options = options_of(&v);
     let (chain_ok, _) = verify(state, &v).await?;
+    // a secret ballot's participation is not shown row by row while it is
+    // open: staff reloading the roll would see names ticked in the order the
+    // ballots enter the chain, and at closing match each to its choice
+    let participation_hidden = v.secret && status == VoteStatus::Open;
     Ok(StaffVote {
+        participation_hidden,
         vote: view,
         roll: roll
             .iter()
@@ -1035,7 +1104,7 @@ pub async fn staff_view(state: &State, staff: &CurrentUser, id: i64) -> AppResul
                 area: r.area,
                 owners: owners_of.get(&r.key_no).cloned().unwrap_or_default(),
                 voter: r.voter_user_id.and_then(|u| names.get(&u).cloned()),
-                voted: voted.contains(&r.key_no),
+                voted: !participation_hidden && voted.contains(&r.key_no),
                 pending_paper: papers.iter().any(|p| p.key_no == r.key_no),
             })
             .collect(),

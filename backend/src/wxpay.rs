@@ -4,7 +4,10 @@
 //!
 //! - Signatures: SHA256 with RSA (PKCS#1 v1.5), base64. A notification is
 //!   signed over `timestamp\nnonce\nbody\n`; a merchant request over
-//!   `method\npath\ntimestamp\nnonce\nbody\n`.
+//!   `method\npath\ntimestamp\nnonce\nbody\n`. Signing and verifying use
+//!   `ring` (constant-time; the `rsa` crate's RUSTSEC-2023-0071 timing side
+//!   channel is in exactly the private-key operation residents can trigger);
+//!   OpenSSL only generates the sandbox's key and reads and writes PEM.
 //! - A notification's `resource` is AEAD_AES_256_GCM with the 32-byte APIv3
 //!   key, a 12-byte nonce and the associated data, ciphertext and tag base64.
 
@@ -13,17 +16,31 @@ use aes_gcm::{
     Aes256Gcm, Nonce,
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
+use openssl::pkey::{HasPublic, PKey, PKeyRef};
 use rand::{distributions::Alphanumeric, Rng};
-use rsa::{
-    pkcs1v15::{Signature, SigningKey, VerifyingKey},
-    pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding},
-    signature::{RandomizedSigner, SignatureEncoding, Verifier as _},
-    RsaPrivateKey, RsaPublicKey,
-};
+use ring::signature::{RsaKeyPair, UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
+use std::sync::Arc;
 
-pub use rsa::RsaPublicKey as PublicKey;
+/// An RSA public key (a platform's or a merchant's).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicKey {
+    /// SubjectPublicKeyInfo (what a `PUBLIC KEY` PEM holds).
+    spki_der: Vec<u8>,
+    /// PKCS#1 RSAPublicKey (what `ring` verifies with).
+    pkcs1_der: Vec<u8>,
+}
+
+impl PublicKey {
+    fn of<T: HasPublic>(k: &PKeyRef<T>) -> anyhow::Result<PublicKey> {
+        Ok(PublicKey { spki_der: k.public_key_to_der()?, pkcs1_der: k.rsa()?.public_key_to_der_pkcs1()? })
+    }
+
+    /// The SubjectPublicKeyInfo DER (a sandbox serial is its hash).
+    pub fn spki_der(&self) -> &[u8] {
+        &self.spki_der
+    }
+}
 
 /// Notifications older or newer than this are refused (replays).
 pub const MAX_SKEW_SECS: i64 = 300;
@@ -147,46 +164,70 @@ pub struct Transaction {
 #[derive(Clone)]
 pub struct KeyPair {
     pub serial: String,
-    pub private: RsaPrivateKey,
+    signer: Arc<RsaKeyPair>,
+    /// PKCS#8 (what a `PRIVATE KEY` PEM holds).
+    pkcs8_der: Arc<Vec<u8>>,
+    public: PublicKey,
 }
 
 impl KeyPair {
+    /// A fresh 2048-bit key (the sandbox's platform key, tests).
     pub fn generate(serial: &str) -> anyhow::Result<KeyPair> {
-        let private = RsaPrivateKey::new(&mut rand::thread_rng(), 2048)?;
-        Ok(KeyPair { serial: serial.to_string(), private })
+        let key = PKey::from_rsa(openssl::rsa::Rsa::generate(2048)?)?;
+        KeyPair::from_pkcs8(serial, key.private_key_to_pkcs8()?)
     }
 
+    /// From a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), as WeChat Pay issues them.
     pub fn from_pem(serial: &str, pem: &str) -> anyhow::Result<KeyPair> {
-        Ok(KeyPair { serial: serial.to_string(), private: RsaPrivateKey::from_pkcs8_pem(pem)? })
+        let key = PKey::private_key_from_pem(pem.as_bytes())?;
+        anyhow::ensure!(key.rsa().is_ok(), "not an RSA key");
+        KeyPair::from_pkcs8(serial, key.private_key_to_pkcs8()?)
+    }
+
+    fn from_pkcs8(serial: &str, der: Vec<u8>) -> anyhow::Result<KeyPair> {
+        let signer = RsaKeyPair::from_pkcs8(&der).map_err(|e| anyhow::anyhow!("RSA key refused: {e}"))?;
+        let key = PKey::private_key_from_pkcs8(&der)?;
+        let public = PublicKey::of(&key)?;
+        Ok(KeyPair { serial: serial.to_string(), signer: Arc::new(signer), pkcs8_der: Arc::new(der), public })
     }
 
     pub fn private_pem(&self) -> anyhow::Result<String> {
-        Ok(self.private.to_pkcs8_pem(LineEnding::LF)?.to_string())
+        let pem = PKey::private_key_from_pkcs8(&self.pkcs8_der)?.private_key_to_pem_pkcs8()?;
+        Ok(String::from_utf8(pem)?)
     }
 
-    pub fn public(&self) -> RsaPublicKey {
-        self.private.to_public_key()
+    pub fn public(&self) -> PublicKey {
+        self.public.clone()
     }
 
     pub fn public_pem(&self) -> anyhow::Result<String> {
-        Ok(self.public().to_public_key_pem(LineEnding::LF)?)
+        Ok(String::from_utf8(PKey::public_key_from_der(&self.public.spki_der)?.public_key_to_pem()?)?)
     }
 
-    /// SHA256-with-RSA over `message`, base64.
+    /// SHA256-with-RSA over `message`, base64 (ring: constant-time, blinded).
     pub fn sign(&self, message: &[u8]) -> String {
-        let key = SigningKey::<Sha256>::new(self.private.clone());
-        STANDARD.encode(key.sign_with_rng(&mut rand::thread_rng(), message).to_bytes())
+        let mut sig = vec![0u8; self.signer.public().modulus_len()];
+        match self.signer.sign(&RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), message, &mut sig) {
+            Ok(()) => STANDARD.encode(sig),
+            Err(_) => {
+                // only the system's random source can fail here; an empty
+                // signature is refused by whoever checks it
+                tracing::error!("RSA signing failed");
+                String::new()
+            }
+        }
     }
 }
 
-pub fn public_from_pem(pem: &str) -> anyhow::Result<RsaPublicKey> {
-    Ok(RsaPublicKey::from_public_key_pem(pem)?)
+/// A public key from a `-----BEGIN PUBLIC KEY-----` PEM (SubjectPublicKeyInfo).
+pub fn public_from_pem(pem: &str) -> anyhow::Result<PublicKey> {
+    let key = PKey::public_key_from_pem(pem.as_bytes())?;
+    PublicKey::of(&key)
 }
 
-pub fn verify(key: &RsaPublicKey, message: &[u8], signature_b64: &str) -> bool {
+pub fn verify(key: &PublicKey, message: &[u8], signature_b64: &str) -> bool {
     let Ok(raw) = STANDARD.decode(signature_b64.trim()) else { return false };
-    let Ok(sig) = Signature::try_from(raw.as_slice()) else { return false };
-    VerifyingKey::<Sha256>::new(key.clone()).verify(message, &sig).is_ok()
+    UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &key.pkcs1_der).verify(message, &raw).is_ok()
 }
 
 pub fn nonce_str() -> String {
@@ -265,7 +306,7 @@ pub fn decrypt_resource(apiv3_key: &[u8; 32], r: &Resource) -> Result<Vec<u8>, N
 /// a rotation) and the APIv3 key.
 #[derive(Clone)]
 pub struct Verifier {
-    pub platform: Vec<(String, RsaPublicKey)>,
+    pub platform: Vec<(String, PublicKey)>,
     pub apiv3_key: [u8; 32],
 }
 

@@ -90,6 +90,8 @@ pub enum ErrorCode {
     ExtensionPending,
     PlaceRequired,
     InvalidPlan,
+    /// A patrol plan's window shorter than 10 minutes.
+    PlanTooShort,
     InvalidDateRange,
     InvalidOutline,
     CrossSite,
@@ -100,7 +102,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 87] = [
+    pub const ALL: [ErrorCode; 88] = [
         ErrorCode::InvalidPhone,
         ErrorCode::InvalidIdNumber,
         ErrorCode::InvalidCode,
@@ -182,6 +184,7 @@ impl ErrorCode {
         ErrorCode::ExtensionPending,
         ErrorCode::PlaceRequired,
         ErrorCode::InvalidPlan,
+        ErrorCode::PlanTooShort,
         ErrorCode::InvalidDateRange,
         ErrorCode::InvalidOutline,
         ErrorCode::CrossSite,
@@ -273,6 +276,7 @@ impl ErrorCode {
             ErrorCode::ExtensionPending => "extension_pending",
             ErrorCode::PlaceRequired => "place_required",
             ErrorCode::InvalidPlan => "invalid_plan",
+            ErrorCode::PlanTooShort => "plan_too_short",
             ErrorCode::InvalidDateRange => "invalid_date_range",
             ErrorCode::InvalidOutline => "invalid_outline",
             ErrorCode::CrossSite => "cross_site",
@@ -332,7 +336,7 @@ impl ErrorCode {
             ErrorCode::TooManyPhotos => 422,
             ErrorCode::ExtensionPending => 409,
             ErrorCode::PlaceRequired => 422,
-            ErrorCode::InvalidPlan => 422,
+            ErrorCode::InvalidPlan | ErrorCode::PlanTooShort => 422,
             ErrorCode::InvalidDateRange => 422,
             ErrorCode::InvalidOutline => 422,
             ErrorCode::CrossSite => 403,
@@ -585,6 +589,10 @@ impl ErrorCode {
             ErrorCode::InvalidPhoto => ("照片须为 JPEG、PNG 或 WebP 图片,每张不超过 10 MB", "Photos must be JPEG, PNG or WebP images of at most 10 MB each"),
             ErrorCode::TooManyPhotos => ("最多上传 9 张照片", "At most 9 photos"),
             ErrorCode::PlaceRequired => ("请获取当前位置,或填写事件地点", "Please capture your position or type where it is"),
+            ErrorCode::PlanTooShort => (
+                "时段太短:结束时间须比开始时间晚至少 10 分钟",
+                "The window is too short: the end must be at least 10 minutes after the start",
+            ),
             ErrorCode::InvalidPlan => (
                 "巡逻计划无效:请至少选择一天,时段须为 HH:MM 且结束晚于开始至少 10 分钟,生效日期须为 YYYY-MM-DD 且截止不早于生效",
                 "Invalid plan: choose at least one day, times as HH:MM with the end at least 10 minutes after the start, dates as YYYY-MM-DD with the last day not before the first",

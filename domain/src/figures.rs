@@ -69,8 +69,8 @@ impl Metric {
     /// How the number is made, in words (shown above a drill-down).
     pub fn rule(self, en: bool) -> &'static str {
         match (self, en) {
-            (Metric::Closure, false) => "期限在统计期内且已到期(或已提前结案)的事件中,经核查的处置在期限前完成并已结案的比例。期限含已批准的延期。",
-            (Metric::Closure, true) => "Of the incidents whose deadline fell in the period and has passed (or that were closed earlier), the share closed with the verified handling done by the deadline (approved extensions included).",
+            (Metric::Closure, false) => "有期限的事件中,经核查的处置在期限前完成并已结案的比例。期限前结案的,按结案时间计入所在统计期(刚结案,本期数字当即变化);其余在期限到期时计入期限所在统计期。期限含已批准的延期。",
+            (Metric::Closure, true) => "Of the incidents with a deadline, the share closed with the verified handling done by the deadline (approved extensions included). A case closed by its deadline counts in the period it closed in (so closing one moves today's figure at once); any other counts in its deadline's period once the deadline has passed.",
             (Metric::Presence, false) => "巡逻计划在统计期内要求的点位到访(时段已结束的每个计划日 × 线路的每个点位)中,计划网格员在时段内有效签到的比例。",
             (Metric::Presence, true) => "Of the checkpoint visits the patrol plans required in the period (each planned day whose window has ended × each checkpoint of the route), the share with an accepted check-in by the planned worker inside the window.",
             (Metric::Updates, false) => "网格员上报事件和办理事件步骤的条数,除以人·天数(统计期内截至今天的天数 × 网格员人数)。",
@@ -214,6 +214,9 @@ impl PlanRule {
 
     /// What the database CHECKs too.
     pub fn check(&self) -> Result<(), ErrorCode> {
+        if self.start_min < self.end_min && self.end_min - self.start_min < 10 {
+            return Err(ErrorCode::PlanTooShort);
+        }
         let ok = (1..=127).contains(&self.weekdays)
             && self.start_min < self.end_min
             && self.end_min <= 1440
@@ -618,13 +621,14 @@ mod tests {
             (s(&[]), "08:00", "10:00", "2026-11-30", ""),
             (s(&["8"]), "08:00", "10:00", "2026-11-30", ""),
             (s(&["1"]), "10:00", "08:00", "2026-11-30", ""),
-            (s(&["1"]), "08:00", "08:05", "2026-11-30", ""),
             (s(&["1"]), "8 点", "10:00", "2026-11-30", ""),
             (s(&["1"]), "08:00", "10:00", "2026-11-30", "2026-11-01"),
             (s(&["1"]), "08:00", "10:00", "", ""),
         ] {
             assert_eq!(PlanRule::parse(&days, a, b, from, until), Err(ErrorCode::InvalidPlan), "{days:?} {a} {b}");
         }
+        // too short a window says so, not the whole list of rules
+        assert_eq!(PlanRule::parse(&s(&["1"]), "08:00", "08:05", "2026-11-30", ""), Err(ErrorCode::PlanTooShort));
         // Monday 2026-11-30 .. Wednesday 2026-12-02; now is Wednesday 09:00 Beijing
         let period = Period { from: day("2026-11-28"), to: day("2026-12-02") };
         let now = beijing_at(day("2026-12-02"), parse_clock("09:00").unwrap());

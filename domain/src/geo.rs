@@ -245,6 +245,35 @@ fn valid(f: &Fix) -> bool {
         && f.accuracy_m >= 0.0
 }
 
+/// Whether a ring of (lat, lng) vertices (the outline of a grid) holds the
+/// point: even-odd ray casting, fine at a grid's size where the earth is flat.
+pub fn ring_contains(ring: &[(f64, f64)], lat: f64, lng: f64) -> bool {
+    if ring.len() < 3 {
+        return false;
+    }
+    let mut inside = false;
+    let mut j = ring.len() - 1;
+    for i in 0..ring.len() {
+        let (yi, xi) = ring[i];
+        let (yj, xj) = ring[j];
+        if (yi > lat) != (yj > lat) && lng < (xj - xi) * (lat - yi) / (yj - yi) + xi {
+            inside = !inside;
+        }
+        j = i;
+    }
+    inside
+}
+
+/// The fastest speed a device may report and be believed (250 km/h: nothing
+/// a grid worker moves on is faster; more is a sensor's noise).
+pub const MAX_REPORTED_SPEED_MPS: f64 = 70.0;
+
+/// A device's reported speed as kept: a finite value from 0 to
+/// `MAX_REPORTED_SPEED_MPS`, otherwise none (the fix itself is still kept).
+pub fn reported_speed(speed_mps: Option<f64>) -> Option<f64> {
+    speed_mps.filter(|v| v.is_finite() && (0.0..=MAX_REPORTED_SPEED_MPS).contains(v))
+}
+
 /// The time a fix describes: the device's, when it is believable (an
 /// outbox delivers fixes late, so arrival time is not when they were taken).
 pub fn taken_at(f: &Fix, limits: &Limits) -> i64 {
@@ -480,6 +509,22 @@ pub fn judge_checkin(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn rings_hold_what_is_inside_them() {
+        // a square around 阳光社区's east gate, and an L-shaped grid
+        let square = [(39.908, 116.397), (39.908, 116.398), (39.909, 116.398), (39.909, 116.397)];
+        assert!(ring_contains(&square, 39.9087, 116.3975));
+        assert!(!ring_contains(&square, 39.9100, 116.3975));
+        let l_shape = [(0.0, 0.0), (0.0, 2.0), (1.0, 2.0), (1.0, 1.0), (2.0, 1.0), (2.0, 0.0)];
+        assert!(ring_contains(&l_shape, 1.5, 0.5));
+        assert!(!ring_contains(&l_shape, 1.5, 1.5), "the notch of the L");
+        assert!(!ring_contains(&square[..2], 39.9087, 116.3975));
+        assert_eq!(reported_speed(Some(1.4)), Some(1.4));
+        for bad in [Some(500.0), Some(-3.0), Some(f64::NAN), None] {
+            assert_eq!(reported_speed(bad), None);
+        }
+    }
 
     #[test]
     fn batch_times_are_reckoned_by_the_server() {

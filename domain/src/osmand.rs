@@ -138,7 +138,7 @@ pub fn parse_form(pairs: &[(String, String)]) -> Result<Position, OsmError> {
         lat,
         lng,
         accuracy_m,
-        speed_mps: opt("speed")?.map(|k| k * KNOT_MPS),
+        speed_mps: crate::geo::reported_speed(opt("speed")?.map(|k| k * KNOT_MPS)),
         heading: match opt("bearing")? {
             Some(b) => Some(b),
             None => opt("heading")?,
@@ -215,7 +215,7 @@ pub fn from_json(body: JsonBody) -> Result<Vec<Position>, OsmError> {
                 lat: c.latitude,
                 lng: c.longitude,
                 accuracy_m: c.accuracy.filter(|a| a.is_finite()),
-                speed_mps: nonneg(c.speed),
+                speed_mps: crate::geo::reported_speed(c.speed),
                 heading: nonneg(c.heading),
                 altitude: c.altitude.filter(|a| a.is_finite()),
                 battery: l

@@ -336,8 +336,13 @@ pub struct PatrolRow {
     /// Fixes in the track, and fixes left out.
     pub kept: u64,
     pub dropped: u64,
+    /// Check-ins accepted, and every check-in tried (the attempts).
     pub checkins_ok: u64,
     pub checkins: u64,
+    /// Checkpoints reached (at least one accepted check-in) of those planned:
+    /// the one meaning "签到 2 / 5" has everywhere.
+    pub checkpoints_reached: u64,
+    pub checkpoints_planned: u64,
     /// When the last fix in the track was taken (Beijing time), if any.
     pub last_fix: Option<String>,
 }

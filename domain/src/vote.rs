@@ -652,6 +652,9 @@ pub struct ReceiptView {
     pub vote_id: i64,
     pub title: String,
     pub seq: i64,
+    /// A secret ballot: `choices` is empty (a receipt that showed the choice
+    /// could prove a sold vote).
+    pub secret: bool,
     pub choices: Vec<String>,
     pub channel: String,
     pub cast_at: String,
@@ -816,6 +819,8 @@ pub struct PaperView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StaffVote {
+    /// A secret ballot while open: `roll[].voted` is not shown (turnout only).
+    pub participation_hidden: bool,
     pub vote: VoteView,
     pub roll: Vec<RollRow>,
     pub pending: Vec<PaperView>,

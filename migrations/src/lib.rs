@@ -22,6 +22,7 @@ mod m20261123_000016_incidents;
 mod m20261123_000017_open311_keys;
 mod m20261202_000018_patrol_plans;
 mod m20261203_000019_personal_data;
+mod m20261204_000020_incident_media;
 
 /// A foreign key that refuses deleting what it points at.
 pub(crate) fn fk(
@@ -94,6 +95,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000017_open311_keys::Migration),
             Box::new(m20261202_000018_patrol_plans::Migration),
             Box::new(m20261203_000019_personal_data::Migration),
+            Box::new(m20261204_000020_incident_media::Migration),
         ]
     }
 }

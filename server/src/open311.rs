@@ -88,7 +88,14 @@ fn answer(status: StatusCode, fmt: Format, root: &str, item: &str, items: Value)
 
 fn error(fmt: Format, code: ErrorCode, status: u16) -> HttpResponse {
     let s = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-    let body = [Open311Error { code: status, description: code.message(false) }];
+    let description = match code {
+        // the shared message speaks of the figures' periods; say what Open311's filters take
+        ErrorCode::InvalidDateRange => {
+            "start_date / end_date 有误:请用 ISO 8601(如 2026-12-04T09:00:00+08:00),结束不早于开始,相隔不超过90天"
+        }
+        _ => code.message(false),
+    };
+    let body = [Open311Error { code: status, description }];
     answer(s, fmt, "errors", "error", serde_json::to_value(body).unwrap_or(Value::Null))
 }
 
@@ -146,6 +153,8 @@ pub struct Open311ServiceDefinition {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Open311Created {
     service_request_id: String,
+    /// finds the request again at `tokens/{token}` (this key only)
+    token: String,
     service_notice: &'static str,
     /// always null: no accounts
     account_id: Option<String>,
@@ -168,7 +177,7 @@ pub async fn open311_service(path: web::Path<(String, String)>) -> HttpResponse 
     let def = serde_json::to_value(Open311ServiceDefinition { service_code: c.as_str(), attributes: vec![] })
         .unwrap_or(Value::Null);
     match fmt {
-        Format::Json => HttpResponse::Ok().json(def),
+        Format::Json => HttpResponse::Ok().content_type("application/json; charset=utf-8").json(def),
         Format::Xml => {
             let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
             xml_value(&mut out, "service_definition", &def);
@@ -209,13 +218,14 @@ pub async fn open311_create(
         Err(r) => return r,
     };
     match open311::create(&state, &c, &fields).await {
-        Ok((id, _)) => answer(
+        Ok((id, token)) => answer(
             StatusCode::CREATED,
             fmt,
             "service_requests",
             "request",
             serde_json::to_value([Open311Created {
                 service_request_id: id.to_string(),
+                token,
                 service_notice: "社区将尽快受理",
                 account_id: None,
             }])

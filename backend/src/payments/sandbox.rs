@@ -15,7 +15,6 @@ use base64::{engine::general_purpose::STANDARD, Engine};
 use chrono::{Duration, Utc};
 use domain::{payment::TradeState, ErrorCode};
 use rand::{Rng, RngCore};
-use rsa::pkcs8::EncodePublicKey;
 use sea_orm::{sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -88,8 +87,7 @@ async fn put_setting<C: ConnectionTrait>(db: &C, key: &str, value: String) -> Ap
 
 /// A certificate serial for a public key: the first 20 bytes of its SHA-256, hex.
 fn serial_of(k: &KeyPair) -> AppResult<String> {
-    let der = k.public().to_public_key_der().map_err(AppError::internal)?;
-    Ok(hex::encode_upper(&Sha256::digest(der.as_bytes())[..20]))
+    Ok(hex::encode_upper(&Sha256::digest(k.public().spki_der())[..20]))
 }
 
 impl Sandbox {

@@ -557,7 +557,7 @@ LFFppFp get_publish_form
 ppppppp get_session
 LFFppFF import_checkpoints
 LFFppFp import_page
-LpNppNN incident_page_data
+LppppNN incident_page_data
 LNNNNNN issue_certificate
 LNNNNNN item_page
 LFFppFF link_topic_vote

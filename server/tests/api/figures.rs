@@ -121,6 +121,17 @@ async fn presence_counts_the_visits_plans_required_by_their_evidence() {
     let (_, html) = desk.page(&loc).await;
     assert!(html.contains(ErrorCode::InvalidPlan.message(false)));
     assert!(html.contains(r#"value="10:00""#) && html.contains(&format!(r#"value="{from_s}""#)), "typed values kept");
+    // a window of five minutes: said in so many words, inside the plan's form, which names the minimum
+    let mut short = fields.clone();
+    short.extend([("start", "08:00"), ("end", "08:05"), ("from", from_s.as_str()), ("until", "")]);
+    let r = desk.form(path::<app::patrol::AddPlan>(), "/staff/patrol", &short).await;
+    let loc = location(&r);
+    assert!(loc.contains("error=plan_too_short"), "{loc}");
+    let (_, html) = desk.page(&loc).await;
+    let form_at = html.find("plan-form").unwrap();
+    let error_at = html.find(ErrorCode::PlanTooShort.message(false)).expect("the reason in words");
+    assert!(error_at > form_at, "inside the form, not atop the page");
+    assert!(html.contains("时段至少 10 分钟"));
     // another grid's worker cannot be planned on this route
     let mut foreign = fields.clone();
     let other_s = other_worker.id.to_string();
@@ -245,6 +256,10 @@ async fn presence_counts_the_visits_plans_required_by_their_evidence() {
     assert!(!html.contains(w.name.as_str()) && !html.contains("和谐社区第一网格"));
 }
 
+fn by_link_in(items: &[domain::figures::Item], id: i64) -> Option<domain::figures::Item> {
+    items.iter().find(|i| i.link.as_deref() == Some(&format!("/incidents/{id}"))).cloned()
+}
+
 #[tokio::test]
 async fn closure_updates_and_satisfaction_come_from_the_incident_events() {
     let app = spawn_app().await;
@@ -254,7 +269,8 @@ async fn closure_updates_and_satisfaction_come_from_the_incident_events() {
     let worker = current(&app, WORKER_B).await;
     let spot = || Some(Spot { lat: 39.95, lng: 116.40, accuracy_m: Some(8.0) });
     let mut ids = vec![];
-    for (i, text) in ["路灯不亮", "垃圾满溢", "占道经营", "井盖松动"].iter().enumerate() {
+    for (i, text) in ["路灯不亮", "垃圾满溢", "占道经营", "井盖松动", "楼道堆物"].iter().enumerate()
+    {
         let new = NewIncident::parse("facilities", text, spot(), "").unwrap();
         let id = incidents::report(&app.state, &worker, harmony, &format!("fig-inc-000{i}"), new).await.unwrap();
         incidents::act(&app.state, &staff, id, Step::Accept { note: None }).await.unwrap();
@@ -263,8 +279,8 @@ async fn closure_updates_and_satisfaction_come_from_the_incident_events() {
         incidents::act(&app.state, &staff, id, dispatch).await.unwrap();
         ids.push(id);
     }
-    // 0 and 1: handled, verified, closed, rated (5 and 2 stars)
-    for (id, stars) in [(ids[0], 5), (ids[1], 2)] {
+    // 0, 1 and 4: handled, verified, closed, rated
+    for (id, stars) in [(ids[0], 5), (ids[1], 2), (ids[4], 4)] {
         incidents::act(&app.state, &worker, id, Step::Start { note: None, draft: format!("d-start-{id}0") })
             .await
             .unwrap();
@@ -292,6 +308,8 @@ async fn closure_updates_and_satisfaction_come_from_the_incident_events() {
     set_deadline(ids[1], Utc::now() - Duration::hours(1)).await;
     set_deadline(ids[2], Utc::now() - Duration::hours(1)).await;
     set_deadline(ids[3], Utc::now() + Duration::hours(3)).await;
+    // 4: closed today, its deadline 40 days ahead: counted today, when it closed
+    set_deadline(ids[4], Utc::now() + Duration::days(40)).await;
 
     let today = backend::figures::today();
     let period = Period { from: today - Duration::days(6), to: today + Duration::days(1) };
@@ -299,31 +317,36 @@ async fn closure_updates_and_satisfaction_come_from_the_incident_events() {
     let report = |m: Metric| backend::figures::report(&app.state, &staff, period, Some((me, m)), false);
     let r = report(Metric::Closure).await.unwrap();
     let w = r.rows.iter().find(|f| f.subject == me).unwrap().clone();
-    assert_eq!((w.closure.num, w.closure.den), (1, 3));
-    assert_eq!(w.closure.percent(), "33.3%");
+    assert_eq!((w.closure.num, w.closure.den), (2, 4));
+    assert_eq!(w.closure.percent(), "50.0%");
     let d = r.drill.unwrap();
-    assert_eq!(d.items.len(), 3);
+    assert_eq!(d.items.len(), 4);
+    assert!(by_link_in(&d.items, ids[4]).unwrap().detail.contains("按结案时间计入"), "the drill-down says why");
     let by_link = |id: i64| d.items.iter().find(|i| i.link.as_deref() == Some(&format!("/incidents/{id}"))).cloned();
     assert!(by_link(ids[0]).unwrap().good());
     assert!(by_link(ids[1]).unwrap().detail.contains("逾期"));
     assert!(by_link(ids[2]).unwrap().detail.contains("尚未办结"));
     assert!(by_link(ids[3]).is_none(), "not yet due");
     let g = r.rows.iter().find(|f| f.subject == Subject::Grid(grid)).unwrap();
-    assert_eq!((g.closure.num, g.closure.den), (1, 3));
+    assert_eq!((g.closure.num, g.closure.den), (2, 4));
+    // counted once: not again in the period of its deadline
+    let later = Period { from: today + Duration::days(38), to: today + Duration::days(42) };
+    let r4 = backend::figures::report(&app.state, &staff, later, Some((me, Metric::Closure)), false).await.unwrap();
+    assert!(by_link_in(&r4.drill.unwrap().items, ids[4]).is_none());
 
-    // updates: 4 reports + start and handle on two = 8 over 7 days up to today
-    assert_eq!(w.updates, 8);
+    // updates: 5 reports + start and handle on three = 11 over 7 days up to today
+    assert_eq!(w.updates, 11);
     assert_eq!(w.worker_days, 7);
-    assert_eq!(w.update_rate(), "1.14");
+    assert_eq!(w.update_rate(), "1.57");
     let d = report(Metric::Updates).await.unwrap().drill.unwrap();
-    assert_eq!(d.items.len(), 8);
-    assert_eq!(d.items.iter().filter(|i| i.detail == "处置完成").count(), 2);
+    assert_eq!(d.items.len(), 11);
+    assert_eq!(d.items.iter().filter(|i| i.detail == "处置完成").count(), 3);
 
-    // satisfaction: 5 and 2 stars
-    assert_eq!((w.ratings, w.stars, w.satisfied), (2, 7, 1));
-    assert_eq!(w.satisfaction(), "3.5 ★ · 50.0%");
+    // satisfaction: 5, 2 and 4 stars
+    assert_eq!((w.ratings, w.stars, w.satisfied), (3, 11, 2));
+    assert_eq!(w.satisfaction(), "3.7 ★ · 66.7%");
     let d = report(Metric::Satisfaction).await.unwrap().drill.unwrap();
-    assert_eq!(d.items.iter().map(|i| i.score).collect::<Vec<_>>(), vec![5, 2]);
+    assert_eq!(d.items.iter().map(|i| i.score).collect::<Vec<_>>(), vec![5, 2, 4]);
 
     // a period before all this counts nothing
     let before = Period { from: today - Duration::days(60), to: today - Duration::days(30) };

@@ -643,3 +643,25 @@ async fn the_reporter_is_called_back_only_by_those_handling_it_and_each_look_is_
     assert!(!html.contains("显示电话") && !html.contains(RESIDENT_A));
     assert_eq!(logged().await.len(), 2, "refusals log nothing");
 }
+
+#[tokio::test]
+async fn a_residents_report_is_placed_in_the_grid_whose_outline_holds_it() {
+    let app = spawn_app().await;
+    let staff = crate::appointments::current(&app, STAFF_A).await;
+    let resident = crate::appointments::current(&app, RESIDENT_A).await;
+    let community = app.org_id("阳光社区").await;
+    let grid = app.org_id("阳光社区第一网格").await;
+    let square = r#"{"type":"Polygon","coordinates":[[[116.397,39.908],[116.398,39.908],[116.398,39.909],[116.397,39.909],[116.397,39.908]]]}"#;
+    backend::patrol::set_outline(&app.state, &staff, grid, square).await.unwrap();
+    let report = |lat: &'static str, lng: &'static str, draft: &'static str| {
+        let (state, resident) = (app.state.clone(), resident.clone());
+        async move {
+            let spot = domain::incident::Spot::parse(lat, lng, "").unwrap();
+            let new = domain::incident::NewIncident::parse("sanitation", "楼道堆物", spot, "").unwrap();
+            let id = backend::incidents::report(&state, &resident, community, draft, new).await.unwrap();
+            backend::entities::incident::Entity::find_by_id(id).one(&state.db).await.unwrap().unwrap().grid_id
+        }
+    };
+    assert_eq!(report("39.9087", "116.3975", "inside-grid-1").await, Some(grid), "inside grid 1's outline");
+    assert_eq!(report("39.9200", "116.3975", "outside-all-1").await, None, "outside every outline");
+}

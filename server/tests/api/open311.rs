@@ -26,9 +26,11 @@ async fn key_for(app: &TestApp, staff_phone: &str, community: &str, label: &str)
     assert!(html.contains(label));
     let start = html.find("o311_").expect("the new key is shown");
     let key: String = html[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-    // shown once: the page without the flash does not have it
+    // shown once: the page without the flash does not have it, nor a reload of the same link
     let (_, again) = staff.page("/staff/incidents").await;
     assert!(!again.contains(&key) && again.contains(&key[..9]));
+    let (_, reload) = staff.page(&loc).await;
+    assert!(!reload.contains(&key), "只显示这一次: a reload does not show it again");
     key
 }
 
@@ -114,11 +116,26 @@ async fn open311_clients_file_and_follow_requests_in_json_and_xml() {
     )
     .await;
     assert_eq!(s, 400, "latitude out of range");
+    let (s, body) = post(
+        &app,
+        "xml",
+        &[
+            ("api_key", &key),
+            ("service_code", "parking"),
+            ("lat", "39.96"),
+            ("long", "116.41"),
+            ("media_url", "ftp://x"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 400, "media_url must be a web address");
+    assert!(body.contains("<errors><error><code>400</code><description>"), "{body}");
+    // description is optional in GeoReport v2
     let (s, body) =
         post(&app, "xml", &[("api_key", &key), ("service_code", "parking"), ("lat", "39.96"), ("long", "116.41")])
             .await;
-    assert_eq!(s, 400);
-    assert!(body.contains("<errors><error><code>400</code><description>"), "{body}");
+    assert_eq!(s, 201, "{body}");
+    assert!(body.contains("<token>o311-"), "{body}");
 
     // a good one: filed into the workflow like any report
     let (s, body) = post(
@@ -132,12 +149,14 @@ async fn open311_clients_file_and_follow_requests_in_json_and_xml() {
             ("long", "116.4176"),
             ("email", "someone@example.com"),
             ("phone", "13812345678"),
+            ("media_url", "https://img.example.cn/p/1.jpg"),
         ],
     )
     .await;
     assert_eq!(s, 201, "{body}");
-    let id: i64 =
-        serde_json::from_str::<Value>(&body).unwrap()[0]["service_request_id"].as_str().unwrap().parse().unwrap();
+    let created: Value = serde_json::from_str(&body).unwrap();
+    let id: i64 = created[0]["service_request_id"].as_str().unwrap().parse().unwrap();
+    let token = created[0]["token"].as_str().expect("POST answers a token").to_string();
     let sid = id.to_string();
     let i = incident::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
     assert_eq!((i.source.as_str(), i.status.as_str()), ("open311", "reported"));
@@ -152,6 +171,8 @@ async fn open311_clients_file_and_follow_requests_in_json_and_xml() {
     assert_eq!((r["status"].as_str(), r["extended_status"].as_str()), (Some("open"), Some("OPEN")));
     assert_eq!(r["service_code"], "parking");
     assert_eq!(r["lat"], 39.9606);
+    assert_eq!(r["media_url"], "https://img.example.cn/p/1.jpg", "kept apart from the description");
+    assert_eq!(r["description"], "车辆堵住 <消防> 通道 & 出口");
     assert!(r["requested_datetime"].as_str().unwrap().ends_with("+08:00"));
     // without a key, or with another community's key: nothing
     let (s, _) = get(&app, &format!("/open311/v2/requests/{id}.json")).await;
@@ -236,8 +257,7 @@ async fn open311_clients_file_and_follow_requests_in_json_and_xml() {
     let (_, xml) = get(&app, &format!("/open311/v2/servicerequestupdates.xml?api_key={key}")).await;
     assert!(xml.contains("<service_request_updates><request_update>"));
 
-    // tokens name the requests filed through the API
-    let token = incident::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap().client_id;
+    // the token POST answered names the request
     let (s, body) = get(&app, &format!("/open311/v2/tokens/{token}.json?api_key={key}")).await;
     assert_eq!(s, 200);
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()[0]["service_request_id"], id.to_string());
@@ -256,4 +276,64 @@ async fn open311_clients_file_and_follow_requests_in_json_and_xml() {
     let staff_b = current(&app, STAFF_B).await;
     let sunshine = app.org_id("阳光社区").await;
     assert!(backend::open311::create_key(&app.state, &staff_b, sunshine, "x").await.is_err());
+}
+
+#[tokio::test]
+async fn a_key_reads_exactly_what_it_filed_and_others_only_roughly() {
+    let app = spawn_app().await;
+    let key = key_for(&app, STAFF_A, "阳光社区", "市民热线 12345").await;
+    let other_key = key_for(&app, STAFF_A, "阳光社区", "城市 App").await;
+    let (s, body) = post(
+        &app,
+        "json",
+        &[
+            ("api_key", &key),
+            ("service_code", "parking"),
+            ("description", "堵车"),
+            ("lat", "39.960612"),
+            ("long", "116.417634"),
+            ("address_string", "3号楼2单元"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
+    let created: Value = serde_json::from_str(&body).unwrap();
+    let mine = created[0]["service_request_id"].as_str().unwrap().to_string();
+    let token = created[0]["token"].as_str().unwrap().to_string();
+    // a resident's own report in the same community
+    let resident = current(&app, RESIDENT_A).await;
+    let community = app.org_id("阳光社区").await;
+    let new = domain::incident::NewIncident::parse(
+        "sanitation",
+        "楼道堆物",
+        domain::incident::Spot::parse("39.961234", "116.418765", "").unwrap(),
+        "5号楼1单元302",
+    )
+    .unwrap();
+    let theirs = incidents::report(&app.state, &resident, community, "resident-draft-1", new).await.unwrap();
+    let read = |k: &str| {
+        let path = format!("/open311/v2/requests.json?api_key={k}");
+        let app = &app;
+        async move { serde_json::from_str::<Value>(&get(app, &path).await.1).unwrap() }
+    };
+    let list = read(&key).await;
+    let by_id = |id: &str| list.as_array().unwrap().iter().find(|r| r["service_request_id"] == id).cloned().unwrap();
+    let own = by_id(&mine);
+    assert_eq!((own["lat"].as_f64(), own["address"].as_str()), (Some(39.960612), Some("3号楼2单元")));
+    let resident_report = by_id(&theirs.to_string());
+    assert_eq!(resident_report["lat"].as_f64(), Some(39.961), "rounded to about 100 m");
+    assert_eq!(resident_report["long"].as_f64(), Some(116.419));
+    assert!(resident_report["address"].is_null(), "no door number for what the key did not file");
+    // the other key sees this key's report roughly too, and cannot resolve its token
+    let list = read(&other_key).await;
+    let seen = list.as_array().unwrap().iter().find(|r| r["service_request_id"] == mine.as_str()).unwrap();
+    assert_eq!(seen["lat"].as_f64(), Some(39.961));
+    let (s, _) = get(&app, &format!("/open311/v2/tokens/{token}.json?api_key={other_key}")).await;
+    assert_eq!(s, 404);
+    // bad dates say what the filter takes; a service definition names its charset
+    let (s, body) = get(&app, &format!("/open311/v2/requests.json?api_key={key}&start_date=yesterday")).await;
+    assert_eq!(s, 400);
+    assert!(body.contains("start_date") && body.contains("ISO 8601"), "{body}");
+    let r = app.client.get(app.url("/open311/v2/services/parking.json")).send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "application/json; charset=utf-8");
 }

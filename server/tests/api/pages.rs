@@ -262,6 +262,25 @@ async fn pages_of_records_that_are_missing_or_not_yours_answer_404() {
 }
 
 #[tokio::test]
+async fn a_code_asked_for_too_soon_says_how_long_and_keeps_the_code_field() {
+    let app = spawn_app().await;
+    let r = app.form(path::<app::auth::RequestCode>(), "/login", &[("phone", RESIDENT_A), ("next", "/")]).await;
+    assert_eq!(r.status(), 302);
+    let r = app.form(path::<app::auth::RequestCode>(), "/login", &[("phone", RESIDENT_A), ("next", "/")]).await;
+    let to = location(&r);
+    assert!(to.contains("error=rate_limited") && to.contains("sent=1") && to.contains("wait=60"), "{to}");
+    let (_, html) = app.page(&to).await;
+    assert!(html.contains("请等 60 秒后再点") && html.contains("如果已经收到验证码"), "{html}");
+    assert!(html.contains(r#"name="code""#), "the field for the code already received");
+    // and that code still logs in
+    let code = app.last_code(RESIDENT_A);
+    let r = app
+        .form(path::<app::auth::LoginWithCode>(), &to, &[("phone", RESIDENT_A), ("code", &code), ("next", "/")])
+        .await;
+    assert_eq!(location(&r), "/");
+}
+
+#[tokio::test]
 async fn server_function_forms_from_scripts_answer_the_errors_status_not_500() {
     let app = spawn_app().await;
     let post = |action: &'static str, fields: Vec<(&'static str, &'static str)>| {

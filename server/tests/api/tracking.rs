@@ -419,6 +419,10 @@ async fn the_worker_page_plain_forms_track_page_and_exports() {
     let home = tracking::worker_home(&app.state, &w).await.unwrap();
     let demo = home.recent[0].clone();
     assert_eq!((demo.checkins_ok, demo.checkins), (3, 3), "{demo:?}");
+    // one meaning everywhere: checkpoints reached of those planned (one was missed)
+    assert_eq!((demo.checkpoints_reached, demo.checkpoints_planned), (3, 4), "{demo:?}");
+    let (_, html) = worker.page("/patrol").await;
+    assert!(html.contains("点位签到 3 / 4(签到 3 次)"), "{html}");
     assert!(demo.kept > 50 && demo.last_fix.is_some(), "{demo:?}");
     let route = home.routes[0].id.to_string();
 
@@ -615,4 +619,144 @@ fn xmllint(doc: &str) -> (bool, String) {
         .expect("xmllint (libxml2-utils) is installed by script/setup");
     let _ = std::fs::remove_dir_all(&dir);
     (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[tokio::test]
+async fn a_phone_clock_off_by_up_to_two_minutes_loses_no_real_fix() {
+    // a worker walks 1.4 m/s, a fix every 30 s (42 m apart, more than the
+    // fixes' accuracy), and the outbox delivers three half-minute-late batches
+    let app = spawn_app().await;
+    let (route, _, _) = a_route(&app).await;
+    let token = token_of(&app, WORKER_A).await;
+    let worker = current(&app, WORKER_A).await;
+    let metres_per_deg_lat = 111_195.0;
+    for (n, offset_s) in [-120i64, -60, -30, -5, 0, 5, 30, 60, 120].into_iter().enumerate() {
+        let id = a_patrol(&app, route).await;
+        let now = Utc::now().timestamp_millis();
+        let phone = |real_ms: i64| real_ms + offset_s * 1000;
+        let mut dropped = vec![];
+        for batch in 0..3i64 {
+            let items: Vec<Value> = (0..8i64)
+                .map(|i| {
+                    let k = batch * 8 + i;
+                    // taken (24 - k) × 30 s before now, by the real clock
+                    let real = now - (24 - k) * 30_000;
+                    json!({"type": "fix", "id": format!("o{n}-{k}"), "t": phone(real),
+                           "lat": EAST_GATE.0 + (k as f64) * 42.0 / metres_per_deg_lat, "lng": EAST_GATE.1, "acc": 5.0})
+                })
+                .collect();
+            let reply = send(&app, &token, id, phone(Utc::now().timestamp_millis()), items).await;
+            dropped.extend(reply["dropped"].as_array().unwrap().iter().cloned());
+        }
+        assert!(dropped.is_empty(), "clock {offset_s:+} s: {dropped:?}");
+        let kept = track_point::Entity::find()
+            .filter(track_point::Column::PatrolId.eq(id))
+            .filter(track_point::Column::Dropped.is_null())
+            .count(&app.state.db)
+            .await
+            .unwrap();
+        assert_eq!(kept, 24, "clock {offset_s:+} s");
+        tracking::transition_now(&app.state, &worker, id, domain::patrol::Transition::End, &format!("end-{n}"))
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_batch_refused_for_an_unknown_item_changes_nothing() {
+    let app = spawn_app().await;
+    let (route, _, _) = a_route(&app).await;
+    let token = token_of(&app, WORKER_A).await;
+    let id = a_patrol(&app, route).await;
+    let sent = Utc::now().timestamp_millis();
+    let items = json!([
+        {"type": "event", "id": "p1", "t": sent - 2000, "kind": "pause"},
+        {"type": "event", "id": "x1", "t": sent - 1000, "kind": "teleport"}
+    ]);
+    let r =
+        app.post_bearer("/api/v1/patrol/batch", &token, json!({"patrol": id, "sent_at": sent, "items": items})).await;
+    assert_eq!(r.status(), 400);
+    let p = patrol_entity::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
+    assert_eq!(p.state, PatrolState::Active.as_str(), "the pause before the bad item was not applied");
+    // a gap with an unknown reason likewise
+    let items = json!([
+        {"type": "event", "id": "p2", "t": sent - 2000, "kind": "pause"},
+        {"type": "event", "id": "g1", "t": sent - 1000, "kind": "gap", "reason": "aliens"}
+    ]);
+    let r =
+        app.post_bearer("/api/v1/patrol/batch", &token, json!({"patrol": id, "sent_at": sent, "items": items})).await;
+    assert_eq!(r.status(), 400);
+    let p = patrol_entity::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
+    assert_eq!(p.state, PatrolState::Active.as_str());
+}
+
+#[tokio::test]
+async fn reported_speeds_are_checked_alike_and_old_logger_fixes_are_not_kept() {
+    let app = spawn_app().await;
+    let (route, _, _) = a_route(&app).await;
+    let token = token_of(&app, WORKER_A).await;
+    let worker = current(&app, WORKER_A).await;
+    let device = tracking::register_device(&app.state, &worker, None, "").await.unwrap();
+    let id = a_patrol(&app, route).await;
+    let sent = Utc::now().timestamp_millis();
+    // the phone's outbox: 500 m/s and -3 m/s are sensor noise, 1.4 m/s is walking
+    let items = vec![
+        json!({"type": "fix", "id": "s1", "t": sent - 30_000, "lat": 39.9087, "lng": 116.3975, "acc": 5.0, "speed": 500.0}),
+        json!({"type": "fix", "id": "s2", "t": sent - 20_000, "lat": 39.9088, "lng": 116.3975, "acc": 5.0, "speed": -3.0}),
+        json!({"type": "fix", "id": "s3", "t": sent - 10_000, "lat": 39.9089, "lng": 116.3975, "acc": 5.0, "speed": 1.4}),
+    ];
+    let reply = send(&app, &token, id, sent, items).await;
+    assert_eq!(reply["stored"], 3, "the fixes themselves are kept");
+    let now = Utc::now().timestamp();
+    let c = reqwest::Client::new();
+    // OsmAnd form: 1000 knots; JSON: -3 m/s
+    let q = format!("/osmand?id={device}&timestamp={}&lat=39.9090&lon=116.3975&speed=1000&accuracy=6", now - 5);
+    assert_eq!(c.get(app.url(&q)).send().await.unwrap().status(), 200);
+    let one = json!({"device_id": device, "location": {"timestamp": chrono::DateTime::from_timestamp(now - 4, 0).unwrap().to_rfc3339(),
+        "coords": {"latitude": 39.9091, "longitude": 116.3975, "accuracy": 5, "speed": -3}}});
+    assert_eq!(c.post(app.url("/api/v1/osmand")).json(&one).send().await.unwrap().status(), 200);
+    // a logger's fix taken 8 days ago arrives during the patrol: never stored
+    let old = format!("/osmand?id={device}&timestamp={}&lat=39.9092&lon=116.3975&accuracy=6", now - 8 * 86_400);
+    assert_eq!(c.get(app.url(&old)).send().await.unwrap().status(), 200);
+    let pts = track_point::Entity::find()
+        .filter(track_point::Column::PatrolId.eq(id))
+        .order_by_asc(track_point::Column::At)
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    let speeds: Vec<Option<f64>> = pts.iter().map(|p| p.speed_mps).collect();
+    assert_eq!(speeds, [None, None, Some(1.4), None, None], "{pts:?}");
+    let gpx = app.get_bearer(&format!("/api/v1/patrols/{id}.gpx"), &token).await.text().await.unwrap();
+    assert!(!gpx.contains("<zhsq:speed>500") && !gpx.contains("<zhsq:speed>-"), "{gpx}");
+}
+
+#[tokio::test]
+async fn geojson_has_no_one_point_lines_and_check_in_times_in_utc() {
+    let app = spawn_app().await;
+    let (route, cps, _) = a_route(&app).await;
+    let token = token_of(&app, WORKER_A).await;
+    let id = a_patrol(&app, route).await;
+    let sent = Utc::now().timestamp_millis();
+    // a walk, a lone fix between two gaps, another walk
+    let mut items = walk("a", EAST_GATE, (39.9090, 116.3978), 5, 10, 600, sent);
+    items.push(json!({"type": "fix", "id": "lone", "t": sent - 300_000, "lat": 39.9095, "lng": 116.3985, "acc": 5.0}));
+    items.extend(walk("b", (39.9100, 116.3990), BLOCK_3, 5, 10, 10, sent));
+    items.push(json!({"type": "checkin", "id": "c0", "t": sent - 640_000, "checkpoint": cps[0]}));
+    send(&app, &token, id, sent, items).await;
+    let g: Value = app.get_bearer(&format!("/api/v1/patrols/{id}.geojson"), &token).await.json().await.unwrap();
+    let features = g["features"].as_array().unwrap();
+    let lines = features[0]["geometry"]["coordinates"].as_array().unwrap();
+    assert_eq!(lines.len(), 2, "two walks");
+    assert!(lines.iter().all(|l| l.as_array().unwrap().len() >= 2), "RFC 7946 §3.1.4: {lines:?}");
+    let lone: Vec<&Value> = features.iter().filter(|f| f["properties"]["kind"] == "lone_fix").collect();
+    assert_eq!(lone.len(), 1);
+    assert_eq!(lone[0]["geometry"]["type"], "Point");
+    assert!(lone[0]["properties"]["time"].as_str().unwrap().ends_with('Z'));
+    let checkins: Vec<&Value> =
+        features.iter().filter_map(|f| f["properties"]["checkins"].as_array()).flatten().collect();
+    assert_eq!(checkins.len(), 1);
+    let t = checkins[0]["time"].as_str().unwrap();
+    assert!(chrono::DateTime::parse_from_rfc3339(t).is_ok() && t.ends_with('Z'), "{t}");
+    let track_time = features[0]["properties"]["times"][0][0].as_str().unwrap();
+    assert!(track_time.ends_with('Z'), "the same form as the track's times: {track_time}");
 }

@@ -238,6 +238,20 @@ async fn an_owners_decision_follows_article_278() {
     assert!(db.execute_unprepared("UPDATE ballots SET choices = '2'").await.is_err());
     assert!(db.execute_unprepared("DELETE FROM ballots").await.is_err());
 
+    // while voting is open the chain shows that nothing changed, never who chose what
+    let open_chain = backend::votes::chain(&app.state, &a, id).await.unwrap();
+    assert!(!open_chain.revealed && open_chain.roll.is_none());
+    assert_eq!(open_chain.ballots.len(), 8);
+    assert!(open_chain.ballots.iter().all(|b| b.key_no.is_none()
+        && b.choices.is_none()
+        && b.area.is_none()
+        && b.cast_at.is_none()
+        && b.channel.is_none()));
+    let token = crate::appointments::token_of(&app, RESIDENT_A).await;
+    let json: serde_json::Value =
+        app.get_bearer(&format!("/api/v1/votes/{id}/chain"), &token).await.json().await.unwrap();
+    assert!(json["ballots"].as_array().unwrap().iter().all(|b| b["choices"].is_null() && b["key_no"].is_null()));
+
     backend::votes::close_now(&app.state, &staff, id).await.unwrap();
     assert_eq!(
         backend::votes::cast(&app.state, &single[5], id, &["1".into()]).await.unwrap_err().code,
@@ -289,17 +303,24 @@ async fn an_owners_decision_follows_article_278() {
             vote_id: id,
             seq: b.seq,
             key_no: b.key_no,
-            area: b.area,
-            choices: b.choices.clone(),
-            channel: b.channel.clone(),
+            area: b.area.unwrap(),
+            choices: b.choices.clone().unwrap(),
+            channel: b.channel.clone().unwrap(),
             receipt_hash: b.receipt_hash.clone(),
-            cast_at: b.cast_at.clone(),
+            cast_at: b.cast_at.clone().unwrap(),
         };
         head = domain::vote::chain_next(&head, &rec).unwrap();
         assert_eq!(head, b.hash);
     }
     assert_eq!(head, chain.head_hash);
-    assert_eq!(chain.ballots.iter().filter(|b| b.channel == "paper").count(), 1);
+    assert_eq!(chain.ballots.iter().filter(|b| b.channel.as_deref() == Some("paper")).count(), 1);
+    // the roll is published at closing, and hashes to the rules' roll line
+    let roll = chain.roll.as_ref().expect("the roll, after closing");
+    assert_eq!(roll.len(), 10);
+    let rows: Vec<(i64, i64, Vec<i64>, Option<i64>)> =
+        roll.iter().map(|k| (k.key_no, k.area, k.units.clone(), k.voter)).collect();
+    let roll_hash = domain::vote::sha256_hex(domain::vote::roll_bytes(&rows).as_bytes());
+    assert!(chain.rules.contains(&format!("roll={roll_hash}\n")), "{}", chain.rules);
     // the rows say the same as the counters
     let row = vote::Entity::find_by_id(id).one(db).await.unwrap().unwrap();
     assert_eq!(row.ballot_count, 8);
@@ -485,15 +506,26 @@ async fn a_poll_runs_on_plain_forms() {
     let anon = browser(&app).await;
     let (status, html) = anon.page(&format!("/votes/receipt?code={code}")).await;
     assert_eq!(status, 200);
-    assert!(html.contains("您的选票已计入") && html.contains("方案一:地面划线、方案三:维持现状"), "{html}");
+    assert!(html.contains("您的选票已计入"), "{html}");
+    assert!(
+        !html.contains("方案一:地面划线、方案三:维持现状"),
+        "a secret ballot's receipt cannot prove how it was cast"
+    );
+    assert!(html.contains("不显示选择"));
+    assert_eq!(b.cast_at.len(), 10, "a secret ballot carries its day only: {}", b.cast_at);
     // resident B (the other community) does not see it
     let other = browser(&app).await;
     other.code_login(RESIDENT_B).await;
-    let (_, html) = other.page(&format!("/votes/{id}")).await;
+    let (status, html) = other.page(&format!("/votes/{id}")).await;
     assert!(html.contains("内容不存在"), "{html}");
-    // staff see the turnout and close it
+    assert_eq!(status, 404);
+    // staff see the turnout and close it; a secret poll's roll does not say who has voted while open
     let (_, html) = staff.page(&format!("/staff/votes/{id}")).await;
     assert!(html.contains("选票链校验通过"), "{html}");
+    assert!(html.contains("不逐户显示谁已投票") && !html.contains("<td>✓</td>"), "{html}");
+    let staff_user = crate::appointments::current(&app, STAFF_A).await;
+    let sv = backend::votes::staff_view(&app.state, &staff_user, id).await.unwrap();
+    assert!(sv.participation_hidden && sv.roll.iter().all(|r| !r.voted));
     let r = staff
         .form(
             path::<app::votes::VoteAction>(),
