@@ -60,7 +60,7 @@ pub fn FiguresPage() -> impl IntoView {
                         let levels = [("社区", "Communities", 0u8), ("网格", "Grids", 1), ("网格员", "Grid workers", 2)];
                         let level_of = |s: &Subject| match s {
                             Subject::Community(_) => 0u8,
-                            Subject::Grid(_) => 1,
+                            Subject::Grid(_) | Subject::Ungridded(_) => 1,
                             Subject::Worker(_) => 2,
                         };
                         view! {

@@ -53,13 +53,14 @@ impl Scope {
             Subject::Community(id) => self.communities.iter().find(|c| c.0 == id).map(|c| c.1.clone()),
             Subject::Grid(id) => self.grids.iter().find(|g| g.0 == id).map(|g| g.1.clone()),
             Subject::Worker(id) => self.workers.iter().find(|w| w.0 == id).map(|w| w.1.clone()),
+            Subject::Ungridded(id) => self.communities.iter().find(|c| c.0 == id).map(|c| c.1.clone()),
         }
         .unwrap_or_default()
     }
 
     /// Every subject with its worker-days over `days` days: communities,
     /// then their grids, then the grids' workers.
-    pub fn subjects(&self, days: u32) -> Vec<SubjectInfo> {
+    pub fn subjects(&self, days: u32, en: bool) -> Vec<SubjectInfo> {
         let mut out = vec![];
         for (c, name) in &self.communities {
             let workers: HashSet<i64> = self
@@ -82,6 +83,15 @@ impl Scope {
                 name: name.clone(),
                 parent: self.name(Subject::Community(*c)),
                 worker_days: days * n,
+            });
+        }
+        // what is in none of a community's grids, beside them
+        for (c, name) in &self.communities {
+            out.push(SubjectInfo {
+                subject: Subject::Ungridded(*c),
+                name: if en { "(outside any grid)" } else { "(未划入网格)" }.to_string(),
+                parent: name.clone(),
+                worker_days: 0,
             });
         }
         for (w, name, grids) in &self.workers {
@@ -458,8 +468,12 @@ async fn compute(
     let scope = scope(state, staff).await?;
     let now = Utc::now();
     let items = items(state, &scope, period, now, en).await?;
-    let subjects = scope.subjects(period.days_until(domain::appointment::beijing_date(now)));
-    let rows = figures::tabulate(&items, &subjects);
+    let subjects = scope.subjects(period.days_until(domain::appointment::beijing_date(now)), en);
+    let mut rows = figures::tabulate(&items, &subjects);
+    // a community's row for items in no grid is shown only when it has any
+    rows.retain(|r| {
+        !matches!(r.subject, Subject::Ungridded(_)) || r.closure.den + r.presence.den + r.updates + r.ratings > 0
+    });
     Ok((scope, items, rows))
 }
 

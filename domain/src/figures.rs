@@ -88,6 +88,10 @@ pub enum Subject {
     Community(i64),
     Grid(i64),
     Worker(i64),
+    /// A community's items in no grid (a report with no position, or outside
+    /// every grid's outline): the row that makes a community's figures the
+    /// sum of its grids' and this one.
+    Ungridded(i64),
 }
 
 impl Subject {
@@ -97,6 +101,7 @@ impl Subject {
             Subject::Community(id) => format!("community:{id}"),
             Subject::Grid(id) => format!("grid:{id}"),
             Subject::Worker(id) => format!("worker:{id}"),
+            Subject::Ungridded(id) => format!("ungridded:{id}"),
         }
     }
 
@@ -107,6 +112,7 @@ impl Subject {
             "community" => Some(Subject::Community(id)),
             "grid" => Some(Subject::Grid(id)),
             "worker" => Some(Subject::Worker(id)),
+            "ungridded" => Some(Subject::Ungridded(id)),
             _ => None,
         }
     }
@@ -119,6 +125,8 @@ impl Subject {
             (Subject::Grid(_), true) => "Grid",
             (Subject::Worker(_), false) => "网格员",
             (Subject::Worker(_), true) => "Grid worker",
+            (Subject::Ungridded(_), false) => "未划入网格",
+            (Subject::Ungridded(_), true) => "Outside any grid",
         }
     }
 }
@@ -308,6 +316,7 @@ impl Item {
             Subject::Community(c) => self.community == c,
             Subject::Grid(g) => self.grid == Some(g),
             Subject::Worker(w) => self.worker == Some(w),
+            Subject::Ungridded(c) => self.community == c && self.grid.is_none(),
         }
     }
 

@@ -348,6 +348,44 @@ async fn closure_updates_and_satisfaction_come_from_the_incident_events() {
     let d = report(Metric::Satisfaction).await.unwrap().drill.unwrap();
     assert_eq!(d.items.iter().map(|i| i.score).collect::<Vec<_>>(), vec![5, 2, 4]);
 
+    // a resident's report with only an address is in no grid: a row of its
+    // own makes the community's figure the sum of its grids' and that row
+    let resident = current(&app, RESIDENT_B).await;
+    let new = NewIncident::parse("facilities", "路灯坏了", None, "5号楼门口").unwrap();
+    let lone = incidents::report(&app.state, &resident, harmony, "fig-inc-res-1", new).await.unwrap();
+    incidents::act(&app.state, &staff, lone, Step::Accept { note: None }).await.unwrap();
+    let dispatch = Step::Dispatch {
+        assignee: Some(worker.id),
+        department: None,
+        deadline: Utc::now() + Duration::days(1),
+        note: None,
+    };
+    incidents::act(&app.state, &staff, lone, dispatch).await.unwrap();
+    set_deadline(lone, Utc::now() - Duration::hours(1)).await;
+    let r = backend::figures::report(&app.state, &staff, period, None, false).await.unwrap();
+    let community = r.rows.iter().find(|f| f.subject == Subject::Community(harmony)).unwrap();
+    let in_grids: u32 = r
+        .rows
+        .iter()
+        .filter(|f| matches!(f.subject, Subject::Grid(_)) && f.parent == community.name)
+        .map(|f| f.closure.den)
+        .sum();
+    let none = r.rows.iter().find(|f| f.subject == Subject::Ungridded(harmony)).expect("a row for what is in no grid");
+    assert_eq!(none.closure.den, 1);
+    assert_eq!(community.closure.den, in_grids + none.closure.den, "the community is its grids and that row");
+    let d = backend::figures::report(
+        &app.state,
+        &staff,
+        period,
+        Some((Subject::Ungridded(harmony), Metric::Closure)),
+        false,
+    )
+    .await
+    .unwrap()
+    .drill
+    .unwrap();
+    assert_eq!(d.items.len(), 1);
+
     // a period before all this counts nothing
     let before = Period { from: today - Duration::days(60), to: today - Duration::days(30) };
     let r = backend::figures::report(&app.state, &staff, before, None, false).await.unwrap();
