@@ -226,17 +226,14 @@ impl Config {
         // Secure by default: outside development, the simulated code sender and
         // payment provider run only when named on purpose (and every page says so).
         let dev_mode = parse_bool(&get, "DEV_MODE", !https)?;
-        let code_sender = match get("CODE_SENDER") {
-            Some(s) => s,
-            None if dev_mode => "dev".into(),
-            None => {
-                return Err(err(
-                    "CODE_SENDER",
-                    "required outside DEV_MODE: `sms` (with SMS_GATEWAY_URL), or `dev` to show codes in the log \
-                     (every page then says that codes are simulated)",
-                ))
-            }
-        };
+        let code_sender = dev_default(
+            &get,
+            "CODE_SENDER",
+            dev_mode,
+            "dev",
+            "required outside DEV_MODE: `sms` (with SMS_GATEWAY_URL), or `dev` to show codes in the log \
+             (every page then says that codes are simulated)",
+        )?;
         let sms_gateway_url = get("SMS_GATEWAY_URL").filter(|s| !s.is_empty());
         if let Some(u) = &sms_gateway_url {
             if !(u.starts_with("https://") || u.starts_with("http://")) {
@@ -284,17 +281,14 @@ impl Config {
         let job_poll = Duration::from_millis(parse_num(&get, "JOB_POLL_MS", 1000, 50, 60_000)?);
         let job_lease = Duration::from_secs(parse_num(&get, "JOB_LEASE_SECONDS", 300, 2, 86_400)?);
         let wechat_api_base = get("WECHAT_API_BASE").unwrap_or_else(|| "https://api.weixin.qq.com".into());
-        let payment_provider = match get("PAYMENT_PROVIDER") {
-            Some(p) => p,
-            None if dev_mode => "sandbox".into(),
-            None => {
-                return Err(err(
-                    "PAYMENT_PROVIDER",
-                    "required outside DEV_MODE: `wechatpay`, or `sandbox` to simulate payments \
-                     (every page then says that payments are simulated)",
-                ))
-            }
-        };
+        let payment_provider = dev_default(
+            &get,
+            "PAYMENT_PROVIDER",
+            dev_mode,
+            "sandbox",
+            "required outside DEV_MODE: `wechatpay`, or `sandbox` to simulate payments \
+             (every page then says that payments are simulated)",
+        )?;
         let wechatpay = match payment_provider.as_str() {
             "sandbox" => None,
             "wechatpay" => {
@@ -481,6 +475,22 @@ fn parse_num(
             Ok(n) if (min..=max).contains(&n) => Ok(n),
             _ => Err(err(key, format!("must be a whole number from {min} to {max}, got {v:?}"))),
         },
+    }
+}
+
+/// A setting with a default in development only: outside `DEV_MODE` it must
+/// be named, or the server refuses to start with `why`.
+fn dev_default(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &'static str,
+    dev_mode: bool,
+    default: &str,
+    why: &str,
+) -> Result<String, ConfigError> {
+    match get(key) {
+        Some(v) => Ok(v),
+        None if dev_mode => Ok(default.to_string()),
+        None => Err(err(key, why)),
     }
 }
 
