@@ -44,9 +44,6 @@
     }
   }
 
-  var print = document.querySelector("[data-print]");
-  if (print) print.addEventListener("click", function () { window.print(); });
-
   var form = document.querySelector("form[data-geo]");
   if (form) {
     var status = form.querySelector(".geo-status");

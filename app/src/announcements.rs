@@ -189,7 +189,7 @@ fn paragraphs(body: &str) -> impl IntoView {
 }
 
 #[component]
-fn AnnouncementList(items: Vec<Announcement>, lang: Lang) -> impl IntoView {
+pub fn AnnouncementList(items: Vec<Announcement>, lang: Lang) -> impl IntoView {
     if items.is_empty() {
         return view! { <p class="empty">{t(lang, "暂无公告", "No notices yet")}</p> }.into_any();
     }
@@ -205,7 +205,7 @@ fn AnnouncementList(items: Vec<Announcement>, lang: Lang) -> impl IntoView {
                                 {(!a.read).then(|| view! { <span class="dot" aria-label=t(lang, "未读", "unread")>"●"</span> })}
                                 {a.title}
                             </span>
-                            <span class="meta">{a.org_name}" · "{a.published}</span>
+                            <span class="meta">{a.org_name}" · "<span class="nw">{a.published}</span></span>
                         </a>
                     </li>
                 }
@@ -264,7 +264,7 @@ pub fn AnnouncementPage() -> impl IntoView {
                             Ok(a) => view! {
                                 <article class="card notice-body">
                                     <h2>{a.title}</h2>
-                                    <p class="meta">{a.org_name}" · "{a.author_name}" · "{a.published}</p>
+                                    <p class="meta">{a.org_name}" · "{a.author_name}" · "<span class="nw">{a.published}</span></p>
                                     {paragraphs(&a.body)}
                                 </article>
                                 <p><a href="/announcements">{t(lang, "← 返回公告列表", "← All notices")}</a></p>
@@ -277,51 +277,6 @@ pub fn AnnouncementPage() -> impl IntoView {
                     })}
                 </Suspense>
             }
-        }/>
-    }
-}
-
-#[component]
-pub fn HomePage() -> impl IntoView {
-    let data = Resource::new(|| 0u64, list_announcements);
-    view! {
-        <Page title=("首页", "Home") render=move |s: SessionInfo| {
-            let lang = s.lang;
-            let user = s.user.clone();
-            let name = user.as_ref().map(|u| u.name.clone()).unwrap_or_default();
-            if user.as_ref().map(|u| u.is_staff()).unwrap_or(false) {
-                return view! { <crate::layout::GoTo path="/staff"/> }.into_any();
-            }
-            let no_roles = user.as_ref().map(|u| u.roles.is_empty()).unwrap_or(true);
-            view! {
-                <section class="card greeting">
-                    <h2>{t(lang, "您好,", "Hello, ")}{name}</h2>
-                    {no_roles.then(|| view! {
-                        <p class="notice">{t(lang, "您的账号尚未绑定社区住址。完成住户认证后即可查看本社区公告、办理社区业务。",
-                                               "Your account is not linked to a home in a community yet. Verify your residence to see its notices and use its services.")}
-                            " "<a href="/residence">{t(lang, "去认证", "Verify now")}</a></p>
-                    })}
-                    <p class="quick-links"><a href="/incidents">{t(lang, "随手拍", "Report a problem")}</a>" · "<a href="/volunteer">{t(lang, "志愿服务", "Volunteering")}</a>" · "<a href="/points">{t(lang, "我的积分 · 积分超市", "My points · points mall")}</a>" · "<a href="/topics">{t(lang, "议事协商", "Deliberation")}</a>" · "<a href="/votes">{t(lang, "投票表决", "Votes")}</a></p>
-                </section>
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        match data.await {
-                            Ok(p) => {
-                                let latest: Vec<Announcement> = p.items.into_iter().take(3).collect();
-                                view! {
-                                    <section class="card">
-                                        <h2><a href="/announcements">{t(lang, "社区公告", "Notices")}</a>
-                                            {(p.unread > 0).then(|| view! { <span class="badge unread-count">{p.unread}</span> })}
-                                        </h2>
-                                        <AnnouncementList items=latest lang=lang/>
-                                    </section>
-                                }.into_any()
-                            }
-                            Err(e) => view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
-                        }
-                    })}
-                </Suspense>
-            }.into_any()
         }/>
     }
 }
@@ -389,7 +344,7 @@ pub fn StaffConsolePage() -> impl IntoView {
                                     <ul class="list">
                                         {items.into_iter().map(|a| view! {
                                             <li><a href=format!("/announcements/{}", a.id)>{a.title}</a>
-                                                <span class="meta">{a.org_name}" · "{t(lang, "将于 ", "at ")}{a.published}{t(lang, " 发布", "")}</span></li>
+                                                <span class="meta">{a.org_name}" · "{t(lang, "将于 ", "at ")}<span class="nw">{a.published}</span>{t(lang, " 发布", "")}</span></li>
                                         }).collect_view()}
                                     </ul>
                                 </section>
@@ -410,6 +365,7 @@ pub fn StaffConsolePage() -> impl IntoView {
                         })}
                     </Suspense>
                 </section>
+                <crate::home::ContactsCard lang=lang/>
                 </div>
             }
         }/>

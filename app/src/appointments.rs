@@ -229,7 +229,7 @@ pub fn AppointmentsPage() -> impl IntoView {
                                             {upcoming.into_iter().map(|b| view! {
                                                 <li><a href=format!("/appointments/bookings/{}", b.id)>
                                                     <span class="title">{b.item.clone()}</span>
-                                                    <span class="meta">{b.date.clone()}" "{b.start.clone()}"–"{b.end.clone()}" · "<span class=status_class(b.status)>{b.status.label(en)}</span></span>
+                                                    <span class="meta"><span class="nw">{b.date.clone()}</span>" "{b.start.clone()}"–"{b.end.clone()}" · "<span class=status_class(b.status)>{b.status.label(en)}</span></span>
                                                 </a></li>
                                             }).collect_view()}
                                         </ul>
@@ -419,7 +419,7 @@ pub fn MyBookingsPage() -> impl IntoView {
                                     {v.into_iter().map(|b| view! {
                                         <li class=if b.upcoming { "" } else { "past" }><a href=format!("/appointments/bookings/{}", b.id)>
                                             <span class="title">{b.item.clone()}</span>
-                                            <span class="meta">{b.date.clone()}" "{b.start.clone()}"–"{b.end.clone()}" · "{b.place.clone()}</span>
+                                            <span class="meta"><span class="nw">{b.date.clone()}</span>" "{b.start.clone()}"–"{b.end.clone()}" · "{b.place.clone()}</span>
                                             <span class=status_class(b.status)>{b.status.label(en)}</span>
                                         </a></li>
                                     }).collect_view()}
@@ -494,24 +494,28 @@ pub fn BookingPage() -> impl IntoView {
                             {(d.mine && b.status == BookingStatus::Booked).then(|| view! {
                                 <section class="card">
                                     <p><a class="button" href=format!("/appointments/bookings/{}/calendar.ics", b.id) download="appointment.ics">{t(lang, "添加到日历", "Add to calendar")}</a></p>
-                                    <p class="meta">{t(lang, "可在线取消或改约至 ", "You can cancel or move it online until ")}{b.cancel_deadline.clone()}{t(lang, "(北京时间)", " (Beijing time)")}</p>
+                                    <p class="meta">{t(lang, "可在线取消或改约至 ", "You can cancel or move it online until ")}<span class="nw">{b.cancel_deadline.clone()}</span>{t(lang, "(北京时间)", " (Beijing time)")}</p>
                                     {if b.can_cancel {
                                         view! {
                                             <p><a class="button" href=format!("/appointments/items/{}?moving={}", b.item_id, b.id)>{t(lang, "改约", "Move")}</a></p>
-                                            <form method="post" action=ChangeBooking::PATH class="row">
-                                                <input type="hidden" name="id" value=id.clone()/>
-                                                <input type="hidden" name="action" value="cancel"/>
-                                                <button type="submit" class="danger">{t(lang, "取消预约", "Cancel booking")}</button>
-                                            </form>
+                                            <crate::layout::ConfirmPost
+                                                label=t(lang, "取消预约", "Cancel booking")
+                                                question=t(lang, "确定要取消这次预约吗?取消后这个时段可能被别人约走。", "Cancel this booking? Someone else may then take the time.")
+                                                yes=t(lang, "确定取消", "Yes, cancel it")
+                                                no=t(lang, "不取消", "Keep it")
+                                                action=ChangeBooking::PATH
+                                                fields=vec![("id", id.clone()), ("action", "cancel".to_string())]/>
                                         }.into_any()
                                     } else {
                                         view! {
                                             <p class="notice">{t(lang, "已过取消截止时间,不能在线取消或改约;如有变化请联系社区工作人员。", "Past the cancellation deadline: please contact community staff for changes.")}</p>
-                                            <form method="post" action=ChangeBooking::PATH class="row">
-                                                <input type="hidden" name="id" value=id.clone()/>
-                                                <input type="hidden" name="action" value="cancel"/>
-                                                <button type="submit" class="danger">{t(lang, "取消预约", "Cancel booking")}</button>
-                                            </form>
+                                            <crate::layout::ConfirmPost
+                                                label=t(lang, "取消预约", "Cancel booking")
+                                                question=t(lang, "确定要取消这次预约吗?取消后这个时段可能被别人约走。", "Cancel this booking? Someone else may then take the time.")
+                                                yes=t(lang, "确定取消", "Yes, cancel it")
+                                                no=t(lang, "不取消", "Keep it")
+                                                action=ChangeBooking::PATH
+                                                fields=vec![("id", id.clone()), ("action", "cancel".to_string())]/>
                                         }.into_any()
                                     }}
                                 </section>
@@ -995,7 +999,7 @@ pub fn StaffItemPage() -> impl IntoView {
                                         <tbody>
                                             {d.slots.iter().filter(|sl| sl.date == shown).map(|sl| view! {
                                                 <tr class=if bad_slot == Some(sl.id) { "picked" } else { "" }>
-                                                    <td>{sl.date.clone()}</td>
+                                                    <td><span class="nw">{sl.date.clone()}</span></td>
                                                     <td>{sl.start.clone()}"–"{sl.end.clone()}{(!sl.open).then(|| t(lang, "(停办)", " (closed)"))}</td>
                                                     <td>{sl.booked}"/"{sl.capacity}</td>
                                                     <td>{sl.waiting}</td>

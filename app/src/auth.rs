@@ -26,9 +26,10 @@ pub async fn request_code(phone: String, next: Option<String>) -> Result<(), Ser
     let next = safe_next(next.as_deref().unwrap_or("/"));
     match backend::auth::request_code(&state, &phone, &client_ip(&req)).await {
         Ok(p) => {
+            let wait = state.config.code_resend.as_secs().to_string();
             leptos_actix::redirect(&format!(
                 "/login?{}",
-                query(&[("phone", p.as_str()), ("sent", "1"), ("next", &next)])
+                query(&[("phone", p.as_str()), ("sent", "1"), ("cd", &wait), ("next", &next)])
             ));
             Ok(())
         }
@@ -36,7 +37,11 @@ pub async fn request_code(phone: String, next: Option<String>) -> Result<(), Ser
         // still works), saying how long to wait for a new one
         Err(e) if e.code == domain::ErrorCode::RateLimited && domain::Phone::parse(&phone).is_ok() => {
             let wait = state.config.code_resend.as_secs().max(1).to_string();
-            Err(fail_form("/login", e.code, &[("phone", &phone), ("sent", "1"), ("wait", &wait), ("next", &next)]))
+            Err(fail_form(
+                "/login",
+                e.code,
+                &[("phone", &phone), ("sent", "1"), ("wait", &wait), ("cd", &wait), ("next", &next)],
+            ))
         }
         Err(e) => Err(form_error(e, "/login", &[("phone", &phone), ("next", &next)])),
     }
@@ -96,8 +101,13 @@ pub async fn logout() -> Result<(), ServerFnError> {
 }
 
 #[server]
-pub async fn set_preferences(lang: Option<String>, large_text: Option<String>) -> Result<(), ServerFnError> {
-    use crate::session::{ssr::*, LANG_COOKIE, LARGE_TEXT_COOKIE};
+pub async fn set_preferences(
+    lang: Option<String>,
+    large_text: Option<String>,
+    close_hint: Option<String>,
+    back: Option<String>,
+) -> Result<(), ServerFnError> {
+    use crate::session::{ssr::*, LANG_COOKIE, LARGE_TEXT_COOKIE, NO_HINT_COOKIE};
     const YEAR: i64 = 365 * 86_400;
     if let Some(l) = lang.as_deref().and_then(crate::i18n::Lang::parse) {
         set_cookie(cookie(LANG_COOKIE, l.code(), YEAR, false)?);
@@ -108,7 +118,10 @@ pub async fn set_preferences(lang: Option<String>, large_text: Option<String>) -
     if let Some(v) = large_text.as_deref() {
         set_cookie(cookie(LARGE_TEXT_COOKIE, if v == "1" { "1" } else { "0" }, YEAR, false)?);
     }
-    leptos_actix::redirect("/me");
+    if close_hint.as_deref() == Some("1") {
+        set_cookie(cookie(NO_HINT_COOKIE, "1", YEAR, false)?);
+    }
+    leptos_actix::redirect(&safe_next(back.as_deref().unwrap_or("/me")));
     Ok(())
 }
 
@@ -141,6 +154,8 @@ pub fn LoginPage() -> impl IntoView {
                     <FormError message=error/>
                     {if sent {
                         let wait = q("wait").filter(|w| w.len() <= 5 && w.bytes().all(|b| b.is_ascii_digit()));
+                        // the WASM client counts these seconds down and then enables the button
+                        let countdown = q("cd").and_then(|c| c.parse::<u32>().ok()).filter(|c| (1..=3600).contains(c));
                         view! {
                             {match wait {
                                 Some(w) => view! {
@@ -167,7 +182,13 @@ pub fn LoginPage() -> impl IntoView {
                             <form method="post" action=RequestCode::PATH class="inline">
                                 <input type="hidden" name="phone" value=phone/>
                                 <input type="hidden" name="next" value=next.clone()/>
-                                <button type="submit" class="link">{t(lang, "重新获取验证码", "Send a new code")}</button>
+                                <button type="submit" class="link" id="resend">{t(lang, "重新获取验证码", "Send a new code")}</button>
+                                {countdown.map(|n| view! {
+                                    <p class="meta countdown" data-countdown=n.to_string() data-enables="resend" aria-live="off" hidden
+                                        data-template=t(lang, "{n} 秒后可以重新获取", "You can ask again in {n} s")>
+                                        {crate::enhance::countdown_text(t(lang, "{n} 秒后可以重新获取", "You can ask again in {n} s"), n)}
+                                    </p>
+                                })}
                             </form>
                         }.into_any()
                     } else {
@@ -219,6 +240,34 @@ pub fn PasswordLoginPage() -> impl IntoView {
     }
 }
 
+/// What 我的 links to, by the person's main role: (path, icon, zh, en).
+pub fn me_links(primary: Option<domain::Role>) -> Vec<(&'static str, &'static str, &'static str, &'static str)> {
+    use domain::Role;
+    match primary {
+        Some(Role::Staff) | Some(Role::Admin) => vec![
+            ("/staff", "⌂", "工作台", "Console"),
+            ("/inbox", "✆", "消息", "Inbox"),
+            ("/inbox/settings", "⚙", "通知设置", "Notification settings"),
+        ],
+        Some(Role::GridWorker) => vec![
+            ("/patrol", "◎", "巡逻", "Patrol"),
+            ("/incidents", "⚑", "我的任务和上报", "My tasks and reports"),
+            ("/inbox", "✆", "消息", "Inbox"),
+            ("/inbox/settings", "⚙", "通知设置", "Notification settings"),
+        ],
+        _ => vec![
+            ("/appointments/mine", "◷", "我的预约", "My bookings"),
+            ("/bills", "¥", "缴费和收据", "Bills and receipts"),
+            ("/incidents", "⚑", "我的上报", "My reports"),
+            ("/volunteer", "♥", "志愿记录", "Volunteer record"),
+            ("/points", "★", "我的积分", "My points"),
+            ("/votes", "☑", "我的投票", "My votes"),
+            ("/residence", "⌂", "我的房屋和家人", "My home and household"),
+            ("/inbox/settings", "⚙", "通知设置", "Notification settings"),
+        ],
+    }
+}
+
 #[component]
 pub fn MePage() -> impl IntoView {
     view! {
@@ -241,6 +290,14 @@ pub fn MePage() -> impl IntoView {
                     })}
                     <p><a href="/residence">{t(lang, "住户认证(绑定住址)", "Verify my home")}</a></p>
                 </section>
+                {view! { <nav class="card" aria-labelledby="me-links">
+                    <h2 id="me-links">{t(lang, "我的事项", "My things")}</h2>
+                    <ul class="tiles">
+                        {me_links(u.primary).into_iter().map(|(href, icon, zh, en)| view! {
+                            <li><a href=href><span class="icon" aria-hidden="true">{icon}</span><span>{t(lang, zh, en)}</span></a></li>
+                        }).collect_view()}
+                    </ul>
+                </nav> }.into_any()}
                 <section class="card">
                     <h2>{t(lang, "显示设置", "Display")}</h2>
                     <form method="post" action=SetPreferences::PATH class="row">
@@ -252,9 +309,13 @@ pub fn MePage() -> impl IntoView {
                         <button type="submit" lang=if lang.is_en() { "zh-CN" } else { "en" }>{if lang.is_en() { "切换到中文" } else { "English" }}</button>
                     </form>
                 </section>
-                <form method="post" action=Logout::PATH>
-                    <button type="submit" class="danger wide">{t(lang, "退出登录", "Log out")}</button>
-                </form>
+                {view! { <crate::layout::ConfirmPost
+                    label=t(lang, "退出登录", "Log out")
+                    question=t(lang, "确定要退出登录吗?下次使用要重新输入手机号和验证码。", "Log out? Next time you will need your phone number and a code again.")
+                    yes=t(lang, "确定退出", "Yes, log out")
+                    no=t(lang, "不退出", "Stay logged in")
+                    action=Logout::PATH
+                    fields=vec![]/> }.into_any()}
             }
         }/>
     }

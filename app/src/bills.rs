@@ -56,10 +56,10 @@ pub fn BillsPage() -> impl IntoView {
             let error = q("error").map(|c| code_text(&c, lang));
             let kept: Vec<i64> = q("sel").unwrap_or_default().split(',').filter_map(|x| x.parse().ok()).collect();
             view! {
-                <FormError message=error/>
                 <Suspense fallback=|| ()>
                     {move || {
                         let kept = kept.clone();
+                        let error = error.clone();
                         Suspend::new(async move {
                         let d = match data.await {
                             Ok(l) => l,
@@ -69,20 +69,23 @@ pub fn BillsPage() -> impl IntoView {
                         let owed = Fen(unpaid.iter().map(|b| b.amount.0 - b.paid.0).sum());
                         let settled: Vec<BillView> = d.bills.iter().filter(|b| b.status != BillStatus::Unpaid).cloned().collect();
                         let held = d.held.clone();
-                        let preselect = kept.is_empty();
+                        // nothing ticked on purpose: nothing comes back ticked
+                        let preselect = kept.is_empty() && error.is_none();
                         view! {
                             <section class="card">
                                 <h2>{t(lang, "待缴合计", "Total due")}</h2>
                                 <p class="amount big">{owed.to_string()}</p>
                             </section>
+                            {(unpaid.is_empty()).then(|| view! { <FormError message=error.clone()/> })}
                             {if d.bills.is_empty() {
                                 view! { <p class="empty">{t(lang, "没有账单。完成住户认证后,您家的账单会显示在这里。", "No bills. Once your home is verified, its bills appear here.")}</p> }.into_any()
                             } else if unpaid.is_empty() {
                                 view! { <p class="success">{t(lang, "账单都已缴清。", "Everything is paid.")}</p> }.into_any()
                             } else {
                                 view! {
-                                    <form method="post" action="/bills/pay" class="card">
+                                    <form method="post" action="/bills/pay" class="card" id="pay">
                                         <h2>{t(lang, "选择要缴的账单", "Choose bills to pay")}</h2>
+                                        <FormError message=error.clone()/>
                                         <input type="hidden" name="idem" value=d.idem.clone()/>
                                         <ul class="list bills">
                                             {unpaid.into_iter().map(|b| {
@@ -94,10 +97,10 @@ pub fn BillsPage() -> impl IntoView {
                                                     <li class="bill">
                                                         <label class="check" for=for_id>
                                                             <input type="checkbox" name="bill" id=id value=b.id.to_string() checked=checked/>
-                                                            <span class="title">{b.title.clone()}<span class="amount">{b.amount.to_string()}</span></span>
+                                                            <span class="title">{domain::bill::title_words(&b.title, lang.is_en())}<span class="amount">{b.amount.to_string()}</span></span>
                                                         </label>
                                                         <span class="meta">{b.kind.label(en)}" · "{b.address.clone()}</span>
-                                                        <span class="meta">{t(lang, "计算方式:", "Basis: ")}{b.basis.clone()}</span>
+                                                        <span class="meta">{t(lang, "计算方式:", "Basis: ")}{domain::msg::render(&b.basis, lang.is_en())}</span>
                                                         <span class="status pending">{b.status.label(en)}</span>
                                                         {holder.map(|no| view! {
                                                             <span class="meta">{t(lang, "已在订单中待支付:", "In an unfinished order: ")}<a href=format!("/pay/orders/{no}")>{no.clone()}</a></span>
@@ -118,8 +121,8 @@ pub fn BillsPage() -> impl IntoView {
                                         {d.orders.iter().map(|o| view! {
                                             <li>
                                                 <a href=format!("/pay/orders/{}", o.out_trade_no)>
-                                                    <span class="title">{o.lines.iter().map(|l| l.title.clone()).collect::<Vec<_>>().join("、")}</span>
-                                                    <span class="meta">{o.created_at.clone()}" · "<span class="amount">{o.amount.to_string()}</span></span>
+                                                    <span class="title">{o.lines.iter().map(|l| domain::bill::title_words(&l.title, lang.is_en())).collect::<Vec<_>>().join("、")}</span>
+                                                    <span class="meta"><span class="nw">{o.created_at.clone()}</span>" · "<span class="amount">{o.amount.to_string()}</span></span>
                                                     <span class=status_class(o.status)>{o.status.label(en)}</span>
                                                 </a>
                                             </li>
@@ -133,7 +136,7 @@ pub fn BillsPage() -> impl IntoView {
                                     <ul class="list bills">
                                         {settled.into_iter().map(|b| view! {
                                             <li class="bill">
-                                                <span class="title">{b.title.clone()}<span class="amount">{b.amount.to_string()}</span></span>
+                                                <span class="title">{domain::bill::title_words(&b.title, lang.is_en())}<span class="amount">{b.amount.to_string()}</span></span>
                                                 <span class="meta">{b.kind.label(en)}" · "{b.address.clone()}</span>
                                                 <span class="status approved">{b.status.label(en)}</span>
                                             </li>
@@ -417,8 +420,8 @@ pub fn StaffBillsPage() -> impl IntoView {
                                         <ul class="list">
                                             {d.reconciliations.iter().map(|r| view! {
                                                 <li class="reconciliation">
-                                                    <span class="title">{r.date.clone()}" "<span class=if r.status == "ok" { "status approved" } else { "status rejected" }>{if r.status == "ok" { t(lang, "一致", "all match") } else { t(lang, "有差异", "differences") }}</span></span>
-                                                    <span class="meta">{t(lang, "支付平台 ", "Provider ")}{r.provider_count}{t(lang, " 笔 ", " payments ")}{r.provider_total.to_string()}{t(lang, " · 我方 ", " · ours ")}{r.our_count}{t(lang, " 笔 ", " payments ")}{r.our_total.to_string()}{t(lang, " · 核对于 ", " · at ")}{r.at.clone()}</span>
+                                                    <span class="title"><span class="nw">{r.date.clone()}</span>" "<span class=if r.status == "ok" { "status approved" } else { "status rejected" }>{if r.status == "ok" { t(lang, "一致", "all match") } else { t(lang, "有差异", "differences") }}</span></span>
+                                                    <span class="meta">{t(lang, "支付平台 ", "Provider ")}{r.provider_count}{t(lang, " 笔 ", " payments ")}{r.provider_total.to_string()}{t(lang, " · 我方 ", " · ours ")}{r.our_count}{t(lang, " 笔 ", " payments ")}{r.our_total.to_string()}{t(lang, " · 核对于 ", " · at ")}<span class="nw">{r.at.clone()}</span></span>
                                                     {r.mismatches.iter().map(|m| view! {
                                                         <span class="meta form-error">{m.out_trade_no.clone()}":"{m.problem.clone()}</span>
                                                     }).collect_view()}
@@ -443,7 +446,7 @@ pub fn StaffBillsPage() -> impl IntoView {
                                                             let open_here = refund_no.as_deref() == Some(no.as_str()) && refund_bill.as_deref() == Some(l.bill_id.to_string().as_str());
                                                             view! {
                                                                 <div class="line">
-                                                                    <span class="meta">{l.title.clone()}" · "{l.address.clone()}" · "{l.amount.to_string()}</span>
+                                                                    <span class="meta">{domain::bill::title_words(&l.title, lang.is_en())}" · "{l.address.clone()}" · "{l.amount.to_string()}</span>
                                                                     {(left.0 > 0).then(|| view! {
                                                                         <form method="post" action=RefundBill::PATH class="inline-form">
                                                                             <input type="hidden" name="no" value=no.clone()/>

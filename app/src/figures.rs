@@ -110,7 +110,7 @@ pub fn FiguresPage() -> impl IntoView {
                                 {r.drill.clone().map(|d| view! {
                                     <section class="card wide-card" id="drill">
                                         <h2>{d.name.clone()}" · "{d.metric.label(en)}" "{d.figure.clone()}</h2>
-                                        <p class="meta">{d.subject.kind_label(en)}" · "{d.basis.clone()}" · "{from.clone()}" – "{to.clone()}</p>
+                                        <p class="meta">{d.subject.kind_label(en)}" · "{d.basis.clone()}" · "<span class="nw">{from.clone()}</span>" – "<span class="nw">{to.clone()}</span></p>
                                         <p class="meta">{d.metric.rule(en)}</p>
                                         {d.items.is_empty().then(|| view! { <p class="meta">{t(lang, "统计期内没有计入的事项", "Nothing counted in this period")}</p> })}
                                         <ul class="list plain drill">
@@ -120,8 +120,8 @@ pub fn FiguresPage() -> impl IntoView {
                                                         Some(l) => view! { <a href=l>{i.title.clone()}</a> }.into_any(),
                                                         None => view! { <span>{i.title.clone()}</span> }.into_any(),
                                                     }}</span>
-                                                    <span class="meta">{i.at.clone()}</span>
-                                                    <span class="meta">{i.detail.clone()}</span>
+                                                    <span class="meta"><span class="nw">{i.at.clone()}</span></span>
+                                                    <span class="meta">{crate::layout::nw_text(&i.detail)}</span>
                                                 </li>
                                             }).collect_view()}
                                         </ul>

@@ -111,7 +111,7 @@ fn InboxList(page: InboxPageData, offset: u64, lang: Lang) -> impl IntoView {
                         view! {
                             <li class=class>
                                 <a href=format!("/inbox/{}/open", i.id)>
-                                    <span class="meta">{kind_label(i.kind, lang)}" · "{i.created}
+                                    <span class="meta">{kind_label(i.kind, lang)}" · "<span class="nw">{i.created}</span>
                                         {(!i.read).then(|| view! { <span class="dot">{t(lang, " · 未读", " · unread")}</span> })}
                                     </span>
                                     <strong>{i.title}</strong>

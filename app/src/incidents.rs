@@ -114,7 +114,11 @@ fn ReportForm(d: ReportData, lang: Lang) -> impl IntoView {
     let k = d.kept.clone();
     let error = q("error").map(|c| code_text(&c, lang));
     let community = kept(&k, "community_id");
-    let category = kept(&k, "category");
+    // a link may choose the category (首页's 入户报修: `?category=home_repair`)
+    let category = Some(kept(&k, "category"))
+        .filter(|c| !c.is_empty())
+        .or_else(|| use_query_map().with_untracked(|m| m.get("category")))
+        .unwrap_or_default();
     let communities = d.home.communities.clone();
     let single = communities.len() == 1;
     let nearby = d.nearby.clone();
@@ -171,7 +175,7 @@ fn ReportForm(d: ReportData, lang: Lang) -> impl IntoView {
                     <p class="meta" id="spot-text">{if has_spot {
                         format!("{}{}, {}", t(lang, "已定位:", "Position: "), kept(&k, "lat"), kept(&k, "lng"))
                     } else {
-                        t(lang, "打开本页时会记录当前位置;也可只填写地点。", "Your position is stamped when the page opens; or type the place.").to_string()
+                        t(lang, "请在下面填写地点(楼栋、单元、门牌)。", "Please type the place below (building, entrance, door).").to_string()
                     }}</p>
                     <button type="button" id="locate" hidden>{t(lang, "重新定位", "Locate again")}</button>
                     <label>{t(lang, "地点(楼栋、单元、门牌)", "Place (building, entrance, door)")}
@@ -255,8 +259,8 @@ pub fn IncidentRows(rows: Vec<IncidentRow>, lang: Lang) -> impl IntoView {
                         <a href=format!("/incidents/{}", r.id) class="title">{format!("#{} {} · {}", r.id, r.category.name(lang.is_en()), r.summary)}</a>
                         <span class="meta">
                             <span class=class>{r.status.text(lang.is_en())}{r.overdue.then(|| t(lang, " · 已超期", " · overdue"))}</span>
-                            " "{r.place.clone()}" · "{r.reported_at.clone()}
-                            {r.deadline.clone().map(|d| format!(" · {}{d}", t(lang, "时限 ", "due ")))}
+                            " "{r.place.clone()}" · "<span class="nw">{r.reported_at.clone()}</span>
+                            {r.deadline.clone().map(|d| view! { " · "{t(lang, "时限 ", "due ")}<span class="nw">{d}</span> })}
                             {r.assignee.clone().map(|a| format!(" · {a}"))}
                             {(r.photos > 0).then(|| format!(" · {} {}", r.photos, t(lang, "张照片", "photos")))}
                             {r.distance_m.map(|m| format!(" · {:.0} {}", m, t(lang, "米", "m")))}
@@ -369,7 +373,7 @@ fn Facts(d: IncidentDetail, phone: Option<String>, lang: Lang) -> impl IntoView 
                     <dt>{t(lang, "社区", "Community")}</dt><dd>{d.community.clone()}{d.grid.clone().map(|g| format!(" · {g}"))}</dd>
                     {d.address.clone().map(|a| view! { <dt>{t(lang, "地点", "Place")}</dt><dd>{a}</dd> })}
                     {place.map(|p| view! { <dt>{t(lang, "定位", "Position")}</dt><dd>{p}</dd> })}
-                    <dt>{t(lang, "上报", "Reported")}</dt><dd>{d.reported_at.clone()}{(!d.reporter.is_empty()).then(|| format!(" · {}", d.reporter))}</dd>
+                    <dt>{t(lang, "上报", "Reported")}</dt><dd><span class="nw">{d.reported_at.clone()}</span>{(!d.reporter.is_empty()).then(|| format!(" · {}", d.reporter))}</dd>
                     {d.may_contact_reporter().then(|| view! {
                         <dt>{t(lang, "联系上报人", "Call the reporter")}</dt>
                         <dd>{match phone.clone() {
@@ -383,7 +387,7 @@ fn Facts(d: IncidentDetail, phone: Option<String>, lang: Lang) -> impl IntoView 
                         }}</dd>
                     })}
                     {d.assignee.clone().or(d.department.clone()).map(|a| view! { <dt>{t(lang, "承办", "Assigned to")}</dt><dd>{a}</dd> })}
-                    {d.deadline.clone().map(|x| view! { <dt>{t(lang, "办理时限", "Deadline")}</dt><dd class:danger=d.overdue>{x}{(d.escalations > 0).then(|| format!(" · {} {}", t(lang, "督办", "escalated"), d.escalations))}</dd> })}
+                    {d.deadline.clone().map(|x| view! { <dt>{t(lang, "办理时限", "Deadline")}</dt><dd class:danger=d.overdue><span class="nw">{x}</span>{(d.escalations > 0).then(|| format!(" · {} {}", t(lang, "督办", "escalated"), d.escalations))}</dd> })}
                     {d.reject_reason.map(|r| view! { <dt>{t(lang, "不予立案", "Rejected")}</dt><dd>{r.text(en)}{d.duplicate_of.map(|o| view! { " " <a href=format!("/incidents/{o}")>{format!("#{o}")}</a> })}</dd> })}
                     {d.rating.map(|r| view! { <dt>{t(lang, "满意度", "Satisfaction")}</dt><dd>{"★".repeat(r as usize)}{"☆".repeat(5 - r as usize)}{d.rating_comment.clone().map(|c| format!(" {c}"))}</dd> })}
                 </dl>
@@ -402,7 +406,7 @@ fn Timeline(events: Vec<domain::incident::EventView>, lang: Lang) -> impl IntoVi
                     {d.iter().map(|e| view! {
                         <li>
                             <span class="title">{e.action.text(en)}</span>
-                            <span class="meta">{e.at.clone()}" · "{e.actor.clone()}</span>
+                            <span class="meta"><span class="nw">{e.at.clone()}</span>" · "{e.actor.clone()}</span>
                             {e.note.clone().map(|n| view! { <p>{n}</p> })}
                             // the report's own photos are shown at the top
                             {(!e.photos.is_empty() && e.action != Action::Report).then(|| view! { <Thumbs ids=e.photos.clone()/> })}
@@ -703,7 +707,7 @@ fn Open311Keys(lang: Lang) -> impl IntoView {
                             {d.keys.iter().map(|k| view! {
                                 <li>
                                     <span class="title">{k.label.clone()}</span>
-                                    <span class="meta">{k.community.clone()}" · "<code>{format!("{}…", k.prefix)}</code>" · "{k.created_at.clone()}{k.revoked.then(|| t(lang, " · 已停用", " · revoked"))}</span>
+                                    <span class="meta">{k.community.clone()}" · "<code>{format!("{}…", k.prefix)}</code>" · "<span class="nw">{k.created_at.clone()}</span>{k.revoked.then(|| t(lang, " · 已停用", " · revoked"))}</span>
                                     {(!k.revoked).then(|| view! {
                                         <form method="post" action=RevokeOpen311Key::PATH class="inline-form">
                                             <input type="hidden" name="id" value=k.id.to_string()/>

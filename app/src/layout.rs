@@ -5,6 +5,7 @@ use crate::i18n::{t, Lang};
 use crate::session::{SessionInfo, UserInfo};
 use domain::Role;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
@@ -42,6 +43,13 @@ where
                     }
                     let user = s.user.clone();
                     let in_wechat = s.in_wechat;
+                    let hint_closed = s.hint_closed;
+                    let here = {
+                        let q = location.search.get_untracked();
+                        let q = q.trim_start_matches('?');
+                        let p = location.pathname.get_untracked();
+                        if q.is_empty() { p } else { format!("{p}?{q}") }
+                    };
                     let banner = simulation_banner(&s);
                     let body = render(s);
                     view! {
@@ -51,11 +59,16 @@ where
                             <a class="brand" href="/">{t(lang, "智慧社区", "Smart Community")}</a>
                             <h1>{t(lang, title.0, title.1)}</h1>
                         </header>
-                        {in_wechat.then(|| view! {
-                            <p class="wechat-hint" role="note">
-                                {t(lang, "提示:点右上角「⋯」选择「在浏览器打开」,可把智慧社区添加到桌面。",
-                                       "Tip: tap “⋯” at the top right and choose “Open in browser” to install the app.")}
-                            </p>
+                        {(in_wechat && !hint_closed).then(|| view! {
+                            <div class="wechat-hint" role="note">
+                                <span>{t(lang, "提示:点右上角「⋯」选择「在浏览器打开」,可把智慧社区添加到桌面。",
+                                       "Tip: tap “⋯” at the top right and choose “Open in browser” to install the app.")}</span>
+                                <form method="post" action=crate::auth::SetPreferences::PATH>
+                                    <input type="hidden" name="close_hint" value="1"/>
+                                    <input type="hidden" name="back" value=here.clone()/>
+                                    <button type="submit" aria-label=t(lang, "不再提示", "Do not show again")>{t(lang, "不再提示", "Hide")}</button>
+                                </form>
+                            </div>
                         })}
                         <div class="frame">
                             {user.map(|u| view! { <Nav user=u lang=lang/> })}
@@ -173,6 +186,86 @@ fn Nav(user: UserInfo, lang: Lang) -> impl IntoView {
     }
 }
 
+/// A step that cannot be taken back asks once (适老化, WCAG 3.3.4): the
+/// button opens a question with the real button ("确定取消") and a way out,
+/// with and without JavaScript (`<details>`).
+#[component]
+pub fn ConfirmPost(
+    /// what the first button says ("取消预约")
+    #[prop(into)]
+    label: String,
+    /// the question ("确定要取消这次预约吗?")
+    #[prop(into)]
+    question: String,
+    /// what the confirming button says ("确定取消")
+    #[prop(into)]
+    yes: String,
+    /// what closes the question ("不取消")
+    #[prop(into)]
+    no: String,
+    #[prop(into)] action: String,
+    /// hidden fields the form posts
+    fields: Vec<(&'static str, String)>,
+) -> impl IntoView {
+    view! {
+        <details class="confirm">
+            <summary class="button danger">{label}</summary>
+            <div class="confirm-box" role="group">
+                <p><strong>{question}</strong></p>
+                <form method="post" action=action class="actions">
+                    {fields.into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v/> }).collect_view()}
+                    <button type="submit" class="danger">{yes}</button>
+                    <button type="button" class="no" data-close-details="1" hidden>{no}</button>
+                </form>
+            </div>
+        </details>
+    }
+}
+
+/// Splits text so that each date in it ("2026-12-05") is its own piece:
+/// `(piece, is_date)`. A browser may break a line after a date's hyphens;
+/// `nw_text` keeps each date whole.
+pub fn date_pieces(s: &str) -> Vec<(String, bool)> {
+    let b = s.as_bytes();
+    let is_date = |i: usize| {
+        i + 10 <= b.len()
+            && b[i..i + 4].iter().all(u8::is_ascii_digit)
+            && b[i + 4] == b'-'
+            && b[i + 5..i + 7].iter().all(u8::is_ascii_digit)
+            && b[i + 7] == b'-'
+            && b[i + 8..i + 10].iter().all(u8::is_ascii_digit)
+            && (i == 0 || !b[i - 1].is_ascii_digit())
+    };
+    let mut out: Vec<(String, bool)> = vec![];
+    let (mut start, mut i) = (0, 0);
+    while i < b.len() {
+        if is_date(i) {
+            if start < i {
+                out.push((s[start..i].to_string(), false));
+            }
+            out.push((s[i..i + 10].to_string(), true));
+            i += 10;
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    if start < b.len() {
+        out.push((s[start..].to_string(), false));
+    }
+    out
+}
+
+/// Text with the dates in it kept on one line each (适老化: dates and times
+/// never wrap inside themselves).
+pub fn nw_text(s: impl Into<String>) -> AnyView {
+    date_pieces(&s.into())
+        .into_iter()
+        .map(|(piece, date)| if date { view! { <span class="nw">{piece}</span> }.into_any() } else { piece.into_any() })
+        .collect_view()
+        .into_any()
+}
+
 /// An error line under a form, in the user's language.
 #[component]
 pub fn FormError(message: Option<String>) -> impl IntoView {
@@ -193,4 +286,24 @@ pub fn GoTo(#[prop(into)] path: String) -> impl IntoView {
         }
     }
     view! { <leptos_router::components::Redirect path=path/> }
+}
+
+#[cfg(test)]
+mod date_piece_tests {
+    #[test]
+    fn dates_are_their_own_pieces() {
+        let p = super::date_pieces("期限 2026-12-10 03:22;2026-12-05 结案");
+        assert_eq!(
+            p,
+            vec![
+                ("期限 ".into(), false),
+                ("2026-12-10".into(), true),
+                (" 03:22;".into(), false),
+                ("2026-12-05".into(), true),
+                (" 结案".into(), false)
+            ]
+        );
+        assert_eq!(super::date_pieces("no date"), vec![("no date".into(), false)]);
+        assert_eq!(super::date_pieces("12026-12-101"), vec![("12026-12-101".into(), false)]);
+    }
 }

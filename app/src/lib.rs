@@ -9,7 +9,9 @@ pub mod appointments;
 pub mod auth;
 pub mod bills;
 pub mod dev;
+pub mod enhance;
 pub mod figures;
+pub mod home;
 pub mod i18n;
 pub mod import;
 pub mod inbox;
@@ -112,7 +114,7 @@ pub fn App() -> impl IntoView {
         <a class="skip" href="#main">"跳到正文 / Skip to content"</a>
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
-                <Route path=path!("/") view=announcements::HomePage ssr=SsrMode::Async/>
+                <Route path=path!("/") view=home::HomePage ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/login/password") view=auth::PasswordLoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/me") view=auth::MePage ssr=SsrMode::Async/>

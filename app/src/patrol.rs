@@ -597,7 +597,7 @@ fn CheckinLines(checkins: Vec<domain::patrol::CheckinView>, lang: crate::i18n::L
         <ul class="evidence">
             {checkins.into_iter().map(|c| view! {
                 <li class=if c.accepted { "ok" } else { "flag" }>
-                    <strong>{c.at.clone()}" "{if c.accepted { t(lang, "签到有效", "accepted") } else { t(lang, "签到存疑", "flagged") }}</strong>
+                    <strong><span class="nw">{c.at.clone()}</span>" "{if c.accepted { t(lang, "签到有效", "accepted") } else { t(lang, "签到存疑", "flagged") }}</strong>
                     {c.evidence.iter().map(|e| view! { <span class="meta">{e.clone()}</span> }).collect_view()}
                 </li>
             }).collect_view()}

@@ -123,13 +123,13 @@ pub fn OrderPage() -> impl IntoView {
                                 <ul class="list bills">
                                     {o.lines.iter().map(|l| view! {
                                         <li class="bill">
-                                            <span class="title">{l.title.clone()}<span class="amount">{l.amount.to_string()}</span></span>
+                                            <span class="title">{domain::bill::title_words(&l.title, lang.is_en())}<span class="amount">{l.amount.to_string()}</span></span>
                                             <span class="meta">{l.address.clone()}</span>
                                             {(l.refunded.0 > 0).then(|| view! { <span class="meta">{t(lang, "已退款 ", "Refunded ")}{l.refunded.to_string()}</span> })}
                                         </li>
                                     }).collect_view()}
                                 </ul>
-                                <p class="meta">{t(lang, "订单号 ", "Order ")}{no.clone()}" · "{o.created_at.clone()}</p>
+                                <p class="meta">{t(lang, "订单号 ", "Order ")}{no.clone()}" · "<span class="nw">{o.created_at.clone()}</span></p>
                                 {o.status.is_open().then(|| view! {
                                     <div class="actions">
                                         {match d.pay_url.clone() {
@@ -185,14 +185,14 @@ pub fn ReceiptPage() -> impl IntoView {
                                     <thead><tr><th>{t(lang, "项目", "Item")}</th><th>{t(lang, "房屋", "Home")}</th><th>{t(lang, "金额", "Amount")}</th></tr></thead>
                                     <tbody>
                                         {o.lines.iter().map(|l| view! {
-                                            <tr><td>{l.title.clone()}</td><td>{l.address.clone()}</td><td class="amount">{l.amount.to_string()}</td></tr>
+                                            <tr><td>{domain::bill::title_words(&l.title, lang.is_en())}</td><td>{l.address.clone()}</td><td class="amount">{l.amount.to_string()}</td></tr>
                                         }).collect_view()}
                                     </tbody>
                                     <tfoot><tr><th colspan="2">{t(lang, "合计", "Total")}</th><td class="amount">{o.amount.to_string()}</td></tr></tfoot>
                                 </table>
                                 {(o.refunded.0 > 0).then(|| view! { <p>{t(lang, "其中已退款 ", "Refunded since: ")}<span class="amount">{o.refunded.to_string()}</span></p> })}
                                 <dl class="facts">
-                                    <dt>{t(lang, "支付时间", "Paid at")}</dt><dd>{o.paid_at.clone().unwrap_or_default()}{t(lang, "(北京时间)", " (Beijing time)")}</dd>
+                                    <dt>{t(lang, "支付时间", "Paid at")}</dt><dd><span class="nw">{o.paid_at.clone().unwrap_or_default()}</span>{t(lang, "(北京时间)", " (Beijing time)")}</dd>
                                     <dt>{t(lang, "订单号", "Order")}</dt><dd>{o.out_trade_no.clone()}</dd>
                                     <dt>{t(lang, "支付交易号", "Transaction")}</dt><dd>{o.transaction_id.clone().unwrap_or_default()}</dd>
                                     <dt>{t(lang, "缴费人", "Payer")}</dt><dd>{o.payer.clone()}</dd>
@@ -201,11 +201,15 @@ pub fn ReceiptPage() -> impl IntoView {
                                 {d.qr.map(|svg| view! {
                                     <figure class="qr">
                                         <div class="qr-img" role="img" aria-label=t(lang, "收据核验二维码", "Receipt check QR code") inner_html=svg></div>
-                                        <figcaption class="meta">{t(lang, "扫码或在 /receipts/check 输入收据编号,可核验本收据真伪", "Scan, or enter the receipt number at /receipts/check, to verify this receipt")}</figcaption>
+                                        <figcaption class="meta">{t(lang, "用手机扫一扫这个二维码,就能查到这张收据是真的;也可以在“核验收据”页输入上面的收据编号。", "Scan this code with a phone to see that the receipt is genuine, or type the receipt number above on the “Check a receipt” page.")}</figcaption>
                                     </figure>
                                 })}
                             </article>
-                            <p class="no-print"><a href=format!("/pay/orders/{}", o.out_trade_no)>{t(lang, "返回订单", "Back to the order")}</a>" · "{t(lang, "用浏览器的“打印”即可打印本收据", "Use the browser's Print to print this receipt")}</p>
+                            <div class="no-print actions">
+                                <button type="button" data-print="1" hidden>{t(lang, "打印收据", "Print the receipt")}</button>
+                                <a class="button" href="/receipts/check">{t(lang, "核验收据", "Check a receipt")}</a>
+                                <a class="button" href=format!("/pay/orders/{}", o.out_trade_no)>{t(lang, "返回订单", "Back to the order")}</a>
+                            </div>
                         }.into_any()
                     })}
                 </Suspense>
@@ -252,7 +256,7 @@ pub fn ReceiptCheckPage() -> impl IntoView {
                                         <dt>{t(lang, "收据编号", "Receipt no.")}</dt><dd>{r.receipt_code.clone()}</dd>
                                         <dt>{t(lang, "收款单位", "Payee")}</dt><dd>{r.community.clone()}</dd>
                                         <dt>{t(lang, "金额", "Amount")}</dt><dd class="amount">{r.amount.to_string()}</dd>
-                                        <dt>{t(lang, "支付时间", "Paid at")}</dt><dd>{r.paid_at.clone()}</dd>
+                                        <dt>{t(lang, "支付时间", "Paid at")}</dt><dd><span class="nw">{r.paid_at.clone()}</span></dd>
                                         <dt>{t(lang, "项目", "Items")}</dt><dd>{r.items.join("、")}</dd>
                                     </dl>
                                     {(r.refunded.0 > 0).then(|| view! { <p>{t(lang, "其中已退款 ", "Refunded since: ")}{r.refunded.to_string()}</p> })}

@@ -86,8 +86,8 @@ fn Ledger(lang: Lang, entries: Vec<EntryView>, #[prop(optional)] reverse: bool) 
                 view! {
                     <li>
                         <span class="title">{e.kind.label(en)}" "<strong class=class>{signed(e.points)}</strong></span>
-                        <span class="meta">{e.reason.clone()}</span>
-                        <span class="meta">{e.at.clone()}{t(lang, " · 余额 ", " · balance ")}{e.balance_after}{e.reversed.then(|| t(lang, " · 已冲正", " · reversed"))}</span>
+                        <span class="meta">{domain::msg::render(&e.reason, lang.is_en())}</span>
+                        <span class="meta"><span class="nw">{e.at.clone()}</span>{t(lang, " · 余额 ", " · balance ")}{e.balance_after}{e.reversed.then(|| t(lang, " · 已冲正", " · reversed"))}</span>
                         {can_reverse.then(|| view! {
                             <form method="post" action=ReversePoints::PATH class="inline-form">
                                 <input type="hidden" name="entry_id" value=e.id.to_string()/>
@@ -164,7 +164,7 @@ pub fn PointsPage() -> impl IntoView {
                                                     <span class="title">{r.item.clone()}" · "{r.cost}{t(lang, " 积分", " points")}</span>
                                                     <span class=if pending { "status pending" } else { "status" }>{r.status.label(en)}</span>
                                                     {pending.then(|| view! {
-                                                        <span class="meta">{t(lang, "领取码 ", "Pickup code ")}<strong class="receipt-code">{r.code.clone()}</strong>{t(lang, " · 请于 ", " · collect by ")}{r.expires_at.clone()}{t(lang, " 前领取", "")}</span>
+                                                        <span class="meta">{t(lang, "领取码 ", "Pickup code ")}<strong class="receipt-code">{r.code.clone()}</strong>{t(lang, " · 请于 ", " · collect by ")}<span class="nw">{r.expires_at.clone()}</span>{t(lang, " 前领取", "")}</span>
                                                         <form method="post" action=CancelRedemption::PATH class="inline-form">
                                                             <input type="hidden" name="id" value=r.id.to_string()/>
                                                             <button type="submit">{t(lang, "取消兑换", "Cancel")}</button>
@@ -358,7 +358,7 @@ pub fn StaffPointsPage() -> impl IntoView {
                                     {(!d.pending.is_empty()).then(|| view! {
                                         <ul class="list">
                                             {d.pending.iter().map(|r| view! {
-                                                <li><span class="title">{r.item.clone()}" · "{r.person.clone()}</span><span class="meta">{r.code.clone()}" · "{t(lang, "截止 ", "until ")}{r.expires_at.clone()}</span></li>
+                                                <li><span class="title">{r.item.clone()}" · "{r.person.clone()}</span><span class="meta">{r.code.clone()}" · "{t(lang, "截止 ", "until ")}<span class="nw">{r.expires_at.clone()}</span></span></li>
                                             }).collect_view()}
                                         </ul>
                                     })}

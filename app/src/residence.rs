@@ -172,7 +172,7 @@ pub fn ResidencePage() -> impl IntoView {
                                         {f.mine.iter().map(|r| view! {
                                             <li class="residence">
                                                 <span class="title">{r.community.clone()}" "{r.address.clone()}</span>
-                                                <span class="meta">{r.relation.label(en)}{r.area.map(|a| format!(" · {a}"))}" · "{r.created_at.clone()}</span>
+                                                <span class="meta">{r.relation.label(en)}{r.area.map(|a| format!(" · {a}"))}" · "<span class="nw">{r.created_at.clone()}</span></span>
                                                 <span class=status_class(r.status)>{r.status.label(en)}</span>
                                                 {r.reason.clone().map(|why| view! { <span class="meta">{t(lang, "原因:", "Reason: ")}{why}</span> })}
                                             </li>
@@ -267,7 +267,7 @@ pub fn StaffResidencesPage() -> impl IntoView {
                                                     view! { <a class="meta" href=format!("/staff/residences?show={id}")>{t(lang, "查看完整号码(将被记录)", "Show the full numbers (logged)")}</a> }.into_any()
                                                 }}
                                                 <span>{r.community.clone()}" "{r.address.clone()}</span>
-                                                <span class="meta">{r.relation.label(en)}{r.area.map(|a| format!(" · {a}"))}" · "{r.created_at.clone()}</span>
+                                                <span class="meta">{r.relation.label(en)}{r.area.map(|a| format!(" · {a}"))}" · "<span class="nw">{r.created_at.clone()}</span></span>
                                                 <form method="post" action=DecideResidence::PATH class="row">
                                                     <input type="hidden" name="id" value=id.clone()/>
                                                     <input type="hidden" name="decision" value="approve"/>

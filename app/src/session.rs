@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 pub const LANG_COOKIE: &str = "zhsq_lang";
 pub const LARGE_TEXT_COOKIE: &str = "zhsq_large";
+/// Set when a WeChat user closes the "open in the browser" hint for good.
+pub const NO_HINT_COOKIE: &str = "zhsq_nohint";
 pub const ACCESS_COOKIE: &str = "zhsq_at";
 pub const REFRESH_COOKIE: &str = "zhsq_rt";
 /// Carries a WeChat openid to bind at the next login (signed, 10 minutes).
@@ -38,6 +40,8 @@ pub struct SessionInfo {
     pub lang: Lang,
     pub large_text: bool,
     pub in_wechat: bool,
+    /// The WeChat hint was closed for good on this phone.
+    pub hint_closed: bool,
     pub dev_mode: bool,
     /// Payments run on the sandbox outside development (a banner on every page).
     pub simulated_payments: bool,
@@ -81,6 +85,7 @@ pub async fn get_session() -> Result<SessionInfo, ServerFnError> {
         lang: lang_of(&req),
         large_text: large_text_of(&req),
         in_wechat: in_wechat(&req),
+        hint_closed: req.cookie(NO_HINT_COOKIE).is_some_and(|c| c.value() == "1"),
         dev_mode: state()?.config.dev_mode,
         simulated_payments: state()?.config.simulated_payments(),
         simulated_codes: state()?.config.simulated_codes(),
@@ -243,7 +248,10 @@ pub mod ssr {
             if is_plain_form(&req) {
                 let mut pairs = vec![("error", code.as_str())];
                 pairs.extend_from_slice(keep);
-                leptos_actix::redirect(&format!("{page}?{}", query(&pairs)));
+                // "/staff#contacts": back to the form itself, the query before the fragment
+                let (path, fragment) =
+                    page.split_once('#').map(|(p, f)| (p, format!("#{f}"))).unwrap_or((page, String::new()));
+                leptos_actix::redirect(&format!("{path}?{}{fragment}", query(&pairs)));
             }
         }
         err(code)

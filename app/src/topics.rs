@@ -292,7 +292,7 @@ fn CommentItem(c: CommentView, topic: i64, open: bool, moderator: bool, lang: La
             <p class="meta">
                 <strong>{c.author.clone()}</strong>
                 {c.official.then(|| view! { " "<span class="badge-official">{t(lang, "官方答复", "Official answer")}</span> })}
-                " · "{c.created_at.clone()}
+                " · "<span class="nw">{c.created_at.clone()}</span>
                 {(moderator && c.reports > 0).then(|| format!("{}{}", t(lang, " · 举报 ", " · reports "), c.reports))}
             </p>
             {note.map(|n| view! { <p class="meta muted">{n}</p> })}
@@ -402,7 +402,7 @@ pub fn TopicPageView() -> impl IntoView {
                                 {tp.review_note.clone().filter(|_| tp.status == TopicStatus::Rejected).map(|n| view! { <p class="form-error">{t(lang, "未通过原因:", "Reason: ")}{n}</p> })}
                                 {tp.answer_due_at.clone().map(|d| view! {
                                     <p class=if tp.overdue { "meta overdue" } else { "meta" }>
-                                        {match &tp.answered_at { Some(a) => format!("{}{a}", t(lang, "已官方答复 ", "Officially answered ")), None => format!("{}{d}{}", t(lang, "官方答复期限 ", "Official answer due "), if tp.overdue { t(lang, "(已逾期)", " (overdue)") } else { "" }) }}
+                                        {crate::layout::nw_text(match &tp.answered_at { Some(a) => format!("{}{a}", t(lang, "已官方答复 ", "Officially answered ")), None => format!("{}{d}{}", t(lang, "官方答复期限 ", "Official answer due "), if tp.overdue { t(lang, "(已逾期)", " (overdue)") } else { "" }) })}
                                     </p>
                                 })}
                                 <h3>{t(lang, "背景材料", "Background")}</h3>
@@ -542,7 +542,7 @@ pub fn StaffTopicsPage() -> impl IntoView {
                                             {pending.into_iter().map(|x| view! {
                                                 <li class="proposal">
                                                     <span class="title"><a href=format!("/topics/{}", x.id)>{x.title.clone()}</a></span>
-                                                    <span class="meta">{x.community.clone()}" · "{x.proposer.clone()}" · "{x.created_at.clone()}</span>
+                                                    <span class="meta">{x.community.clone()}" · "{x.proposer.clone()}" · "<span class="nw">{x.created_at.clone()}</span></span>
                                                     <form method="post" action=ReviewTopic::PATH class="inline-form">
                                                         <input type="hidden" name="id" value=x.id.to_string()/>
                                                         <label>{t(lang, "答复期限(天)", "Answer within (days)")}<input type="text" name="answer_days" inputmode="numeric" maxlength="2" value="7"/></label>

@@ -66,7 +66,22 @@ pub async fn volunteer_sign_up(id: i64) -> Result<(), ServerFnError> {
     let user = require_user()?;
     match backend::volunteer::sign_up(&state, &user, id).await {
         Ok(s) => {
-            leptos_actix::redirect(&format!("/volunteer?signed={}#a{id}", s.as_str()));
+            // an activity already under way: no reminder is coming, go now
+            let started = backend::volunteer::view(&state, &user, id)
+                .await
+                .map(|a| {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs() as i64)
+                        .unwrap_or(0);
+                    a.starts_ts <= now
+                })
+                .unwrap_or(false);
+            leptos_actix::redirect(&format!(
+                "/volunteer?signed={}{}#a{id}",
+                s.as_str(),
+                if started { "&started=1" } else { "" }
+            ));
             Ok(())
         }
         Err(e) => Err(form_error(e, "/volunteer", &[])),
@@ -161,7 +176,7 @@ fn ActivityCard(a: ActivityView, lang: Lang) -> impl IntoView {
     view! {
         <li class="card activity" id=format!("a{id}")>
             <h3>{a.title.clone()}{a.cancelled.then(|| t(lang, "(已取消)", " (cancelled)"))}</h3>
-            <p class="meta">{a.starts_at.clone()}" – "{a.ends_at.clone()}</p>
+            <p class="meta"><span class="nw">{a.starts_at.clone()}</span>" – "<span class="nw">{a.ends_at.clone()}</span></p>
             <p class="meta">{a.place.clone()}" · "{a.community.clone()}{t(lang, " · 组织者 ", " · organiser ")}{a.organiser.clone()}</p>
             {(!a.description.is_empty()).then(|| view! { <p>{a.description.clone()}</p> })}
             <p class="meta">{rule_text(&a, lang)}</p>
@@ -172,7 +187,7 @@ fn ActivityCard(a: ActivityView, lang: Lang) -> impl IntoView {
                     {s.label(en)}{a.my_queue.map(|n| format!("{}{n}", t(lang, " · 第 ", " · number "))).unwrap_or_default()}{a.my_queue.map(|_| t(lang, " 位", "")).unwrap_or_default()}
                 </p>
             })}
-            {a.my_attendance.clone().map(|m| view! { <p class="attendance">{my_attendance(&m, lang)}</p> })}
+            {a.my_attendance.clone().map(|m| view! { <p class="attendance">{crate::layout::nw_text(my_attendance(&m, lang))}</p> })}
             <div class="actions">
                 {(!over && status.is_none()).then(|| view! {
                     <form method="post" action=VolunteerSignUp::PATH class="inline-form">
@@ -204,10 +219,10 @@ fn RecordView(r: HoursRecord, lang: Lang) -> impl IntoView {
         </dl>
         <ul class="list">
             {r.attendances.iter().map(|a| view! {
-                <li><span class="title">{a.activity.clone()}</span><span class="meta">{a.date.clone()}" · "{my_attendance(a, lang)}</span></li>
+                <li><span class="title">{a.activity.clone()}</span><span class="meta"><span class="nw">{a.date.clone()}</span>" · "{crate::layout::nw_text(my_attendance(a, lang))}</span></li>
             }).collect_view()}
             {r.honour.iter().map(|h| view! {
-                <li><span class="title">{h.reason.clone()}</span><span class="meta">{h.date.clone()}{t(lang, " · 荣誉时长 ", " · honour hours ")}{hours(h.minutes, lang)}</span></li>
+                <li><span class="title">{h.reason.clone()}</span><span class="meta"><span class="nw">{h.date.clone()}</span>{t(lang, " · 荣誉时长 ", " · honour hours ")}{hours(h.minutes, lang)}</span></li>
             }).collect_view()}
         </ul>
     }
@@ -221,7 +236,7 @@ pub fn VolunteerPage() -> impl IntoView {
             let lang = s.lang;
             let error = q("error").map(|c| code_text(&c, lang));
             view! {
-                {q("signed").map(|s| view! { <p class="success" role="status">{if s == "waitlisted" { t(lang, "名额已满,您已加入候补;有人取消时会按顺序递补并通知您。", "The activity is full; you are on the waitlist and will be told if a place frees up.") } else { t(lang, "报名成功,活动开始前会提醒您。", "You are signed up; we will remind you before it starts.") }}</p> })}
+                {q("signed").map(|s| view! { <p class="success" role="status">{if s == "waitlisted" { t(lang, "名额已满,您已加入候补;有人取消时会按顺序递补并通知您。", "The activity is full; you are on the waitlist and will be told if a place frees up.") } else if q("started").is_some() { t(lang, "报名成功。活动已经开始了,请尽快到活动地点,找组织者扫码签到。", "You are signed up. The activity has already started: please go to the place now and check in with the organiser's code.") } else { t(lang, "报名成功,活动开始前会提醒您。", "You are signed up; we will remind you before it starts.") }}</p> })}
                 {q("withdrawn").map(|_| view! { <p class="success" role="status">{t(lang, "已取消报名。", "Withdrawn.")}</p> })}
                 {q("checked").map(|d| view! { <p class="success" role="status">{if d == "out" { t(lang, "签退成功,时长由组织者确认后记入。", "Checked out; the organiser confirms your hours.") } else { t(lang, "签到成功!活动结束时请再扫签退码。", "Checked in! Scan the check-out code when you leave.") }}</p> })}
                 <FormError message=error/>
@@ -331,8 +346,8 @@ pub fn ScanPage() -> impl IntoView {
                         view! {
                             <section class="card scan">
                                 <h2>{v.activity.title.clone()}</h2>
-                                <p class="meta">{v.activity.place.clone()}" · "{v.activity.starts_at.clone()}" – "{v.activity.ends_at.clone()}</p>
-                                {v.activity.my_attendance.clone().map(|m| view! { <p class="attendance">{my_attendance(&m, lang)}</p> })}
+                                <p class="meta">{v.activity.place.clone()}" · "<span class="nw">{v.activity.starts_at.clone()}</span>" – "<span class="nw">{v.activity.ends_at.clone()}</span></p>
+                                {v.activity.my_attendance.clone().map(|m| view! { <p class="attendance">{crate::layout::nw_text(my_attendance(&m, lang))}</p> })}
                                 <form method="post" action=VolunteerCheck::PATH class="stack" data-geo=geo.then_some("1")>
                                     <input type="hidden" name="a" value=v.activity.id.to_string()/>
                                     <input type="hidden" name="d" value=v.direction.as_str()/>
@@ -475,7 +490,7 @@ fn AttendanceRow(a: AttendanceView, activity: i64, lang: Lang) -> impl IntoView 
         <li class="attendance-row" id=format!("t{}", a.id)>
             <span class="title">{a.person.clone()}" "<span class="meta">{a.phone_masked.clone()}</span></span>
             <span class="meta">
-                {t(lang, "签到 ", "In ")}{a.check_in.clone()}{a.in_by_organiser.then(|| t(lang, "(组织者代签)", " (by organiser)"))}
+                {t(lang, "签到 ", "In ")}<span class="nw">{a.check_in.clone()}</span>{a.in_by_organiser.then(|| t(lang, "(组织者代签)", " (by organiser)"))}
                 {a.in_distance_m.map(|d| format!("{}{d} m", t(lang, " · 距离 ", " · distance ")))}
                 {a.check_out.clone().map(|o| format!("{}{o}", t(lang, " · 签退 ", " · out ")))}{a.out_by_organiser.then(|| t(lang, "(组织者代签)", " (by organiser)"))}
             </span>
@@ -536,7 +551,7 @@ pub fn OrganisePage() -> impl IntoView {
                             <div class="console">
                                 <section class="card qr-card">
                                     <h2>{a.title.clone()}</h2>
-                                    <p class="meta">{a.place.clone()}" · "{a.starts_at.clone()}" – "{a.ends_at.clone()}</p>
+                                    <p class="meta">{a.place.clone()}" · "<span class="nw">{a.starts_at.clone()}</span>" – "<span class="nw">{a.ends_at.clone()}</span></p>
                                     <nav class="tabs">
                                         <a href=format!("/volunteer/{id}/organise") aria-current=(!out).then_some("page")>{Direction::In.label(en)}</a>
                                         <a href=format!("/volunteer/{id}/organise?d=out") aria-current=out.then_some("page")>{Direction::Out.label(en)}</a>
@@ -636,14 +651,14 @@ pub fn CertificatePage() -> impl IntoView {
                                     <thead><tr><th>{t(lang, "日期", "Date")}</th><th>{t(lang, "活动", "Activity")}</th><th>{t(lang, "时长", "Hours")}</th></tr></thead>
                                     <tbody>
                                         {c.lines.iter().map(|l| view! {
-                                            <tr><td>{l.date.clone()}</td><td>{l.title.clone()}{l.honour.then(|| t(lang, "(荣誉时长)", " (honour)"))}</td><td>{hours(l.minutes, lang)}</td></tr>
+                                            <tr><td><span class="nw">{l.date.clone()}</span></td><td>{l.title.clone()}{l.honour.then(|| t(lang, "(荣誉时长)", " (honour)"))}</td><td>{hours(l.minutes, lang)}</td></tr>
                                         }).collect_view()}
                                     </tbody>
                                 </table>
                                 <p class="meta">{t(lang, "开具时间 ", "Issued ")}{c.issued_at.clone()}</p>
                                 <p class="meta">{t(lang, "验证码 ", "Verification code ")}<strong class="receipt-code">{c.code.clone()}</strong>
                                     {t(lang, " · 在本站打开 /volunteer/certificate/验证码 即可核验", " · check it at /volunteer/certificate/<code> on this site")}</p>
-                                <p class="no-print"><button type="button" data-print="1">{t(lang, "打印", "Print")}</button></p>
+                                <p class="no-print"><button type="button" data-print="1" hidden>{t(lang, "打印", "Print")}</button></p>
                                 <script src="/volunteer.js" defer></script>
                             </article>
                         }.into_any()
@@ -934,7 +949,7 @@ pub fn StaffVolunteerPage() -> impl IntoView {
                                             {d.activities.iter().map(|a| view! {
                                                 <li>
                                                     <span class="title"><a href=format!("/volunteer/{}/organise", a.id)>{a.title.clone()}</a>{a.cancelled.then(|| t(lang, "(已取消)", " (cancelled)"))}</span>
-                                                    <span class="meta">{a.community.clone()}" · "{a.starts_at.clone()}" – "{a.ends_at.clone()}" · "{a.place.clone()}</span>
+                                                    <span class="meta">{a.community.clone()}" · "<span class="nw">{a.starts_at.clone()}</span>" – "<span class="nw">{a.ends_at.clone()}</span>" · "{a.place.clone()}</span>
                                                     <span class="meta">{t(lang, "报名 ", "Signed up ")}{a.signed_up}" / "{a.capacity}{t(lang, " · 候补 ", " · waitlist ")}{a.waitlisted}{t(lang, " · 组织者 ", " · organiser ")}{a.organiser.clone()}</span>
                                                     {(!a.cancelled).then(|| view! {
                                                         <form method="post" action=CancelActivity::PATH class="inline-form">

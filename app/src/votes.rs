@@ -32,8 +32,21 @@ fn status_class(s: VoteStatus) -> &'static str {
     }
 }
 
+/// What is wrong with the choices brought to the review step, if anything:
+/// none, more than the vote allows, a number that is no option, or one twice.
+fn review_problem(choices: &[i64], options: usize, max_choices: i64) -> Option<domain::ErrorCode> {
+    let mut seen = choices.to_vec();
+    seen.sort_unstable();
+    seen.dedup();
+    let bad = choices.is_empty()
+        || seen.len() != choices.len()
+        || choices.len() as i64 > max_choices.max(1)
+        || choices.iter().any(|c| *c < 1 || *c as usize > options);
+    bad.then_some(domain::ErrorCode::InvalidChoice)
+}
+
 fn m2(centi: i64) -> String {
-    format!("{} m²", area_text(centi))
+    format!("{}\u{a0}m²", area_text(centi))
 }
 
 #[server]
@@ -55,7 +68,7 @@ fn VoteList(lang: Lang, votes: Vec<VoteView>, base: &'static str) -> impl IntoVi
                     <a href=format!("{base}/{}", v.id)>
                         <span class="title">{v.title.clone()}</span>
                         <span class="meta">{v.kind.label(en)}" · "{v.community.clone()}{v.building.clone().map(|b| format!(" {b}")).unwrap_or_default()}</span>
-                        <span class="meta">{v.starts_at.clone()}" – "{v.ends_at.clone()}</span>
+                        <span class="meta"><span class="nw">{v.starts_at.clone()}</span>" – "<span class="nw">{v.ends_at.clone()}</span></span>
                         {(v.status != VoteStatus::Draft).then(|| view! {
                             <span class="meta">{t(lang, "已投票 ", "Voted: ")}{v.participated.count}" / "{v.total.count}</span>
                         })}
@@ -230,6 +243,13 @@ pub fn VotePage() -> impl IntoView {
             let error = q("error").map(|c| code_text(&c, lang));
             let kept: Vec<i64> = q("sel").unwrap_or_default().split(',').filter_map(|x| x.parse().ok()).collect();
             let fresh_receipt = q("receipt");
+            let review = q("review");
+            let review_choices: Vec<i64> = use_query_map()
+                .with_untracked(|m| m.get_all("choice"))
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|c| c.parse().ok())
+                .collect();
             view! {
                 <FormError message=error/>
                 {q("designated").map(|_| view! { <p class="success" role="status">{t(lang, "已记录您的指定。全部共有人指定同一人后,由其投票。", "Your designation is recorded. Once every co-owner names the same person, that person votes.")}</p> })}
@@ -237,6 +257,8 @@ pub fn VotePage() -> impl IntoView {
                     {move || {
                         let kept = kept.clone();
                         let fresh_receipt = fresh_receipt.clone();
+                        let review = review.clone();
+                        let review_choices = review_choices.clone();
                         Suspend::new(async move {
                         let d = match data.await {
                             Ok(d) => d,
@@ -257,7 +279,7 @@ pub fn VotePage() -> impl IntoView {
                             <article class="card vote">
                                 <h2>{v.title.clone()}</h2>
                                 <p class="meta">{v.kind.label(en)}" · "{v.community.clone()}{v.building.clone().map(|b| format!(" {b}")).unwrap_or_default()}" "<span class=status_class(v.status)>{v.status.label(en)}</span></p>
-                                <p class="meta">{t(lang, "投票时间:", "Voting: ")}{v.starts_at.clone()}" – "{v.ends_at.clone()}{t(lang, "(北京时间)", " (Beijing time)")}</p>
+                                <p class="meta">{t(lang, "投票时间:", "Voting: ")}<span class="nw">{v.starts_at.clone()}</span>" – "<span class="nw">{v.ends_at.clone()}</span>{t(lang, "(北京时间)", " (Beijing time)")}</p>
                                 {v.matter.map(|m| view! {
                                     <p class="meta">{t(lang, "表决事项:第", "Matter: item ")}{m.item()}{t(lang, "项 ", " — ")}{m.label(en)}</p>
                                     <p class="rule">{m.rule_text(en)}</p>
@@ -292,8 +314,33 @@ pub fn VotePage() -> impl IntoView {
                                         <button type="submit">{t(lang, "确认指定", "Designate")}</button>
                                     </form>
                                 }.into_any(),
-                                MyStanding::MayVote { area, .. } if open => view! {
-                                    <form method="post" action=format!("/votes/{}/ballot", v.id) class="card stack ballot">
+                                MyStanding::MayVote { area, .. } if open && review.is_some() && review_problem(&review_choices, labels.len(), v.max_choices).is_none() => {
+                                    let chosen: Vec<String> = review_choices.iter().filter_map(|c| labels.get((*c as usize).wrapping_sub(1)).cloned()).collect();
+                                    let sel = review_choices.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",");
+                                    view! {
+                                        <form method="post" action=format!("/votes/{}/ballot", v.id) class="card stack ballot review" id="ballot">
+                                            <h2>{t(lang, "请核对您的选择", "Please check your choice")}</h2>
+                                            <p class="chosen"><strong>{chosen.join("、")}</strong></p>
+                                            {match v.matter {
+                                                Some(m) => view! { <p>{t(lang, "这表示您对“", "This means you vote “")}{chosen.join("、")}{t(lang, "”:", "” on: ")}{m.label(en)}{t(lang, "。", ".")}</p> }.into_any(),
+                                                None => view! { <p>{t(lang, "这表示您在“", "This means your ballot in “")}{v.title.clone()}{t(lang, "”中选择上面这一项。", "” is for the above.")}</p> }.into_any(),
+                                            }}
+                                            {owners.then(|| view! { <p class="meta">{t(lang, "您这一票计入专有部分面积 ", "Your ballot carries an area of ")}<span class="nw">{m2(area)}</span></p> })}
+                                            <p class="notice"><strong>{t(lang, "选票提交后不能更改。", "A ballot cannot be changed once cast.")}</strong></p>
+                                            <input type="hidden" name="confirm" value="1"/>
+                                            {review_choices.iter().map(|c| view! { <input type="hidden" name="choice" value=c.to_string()/> }).collect_view()}
+                                            <button type="submit" class="primary">{t(lang, "确认提交选票", "Cast my ballot")}</button>
+                                            <a class="button" href=format!("/votes/{}?sel={sel}#ballot", v.id)>{t(lang, "返回修改", "Change my choice")}</a>
+                                        </form>
+                                    }.into_any()
+                                }
+                                MyStanding::MayVote { area, .. } if open => {
+                                    let problem = review.as_ref().and_then(|_| review_problem(&review_choices, labels.len(), v.max_choices));
+                                    let kept = if review.is_some() { review_choices.clone() } else { kept.clone() };
+                                    view! {
+                                    <form method="get" action=format!("/votes/{}#ballot", v.id) class="card stack ballot" id="ballot">
+                                        <FormError message=problem.map(|c| c.message(en).to_string())/>
+                                        <input type="hidden" name="review" value="1"/>
                                         <fieldset>
                                             <legend>{t(lang, "您的选择", "Your choice")}{multi.then(|| format!("{}{}", t(lang, "(最多选 ", " (up to "), v.max_choices) + t(lang, " 项)", ")"))}</legend>
                                             {labels.iter().enumerate().map(|(i, label)| {
@@ -308,11 +355,12 @@ pub fn VotePage() -> impl IntoView {
                                                 }
                                             }).collect_view()}
                                         </fieldset>
-                                        {owners.then(|| view! { <p class="meta">{t(lang, "您这一票计入专有部分面积 ", "Your ballot carries an area of ")}{m2(area)}</p> })}
-                                        <p class="meta">{t(lang, "选票提交后不能更改。提交后您会得到一张投票回执,可随时核验选票已计入。", "A ballot cannot be changed once cast. You get a receipt to check at any time that it was counted.")}</p>
-                                        <button type="submit" class="primary">{t(lang, "提交选票", "Cast my ballot")}</button>
+                                        {owners.then(|| view! { <p class="meta">{t(lang, "您这一票计入专有部分面积 ", "Your ballot carries an area of ")}<span class="nw">{m2(area)}</span></p> })}
+                                        <p class="meta">{t(lang, "下一步核对您的选择,确认后才提交。选票提交后不能更改,您会得到一张投票回执,可随时核验选票已计入。", "Next you check your choice; only then is it cast. A ballot cannot be changed once cast; you get a receipt to check at any time that it was counted.")}</p>
+                                        <button type="submit" class="primary">{t(lang, "下一步:核对选择", "Next: check my choice")}</button>
                                     </form>
-                                }.into_any(),
+                                    }.into_any()
+                                }
                                 MyStanding::MayVote { .. } => view! {
                                     <p class="card meta">{if v.status == VoteStatus::Closed { t(lang, "投票已结束,您没有投票。", "Voting has closed; you did not vote.") } else { t(lang, "投票尚未开始。", "Voting has not started yet.") }}</p>
                                 }.into_any(),
@@ -320,7 +368,7 @@ pub fn VotePage() -> impl IntoView {
                                     let shown = if receipt.is_empty() { fresh_receipt.clone().unwrap_or_default() } else { receipt.clone() };
                                     let chosen: Vec<String> = choices.iter().filter_map(|c| labels.get((*c as usize).wrapping_sub(1)).cloned()).collect();
                                     view! {
-                                        <section class="card voted" role="status">
+                                        <section class="card voted" role="status" id="receipt">
                                             <p class="success">{t(lang, "您已投票", "You have voted")}{(!chosen.is_empty()).then(|| format!("{}{}", t(lang, ":", ": "), chosen.join("、")))}{(channel == "paper").then(|| t(lang, "(纸质选票)", " (paper ballot)"))}</p>
                                             {if shown.is_empty() { view! {
                                                 <p class="meta">{t(lang, "不记名投票的回执只在投票后显示一次。", "A secret ballot's receipt is shown only once, right after voting.")}</p>
@@ -337,10 +385,14 @@ pub fn VotePage() -> impl IntoView {
                             {(v.status == VoteStatus::Closed && !show_results).then(|| view! { <p class="meta">{t(lang, "结果整理中。", "The result is being prepared.")}</p> })}
                             {v.head_hash.clone().map(|h| view! {
                                 <section class="card">
-                                    <h2>{t(lang, "防篡改校验", "Tamper evidence")}</h2>
-                                    <p class="meta">{t(lang, "每张选票都与前一张的哈希相连,投票规则在第一张选票前写入。当前链头:", "Each ballot is chained to the previous one by hash; the rules were hashed in before the first ballot. Head of the chain: ")}</p>
-                                    <p class="hash">{h}</p>
-                                    <p><a href=chain_link.clone()>{t(lang, "下载选票链(JSON)", "Download the ballot chain (JSON)")}</a></p>
+                                    <h2>{t(lang, "选票能不能被改动", "Can ballots be changed?")}</h2>
+                                    <p>{t(lang, "不能。每张选票一投出就登记在一条连续的记录里,任何人改动或删掉其中一张,记录就对不上了。您可以随时用投票回执核对自己的选票。", "No. Each ballot is entered in one continuous record as it is cast; if anyone changed or removed one, the record would no longer add up. You can check your own ballot at any time with its receipt.")}</p>
+                                    <details>
+                                        <summary>{t(lang, "技术细节", "Technical details")}</summary>
+                                        <p class="meta">{t(lang, "每张选票都与前一张的哈希相连,投票规则在第一张选票前写入。当前链头:", "Each ballot is chained to the previous one by hash; the rules were hashed in before the first ballot. Head of the chain: ")}</p>
+                                        <p class="hash">{h}</p>
+                                        <p><a href=chain_link.clone()>{t(lang, "下载选票链(JSON)", "Download the ballot chain (JSON)")}</a></p>
+                                    </details>
                                 </section>
                             })}
                             <p><a href="/votes">{t(lang, "返回投票列表", "Back to votes")}</a></p>
@@ -386,9 +438,9 @@ pub fn VoteReceiptPage() -> impl IntoView {
                             Ok(Some(r)) => view! {
                                 <section class="card">
                                     {if r.chain_ok {
-                                        view! { <p class="success" role="status">{t(lang, "您的选票已计入,选票链完整,未被改动。", "Your ballot is counted, and the ballot chain is intact and unchanged.")}</p> }.into_any()
+                                        view! { <p class="success" role="status">{t(lang, "您的选票已计入,所有选票都没有被改动过。", "Your ballot is counted, and no ballot has been changed.")}</p> }.into_any()
                                     } else {
-                                        view! { <p class="form-error" role="alert">{t(lang, "选票链校验未通过,请立即联系社区和街道。", "The ballot chain does not verify; please contact the community and street office at once.")}</p> }.into_any()
+                                        view! { <p class="form-error" role="alert">{t(lang, "核对没有通过:选票记录可能被改动过。请立即联系社区居委会和街道办。", "The check failed: the ballot record may have been changed. Please contact the community office and the street office at once.")}</p> }.into_any()
                                     }}
                                     <dl class="facts">
                                         <dt>{t(lang, "投票", "Vote")}</dt><dd><a href=format!("/votes/{}", r.vote_id)>{r.title.clone()}</a></dd>
@@ -399,10 +451,15 @@ pub fn VoteReceiptPage() -> impl IntoView {
                                             view! { <dt>{t(lang, "选择", "Choice")}</dt><dd>{r.choices.join("、")}</dd> }.into_any()
                                         }}
                                         <dt>{t(lang, "方式", "Channel")}</dt><dd>{if r.channel == "paper" { t(lang, "纸质选票", "Paper") } else { t(lang, "在线", "Online") }}</dd>
-                                        <dt>{t(lang, "投票时间(UTC)", "Cast at (UTC)")}</dt><dd>{r.cast_at.clone()}</dd>
-                                        <dt>{t(lang, "选票哈希", "Ballot hash")}</dt><dd class="hash">{r.hash.clone()}</dd>
-                                        <dt>{t(lang, "链头哈希", "Head hash")}</dt><dd class="hash">{r.head_hash.clone()}</dd>
+                                        <dt>{t(lang, "投票时间", "Cast at")}</dt><dd><span class="nw">{domain::text::beijing_of_rfc3339(&r.cast_at)}</span>{t(lang, "(北京时间)", " (Beijing time)")}</dd>
                                     </dl>
+                                    <details>
+                                        <summary>{t(lang, "技术细节", "Technical details")}</summary>
+                                        <dl class="facts">
+                                            <dt>{t(lang, "选票哈希", "Ballot hash")}</dt><dd class="hash">{r.hash.clone()}</dd>
+                                            <dt>{t(lang, "链头哈希", "Head hash")}</dt><dd class="hash">{r.head_hash.clone()}</dd>
+                                        </dl>
+                                    </details>
                                 </section>
                             }.into_any(),
                             Err(_) => view! {
@@ -742,7 +799,7 @@ pub fn StaffVotePage() -> impl IntoView {
                                 <section class="card wide-card">
                                     <h2>{v.title.clone()}</h2>
                                     <p class="meta">{v.kind.label(en)}" · "{v.community.clone()}{v.building.clone().map(|b| format!(" {b}")).unwrap_or_default()}" "<span class=status_class(v.status)>{v.status.label(en)}</span></p>
-                                    <p class="meta">{v.starts_at.clone()}" – "{v.ends_at.clone()}</p>
+                                    <p class="meta"><span class="nw">{v.starts_at.clone()}</span>" – "<span class="nw">{v.ends_at.clone()}</span></p>
                                     {v.matter.map(|m| view! { <p class="meta">{t(lang, "第", "Item ")}{m.item()}{t(lang, "项:", ": ")}{m.label(en)}</p> })}
                                     <div class="actions">
                                         {(v.status == VoteStatus::Draft).then(|| view! { {action("open", "立即开始", "Open now", "primary")} {action("cancel", "撤销", "Withdraw", "")} })}
@@ -848,8 +905,8 @@ mod tests {
     #[test]
     fn the_quorum_gap_names_only_what_is_still_missing() {
         let zh = Lang::default();
-        assert_eq!(quorum_gap_text(zh, Weight { count: 0, area: 1 }), "距参与门槛还差 0.01 m²");
+        assert_eq!(quorum_gap_text(zh, Weight { count: 0, area: 1 }), "距参与门槛还差 0.01\u{a0}m²");
         assert_eq!(quorum_gap_text(zh, Weight { count: 1, area: 0 }), "距参与门槛还差 1 户业主");
-        assert_eq!(quorum_gap_text(zh, Weight { count: 2, area: 12050 }), "距参与门槛还差 2 户业主、120.50 m²");
+        assert_eq!(quorum_gap_text(zh, Weight { count: 2, area: 12050 }), "距参与门槛还差 2 户业主、120.50\u{a0}m²");
     }
 }

@@ -17,6 +17,7 @@
 //! then household or user.
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Timelike, Utc};
+use domain::msg::Msg;
 use domain::{
     appointment::{
         beijing_at, beijing_date, Audience, BookingStatus, BookingView, Closure, ClosureView, DayView, DeskMark,
@@ -346,7 +347,14 @@ async fn set_reminders<C: ConnectionTrait>(
     item: &service_item::Model,
     s: &slot::Model,
 ) -> AppResult<()> {
-    let d = beijing_date(s.starts_at);
+    // what, when, where and the code: in the reminders and in the inbox at once
+    let body = Msg::new("booking.booked.body")
+        .with("date", beijing_date(s.starts_at).format("%Y-%m-%d"))
+        .with("start", hhmm(s.starts_at))
+        .with("end", hhmm(s.ends_at))
+        .with("place", &item.place)
+        .with("code", &b.code)
+        .encode();
     notify::remind_before(
         txn,
         b.user_id,
@@ -354,18 +362,22 @@ async fn set_reminders<C: ConnectionTrait>(
         &leads(),
         Draft {
             kind: NotificationKind::AppointmentReminder,
-            title: format!("预约提醒:{}", item.name),
-            body: format!(
-                "{}月{}日 {}–{},{}。预约码 {}",
-                d.format("%m"),
-                d.format("%d"),
-                hhmm(s.starts_at),
-                hhmm(s.ends_at),
-                item.place,
-                b.code
-            ),
+            title: Msg::new("booking.reminder.title").with("item", &item.name).encode(),
+            body: body.clone(),
             link: format!("/appointments/bookings/{}", b.id),
             key: reminder_key(b.id),
+        },
+    )
+    .await?;
+    notify::put(
+        txn,
+        b.user_id,
+        Draft {
+            kind: NotificationKind::MyRequests,
+            title: Msg::new("booking.booked.title").with("item", &item.name).encode(),
+            body,
+            link: format!("/appointments/bookings/{}", b.id),
+            key: format!("booking:{}:booked", b.id),
         },
     )
     .await?;
@@ -500,14 +512,12 @@ async fn release_seat<C: ConnectionTrait>(txn: &C, s: &slot::Model, item: &servi
                 w.user_id,
                 Draft {
                     kind: NotificationKind::AppointmentReminder,
-                    title: format!("候补到号:{}", item.name),
-                    body: format!(
-                        "{}月{}日 {} 的名额已为您保留至 {},请尽快确认,逾期顺延给下一位。",
-                        d.format("%m"),
-                        d.format("%d"),
-                        hhmm(s.starts_at),
-                        hhmm(expires)
-                    ),
+                    title: Msg::new("booking.offer.title").with("item", &item.name).encode(),
+                    body: Msg::new("booking.offer.body")
+                        .with("date", d.format("%Y-%m-%d"))
+                        .with("start", hhmm(s.starts_at))
+                        .with("until", hhmm(expires))
+                        .encode(),
                     link: format!("/appointments/bookings/{}", b.id),
                     key: format!("offer:{}", b.id),
                 },
@@ -594,6 +604,24 @@ pub async fn cancel(state: &State, user: &CurrentUser, id: i64) -> AppResult<()>
     notify::cancel_reminders_before(&txn, b.user_id, &reminder_key(id), &leads()).await?;
     let s = slot::Entity::find_by_id(b.slot_id).one(&txn).await?.ok_or(ErrorCode::NotFound)?;
     release_seat(&txn, &s, &item).await?;
+    if to == BookingStatus::Cancelled {
+        let d = beijing_date(s.starts_at);
+        notify::put(
+            &txn,
+            b.user_id,
+            Draft {
+                kind: NotificationKind::MyRequests,
+                title: Msg::new("booking.cancelled.title").with("item", &item.name).encode(),
+                body: Msg::new("booking.cancelled.body")
+                    .with("date", d.format("%Y-%m-%d"))
+                    .with("start", hhmm(s.starts_at))
+                    .encode(),
+                link: format!("/appointments/bookings/{id}"),
+                key: format!("booking:{id}:cancelled"),
+            },
+        )
+        .await?;
+    }
     txn.commit().await?;
     state.jobs.kick();
     tracing::info!(booking = id, "booking cancelled");
@@ -1292,14 +1320,12 @@ pub async fn add_closure(
                     b.user_id,
                     Draft {
                         kind: NotificationKind::AppointmentReminder,
-                        title: format!("预约已取消:{}", item.name),
-                        body: format!(
-                            "{}月{}日 {} 的预约因{}取消,请另选时间。",
-                            d.format("%m"),
-                            d.format("%d"),
-                            hhmm(s.starts_at),
-                            reason
-                        ),
+                        title: Msg::new("booking.closed.title").with("item", &item.name).encode(),
+                        body: Msg::new("booking.closed.body")
+                            .with("date", d.format("%Y-%m-%d"))
+                            .with("start", hhmm(s.starts_at))
+                            .with("why", reason)
+                            .encode(),
                         link: format!("/appointments/bookings/{}", b.id),
                         key: format!("closure-cancel:{}", b.id),
                     },

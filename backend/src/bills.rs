@@ -99,8 +99,11 @@ pub(crate) async fn generate_for(
             out.without_area += 1;
             continue;
         }
-        let basis =
-            format!("{}.{:02} m² × {}/m²/月 × {} 个月", area / 100, area % 100, price_per_m2_month, period.months);
+        let basis = domain::msg::Msg::new("bill.basis.property")
+            .with("area", format!("{}.{:02}", area / 100, area % 100))
+            .with("price", price_per_m2_month)
+            .with("months", period.months)
+            .encode();
         let res = bill::Entity::insert(bill::ActiveModel {
             org_unit_id: Set(c.id),
             household_id: Set(h.id),
@@ -178,7 +181,7 @@ pub(crate) async fn demo_water(state: &State, c: &org_unit::Model, by: i64, peri
     let txn = state.db.begin().await?;
     for h in households {
         let tonnes = 8 + h.id % 12;
-        let basis = format!("{tonnes} 吨 × ¥5.00/吨");
+        let basis = domain::msg::Msg::new("bill.basis.water").with("tonnes", tonnes).with("price", "¥5.00").encode();
         insert_bill(&txn, c.id, h.id, BillKind::Water, period, Fen(tonnes * 500), &basis, by).await?;
     }
     txn.commit().await?;
@@ -233,7 +236,7 @@ pub async fn mine(state: &State, user: &CurrentUser) -> AppResult<Vec<BillView>>
             amount: Fen(b.amount_fen),
             paid: Fen(b.paid_fen),
             status: BillStatus::parse(&b.status).unwrap_or(BillStatus::Unpaid),
-            basis: b.basis,
+            basis: domain::msg::render(&b.basis, user.lang == "en"),
         });
     }
     let (unpaid, mut rest): (Vec<_>, Vec<_>) = out.into_iter().partition(|b| b.status == BillStatus::Unpaid);

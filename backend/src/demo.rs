@@ -70,6 +70,14 @@ async fn seed(state: &State) -> AppResult<()> {
     let mut first_dwelling = std::collections::HashMap::new();
     for (ci, cname) in ["阳光社区", "和谐社区"].iter().enumerate() {
         let community = org(state, Some(&street), OrgLevel::Community, cname).await?;
+        // the numbers residents call (首页); the first community's property
+        // service takes home-repair requests
+        let mut am: org_unit::ActiveModel = community.into();
+        am.office_phone = Set(Some(["0571-8888 1201", "0571-8888 1202"][ci].into()));
+        am.property_name = Set(Some(["阳光物业服务中心", "和谐物业"][ci].into()));
+        am.property_phone = Set(Some(["0571-8666 2301", "0571-8666 2302"][ci].into()));
+        am.property_repairs = Set(ci == 0);
+        let community = am.update(&state.db).await?;
         orgs.push(community.clone());
         for gi in 1..=2 {
             let gname = format!("{cname}第{}网格", ["一", "二"][gi - 1]);
@@ -239,7 +247,6 @@ async fn seed_points(
     orgs: &[org_unit::Model],
     staff_ids: &std::collections::HashMap<&str, i64>,
 ) -> AppResult<()> {
-    use sea_orm::TransactionTrait;
     let (Some(c), Some(by)) = (orgs.iter().find(|o| o.name == "阳光社区"), staff_ids.get("阳光社区")) else {
         return Ok(());
     };
@@ -262,24 +269,6 @@ async fn seed_points(
         }
         .insert(&state.db)
         .await?;
-    }
-    if let Some(u) = user::Entity::find().filter(user::Column::Phone.eq("13800000001")).one(&state.db).await? {
-        let txn = state.db.begin().await?;
-        crate::points::post(
-            &txn,
-            crate::points::Posting {
-                user_id: u.id,
-                kind: domain::points::EntryKind::Service,
-                points: 60,
-                key: "demo:service:1".into(),
-                reason: "社区环境清洁志愿服务 3 小时",
-                community_id: Some(c.id),
-                by: Some(*by),
-                reverses: None,
-            },
-        )
-        .await?;
-        txn.commit().await?;
     }
     Ok(())
 }
@@ -377,6 +366,95 @@ async fn seed_volunteer(
             },
         )
         .await?;
+    }
+    past_service(state, c, *by).await
+}
+
+/// Resident A's three hours at last week's clean-up, checked in and out and
+/// confirmed by the community's staff the way an organiser does: the
+/// volunteer record and the points ledger tell the same story.
+async fn past_service(state: &State, c: &org_unit::Model, by: i64) -> AppResult<()> {
+    use crate::entities::{
+        volunteer_activity as activity, volunteer_attendance as attendance, volunteer_signup as signup,
+    };
+    use sea_orm::sea_query::Expr;
+    let Some(u) = user::Entity::find().filter(user::Column::Phone.eq("13800000001")).one(&state.db).await? else {
+        return Ok(());
+    };
+    let Some(staff) = user::Entity::find_by_id(by).one(&state.db).await? else { return Ok(()) };
+    let now = Utc::now().timestamp();
+    let id = crate::volunteer::create_for(
+        state,
+        c,
+        by,
+        by,
+        crate::volunteer::NewActivity {
+            community_id: c.id,
+            title: "社区环境清洁志愿服务".into(),
+            description: "清理楼道杂物和绿地垃圾。".into(),
+            place: "阳光社区各楼栋".into(),
+            starts_at: now + 3600,
+            ends_at: now + 4 * 3600,
+            capacity: 10,
+            rule: domain::volunteer::HoursRule { points_per_hour: 20, ..Default::default() },
+            geofence: None,
+            organiser_phone: String::new(),
+        },
+    )
+    .await?;
+    // held a week ago, 9:00-12:00 Beijing time
+    let day = (Utc::now() - chrono::Duration::days(7)).date_naive();
+    let start = domain::appointment::beijing_at(day, chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default());
+    let end = start + chrono::Duration::hours(3);
+    activity::Entity::update_many()
+        .col_expr(activity::Column::StartsAt, Expr::value(start))
+        .col_expr(activity::Column::EndsAt, Expr::value(end))
+        .col_expr(activity::Column::SignedUp, Expr::value(1))
+        .filter(activity::Column::Id.eq(id))
+        .exec(&state.db)
+        .await?;
+    signup::ActiveModel {
+        activity_id: Set(id),
+        user_id: Set(u.id),
+        status: Set("signed_up".into()),
+        queued_at: Set(start - chrono::Duration::days(2)),
+        updated_at: Set(start - chrono::Duration::days(2)),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?;
+    let a = attendance::ActiveModel {
+        activity_id: Set(id),
+        user_id: Set(u.id),
+        check_in_at: Set(start),
+        in_how: Set("qr".into()),
+        check_out_at: Set(Some(end)),
+        out_how: Set(Some("qr".into())),
+        status: Set("open".into()),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?;
+    let organiser = crate::auth::CurrentUser {
+        id: staff.id,
+        name: staff.name.clone(),
+        phone: domain::Phone::parse(&staff.phone).map_err(crate::error::AppError::from)?,
+        lang: "zh".into(),
+        grants: crate::auth::load_grants(state, staff.id).await?,
+        session_id: String::new(),
+    };
+    crate::volunteer::confirm(state, &organiser, a.id).await?;
+    // a week-old "hours confirmed" message is not news: the demo starts
+    // with an empty inbox (and no delivery waiting)
+    let key = format!("volunteer:confirmed:{}", a.id);
+    if let Some(n) = crate::entities::notification::Entity::find()
+        .filter(crate::entities::notification::Column::UserId.eq(u.id))
+        .filter(crate::entities::notification::Column::DedupeKey.eq(key))
+        .one(&state.db)
+        .await?
+    {
+        crate::jobs::cancel(&state.db, &format!("deliver:{}", n.id)).await?;
+        crate::entities::notification::Entity::delete_by_id(n.id).exec(&state.db).await?;
     }
     Ok(())
 }

@@ -11,6 +11,7 @@
 //! error wait under a draft key, so nothing the user chose is lost.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use domain::msg::Msg;
 use domain::{
     incident::{
         self as rules, Action, Actor, Assignable, Category, EventView, ExtensionView, IncidentDetail, IncidentHome,
@@ -441,6 +442,18 @@ pub(crate) async fn file(
     if attached as usize > MAX_PHOTOS {
         return Err(ErrorCode::TooManyPhotos.into());
     }
+    notify::put(
+        &txn,
+        user.id,
+        Draft {
+            kind: NotificationKind::MyRequests,
+            title: Msg::new("incident.received.title").with("category", new.category.as_str()).encode(),
+            body: Msg::new("incident.received.body").with("id", id).encode(),
+            link: format!("/incidents/{id}"),
+            key: format!("incident:{id}:received"),
+        },
+    )
+    .await?;
     for staff in staff_over(&txn, &path).await? {
         if staff == user.id {
             continue;
@@ -706,19 +719,23 @@ pub async fn act(state: &State, user: &CurrentUser, id: i64, step: Step) -> AppR
     let mut tell: Vec<(i64, String)> = vec![];
     let mut deadline_job: Option<DateTime<Utc>> = None;
     match &step {
-        Step::Accept { note: n } => note = n.clone(),
+        Step::Accept { note: n } => {
+            note = n.clone();
+            tell.push((i.reporter_id, Msg::new("incident.accepted").encode()));
+        }
         Step::Reject { reason, duplicate_of, note: n } => {
             upd = upd
                 .col_expr(incident::Column::RejectReason, Expr::value(reason.as_str()))
                 .col_expr(incident::Column::DuplicateOf, Expr::value(*duplicate_of));
             data = serde_json::json!({ "reason": reason.as_str(), "duplicate_of": duplicate_of });
             note = n.clone();
-            tell.push((i.reporter_id, format!("您上报的事件未予立案:{}", reason.text(false))));
+            tell.push((i.reporter_id, Msg::new("incident.rejected").with("reason", reason.as_str()).encode()));
         }
         Step::Dispatch { assignee, department, deadline, note: n } => {
             if let Some(a) = assignee {
                 tell.push((*a, format!("新派遣的事件,请在 {} 前办结", beijing(*deadline))));
             }
+            tell.push((i.reporter_id, Msg::new("incident.dispatched").with("deadline", beijing(*deadline)).encode()));
             upd = upd
                 .col_expr(incident::Column::AssigneeId, Expr::value(*assignee))
                 .col_expr(incident::Column::Department, Expr::value(department.clone()))
@@ -739,6 +756,7 @@ pub async fn act(state: &State, user: &CurrentUser, id: i64, step: Step) -> AppR
             for s in &staff_ids {
                 tell.push((*s, "事件已处置,待核查".into()));
             }
+            tell.push((i.reporter_id, Msg::new("incident.handled").encode()));
         }
         Step::Verify { note: n } => note = n.clone(),
         Step::SendBack { note: n } => {
@@ -750,7 +768,7 @@ pub async fn act(state: &State, user: &CurrentUser, id: i64, step: Step) -> AppR
         Step::Close { note: n } => {
             note = n.clone();
             upd = upd.col_expr(incident::Column::ClosedAt, Expr::value(now));
-            tell.push((i.reporter_id, "您上报的事件已办结,请评价办理结果".into()));
+            tell.push((i.reporter_id, Msg::new("incident.closed").encode()));
         }
         Step::Rate { rating, comment } => {
             upd = upd
@@ -857,7 +875,8 @@ pub async fn act(state: &State, user: &CurrentUser, id: i64, step: Step) -> AppR
             &txn,
             who,
             Draft {
-                kind: NotificationKind::Task,
+                // the reporter hears of the steps of their own report
+                kind: if who == i.reporter_id { NotificationKind::MyRequests } else { NotificationKind::Task },
                 title,
                 body: i.description.chars().take(80).collect(),
                 link: format!("/incidents/{id}"),

@@ -157,15 +157,18 @@ pub async fn inbox(state: &State, user: &CurrentUser, limit: u64, offset: u64) -
         .offset(Ord::min(offset, crate::MAX_OFFSET))
         .all(&state.db)
         .await?;
-    Ok(Inbox { items: rows.into_iter().filter_map(item).collect(), total, unread })
+    let en = user.lang == "en";
+    Ok(Inbox { items: rows.into_iter().filter_map(|r| item(r, en)).collect(), total, unread })
 }
 
-fn item(r: notification::Model) -> Option<InboxItem> {
+/// An inbox row as its reader sees it: system messages (`domain::msg`) in
+/// the reader's language.
+fn item(r: notification::Model, en: bool) -> Option<InboxItem> {
     Some(InboxItem {
         id: r.id,
         kind: NotificationKind::parse(&r.kind)?,
-        title: r.title,
-        body: r.body,
+        title: domain::msg::render(&r.title, en),
+        body: domain::msg::render(&r.body, en),
         link: r.link,
         created: crate::announcements::beijing_time(r.created_at),
         read: r.read_at.is_some(),
@@ -298,9 +301,14 @@ pub struct DeliverJob {
 /// A channel's failure fails the job, which is retried; channels keep their
 /// own sends idempotent (the push payload carries the item id as its tag).
 pub async fn deliver_job(state: &State, job: DeliverJob) -> anyhow::Result<()> {
-    let Some(item) = notification::Entity::find_by_id(job.notification_id).one(&state.db).await? else {
+    let Some(mut item) = notification::Entity::find_by_id(job.notification_id).one(&state.db).await? else {
         return Ok(()); // nothing to deliver
     };
+    // system messages go out in the reader's language (`domain::msg`)
+    let en =
+        crate::entities::user::Entity::find_by_id(item.user_id).one(&state.db).await?.is_some_and(|u| u.lang == "en");
+    item.title = domain::msg::render(&item.title, en);
+    item.body = domain::msg::render(&item.body, en);
     let Some(kind) = NotificationKind::parse(&item.kind) else { return Ok(()) };
     let unread = unread(state, item.user_id).await.unwrap_or(0);
     let data = serde_json::json!({

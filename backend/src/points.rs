@@ -469,7 +469,7 @@ pub async fn redeem(state: &State, user: &CurrentUser, item_id: i64, idem: &str)
             kind: EntryKind::Hold,
             points: -item.cost,
             key: hold_key.clone(),
-            reason: &format!("兑换 {}", item.name),
+            reason: &domain::msg::Msg::new("ledger.redeem").with("item", &item.name).encode(),
             community_id: Some(item.community_id),
             by: Some(user.id),
             reverses: None,
@@ -508,6 +508,18 @@ pub async fn redeem(state: &State, user: &CurrentUser, item_id: i64, idem: &str)
     .exec(&txn)
     .await?;
     let id = ins.last_insert_id;
+    crate::notify::put(
+        &txn,
+        user.id,
+        crate::notify::Draft {
+            kind: domain::notify::NotificationKind::MyRequests,
+            title: domain::msg::Msg::new("mall.redeemed.title").with("item", &item.name).encode(),
+            body: domain::msg::Msg::new("mall.redeemed.body").with("cost", item.cost).with("days", HOLD_DAYS).encode(),
+            link: "/points".into(),
+            key: format!("mall:{id}:redeemed"),
+        },
+    )
+    .await?;
     jobs::enqueue(
         &txn,
         NewJob::new(JobKind::MallExpire, format!("mall:expire:{id}"), ExpireJob { redemption: id }).at(expires),
@@ -529,11 +541,12 @@ async fn release(state: &State, r: &redemption::Model, to: RedemptionStatus, by:
             kind: EntryKind::Release,
             points: r.cost,
             key: format!("release:{}", r.id),
-            reason: if to == RedemptionStatus::Expired {
-                "兑换未按时领取,积分退回"
+            reason: &domain::msg::Msg::new(if to == RedemptionStatus::Expired {
+                "ledger.expired"
             } else {
-                "取消兑换,积分退回"
-            },
+                "ledger.cancelled"
+            })
+            .encode(),
             community_id: None,
             by,
             reverses: None,

@@ -174,10 +174,17 @@ pub async fn decide(state: &State, staff: &CurrentUser, id: i64, approve: bool, 
             .await?;
         }
     }
+    use domain::msg::Msg;
     let (title, body) = if approve {
-        ("住户认证已通过".to_string(), format!("您在{}的住户认证已通过。", community.name))
+        (
+            Msg::new("residence.approved.title").encode(),
+            Msg::new("residence.approved.body").with("community", &community.name).encode(),
+        )
     } else {
-        ("住户认证未通过".to_string(), format!("您在{}的住户认证未通过:{reason}", community.name))
+        (
+            Msg::new("residence.rejected.title").encode(),
+            Msg::new("residence.rejected.body").with("community", &community.name).with("why", reason).encode(),
+        )
     };
     // The applicant hears of it in the same transaction as the decision.
     crate::notify::put(

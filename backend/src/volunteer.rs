@@ -54,6 +54,7 @@ use crate::{
     votes::local_input,
     State,
 };
+use domain::msg::Msg;
 use domain::notify::NotificationKind;
 
 /// A code changes every this many seconds.
@@ -350,8 +351,11 @@ pub async fn cancel(state: &State, staff: &CurrentUser, id: i64) -> AppResult<()
             p.user_id,
             Draft {
                 kind: NotificationKind::ActivityStart,
-                title: format!("志愿活动已取消:{}", a.title),
-                body: format!("原定 {} 在{}举行的活动已取消。", beijing_time(a.starts_at), a.place),
+                title: Msg::new("volunteer.cancelled.title").with("title", &a.title).encode(),
+                body: Msg::new("volunteer.cancelled.body")
+                    .with("at", beijing_time(a.starts_at))
+                    .with("place", &a.place)
+                    .encode(),
                 link: "/volunteer".into(),
                 key: format!("volunteer:cancelled:{id}"),
             },
@@ -569,8 +573,11 @@ async fn remind<C: ConnectionTrait>(conn: &C, user_id: i64, a: &activity::Model)
         &[Duration::hours(2)],
         Draft {
             kind: NotificationKind::ActivityStart,
-            title: format!("志愿活动即将开始:{}", a.title),
-            body: format!("{} 在{},到场后请扫描组织者手机上的二维码签到。", beijing_time(a.starts_at), a.place),
+            title: Msg::new("volunteer.starting.title").with("title", &a.title).encode(),
+            body: Msg::new("volunteer.starting.body")
+                .with("at", beijing_time(a.starts_at))
+                .with("place", &a.place)
+                .encode(),
             link: "/volunteer".into(),
             key: reminder_key(a.id),
         },
@@ -650,6 +657,23 @@ pub async fn sign_up(state: &State, user: &CurrentUser, id: i64) -> AppResult<Si
     if seat {
         remind(&txn, user.id, &a).await?;
     }
+    notify::put(
+        &txn,
+        user.id,
+        Draft {
+            kind: NotificationKind::MyRequests,
+            title: Msg::new(if seat { "volunteer.signed.title" } else { "volunteer.waitlisted.title" })
+                .with("title", &a.title)
+                .encode(),
+            body: Msg::new("volunteer.signed.body")
+                .with("date", periods(a.starts_at).0)
+                .with("place", &a.place)
+                .encode(),
+            link: format!("/volunteer#a{id}"),
+            key: format!("volunteer:{id}:signed:{}", Utc::now().timestamp()),
+        },
+    )
+    .await?;
     txn.commit().await?;
     Ok(status)
 }
@@ -721,12 +745,11 @@ async fn give_seat_on<C: ConnectionTrait>(txn: &C, a: &activity::Model, now: Dat
                 next.user_id,
                 Draft {
                     kind: NotificationKind::ActivityStart,
-                    title: format!("候补成功:{}", a.title),
-                    body: format!(
-                        "有人取消了报名,您已获得名额。活动时间 {},地点 {}。",
-                        beijing_time(a.starts_at),
-                        a.place
-                    ),
+                    title: Msg::new("volunteer.promoted.title").with("title", &a.title).encode(),
+                    body: Msg::new("volunteer.promoted.body")
+                        .with("at", beijing_time(a.starts_at))
+                        .with("place", &a.place)
+                        .encode(),
                     link: "/volunteer".into(),
                     key: format!("volunteer:{}:promoted", a.id),
                 },
@@ -1031,7 +1054,10 @@ pub async fn confirm(state: &State, organiser: &CurrentUser, attendance_id: i64)
                     kind: EntryKind::Service,
                     points: c.points,
                     key: format!("service:{}", row.id),
-                    reason: &format!("{} · {}", a.title, domain::volunteer::minutes_text(c.credited_minutes, false)),
+                    reason: &Msg::new("ledger.service")
+                        .with("title", &a.title)
+                        .with("minutes", c.credited_minutes)
+                        .encode(),
                     community_id: Some(a.community_id),
                     by: Some(organiser.id),
                     reverses: None,
@@ -1059,17 +1085,19 @@ pub async fn confirm(state: &State, organiser: &CurrentUser, attendance_id: i64)
         if r.rows_affected != 1 {
             return Err(ErrorCode::AlreadyDecided.into());
         }
-        let hours = domain::volunteer::minutes_text(c.credited_minutes, false);
         notify::put(
             &txn,
             row.user_id,
             Draft {
                 kind: NotificationKind::System,
-                title: format!("志愿时长已确认:{}", a.title),
+                title: Msg::new("volunteer.confirmed.title").with("title", &a.title).encode(),
                 body: if c.points > 0 {
-                    format!("记录时长 {hours},获得 {} 积分。", c.points)
+                    Msg::new("volunteer.confirmed.body")
+                        .with("minutes", c.credited_minutes)
+                        .with("points", c.points)
+                        .encode()
                 } else {
-                    format!("记录时长 {hours}。")
+                    Msg::new("volunteer.confirmed.body_no_points").with("minutes", c.credited_minutes).encode()
                 },
                 link: "/volunteer".into(),
                 key: format!("volunteer:confirmed:{}", row.id),

@@ -87,6 +87,57 @@ impl Period {
         };
         Ok(Period { label: s.clone(), months })
     }
+
+    /// The period in a resident's words: "2026年下半年", "2026年第4季度",
+    /// "2026年11月", "2026年" ("second half of 2026", "Q4 2026",
+    /// "November 2026", "2026"). A label that is not a period is kept.
+    pub fn words(label: &str, english: bool) -> String {
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        let Ok(p) = Period::parse(label) else { return label.to_string() };
+        let (year, rest) = p.label.split_once('-').unwrap_or((p.label.as_str(), ""));
+        match (rest, english) {
+            ("", false) => format!("{year}年"),
+            ("", true) => year.to_string(),
+            ("H1", false) => format!("{year}年上半年"),
+            ("H2", false) => format!("{year}年下半年"),
+            ("H1", true) => format!("first half of {year}"),
+            ("H2", true) => format!("second half of {year}"),
+            (q, false) if q.starts_with('Q') => format!("{year}年第{}季度", &q[1..]),
+            (q, true) if q.starts_with('Q') => format!("{q} {year}"),
+            (m, false) => format!("{year}年{}月", m.trim_start_matches('0')),
+            (m, true) => {
+                let i = m.parse::<usize>().unwrap_or(1).clamp(1, 12) - 1;
+                format!("{} {year}", MONTHS[i])
+            }
+        }
+    }
+}
+
+/// A bill's title as stored ("2026-H2 物业费": the period's label and the
+/// kind) in the reader's words and language ("2026年下半年物业费",
+/// "Property fee, second half of 2026"); any other title is kept as typed.
+pub fn title_words(stored: &str, english: bool) -> String {
+    let Some((period, kind)) = stored.split_once(' ') else { return stored.to_string() };
+    let (Ok(_), Some(kind)) = (Period::parse(period), BillKind::parse_typed(kind)) else { return stored.to_string() };
+    let when = Period::words(period, english);
+    if english {
+        format!("{}, {when}", kind.label(true))
+    } else {
+        format!("{when}{}", kind.label(false))
+    }
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -154,6 +205,25 @@ pub struct ArrearsRow {
     pub households: i64,
     pub bills: i64,
     pub owed: Fen,
+}
+
+#[cfg(test)]
+mod words_tests {
+    use super::*;
+
+    #[test]
+    fn periods_and_titles_in_plain_words() {
+        assert_eq!(Period::words("2026-H2", false), "2026年下半年");
+        assert_eq!(Period::words("2026-Q4", false), "2026年第4季度");
+        assert_eq!(Period::words("2026-03", false), "2026年3月");
+        assert_eq!(Period::words("2026", false), "2026年");
+        assert_eq!(Period::words("2026-11", true), "November 2026");
+        assert_eq!(Period::words("2026-H1", true), "first half of 2026");
+        assert_eq!(title_words("2026-H2 物业费", false), "2026年下半年物业费");
+        assert_eq!(title_words("2026-H2 物业费", true), "Property fee, second half of 2026");
+        assert_eq!(title_words("2026-11 水费", true), "Water, November 2026");
+        assert_eq!(title_words("车位管理费 2026", false), "车位管理费 2026");
+    }
 }
 
 #[cfg(test)]

@@ -92,6 +92,12 @@ pub enum ErrorCode {
     InvalidPlan,
     /// A patrol plan's window shorter than 10 minutes.
     PlanTooShort,
+    /// A community's contact number that is no number.
+    InvalidContactNumber,
+    /// A payment asked for with no bill ticked.
+    NoBillChosen,
+    /// One payment covers the bills of one community only.
+    BillsOfOneCommunity,
     InvalidDateRange,
     InvalidOutline,
     CrossSite,
@@ -102,7 +108,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 88] = [
+    pub const ALL: [ErrorCode; 91] = [
         ErrorCode::InvalidPhone,
         ErrorCode::InvalidIdNumber,
         ErrorCode::InvalidCode,
@@ -185,6 +191,9 @@ impl ErrorCode {
         ErrorCode::PlaceRequired,
         ErrorCode::InvalidPlan,
         ErrorCode::PlanTooShort,
+        ErrorCode::InvalidContactNumber,
+        ErrorCode::NoBillChosen,
+        ErrorCode::BillsOfOneCommunity,
         ErrorCode::InvalidDateRange,
         ErrorCode::InvalidOutline,
         ErrorCode::CrossSite,
@@ -277,6 +286,9 @@ impl ErrorCode {
             ErrorCode::PlaceRequired => "place_required",
             ErrorCode::InvalidPlan => "invalid_plan",
             ErrorCode::PlanTooShort => "plan_too_short",
+            ErrorCode::InvalidContactNumber => "invalid_contact_number",
+            ErrorCode::NoBillChosen => "no_bill_chosen",
+            ErrorCode::BillsOfOneCommunity => "bills_of_one_community",
             ErrorCode::InvalidDateRange => "invalid_date_range",
             ErrorCode::InvalidOutline => "invalid_outline",
             ErrorCode::CrossSite => "cross_site",
@@ -337,6 +349,7 @@ impl ErrorCode {
             ErrorCode::ExtensionPending => 409,
             ErrorCode::PlaceRequired => 422,
             ErrorCode::InvalidPlan | ErrorCode::PlanTooShort => 422,
+            ErrorCode::NoBillChosen | ErrorCode::BillsOfOneCommunity | ErrorCode::InvalidContactNumber => 422,
             ErrorCode::InvalidDateRange => 422,
             ErrorCode::InvalidOutline => 422,
             ErrorCode::CrossSite => 403,
@@ -589,6 +602,18 @@ impl ErrorCode {
             ErrorCode::InvalidPhoto => ("照片须为 JPEG、PNG 或 WebP 图片,每张不超过 10 MB", "Photos must be JPEG, PNG or WebP images of at most 10 MB each"),
             ErrorCode::TooManyPhotos => ("最多上传 9 张照片", "At most 9 photos"),
             ErrorCode::PlaceRequired => ("请获取当前位置,或填写事件地点", "Please capture your position or type where it is"),
+            ErrorCode::InvalidContactNumber => (
+                "电话号码只能有数字、空格和“-”,如 0571-8888 1234 或 12345",
+                "A phone number has digits, spaces and “-” only, e.g. 0571-8888 1234 or 12345",
+            ),
+            ErrorCode::NoBillChosen => (
+                "还没有选账单:请先勾选要缴的账单,再点缴费",
+                "No bill is ticked: tick the bills you want to pay, then tap Pay",
+            ),
+            ErrorCode::BillsOfOneCommunity => (
+                "一次只能缴同一个社区的账单,请分开缴",
+                "One payment can only cover one community's bills; please pay them separately",
+            ),
             ErrorCode::PlanTooShort => (
                 "时段太短:结束时间须比开始时间晚至少 10 分钟",
                 "The window is too short: the end must be at least 10 minutes after the start",

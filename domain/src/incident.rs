@@ -41,18 +41,21 @@ pub enum Category {
     Construction,
     /// 车辆停放: parking, blocked lanes, abandoned bicycles
     Parking,
+    /// 入户报修: a repair inside one's own home, for the property service
+    HomeRepair,
     /// 其他
     Other,
 }
 
 impl Category {
-    pub const ALL: [Category; 7] = [
+    pub const ALL: [Category; 8] = [
         Category::Sanitation,
         Category::Facilities,
         Category::Safety,
         Category::Dispute,
         Category::Construction,
         Category::Parking,
+        Category::HomeRepair,
         Category::Other,
     ];
 
@@ -64,6 +67,7 @@ impl Category {
             Category::Dispute => "dispute",
             Category::Construction => "construction",
             Category::Parking => "parking",
+            Category::HomeRepair => "home_repair",
             Category::Other => "other",
         }
     }
@@ -80,6 +84,7 @@ impl Category {
             Category::Dispute => ("矛盾纠纷", "Dispute"),
             Category::Construction => ("违章搭建", "Illegal construction"),
             Category::Parking => ("车辆停放", "Parking"),
+            Category::HomeRepair => ("入户报修", "Home repair"),
             Category::Other => ("其他", "Other"),
         };
         if english {
@@ -94,6 +99,7 @@ impl Category {
         match self {
             Category::Safety => 1,
             Category::Sanitation | Category::Parking => 2,
+            Category::HomeRepair => 3,
             Category::Facilities | Category::Other => 5,
             Category::Dispute => 7,
             Category::Construction => 10,

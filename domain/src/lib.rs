@@ -14,6 +14,7 @@ pub mod id_number;
 pub mod import;
 pub mod incident;
 pub mod money;
+pub mod msg;
 pub mod notify;
 pub mod org;
 pub mod osmand;

@@ -22,6 +22,9 @@ pub enum NotificationKind {
     Task,
     /// 缴费结果、退款
     Payment,
+    /// 我的办理进展: what I just did, confirmed (booked, cancelled, signed
+    /// up, redeemed, reported), and each step of my own report
+    MyRequests,
     /// 系统通知 (scheduled reminders staff set up, account events)
     System,
 }
@@ -45,7 +48,7 @@ impl Urgency {
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 8] = [
+    pub const ALL: [NotificationKind; 9] = [
         NotificationKind::Announcement,
         NotificationKind::Residence,
         NotificationKind::AppointmentReminder,
@@ -53,6 +56,7 @@ impl NotificationKind {
         NotificationKind::VoteClosing,
         NotificationKind::Task,
         NotificationKind::Payment,
+        NotificationKind::MyRequests,
         NotificationKind::System,
     ];
 
@@ -65,6 +69,7 @@ impl NotificationKind {
             NotificationKind::VoteClosing => "vote_closing",
             NotificationKind::Task => "task",
             NotificationKind::Payment => "payment",
+            NotificationKind::MyRequests => "my_requests",
             NotificationKind::System => "system",
         }
     }
@@ -82,6 +87,7 @@ impl NotificationKind {
             NotificationKind::VoteClosing => ("投票截止", "Vote closing"),
             NotificationKind::Task => ("任务与督办", "Tasks and escalations"),
             NotificationKind::Payment => ("缴费与退款", "Payments and refunds"),
+            NotificationKind::MyRequests => ("我的办理进展", "My requests and their progress"),
             NotificationKind::System => ("系统通知", "System"),
         };
         if english {
@@ -108,7 +114,10 @@ impl NotificationKind {
         match self {
             NotificationKind::AppointmentReminder | NotificationKind::ActivityStart => 60 * 60,
             NotificationKind::VoteClosing | NotificationKind::Task => 6 * 60 * 60,
-            NotificationKind::Announcement | NotificationKind::Payment | NotificationKind::System => 24 * 60 * 60,
+            NotificationKind::Announcement
+            | NotificationKind::Payment
+            | NotificationKind::MyRequests
+            | NotificationKind::System => 24 * 60 * 60,
             NotificationKind::Residence => 7 * 24 * 60 * 60,
         }
     }

@@ -35,6 +35,38 @@ impl Phone {
 
 /// Masks the middle four digits of an 11-digit number; anything else is
 /// masked all but its last two characters.
+/// A number residents call (a community office's landline, a property
+/// service's hotline): 3 to 20 digits, written with spaces, "-", "+" or
+/// brackets as people write them ("0571-8888 1234", "(0571) 88881234",
+/// "12345"). Kept as typed, trimmed; `tel()` is the number to dial.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactNumber(String);
+
+impl ContactNumber {
+    pub fn parse(input: &str) -> Result<ContactNumber, crate::ErrorCode> {
+        let s = input.trim();
+        let digits = s.chars().filter(|c| c.is_ascii_digit()).count();
+        let allowed = s.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '+' | '(' | ')'));
+        if !allowed || !(3..=20).contains(&digits) || s.chars().count() > 30 {
+            return Err(crate::ErrorCode::InvalidContactNumber);
+        }
+        Ok(ContactNumber(s.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// What a `tel:` link dials: the digits, with a leading "+" kept.
+    pub fn tel(shown: &str) -> String {
+        let plus = shown.trim_start().starts_with('+');
+        let digits: String = shown.chars().filter(|c| c.is_ascii_digit()).collect();
+        if plus {
+            format!("+{digits}")
+        } else {
+            digits
+        }
+    }
+}
+
 pub fn mask_phone(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
     if chars.len() == 11 {
@@ -91,6 +123,23 @@ impl OtpCode {
 impl std::fmt::Debug for OtpCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("OtpCode(******)")
+    }
+}
+
+#[cfg(test)]
+mod contact_tests {
+    use super::ContactNumber;
+
+    #[test]
+    fn contact_numbers_as_people_write_them() {
+        assert_eq!(ContactNumber::parse(" 0571-8888 1234 ").unwrap().as_str(), "0571-8888 1234");
+        assert!(ContactNumber::parse("12345").is_ok());
+        assert!(ContactNumber::parse("(0571) 88881234").is_ok());
+        assert!(ContactNumber::parse("12").is_err());
+        assert!(ContactNumber::parse("call 110").is_err());
+        assert!(ContactNumber::parse("").is_err());
+        assert_eq!(ContactNumber::tel("0571-8888 1234"), "057188881234");
+        assert_eq!(ContactNumber::tel("+86 571 8888 1234"), "+8657188881234");
     }
 }
 

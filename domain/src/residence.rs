@@ -136,7 +136,7 @@ impl AreaCentiM2 {
 
 impl std::fmt::Display for AreaCentiM2 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{:02} m²", self.0 / 100, self.0 % 100)
+        write!(f, "{}.{:02}\u{a0}m²", self.0 / 100, self.0 % 100)
     }
 }
 
@@ -192,7 +192,7 @@ mod tests {
         for s in ["", "0", "0.00", "-5", "1.234", "abc", "1e3", "1,000", "1000001", ".5", "5."] {
             assert!(AreaCentiM2::parse(s).is_err(), "{s}");
         }
-        assert_eq!(AreaCentiM2::parse("89.5").unwrap().to_string(), "89.50 m²");
+        assert_eq!(AreaCentiM2::parse("89.5").unwrap().to_string(), "89.50\u{a0}m²");
     }
 
     #[test]

@@ -130,3 +130,23 @@ mod beijing_tests {
         assert_eq!(parse_beijing_local(""), None);
     }
 }
+
+/// A UTC instant as stored ("2026-12-04T13:34:58Z", RFC 3339) shown to a
+/// person in Beijing time, "2026-12-04 21:34:58"; a bare date
+/// ("2026-12-04", what a secret ballot records) is shown as it is.
+pub fn beijing_of_rfc3339(s: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(s) {
+        Ok(t) => (t.naive_utc() + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M:%S").to_string(),
+        Err(_) => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod beijing_of_rfc3339_tests {
+    #[test]
+    fn utc_instants_read_in_beijing_time() {
+        assert_eq!(super::beijing_of_rfc3339("2026-12-04T13:34:58Z"), "2026-12-04 21:34:58");
+        assert_eq!(super::beijing_of_rfc3339("2026-12-04T20:00:00Z"), "2026-12-05 04:00:00");
+        assert_eq!(super::beijing_of_rfc3339("2026-12-04"), "2026-12-04");
+    }
+}

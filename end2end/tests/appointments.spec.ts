@@ -78,7 +78,17 @@ test("staff set up an item; a cancellation inside the notice period is refused w
     .getByRole("button", { name: "预约" }).click();
   await expect(page.getByText("预约成功")).toBeVisible();
   await expect(page.getByText("已过取消截止时间,不能在线取消或改约")).toBeVisible();
-  await page.getByRole("button", { name: "取消预约" }).click();
+  // it asks once before cancelling
+  await page.getByText("取消预约", { exact: true }).click();
+  await expect(page.getByText("确定要取消这次预约吗")).toBeVisible();
+  await page.getByRole("button", { name: "确定取消" }).click();
   await expect(page.getByRole("alert")).toContainText("已过取消截止时间");
   await expect(page.locator(".booking .status")).toHaveText("已预约");
+  // the inbox has the booking, with its link
+  const booking = page.url();
+  await page.goto("/inbox");
+  const item = page.locator("ul.inbox li", { hasText: `预约成功:${name}` }).first();
+  await expect(item).toContainText("预约码");
+  await item.getByRole("link").click();
+  await expect(page).toHaveURL(booking.split("?")[0]);
 });

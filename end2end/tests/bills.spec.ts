@@ -6,7 +6,7 @@ test("a resident sees what the household owes and how it was computed", async ({
   await page.getByRole("link", { name: "缴费", exact: true }).click();
   await expect(page.getByRole("heading", { name: "待缴合计" })).toBeVisible();
   await expect(page.locator(".amount.big")).toHaveText(/^¥[\d,]+\.\d\d$/);
-  const bill = page.locator("li.bill", { hasText: "2026-H2 物业费" });
+  const bill = page.locator("li.bill", { hasText: "2026年下半年物业费" });
   await expect(bill).toContainText("m² × ¥1.85/m²/月 × 6 个月");
   await expect(bill).toContainText("待缴");
   await expectNoHorizontalOverflow(page);

@@ -8,7 +8,7 @@ test.describe("with JavaScript", () => {
     await loginWithCode(page, "13800000001");
     await expect(page.locator("html")).toHaveAttribute("data-hydrated", "1");
     // a phone's tab bar holds five; the notices are linked from the home page
-    await page.getByRole("link", { name: "社区公告" }).click();
+    await page.locator("ul.tiles").getByRole("link", { name: "社区公告" }).click();
     await expect(page).toHaveURL(/\/announcements$/);
     await expect(page.getByText("冬季用火用电安全提示")).toBeVisible();
     expect(errors).toEqual([]);
@@ -72,7 +72,7 @@ test.describe("without JavaScript", () => {
     await loginWithCode(page, "13800000001");
     await expect(page.getByRole("heading", { name: /您好/ })).toBeVisible();
     // a phone's tab bar holds five; the notices are linked from the home page
-    await page.getByRole("link", { name: "社区公告" }).click();
+    await page.locator("ul.tiles").getByRole("link", { name: "社区公告" }).click();
     await page.getByRole("link", { name: /冬季用火用电安全提示/ }).click();
     await expect(page.getByText("不私拉电线", { exact: false })).toBeVisible();
     await expectNoHorizontalOverflow(page);

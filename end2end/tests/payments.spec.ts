@@ -6,10 +6,18 @@ import { expectNoHorizontalOverflow, loginWithCode, loginWithPassword } from "./
 async function payTwoBills(page: Page, choice: string | RegExp, shot: string) {
   await page.goto("/bills");
   const form = page.locator("form", { has: page.getByRole("button", { name: "缴纳所选账单" }) });
-  const property = form.locator("li.bill", { hasText: "2026-H2 物业费" });
-  const water = form.locator("li.bill", { hasText: "2026-10 水费" });
+  const property = form.locator("li.bill", { hasText: "2026年下半年物业费" });
+  const water = form.locator("li.bill", { hasText: "2026年10月水费" });
   await expect(property.getByRole("checkbox")).toBeChecked();
   await expect(water.getByRole("checkbox")).toBeChecked();
+  // nothing ticked: the error says what to do, beside the bills, and nothing comes back ticked
+  const boxes = form.getByRole("checkbox");
+  const n = await boxes.count();
+  for (let i = 0; i < n; i++) await boxes.nth(i).uncheck();
+  await form.getByRole("button", { name: "缴纳所选账单" }).click();
+  await expect(form.getByRole("alert")).toHaveText("还没有选账单:请先勾选要缴的账单,再点缴费");
+  await expect(property.getByRole("checkbox")).not.toBeChecked();
+  for (let i = 0; i < n; i++) await boxes.nth(i).check();
   const total = await page.locator(".amount.big").textContent();
   await expectNoHorizontalOverflow(page);
   await page.screenshot({ path: `test-results/pay-bills-${shot}.png`, fullPage: true });
@@ -26,8 +34,8 @@ async function payTwoBills(page: Page, choice: string | RegExp, shot: string) {
   await page.getByRole("link", { name: "查看收据" }).click();
   await expect(page.getByRole("heading", { name: /缴费收据/ })).toBeVisible();
   const receipt = page.locator("article.receipt");
-  await expect(receipt).toContainText("2026-H2 物业费");
-  await expect(receipt).toContainText("2026-10 水费");
+  await expect(receipt).toContainText("2026年下半年物业费");
+  await expect(receipt).toContainText("2026年10月水费");
   await expect(receipt.locator("figure.qr svg")).toBeVisible();
   const code = (await receipt.locator("dd.code").textContent())!.trim();
   expect(code).toMatch(/^[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}$/);
@@ -68,12 +76,12 @@ test("with JavaScript a resident pays with a late notification; staff refund par
   await staff.goto("/staff/bills");
   const order = staff.locator("li.order").first();
   await expect(order).toContainText("138****0002");
-  const line = order.locator(".line", { hasText: "2026-10 水费" });
+  const line = order.locator(".line", { hasText: "2026年10月水费" });
   await line.getByRole("textbox", { name: "退款金额(元)" }).fill("9999");
   await line.getByRole("textbox", { name: "退款原因" }).fill("水表读数有误");
   await line.getByRole("button", { name: "退款" }).click();
   await expect(staff.getByRole("alert")).toContainText("退款金额不能超过");
-  const again = staff.locator("li.order").first().locator(".line", { hasText: "2026-10 水费" });
+  const again = staff.locator("li.order").first().locator(".line", { hasText: "2026年10月水费" });
   await expect(again.getByRole("textbox", { name: "退款原因" })).toHaveValue("水表读数有误");
   await again.getByRole("textbox", { name: "退款金额(元)" }).fill("5.00");
   await again.getByRole("button", { name: "退款" }).click();

@@ -5,9 +5,9 @@ test("a resident redeems points in the mall without JavaScript and staff hand th
   const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 }, locale: "zh-CN" });
   const page = await context.newPage();
   await loginWithCode(page, "13800000001");
-  await page.getByRole("link", { name: /我的积分/ }).click();
+  await page.locator("ul.tiles").getByRole("link", { name: "积分超市" }).click();
   await expect(page.locator(".amount.big")).toHaveText("60");
-  await expect(page.locator(".ledger")).toContainText("社区环境清洁志愿服务 3 小时");
+  await expect(page.locator(".ledger")).toContainText("社区环境清洁志愿服务 · 3 小时");
   const bag = page.locator("li.item", { hasText: "环保购物袋" });
   const haircut = page.locator("li.item", { hasText: "理发券" });
   await expect(haircut.getByRole("button")).toHaveText("积分不足");

@@ -55,5 +55,12 @@ test("inside WeChat a one-line hint explains how to install", async ({ browser }
   await expect(page.getByRole("note")).toContainText("在浏览器打开");
   // and the login still works there
   await expect(page.getByRole("button", { name: "获取验证码" })).toBeVisible();
+  // the hint can be closed for good: back on the same page, and gone on the next ones
+  await page.goto("/login?next=/bills");
+  await page.getByRole("button", { name: "不再提示" }).click();
+  await expect(page).toHaveURL(/\/login\?next=(%2F|\/)bills$/);
+  await expect(page.getByRole("note")).toHaveCount(0);
+  await page.goto("/votes/receipt");
+  await expect(page.getByRole("note")).toHaveCount(0);
   await context.close();
 });

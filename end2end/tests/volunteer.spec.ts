@@ -24,7 +24,13 @@ test("a volunteer signs up, checks in and out with the organiser's rotating QR c
   const card = volunteer.locator("li.activity", { hasText: "社区环境清洁日" });
   await card.getByRole("button", { name: "报名" }).click();
   await expect(volunteer.getByRole("status")).toContainText("报名成功");
+  // it is already under way: no "we will remind you", but go now
+  await expect(volunteer.getByRole("status")).toContainText("活动已经开始了");
   await expect(card.locator(".status")).toHaveText("已报名");
+  // the page jumped to the activity, whose title is not under the sticky header
+  const header = (await volunteer.locator("header.topbar").boundingBox())!;
+  const title = (await card.locator("h3").boundingBox())!;
+  expect(title.y).toBeGreaterThanOrEqual(header.y + header.height);
   await expectNoHorizontalOverflow(volunteer);
 
   // the organiser's phone shows the code, which counts down and changes by itself

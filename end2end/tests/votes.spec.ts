@@ -14,13 +14,25 @@ test("without JavaScript a resident reads an owners' decision and a topic, comme
   await expectNoHorizontalOverflow(page);
   await page.screenshot({ path: "test-results/vote-owners-before.png", fullPage: true });
   await page.getByLabel("同意").check();
-  await page.getByRole("button", { name: "提交选票" }).click();
+  await page.getByRole("button", { name: "下一步:核对选择" }).click();
+  // the review step (WCAG 3.3.4): the choice, what it means, and that it is final
+  const review = page.locator("form.review");
+  await expect(review.getByRole("heading", { name: "请核对您的选择" })).toBeVisible();
+  await expect(review.locator(".chosen")).toHaveText("同意");
+  await expect(review).toContainText("选票提交后不能更改");
+  await expect(review).toBeInViewport();
+  await review.getByRole("link", { name: "返回修改" }).click();
+  await expect(page.getByLabel("同意")).toBeChecked();
+  await page.getByRole("button", { name: "下一步:核对选择" }).click();
+  await page.getByRole("button", { name: "确认提交选票" }).click();
   const voted = page.locator("section.voted");
+  // lands on the receipt, not at the top of the page
+  await expect(voted).toBeInViewport();
   await expect(voted).toContainText("您已投票:同意");
   const code = (await voted.locator(".receipt-code").textContent())!.trim();
   expect(code).toMatch(/^[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}$/);
   await expect(page.locator(".quorum-gap")).toContainText("距参与门槛还差 7 户业主");
-  await expect(page.getByRole("button", { name: "提交选票" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: /核对选择|提交选票/ })).toHaveCount(0);
   await expectNoHorizontalOverflow(page);
   await page.screenshot({ path: "test-results/vote-owners-voted.png", fullPage: true });
 
@@ -42,11 +54,13 @@ test("without JavaScript a resident reads an owners' decision and a topic, comme
   await page.getByLabel("每月第一个周六上午").check();
   await page.getByLabel("每月第一个周日上午").check();
   await page.getByLabel("每月最后一个周六下午").check();
-  await page.getByRole("button", { name: "提交选票" }).click();
+  await page.getByRole("button", { name: "下一步:核对选择" }).click();
   await expect(page.getByRole("alert")).toContainText("请选择有效的选项");
   await expect(page.getByLabel("每月第一个周日上午")).toBeChecked();
   await page.getByLabel("每月最后一个周六下午").uncheck();
-  await page.getByRole("button", { name: "提交选票" }).click();
+  await page.getByRole("button", { name: "下一步:核对选择" }).click();
+  await expect(page.locator("form.review .chosen")).toHaveText("每月第一个周六上午、每月第一个周日上午");
+  await page.getByRole("button", { name: "确认提交选票" }).click();
   await expect(page.locator("section.voted")).toContainText("您已投票:每月第一个周六上午、每月第一个周日上午");
   await expect(page.getByRole("heading", { name: "实时结果" })).toBeVisible();
   await context.close();
@@ -58,7 +72,14 @@ test("without JavaScript a resident reads an owners' decision and a topic, comme
   await check.getByLabel("回执编号").fill(code.toLowerCase());
   await check.getByRole("button", { name: "核验" }).click();
   await expect(check.getByRole("status")).toContainText("您的选票已计入");
-  await expect(check.locator("dl.facts")).toContainText("同意");
+  const facts = check.locator("dl.facts").first();
+  await expect(facts).toContainText("同意");
+  // the time in Beijing time, as everywhere else; the hashes one tap away
+  await expect(facts).toContainText("(北京时间)");
+  await expect(facts).not.toContainText("UTC");
+  await expect(check.getByText("选票哈希")).toBeHidden();
+  await check.getByText("技术细节").click();
+  await expect(check.getByText("选票哈希")).toBeVisible();
   await expectNoHorizontalOverflow(check);
   await check.screenshot({ path: "test-results/vote-receipt.png", fullPage: true });
   await later.close();

@@ -7,9 +7,10 @@
 //     4x CPU slowdown, Moto G Power screen), the median of AUDIT_RUNS (3)
 //     runs: performance and accessibility scores >= 95, LCP <= 1.8 s,
 //     FCP <= 1.2 s, TBT <= 100 ms, CLS <= 0.05;
-//   - axe-core in Debian Chromium at 390x844: no serious or critical
-//     violation, touch targets >= 44 px; then again in large-text mode with
-//     targets >= 60 px;
+//   - axe-core in Debian Chromium at 390x844 on every page the role reaches
+//     from its main page (one per route): no serious or critical violation,
+//     touch targets >= 44 px; then again in large-text mode with targets
+//     >= 60 px;
 //   - bytes on the wire (brotli, as the server sends them): HTML + CSS of the
 //     first page, the WASM, the JS glue + service worker.
 // Writes OUT_DIR/audit.json and OUT_DIR/audit.md (a table for
@@ -135,6 +136,45 @@ async function axe(context, p, minSize) {
   ];
 }
 
+/** Pages not to open while crawling (as end2end/tests/zz-sweep.spec.ts). */
+const SKIP = [
+  /^\/api\//, /^\/dev\//, /^\/auth\//, /^\/pay\/sandbox/, /^\/photos?\//, /^\/pkg\//,
+  /\.(ics|csv|gpx|json|geojson|xlsx|png|jpg|svg)($|\?)/, /^\/patrol\/checkpoints\//, /^\/volunteer\/scan/,
+  /[?&](contact|show)=/, /^\/open311\//, /^\/incidents\/\d+\/photos/, /^\/incidents\/photos\//, /export/, /^\/staff\/patrol\/routes\/\d+\/sheet/,
+];
+/** One page per route: numbers and codes in the path become ":id". */
+function pattern(url) {
+  const path = url.pathname.split("/").map((seg) => (/^\d+$/.test(seg) || /^[A-Z0-9-]{8,}$/.test(seg) ? ":id" : seg)).join("/");
+  const keys = [...url.searchParams.keys()].filter((k) => !["error", "next", "page"].includes(k)).sort();
+  return keys.length ? `${path}?${keys.join("&")}` : path;
+}
+/** Every page a role reaches by following links from its main page, one per route. */
+async function crawl(context, start) {
+  const page = await context.newPage();
+  const seen = new Set();
+  const queue = [start, "/me"];
+  const pages = [];
+  while (queue.length && pages.length < 80) {
+    const path = queue.shift();
+    const response = await page.goto(BASE + path).catch(() => null);
+    if (!response || !(response.headers()["content-type"] ?? "").includes("text/html")) continue;
+    const here = new URL(page.url());
+    if (here.pathname.startsWith("/login") && path !== "/login") continue;
+    const key = pattern(here);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    pages.push(here.pathname + here.search);
+    for (const href of await page.$$eval("a[href]", (as) => as.map((a) => a.href))) {
+      const u = new URL(href);
+      if (u.origin !== here.origin || SKIP.some((re) => re.test(u.pathname + u.search))) continue;
+      const k = pattern(u);
+      if (!seen.has(k) && !queue.some((q) => pattern(new URL(q, here.origin)) === k)) queue.push(u.pathname + u.search);
+    }
+  }
+  await page.close();
+  return pages;
+}
+
 /** One Lighthouse run in a fresh Chromium. */
 async function lighthouseOnce(url, cookie) {
   const chrome = await chromeLauncher.launch({ chromePath: CHROME, chromeFlags: FLAGS });
@@ -222,14 +262,23 @@ async function main() {
     check(html.status === 200, `${r.role}: ${r.path} answers 200 (${html.status})`);
     check(html.bytes + css.bytes <= BUDGET.htmlCss, `${r.role}: first page HTML + CSS ${html.bytes} + ${css.bytes} bytes (${html.encoding}) <= ${BUDGET.htmlCss}`);
 
-    const normal = await axe(context, r.path, BUDGET.target);
+    // axe on every page the role reaches (not only its main page), in
+    // normal text with 44 px targets and in large text with 60 px
+    const pages = await crawl(context, r.path);
+    const normal = [];
+    const large = [];
+    for (const p of pages) {
+      normal.push(...(await axe(context, p, BUDGET.target)).map((x) => ({ ...x, page: p })));
+    }
     await context.addCookies([{ name: "zhsq_large", value: "1", url: BASE }]);
-    const large = await axe(context, r.path, BUDGET.targetLarge);
+    for (const p of pages) {
+      large.push(...(await axe(context, p, BUDGET.targetLarge)).map((x) => ({ ...x, page: p })));
+    }
     await context.clearCookies({ name: "zhsq_large" });
     for (const [mode, v] of [["normal", normal], ["large text", large]]) {
       const bad = v.filter((x) => x.impact === "serious" || x.impact === "critical");
-      for (const x of bad) console.log(`     ${x.impact} ${x.id} (${x.count}): ${x.help}\n       ${x.nodes.map((n) => n.target).join("\n       ")}`);
-      check(bad.length === 0, `${r.role} (${mode}, targets >= ${mode === "normal" ? BUDGET.target : BUDGET.targetLarge} px): no serious or critical axe violation (${bad.map((x) => x.id).join(", ") || "none"}; ${v.length} in all)`);
+      for (const x of bad) console.log(`     ${x.page}: ${x.impact} ${x.id} (${x.count}): ${x.help}\n       ${x.nodes.map((n) => n.target).join("\n       ")}`);
+      check(bad.length === 0, `${r.role} (${mode}, ${pages.length} pages, targets >= ${mode === "normal" ? BUDGET.target : BUDGET.targetLarge} px): no serious or critical axe violation (${[...new Set(bad.map((x) => `${x.page} ${x.id}`))].join(", ") || "none"}; ${v.length} in all)`);
     }
 
     const lh = await runLighthouse(BASE + r.path, cookie);
@@ -242,17 +291,17 @@ async function main() {
     check(lh.tbt <= BUDGET.tbt, `${r.role}: TBT ${ms(lh.tbt)} <= ${BUDGET.tbt} ms (${of})`);
     check(lh.cls <= BUDGET.cls, `${r.role}: CLS ${lh.cls.toFixed(3)} <= ${BUDGET.cls} (${of})`);
     check(lh.accessibility >= BUDGET.accessibility, `${r.role}: Lighthouse accessibility ${lh.accessibility} >= ${BUDGET.accessibility} (failed: ${lh.failedA11y.join(", ") || "none"})`);
-    rows.push({ ...r, html: html.bytes, css: css.bytes, lh, axe: { normal, large } });
+    rows.push({ ...r, pages: pages.length, html: html.bytes, css: css.bytes, lh, axe: { normal, large } });
     await context.close();
   }
   await browser.close();
 
   const kb = (n) => (n / 1024).toFixed(1);
   const serious = (v) => v.filter((x) => x.impact === "serious" || x.impact === "critical").length;
-  let md = "| role | page | performance | accessibility | LCP | FCP | TBT | CLS | HTML + CSS (KiB, br) | axe serious/critical (normal · large text) |\n";
-  md += "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
+  let md = "| role | page | performance | accessibility | LCP | FCP | TBT | CLS | HTML + CSS (KiB, br) | pages checked by axe | axe serious/critical (normal · large text) |\n";
+  md += "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
   for (const r of rows) {
-    md += `| ${r.label} | \`${r.path}\` | ${r.lh.performance} | ${r.lh.accessibility} | ${ms(r.lh.lcp)} | ${ms(r.lh.fcp)} | ${ms(r.lh.tbt)} | ${r.lh.cls.toFixed(3)} | ${kb(r.html + r.css)} | ${serious(r.axe.normal)} · ${serious(r.axe.large)} |\n`;
+    md += `| ${r.label} | \`${r.path}\` | ${r.lh.performance} | ${r.lh.accessibility} | ${ms(r.lh.lcp)} | ${ms(r.lh.fcp)} | ${ms(r.lh.tbt)} | ${r.lh.cls.toFixed(3)} | ${kb(r.html + r.css)} | ${r.pages} | ${serious(r.axe.normal)} · ${serious(r.axe.large)} |\n`;
   }
   md += `\nWASM ${kb(wasm.bytes)} KiB (${wasm.encoding}; budget 200), JS glue + service worker ${kb(js.bytes + sw.bytes)} KiB (budget 20), CSS ${kb(css.bytes)} KiB. `;
   md += `Lighthouse figures are the median of ${RUNS} runs. Budgets: performance and accessibility >= 95, LCP <= 1.8 s, FCP <= 1.2 s, TBT <= 100 ms, CLS <= 0.05, HTML + CSS <= 50 KiB, touch targets >= 44 px (>= 60 px in large-text mode), no serious or critical axe violation.\n`;

@@ -8,6 +8,7 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
     app::live::start();
+    app::enhance::start();
     // Lets tests (and curious people) see that the client took over.
     if let Some(root) = leptos::prelude::document().document_element() {
         let _ = root.set_attribute("data-hydrated", "1");

@@ -23,6 +23,7 @@ mod m20261123_000017_open311_keys;
 mod m20261202_000018_patrol_plans;
 mod m20261203_000019_personal_data;
 mod m20261204_000020_incident_media;
+mod m20261204_000021_community_contacts;
 
 /// A foreign key that refuses deleting what it points at.
 pub(crate) fn fk(
@@ -96,6 +97,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000018_patrol_plans::Migration),
             Box::new(m20261203_000019_personal_data::Migration),
             Box::new(m20261204_000020_incident_media::Migration),
+            Box::new(m20261204_000021_community_contacts::Migration),
         ]
     }
 }

@@ -49,6 +49,9 @@ pub struct SandboxChoiceForm {
 pub struct BallotForm {
     /// 1-based option numbers, once per chosen option
     choice: Vec<i64>,
+    /// "1": cast (the review step's button); without it the form answers
+    /// with the review step
+    confirm: Option<String>,
 }
 
 /// `POST /inbox/settings`

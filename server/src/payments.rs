@@ -85,7 +85,7 @@ pub async fn pay_bills(req: HttpRequest, state: web::Data<State>, body: web::Byt
     let key = pairs.iter().find(|(k, _)| k == "idem").map(|(_, v)| v.clone());
     let keep = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
     if ids.is_empty() {
-        return see_other("/bills?error=invalid_input");
+        return see_other("/bills?error=no_bill_chosen#pay");
     }
     let created = match create_keyed(&state, &u, &ids, key.as_deref()).await {
         Ok(c) => c,
@@ -93,7 +93,7 @@ pub async fn pay_bills(req: HttpRequest, state: web::Data<State>, body: web::Byt
             if let Some(c) = &e.cause {
                 tracing::error!(code = %e.code, "creating an order failed: {c:#}");
             }
-            return see_other(&format!("/bills?error={}&sel={keep}", e.code.as_str()));
+            return see_other(&format!("/bills?error={}&sel={keep}#pay", e.code.as_str()));
         }
     };
     match payments::pay_with(&state, &u, &created.out_trade_no, &payer_context(&req)).await {

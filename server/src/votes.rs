@@ -15,7 +15,7 @@ use crate::security::see_other;
 /// `POST /votes/{id}/ballot` (form: `choice` once per chosen option): casts
 /// the ballot and shows the receipt; on error back to the vote with the
 /// choices kept.
-#[utoipa::path(post, tag = "forms", summary = "The ballot form (`choice` once per chosen option)", params(("id" = i64, Path, description = "vote")), request_body(content = crate::openapi::BallotForm, content_type = "application/x-www-form-urlencoded"), security(("bearer" = []), ("cookie" = [])), responses((status = 303, description = "to the receipt, or back to the vote with the choices kept and `error=`")))]
+#[utoipa::path(post, tag = "forms", summary = "The ballot form (`choice` once per chosen option)", params(("id" = i64, Path, description = "vote")), request_body(content = crate::openapi::BallotForm, content_type = "application/x-www-form-urlencoded"), security(("bearer" = []), ("cookie" = [])), responses((status = 303, description = "with `confirm=1`: to the receipt, or back to the vote with the choices kept and `error=`; without it: to the review step")))]
 #[post("/votes/{id}/ballot")]
 pub async fn votes_cast_form(
     req: HttpRequest,
@@ -27,19 +27,32 @@ pub async fn votes_cast_form(
     let Ok(u) = user(&req) else {
         return see_other(&format!("/login?next=/votes/{id}"));
     };
-    let choices: Vec<String> = backend::url::form_urlencoded::parse(&body)
-        .into_owned()
-        .filter(|(k, _)| k == "choice")
-        .map(|(_, v)| v)
-        .collect();
+    let fields: Vec<(String, String)> = backend::url::form_urlencoded::parse(&body).into_owned().collect();
+    let choices: Vec<String> = fields.iter().filter(|(k, _)| k == "choice").map(|(_, v)| v.clone()).collect();
+    // a ballot is cast only from the review step (WCAG 3.3.4): a form
+    // without `confirm=1` is shown its choices to confirm first
+    if !fields.iter().any(|(k, v)| k == "confirm" && v == "1") {
+        // a vote one cannot see answers as casting into it would
+        if let Err(e) = votes::view(&state, &u, id).await {
+            return see_other(&format!("/votes/{id}?error={}", e.code.as_str()));
+        }
+        let review: String = choices
+            .iter()
+            .filter(|c| c.len() <= 3 && c.bytes().all(|b| b.is_ascii_digit()))
+            .map(|c| format!("&choice={c}"))
+            .collect();
+        return see_other(&format!("/votes/{id}?review=1{review}#ballot"));
+    }
     match votes::cast(&state, &u, id, &choices).await {
-        Ok(receipt) => see_other(&format!("/votes/{id}?receipt={}", domain::payment::format_receipt_code(&receipt))),
+        Ok(receipt) => {
+            see_other(&format!("/votes/{id}?receipt={}#receipt", domain::payment::format_receipt_code(&receipt)))
+        }
         Err(e) => {
             if let Some(c) = &e.cause {
                 tracing::error!(code = %e.code, "casting a ballot failed: {c:#}");
             }
             let kept: Vec<String> = choices.iter().filter(|c| c.len() <= 3).cloned().collect();
-            see_other(&format!("/votes/{id}?error={}&sel={}", e.code.as_str(), kept.join(",")))
+            see_other(&format!("/votes/{id}?error={}&sel={}#ballot", e.code.as_str(), kept.join(",")))
         }
     }
 }

@@ -12,6 +12,13 @@ pub struct Model {
     /// A grid's outline: a JSON ring of [lng, lat] pairs (WGS-84).
     pub outline: Option<String>,
     pub created_at: DateTimeUtc,
+    /// A community's office (居委会) number, as residents dial it.
+    pub office_phone: Option<String>,
+    /// The property service (物业) and its number.
+    pub property_name: Option<String>,
+    pub property_phone: Option<String>,
+    /// The property service takes home-repair requests (入户报修) here.
+    pub property_repairs: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

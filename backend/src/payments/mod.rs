@@ -214,7 +214,10 @@ pub async fn create_order(
     let mut ids = bill_ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
-    if ids.is_empty() || ids.len() > MAX_BILLS {
+    if ids.is_empty() {
+        return Err(ErrorCode::NoBillChosen.into());
+    }
+    if ids.len() > MAX_BILLS {
         return Err(ErrorCode::InvalidInput.into());
     }
     let households = crate::bills::my_households(state, payer).await?;
@@ -227,7 +230,7 @@ pub async fn create_order(
     }
     let community = bills[0].org_unit_id;
     if bills.iter().any(|b| b.org_unit_id != community) {
-        return Err(ErrorCode::InvalidInput.into());
+        return Err(ErrorCode::BillsOfOneCommunity.into());
     }
     if let Some(found) = same_open_order(state, payer, &ids).await? {
         return existing(state, keyed, found).await;
@@ -527,8 +530,11 @@ pub async fn apply_success(state: &State, tx: &Transaction, source: &str) -> App
         o.user_id,
         Draft {
             kind: NotificationKind::Payment,
-            title: format!("缴费成功 {}", Fen(o.amount_fen)),
-            body: format!("订单 {} 已支付,收据编号 {}。", o.out_trade_no, format_receipt_code(&receipt)),
+            title: domain::msg::Msg::new("payment.paid.title").with("amount", Fen(o.amount_fen)).encode(),
+            body: domain::msg::Msg::new("payment.paid.body")
+                .with("order", &o.out_trade_no)
+                .with("receipt", format_receipt_code(&receipt))
+                .encode(),
             link: format!("/pay/orders/{}", o.out_trade_no),
             key: format!("paid:{}", o.out_trade_no),
         },
@@ -1066,13 +1072,12 @@ async fn refund_settled(state: &State, refund_row: i64, outcome: RefundState) ->
                     o.user_id,
                     Draft {
                         kind: NotificationKind::Payment,
-                        title: format!("退款 {}", Fen(r.amount_fen)),
-                        body: format!(
-                            "订单 {} 退款 {}:{}。款项将原路退回。",
-                            o.out_trade_no,
-                            Fen(r.amount_fen),
-                            r.reason
-                        ),
+                        title: domain::msg::Msg::new("payment.refund.title").with("amount", Fen(r.amount_fen)).encode(),
+                        body: domain::msg::Msg::new("payment.refund.body")
+                            .with("order", &o.out_trade_no)
+                            .with("amount", Fen(r.amount_fen))
+                            .with("why", &r.reason)
+                            .encode(),
                         link: format!("/pay/orders/{}", o.out_trade_no),
                         key: format!("refund:{}", r.id),
                     },

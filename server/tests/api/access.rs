@@ -138,11 +138,12 @@ const ARGS: &[&str] = &[
     "no_show_limit",
     "note",
     "offer_minutes",
-    "offset",
+    "office_phone",
     "official",
+    "offset",
     "options",
-    "org_unit_id",
     "ordered",
+    "org_unit_id",
     "organiser_phone",
     "outline_draft",
     "page",
@@ -158,6 +159,9 @@ const ARGS: &[&str] = &[
     "points",
     "points_per_hour",
     "price",
+    "property_name",
+    "property_phone",
+    "property_repairs",
     "publish_at",
     "qr",
     "quota_count",
@@ -415,8 +419,9 @@ fn full_phone(text: &str) -> Option<String> {
     let b = text.as_bytes();
     (0..b.len().saturating_sub(10)).find_map(|i| {
         let run = &b[i..i + 11];
-        let before = i.checked_sub(1).map(|j| b[j].is_ascii_digit()).unwrap_or(false);
-        let after = b.get(i + 11).is_some_and(u8::is_ascii_digit);
+        // a run inside a longer word of letters and digits (a random hex id) is no phone
+        let before = i.checked_sub(1).map(|j| b[j].is_ascii_alphanumeric()).unwrap_or(false);
+        let after = b.get(i + 11).is_some_and(u8::is_ascii_alphanumeric);
         (!before && !after && run[0] == b'1' && (b'3'..=b'9').contains(&run[1]) && run.iter().all(u8::is_ascii_digit))
             .then(|| String::from_utf8_lossy(run).into_owned())
     })
@@ -443,6 +448,7 @@ fn full_phone_numbers_are_recognised() {
     assert_eq!(full_phone(r#"{"phone":"138****0001"}"#), None);
     assert_eq!(full_phone("1700000000123"), None, "part of a longer number (a timestamp)");
     assert_eq!(full_phone("12800000001"), None);
+    assert_eq!(full_phone("inc-a15184015862c0de"), None, "inside a random hex id");
 }
 
 /// The server function's name from its path (`/api/list_announcements123…`).
@@ -534,9 +540,9 @@ NNNNNNN check_receipt
 NNNNNNN check_vote_receipt
 LFFppFF close_topic
 LFFppNN confirm_all_attendances
-LNNNNNN confirm_attendance
+LFFppNN confirm_attendance
 LNNNNNN continue_payment
-LNNNNNN correct_attendance
+LFFppNN correct_attendance
 LFFFFFF create_open311_key
 LFFFFFF create_route
 LFFNNFN create_topic
@@ -555,10 +561,11 @@ Lpppppp get_inbox
 Lpppppp get_prefs
 LFFppFp get_publish_form
 ppppppp get_session
+Lpppppp home_data
 LFFppFF import_checkpoints
 LFFppFp import_page
 LppppNN incident_page_data
-LNNNNNN issue_certificate
+LpNNNNN issue_certificate
 LNNNNNN item_page
 LFFppFF link_topic_vote
 Lpppppp list_announcements
@@ -607,10 +614,12 @@ LFFFFFF revoke_organiser
 LNNppNN route_sheet
 LFFppFp run_reconcile
 LFFppFp save_service_item
+LNNNNNN set_community_contacts
 LFFFFFF set_outline
 ppppppp set_preferences
 LFFppFp staff_appointments
 LFFppFp staff_bills
+LFFppFp staff_contacts
 LFFppFp staff_incidents
 LNNppNN staff_item_page
 LFFppFp staff_patrol

@@ -92,7 +92,7 @@ async fn staff_generate_with_a_plain_form_and_residents_see_what_they_owe() {
     app.browser_login(RESIDENT_A).await;
     let (status, html) = app.page("/bills").await;
     assert_eq!(status, 200);
-    assert!(html.contains("待缴合计") && html.contains("2026-Q4 物业费") && html.contains("待缴"), "{html}");
+    assert!(html.contains("待缴合计") && html.contains("2026年第4季度物业费") && html.contains("待缴"), "{html}");
 }
 
 /// Two homes of 阳光社区 that have households: (building, entrance, room).

@@ -63,7 +63,7 @@ async fn open311_clients_file_and_follow_requests_in_json_and_xml() {
     let (s, body) = get(&app, "/open311/v2/services.json").await;
     assert_eq!(s, 200);
     let services: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(services.as_array().unwrap().len(), 7);
+    assert_eq!(services.as_array().unwrap().len(), 8);
     assert_eq!(services[0]["service_code"], "sanitation");
     assert_eq!(services[0]["metadata"], false);
     assert_eq!(services[0]["type"], "realtime");

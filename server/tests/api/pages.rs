@@ -272,6 +272,9 @@ async fn a_code_asked_for_too_soon_says_how_long_and_keeps_the_code_field() {
     let (_, html) = app.page(&to).await;
     assert!(html.contains("请等 60 秒后再点") && html.contains("如果已经收到验证码"), "{html}");
     assert!(html.contains(r#"name="code""#), "the field for the code already received");
+    // a count-down the client runs, which enables the resend button at 0
+    assert!(html.contains(r#"data-countdown="60""#) && html.contains(r#"data-enables="resend""#), "{html}");
+    assert!(html.contains("60 秒后可以重新获取"), "{html}");
     // and that code still logs in
     let code = app.last_code(RESIDENT_A);
     let r = app

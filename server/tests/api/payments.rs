@@ -455,7 +455,7 @@ async fn paying_two_bills_with_plain_forms_ends_on_a_receipt() {
     let receipt = receipt.replace("<!>", "");
     let code = order_row(&app, &no).await.receipt_code.unwrap();
     let shown = domain::payment::format_receipt_code(&code);
-    assert!(receipt.contains(&shown) && receipt.contains("2026-Q4 水费"), "{receipt}");
+    assert!(receipt.contains(&shown) && receipt.contains("2026年第4季度水费"), "{receipt}");
     // anyone can check it
     let anon = browser(&app).await;
     let (_, check) = anon.page(&format!("/receipts/check?code={shown}")).await;

@@ -82,7 +82,7 @@ async fn a_newcomer_asks_staff_approve_and_the_community_opens_up() {
     let r = submit(&app, c, b, d, "owner", "89.5").await;
     assert_eq!(location(&r), "/residence?submitted=1");
     let (_, html) = app.page("/residence").await;
-    assert!(html.contains("待审核") && html.contains("89.50 m²"));
+    assert!(html.contains("待审核") && html.contains("89.50\u{a0}m²"));
     // the same request twice is refused by the database
     let r = submit(&app, c, b, d, "owner", "89.5").await;
     assert!(location(&r).contains("error=conflict"), "{}", location(&r));

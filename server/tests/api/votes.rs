@@ -482,20 +482,43 @@ async fn a_poll_runs_on_plain_forms() {
     let (status, html) = a.page(&format!("/votes/{id}")).await;
     assert_eq!(status, 200);
     assert!(html.contains("type=\"checkbox\" name=\"choice\""), "{html}");
+    assert!(html.contains("下一步:核对选择"), "the ballot form leads to a review step: {html}");
+    // the review step: the choices and what they mean, then the confirm
+    let (_, html) = a.page(&format!("/votes/{id}?review=1&choice=1&choice=3")).await;
+    assert!(
+        html.contains("请核对您的选择") && html.contains("确认提交选票") && html.contains("name=\"confirm\""),
+        "{html}"
+    );
+    assert!(html.contains("方案一:地面划线、方案三:维持现状"), "{html}");
+    let (_, html) = a.page(&format!("/votes/{id}?review=1&choice=1&choice=2&choice=3")).await;
+    assert!(
+        html.contains("请选择有效的选项") && !html.contains("确认提交选票"),
+        "too many: back to the choices: {html}"
+    );
     let url = app.url(&format!("/votes/{id}/ballot"));
-    let r = a.client().post(&url).form(&[("choice", "1"), ("choice", "2"), ("choice", "3")]).send().await.unwrap();
+    // a ballot posted without the confirm is not cast: it is shown for review
+    let r = a.client().post(&url).form(&[("choice", "1"), ("choice", "3")]).send().await.unwrap();
+    assert_eq!(location(&r), format!("/votes/{id}?review=1&choice=1&choice=3#ballot"));
+    assert_eq!(ballot::Entity::find().filter(ballot::Column::VoteId.eq(id)).count(&app.state.db).await.unwrap(), 0);
+    let r = a
+        .client()
+        .post(&url)
+        .form(&[("choice", "1"), ("choice", "2"), ("choice", "3"), ("confirm", "1")])
+        .send()
+        .await
+        .unwrap();
     let to = location(&r);
     assert!(to.contains("error=invalid_choice") && to.contains("sel=1,2,3"), "{to}");
-    let r = a.client().post(&url).form(&[("choice", "1"), ("choice", "3")]).send().await.unwrap();
+    let r = a.client().post(&url).form(&[("choice", "1"), ("choice", "3"), ("confirm", "1")]).send().await.unwrap();
     let to = location(&r);
-    assert!(to.starts_with(&format!("/votes/{id}?receipt=")), "{to}");
-    let code = to.split("receipt=").nth(1).unwrap().to_string();
+    assert!(to.starts_with(&format!("/votes/{id}?receipt=")) && to.ends_with("#receipt"), "{to}");
+    let code = to.split("receipt=").nth(1).unwrap().trim_end_matches("#receipt").to_string();
     let (_, html) = a.page(&to).await;
     assert!(html.contains(&code) && html.contains("您已投票"), "the receipt is shown once");
     // secret: the ballot row carries no key, the page later has no receipt to show
     let b = ballot::Entity::find().filter(ballot::Column::VoteId.eq(id)).one(&app.state.db).await.unwrap().unwrap();
     assert_eq!((b.key_no, b.choices.as_str()), (None, "1,3"));
-    let r = a.client().post(&url).form(&[("choice", "2")]).send().await.unwrap();
+    let r = a.client().post(&url).form(&[("choice", "2"), ("confirm", "1")]).send().await.unwrap();
     assert!(location(&r).contains("error=already_voted"));
     let (_, html) = a.page(&format!("/votes/{id}?error=already_voted")).await;
     assert!(html.contains("已经投过票"), "in words");
