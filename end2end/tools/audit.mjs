@@ -152,7 +152,8 @@ function pattern(url) {
 async function crawl(context, start) {
   const page = await context.newPage();
   const seen = new Set();
-  const queue = [start, "/me"];
+  // the public pages too: an anonymous visitor reaches them from outside (a QR code, a link)
+  const queue = [start, "/me", "/login/password", "/votes/receipt", "/receipts/check"];
   const pages = [];
   while (queue.length && pages.length < 80) {
     const path = queue.shift();
