@@ -17,6 +17,22 @@ pub fn countdown_text(template: &str, n: u32) -> String {
     template.replace("{n}", &n.to_string())
 }
 
+/// Shows the buttons `selector` finds (hidden while only the server's HTML
+/// is there) and runs `f` with the button when one is tapped.
+#[cfg(feature = "hydrate")]
+fn show_and_click(doc: &web_sys::Document, selector: &str, f: impl Fn(&web_sys::HtmlElement) + Clone + 'static) {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    let Ok(buttons) = doc.query_selector_all(selector) else { return };
+    for i in 0..buttons.length() {
+        let Some(b) = buttons.item(i).and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) else { continue };
+        b.set_hidden(false);
+        let (me, f) = (b.clone(), f.clone());
+        let on_click = Closure::<dyn FnMut()>::new(move || f(&me));
+        b.set_onclick(Some(on_click.as_ref().unchecked_ref()));
+        on_click.forget();
+    }
+}
+
 #[cfg(feature = "hydrate")]
 pub fn start() {
     use wasm_bindgen::{closure::Closure, JsCast};
@@ -25,34 +41,16 @@ pub fn start() {
     let lang_en = doc.document_element().and_then(|e| e.get_attribute("lang")).is_some_and(|l| l.starts_with("en"));
 
     // printing
-    if let Ok(buttons) = doc.query_selector_all("button[data-print]") {
-        for i in 0..buttons.length() {
-            let Some(b) = buttons.item(i).and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) else { continue };
-            b.set_hidden(false);
-            let w = window.clone();
-            let on_click = Closure::<dyn FnMut()>::new(move || {
-                let _ = w.print();
-            });
-            b.set_onclick(Some(on_click.as_ref().unchecked_ref()));
-            on_click.forget();
-        }
-    }
-
+    let w = window.clone();
+    show_and_click(&doc, "button[data-print]", move |_| {
+        let _ = w.print();
+    });
     // "不取消": closes the question a `ConfirmPost` opened
-    if let Ok(buttons) = doc.query_selector_all("button[data-close-details]") {
-        for i in 0..buttons.length() {
-            let Some(b) = buttons.item(i).and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) else { continue };
-            b.set_hidden(false);
-            let me = b.clone();
-            let on_click = Closure::<dyn FnMut()>::new(move || {
-                if let Ok(Some(d)) = me.closest("details") {
-                    let _ = d.remove_attribute("open");
-                }
-            });
-            b.set_onclick(Some(on_click.as_ref().unchecked_ref()));
-            on_click.forget();
+    show_and_click(&doc, "button[data-close-details]", |b| {
+        if let Ok(Some(d)) = b.closest("details") {
+            let _ = d.remove_attribute("open");
         }
-    }
+    });
 
     // count-downs
     if let Ok(items) = doc.query_selector_all("[data-countdown]") {
