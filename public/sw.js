@@ -2,6 +2,9 @@
 // - Hashed assets (/pkg/*) are immutable: cache first.
 // - Pages are never served from cache (always the network), so a page can
 //   never pair stale JS glue with new WASM; when offline, /offline.html.
+// - A form posted on a network that fails gets /offline.html too, not the
+//   browser's error page; going back, the form's page puts back what was
+//   typed (app/src/enhance.rs keeps it until the server answers).
 // - BUILD changes with every build (script/build writes it), which makes the
 //   browser install the new worker; old caches are deleted on activate.
 const BUILD = "__BUILD__";
@@ -24,7 +27,12 @@ self.addEventListener("activate", (event) => {
 
 self.addEventListener("fetch", (event) => {
   const req = event.request;
-  if (req.method !== "GET") return;
+  if (req.method !== "GET") {
+    if (req.mode === "navigate") {
+      event.respondWith(fetch(req).catch(() => caches.match("/offline.html")));
+    }
+    return;
+  }
   const url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
   if (req.mode === "navigate") {

@@ -59,7 +59,7 @@ pub fn to_view(v: backend::announcements::AnnouncementView) -> Announcement {
 
 #[cfg(feature = "ssr")]
 fn chrono_fmt(t: backend::announcements::Timestamp) -> String {
-    backend::announcements::beijing_time(t)
+    domain::time::beijing_time(t)
 }
 
 #[server]
@@ -145,7 +145,7 @@ pub async fn publish_announcement(
             publish_at: match publish_at.as_deref().map(str::trim) {
                 None | Some("") => None,
                 Some(t) => Some(
-                    domain::text::parse_beijing_local(t)
+                    domain::time::parse_beijing_local(t)
                         .and_then(|secs| backend::announcements::Timestamp::from_timestamp(secs, 0))
                         .ok_or(domain::ErrorCode::InvalidTime)?,
                 ),

@@ -125,6 +125,19 @@ pub async fn set_preferences(
     Ok(())
 }
 
+/// 我的: the name the person wants to be called by.
+#[server]
+pub async fn set_my_name(name: String) -> Result<(), ServerFnError> {
+    use crate::session::ssr::*;
+    let user = require_user()?;
+    let parsed = domain::text::PersonName::parse(&name).map_err(|c| fail_form("/me#name", c, &[("name", &name)]))?;
+    backend::auth::set_name(&state()?, user.id, parsed)
+        .await
+        .map_err(|e| form_error(e, "/me#name", &[("name", &name)]))?;
+    leptos_actix::redirect("/me?saved=name#name");
+    Ok(())
+}
+
 fn q(key: &'static str) -> Option<String> {
     use_query_map().with_untracked(|m| m.get(key))
 }
@@ -289,6 +302,17 @@ pub fn MePage() -> impl IntoView {
                                                "Your account is not yet linked to a home address in a community.")}</p>
                     })}
                     <p><a href="/residence">{t(lang, "住户认证(绑定住址)", "Verify my home")}</a></p>
+                </section>
+                <section class="card" id="name">
+                    <h2>{t(lang, "怎么称呼您", "What to call you")}</h2>
+                    {q("saved").filter(|v| v == "name").map(|_| view! { <p class="success" role="status">{t(lang, "称呼已保存", "Your name is saved")}</p> })}
+                    <FormError message=q("error").map(|c| code_text(&c, lang))/>
+                    <form method="post" action=SetMyName::PATH>
+                        <label>{t(lang, "称呼(社区工作人员和邻居看到的名字)", "Name (what staff and neighbours see)")}
+                            <input type="text" name="name" required maxlength="30" autocomplete="name" value=q("name").unwrap_or_else(|| u.name.clone())/>
+                        </label>
+                        <button type="submit">{t(lang, "保存称呼", "Save name")}</button>
+                    </form>
                 </section>
                 {view! { <nav class="card" aria-labelledby="me-links">
                     <h2 id="me-links">{t(lang, "我的事项", "My things")}</h2>

@@ -177,7 +177,7 @@ pub async fn staff_bills() -> Result<StaffBillsData, ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    let communities = backend::appointments::staff_communities(&state, &user).await.map_err(app_err)?;
+    let communities = backend::support::scope::staff_communities(&state, &user).await.map_err(app_err)?;
     let arrears = backend::bills::arrears(&state, &user).await.map_err(app_err)?;
     let orders = backend::payments::staff_orders(&state, &user, 30).await.map_err(app_err)?;
     let unmatched = backend::payments::unmatched(&state, &user).await.map_err(app_err)?;
@@ -490,7 +490,7 @@ pub async fn bill_import_page(report: Option<String>) -> Result<BillImportData, 
     if !user.is_staff() {
         return Err(err(domain::ErrorCode::Forbidden));
     }
-    let communities = backend::appointments::staff_communities(&state, &user).await.map_err(app_err)?;
+    let communities = backend::support::scope::staff_communities(&state, &user).await.map_err(app_err)?;
     let (file, outcome) = import_report(&state, &user, report).await;
     Ok(BillImportData { communities, file, outcome })
 }

@@ -22,7 +22,7 @@ pub async fn dev_codes() -> Result<Vec<DevCode>, ServerFnError> {
         (Some(s), true) => Ok(s
             .recent()
             .into_iter()
-            .map(|c| DevCode { phone: c.phone, code: c.code, at: backend::announcements::beijing_time(c.at) })
+            .map(|c| DevCode { phone: c.phone, code: c.code, at: domain::time::beijing_time(c.at) })
             .collect()),
         _ => {
             if let Some(res) = use_context::<leptos_actix::ResponseOptions>() {

@@ -621,7 +621,7 @@ pub async fn open311_keys(new_key: Option<String>) -> Result<KeysData, ServerFnE
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    let communities = backend::appointments::staff_communities(&state, &user).await.map_err(app_err)?;
+    let communities = backend::support::scope::staff_communities(&state, &user).await.map_err(app_err)?;
     let keys = backend::open311::keys(&state, &user).await.map_err(app_err)?;
     // shown this once: a reload finds nothing. The page may ask more than
     // once (and at once) while it renders, so every ask of this request

@@ -35,7 +35,7 @@ pub async fn order_page(no: String) -> Result<OrderPageData, ServerFnError> {
     let order = backend::payments::order(&state, &user, &no).await.map_err(app_err)?;
     let qr = match &order.receipt_code {
         Some(code) => Some(
-            backend::appointments::qr_svg(&format!(
+            backend::support::qr::qr_svg(&format!(
                 "{}/receipts/check?code={code}",
                 state.config.public_url.trim_end_matches('/')
             ))

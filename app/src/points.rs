@@ -202,7 +202,7 @@ pub async fn staff_points(phone: Option<String>) -> Result<StaffPointsData, Serv
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    let communities = backend::appointments::staff_communities(&state, &user).await.map_err(app_err)?;
+    let communities = backend::support::scope::staff_communities(&state, &user).await.map_err(app_err)?;
     let items = backend::points::staff_items(&state, &user).await.map_err(app_err)?;
     let pending = backend::points::staff_pending(&state, &user).await.map_err(app_err)?;
     let person = match phone.filter(|p| !p.trim().is_empty()) {

@@ -53,7 +53,7 @@ pub async fn topics_home() -> Result<TopicsData, ServerFnError> {
     let state = state()?;
     let user = require_user()?;
     let topics = backend::deliberation::list_for(&state, &user).await.map_err(app_err)?;
-    let communities = backend::deliberation::communities_of(&state, &user).await.map_err(app_err)?;
+    let communities = backend::support::scope::visible_communities(&state, &user).await.map_err(app_err)?;
     Ok(TopicsData { topics, communities })
 }
 
@@ -453,7 +453,7 @@ pub async fn staff_topics() -> Result<StaffTopicsData, ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    let communities = backend::appointments::staff_communities(&state, &user).await.map_err(app_err)?;
+    let communities = backend::support::scope::staff_communities(&state, &user).await.map_err(app_err)?;
     let topics = backend::deliberation::staff_list(&state, &user).await.map_err(app_err)?;
     let queue = backend::deliberation::moderation_queue(&state, &user).await.map_err(app_err)?;
     Ok(StaffTopicsData { topics, queue, communities })

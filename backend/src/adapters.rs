@@ -190,7 +190,7 @@ impl Channel for WeChatSubscribe {
         let Some(openid) = u.wechat_openid else { return Ok(()) };
         // "thing" fields hold at most 20 characters
         let title: String = item.title.chars().take(20).collect();
-        let time = crate::announcements::beijing_time(item.created_at);
+        let time = domain::time::beijing_time(item.created_at);
         let body = serde_json::json!({
             "touser": openid,
             "template_id": self.template_id,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use domain::{
     text::{AnnouncementBody, AnnouncementTitle},
-    ErrorCode, OrgPath,
+    ErrorCode,
 };
 use sea_orm::{
     sea_query::{Expr, ExprTrait, Query},
@@ -181,7 +181,11 @@ async fn views(state: &State, user: &CurrentUser, rows: Vec<announcement::Model>
         .into_iter()
         .map(|r| AnnouncementView {
             org_name: orgs.iter().find(|o| o.id == r.org_unit_id).map(|o| o.name.clone()).unwrap_or_default(),
-            author_name: authors.iter().find(|a| a.id == r.author_id).map(|a| a.name.clone()).unwrap_or_default(),
+            author_name: authors
+                .iter()
+                .find(|a| a.id == r.author_id)
+                .map(|a| crate::support::people::name_of(a, crate::support::people::english(user)))
+                .unwrap_or_default(),
             read: read.contains(&r.id),
             id: r.id,
             title: r.title,
@@ -193,17 +197,7 @@ async fn views(state: &State, user: &CurrentUser, rows: Vec<announcement::Model>
         .collect())
 }
 
-/// Whether `user` may see announcements of the node at `path` (for tests and routes).
-pub fn in_scope(user: &CurrentUser, path: &OrgPath) -> bool {
-    user.grants.iter().any(|g| path.contains(&g.org_path) || (g.role.is_staff() && g.org_path.contains(path)))
-}
-
 pub type Timestamp = DateTime<Utc>;
-
-/// "2026-11-22 09:30" in Beijing time (UTC+8, no daylight saving).
-pub fn beijing_time(t: Timestamp) -> String {
-    (t.naive_utc() + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string()
-}
 
 /// Announcements set to go out later (定时发布) in the staff member's scope, soonest first.
 pub async fn scheduled(state: &State, staff: &CurrentUser) -> AppResult<Vec<AnnouncementView>> {

@@ -204,8 +204,10 @@ pub async fn login_with_code(
         (Some(_), _) => return Err(ErrorCode::Forbidden.into()),
         (None, CodePurpose::RegisteredOnly) => return Err(ErrorCode::NotRegistered.into()),
         (None, CodePurpose::ResidentOrRegister) => {
-            let last4 = &phone.as_str()[7..];
-            match new_user(phone.as_str(), &format!("居民{last4}")).insert(&state.db).await {
+            match new_user(phone.as_str(), &crate::support::people::default_name(phone.as_str()))
+                .insert(&state.db)
+                .await
+            {
                 Ok(u) => u,
                 // Two first logins at once: the other one created the account.
                 Err(e) if crate::db::is_unique_violation(&e) => user::Entity::find()
@@ -504,7 +506,7 @@ pub async fn authenticate(state: &State, token: &str) -> AppResult<CurrentUser> 
     let phone = Phone::parse(&u.phone).map_err(AppError::internal)?;
     Ok(CurrentUser {
         id: u.id,
-        name: u.name,
+        name: crate::support::people::name_of(&u, u.lang == "en"),
         phone,
         lang: u.lang,
         grants: load_grants(state, claims.sub).await?,
@@ -520,7 +522,7 @@ pub async fn acting_as(state: &State, user_id: i64) -> AppResult<Option<CurrentU
     };
     Ok(Some(CurrentUser {
         id: u.id,
-        name: u.name,
+        name: crate::support::people::name_of(&u, u.lang == "en"),
         phone: Phone::parse(&u.phone).map_err(AppError::internal)?,
         lang: u.lang,
         grants: load_grants(state, u.id).await?,
@@ -535,6 +537,17 @@ pub async fn set_language(state: &State, user_id: i64, lang: &str) -> AppResult<
     }
     user::Entity::update_many()
         .col_expr(user::Column::Lang, Expr::value(lang))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
+
+/// The name a person gives themselves (a first login names the account by
+/// its phone's last four digits, `people::default_name`).
+pub async fn set_name(state: &State, user_id: i64, name: domain::text::PersonName) -> AppResult<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::Name, Expr::value(name.into_inner()))
         .filter(user::Column::Id.eq(user_id))
         .exec(&state.db)
         .await?;

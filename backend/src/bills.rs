@@ -3,11 +3,12 @@
 //! owe; arrears per building for staff. Amounts are integer fen throughout
 //! (rules.md §3). Paying them (orders, providers, refunds) builds on this.
 
+use crate::support::scope::managed_community;
 use chrono::Utc;
 use domain::{
     bill::{ArrearsRow, BillKind, BillStatus, BillView, Period},
     money::{property_fee, Fen},
-    ErrorCode, OrgPath,
+    ErrorCode,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     auth::CurrentUser,
     entities::{bill, building, dwelling, household, org_unit, residence},
-    error::{AppError, AppResult},
+    error::AppResult,
     State,
 };
 
@@ -49,15 +50,6 @@ async fn homes_of(state: &State, community_id: i64) -> AppResult<Homes> {
         .all(&state.db)
         .await?;
     Ok(Homes { buildings, dwellings, households })
-}
-
-async fn managed_community(state: &State, staff: &CurrentUser, id: i64) -> AppResult<org_unit::Model> {
-    let c = org_unit::Entity::find_by_id(id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
-    let path = OrgPath::parse(&c.path).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad org path")))?;
-    if !staff.can_manage(&path) || c.level != "community" {
-        return Err(ErrorCode::Forbidden.into());
-    }
-    Ok(c)
 }
 
 /// Makes one property-fee bill per household of the community for the
@@ -246,7 +238,7 @@ pub async fn mine(state: &State, user: &CurrentUser) -> AppResult<Vec<BillView>>
 
 /// Unpaid bills per building in the staff member's communities.
 pub async fn arrears(state: &State, staff: &CurrentUser) -> AppResult<Vec<ArrearsRow>> {
-    let communities = crate::appointments::staff_communities(state, staff).await?;
+    let communities = crate::support::scope::staff_communities(state, staff).await?;
     let mut out = vec![];
     for (cid, cname) in communities {
         let unpaid = bill::Entity::find()

@@ -13,7 +13,9 @@
 //!   goes through the points ledger with a unique key, cut to what the daily
 //!   cap leaves (`participation_days`, compare-and-set). Votes earn nothing.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
+use domain::time::beijing_day;
+use domain::time::beijing_time;
 use domain::{
     deliberation::{
         grant, parse_comment, thread, CommentStatus, CommentView, TopicPage, TopicStatus, TopicView, COMMENT_POINTS,
@@ -30,7 +32,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 use crate::{
-    announcements::beijing_time,
     auth::CurrentUser,
     entities::{
         comment_report, org_unit, participation_day as day, topic, topic_comment as comment, topic_participant, user,
@@ -92,21 +93,6 @@ fn check_body(body: &str) -> AppResult<String> {
 }
 
 // ------------------------------------------------------------------ topics
-
-/// Communities where the user may propose a topic (where they live, or
-/// manage).
-pub async fn communities_of(state: &State, user: &CurrentUser) -> AppResult<Vec<(i64, String)>> {
-    let ids = crate::org::visible_ids(state, user).await?;
-    Ok(org_unit::Entity::find()
-        .filter(org_unit::Column::Id.is_in(ids))
-        .filter(org_unit::Column::Level.eq("community"))
-        .order_by_asc(org_unit::Column::Id)
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect())
-}
 
 /// A resident proposes a topic (or staff publish one directly).
 pub async fn propose(
@@ -190,15 +176,13 @@ pub async fn review(
         t.proposed_by,
         crate::notify::Draft {
             kind: domain::notify::NotificationKind::System,
-            title: if publish {
-                format!("议题已发布:{}", t.title)
-            } else {
-                format!("议题未通过审核:{}", t.title)
-            },
+            title: domain::msg::Msg::new(if publish { "topic.published.title" } else { "topic.rejected.title" })
+                .with("title", &t.title)
+                .encode(),
             body: if publish {
-                "您提出的议题已通过审核,居民可以参与讨论。".into()
+                domain::msg::Msg::new("topic.published.body").encode()
             } else {
-                format!("原因:{note}")
+                domain::msg::Msg::new("topic.rejected.body").with("why", note).encode()
             },
             link: format!("/topics/{id}"),
             key: format!("topic:{id}:reviewed"),
@@ -299,7 +283,9 @@ async fn views(state: &State, viewer: &CurrentUser, rows: Vec<topic::Model>) -> 
             title: t.title.clone(),
             body: t.body.clone(),
             status: status_of(&t),
-            proposer: proposer.map(|p| p.name.clone()).unwrap_or_default(),
+            proposer: proposer
+                .map(|p| crate::support::people::name_of(p, crate::support::people::english(viewer)))
+                .unwrap_or_default(),
             by_resident,
             created_at: beijing_time(t.created_at),
             published_at: t.published_at.map(beijing_time),
@@ -339,7 +325,7 @@ pub async fn list_for(state: &State, user: &CurrentUser) -> AppResult<Vec<TopicV
 /// Every topic of the staff member's communities: proposals first.
 pub async fn staff_list(state: &State, staff: &CurrentUser) -> AppResult<Vec<TopicView>> {
     let communities: Vec<i64> =
-        crate::appointments::staff_communities(state, staff).await?.into_iter().map(|(id, _)| id).collect();
+        crate::support::scope::staff_communities(state, staff).await?.into_iter().map(|(id, _)| id).collect();
     let rows = topic::Entity::find()
         .filter(topic::Column::CommunityId.is_in(communities))
         .order_by_desc(topic::Column::Id)
@@ -357,13 +343,9 @@ async fn comment_views(
     rows: Vec<comment::Model>,
     moderator: bool,
 ) -> AppResult<Vec<CommentView>> {
-    let people: HashMap<i64, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(rows.iter().map(|c| c.user_id).collect::<Vec<_>>()))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
+    let people =
+        crate::support::people::names(state, rows.iter().map(|c| c.user_id), crate::support::people::english(viewer))
+            .await?;
     let reported: std::collections::HashSet<i64> = comment_report::Entity::find()
         .filter(comment_report::Column::CommentId.is_in(rows.iter().map(|c| c.id).collect::<Vec<_>>()))
         .filter(comment_report::Column::UserId.eq(viewer.id))
@@ -434,10 +416,6 @@ pub async fn page(state: &State, user: &CurrentUser, id: i64) -> AppResult<Topic
 }
 
 // ------------------------------------------------------------------ points
-
-fn beijing_day(t: DateTime<Utc>) -> String {
-    (t.naive_utc() + Duration::hours(8)).format("%Y-%m-%d").to_string()
-}
 
 /// Awards participation points once per `key`, cut to what today's cap
 /// leaves. Returns the points given (0 when capped or already given).
@@ -669,7 +647,7 @@ pub async fn comment(
     } else {
         jobs::enqueue(
             &txn,
-            NewJob::new(JobKind::TopicCommentPoints, format!("topic:comment:{cid}"), CommentPointsJob { comment: cid })
+            NewJob::new(COMMENT_POINTS_JOB, format!("topic:comment:{cid}"), CommentPointsJob { comment: cid })
                 .at(now + Duration::hours(COMMENT_SETTLE_HOURS)),
         )
         .await?;
@@ -744,7 +722,7 @@ pub async fn moderate(state: &State, staff: &CurrentUser, comment_id: i64, keep:
 /// Comments waiting for staff: hidden by reports, or reported and not yet reviewed.
 pub async fn moderation_queue(state: &State, staff: &CurrentUser) -> AppResult<Vec<CommentView>> {
     let communities: Vec<i64> =
-        crate::appointments::staff_communities(state, staff).await?.into_iter().map(|(id, _)| id).collect();
+        crate::support::scope::staff_communities(state, staff).await?.into_iter().map(|(id, _)| id).collect();
     let topics: Vec<i64> = topic::Entity::find()
         .filter(topic::Column::CommunityId.is_in(communities))
         .all(&state.db)
@@ -762,4 +740,13 @@ pub async fn moderation_queue(state: &State, staff: &CurrentUser) -> AppResult<V
         .all(&state.db)
         .await?;
     comment_views(state, staff, rows, true).await
+}
+
+// ------------------------------------------------------------------ jobs
+
+pub const COMMENT_POINTS_JOB: JobKind = JobKind("topic.comment_points");
+
+/// The background jobs of this feature.
+pub fn register_jobs(h: &mut jobs::Handlers) {
+    h.add(COMMENT_POINTS_JOB, |s: State, j| async move { comment_points_job(&s, j).await });
 }

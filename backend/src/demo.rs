@@ -17,13 +17,13 @@ pub const DEMO_PASSWORD: &str = "demo1234";
 
 /// (phone, name, role, org name, password?)
 pub const DEMO_USERS: &[(&str, &str, &str, &str, bool)] = &[
-    ("13900000001", "街道管理员 王芳", "admin", "幸福街道", true),
-    ("13900000002", "阳光社区 李敏", "staff", "阳光社区", true),
-    ("13900000003", "和谐社区 赵磊", "staff", "和谐社区", true),
-    ("13700000001", "网格员 张伟", "grid_worker", "阳光社区第一网格", false),
-    ("13700000002", "网格员 刘洋", "grid_worker", "和谐社区第一网格", false),
-    ("13800000001", "居民 陈静", "resident", "阳光社区", false),
-    ("13800000002", "居民 周强", "resident", "和谐社区", false),
+    ("13900000001", "王芳", "admin", "幸福街道", true),
+    ("13900000002", "李敏", "staff", "阳光社区", true),
+    ("13900000003", "赵磊", "staff", "和谐社区", true),
+    ("13700000001", "张伟", "grid_worker", "阳光社区第一网格", false),
+    ("13700000002", "刘洋", "grid_worker", "和谐社区第一网格", false),
+    ("13800000001", "陈静", "resident", "阳光社区", false),
+    ("13800000002", "周强", "resident", "和谐社区", false),
 ];
 
 pub async fn seed_if_empty(state: &State) -> AppResult<bool> {
@@ -335,7 +335,7 @@ async fn seed_volunteer(
     let now = Utc::now().timestamp();
     let hour = 3600;
     let (tomorrow, _) = crate::volunteer::default_times();
-    let tomorrow = domain::text::parse_beijing_local(&tomorrow).unwrap_or(now + 24 * hour);
+    let tomorrow = domain::time::parse_beijing_local(&tomorrow).unwrap_or(now + 24 * hour);
     for (title, description, place, starts, ends, capacity) in [
         (
             "社区环境清洁日",
@@ -404,7 +404,7 @@ async fn past_service(state: &State, c: &org_unit::Model, by: i64) -> AppResult<
     .await?;
     // held a week ago, 9:00-12:00 Beijing time
     let day = (Utc::now() - chrono::Duration::days(7)).date_naive();
-    let start = domain::appointment::beijing_at(day, chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default());
+    let start = domain::time::beijing_at(day, chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default());
     let end = start + chrono::Duration::hours(3);
     activity::Entity::update_many()
         .col_expr(activity::Column::StartsAt, Expr::value(start))
@@ -478,7 +478,7 @@ async fn seed_votes(
         return Ok(());
     };
     let now = Utc::now();
-    let local = |d: i64| crate::votes::local_input(now + chrono::Duration::days(d));
+    let local = |d: i64| domain::time::local_input(now + chrono::Duration::days(d));
     let (start, end) = (local(0), local(7));
     let building_id = b.id.to_string();
     let forms = [

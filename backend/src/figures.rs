@@ -6,6 +6,7 @@
 //! table, the drill-down and the exports agree item by item.
 
 use chrono::{DateTime, Utc};
+use domain::time::beijing_time;
 use domain::{
     figures::{self, Drill, Figures, FiguresReport, Item, Metric, Period, Subject, SubjectInfo},
     geo::Evidence,
@@ -16,7 +17,6 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::{
-    announcements::beijing_time,
     auth::CurrentUser,
     entities::{checkpoint, incident, incident_event, patrol, patrol_checkin, patrol_plan, patrol_route, user_role},
     error::AppResult,
@@ -29,7 +29,7 @@ const UPDATE_ACTIONS: [Action; 5] =
 
 /// Today in Beijing.
 pub fn today() -> chrono::NaiveDate {
-    domain::appointment::beijing_date(Utc::now())
+    domain::time::beijing_date(Utc::now())
 }
 
 /// What a staff member's figures cover.
@@ -134,7 +134,9 @@ pub async fn scope(state: &State, staff: &CurrentUser) -> AppResult<Scope> {
         .order_by_asc(user_role::Column::UserId)
         .all(&state.db)
         .await?;
-    let names = crate::incidents::names_of(state, roles.iter().map(|r| r.user_id)).await?;
+    let names =
+        crate::support::people::names(state, roles.iter().map(|r| r.user_id), crate::support::people::english(staff))
+            .await?;
     for r in roles {
         match s.workers.iter_mut().find(|w| w.0 == r.user_id) {
             Some(w) => w.2.push(r.org_unit_id),
@@ -468,7 +470,7 @@ async fn compute(
     let scope = scope(state, staff).await?;
     let now = Utc::now();
     let items = items(state, &scope, period, now, en).await?;
-    let subjects = scope.subjects(period.days_until(domain::appointment::beijing_date(now)), en);
+    let subjects = scope.subjects(period.days_until(domain::time::beijing_date(now)), en);
     let mut rows = figures::tabulate(&items, &subjects);
     // a community's row for items in no grid is shown only when it has any
     rows.retain(|r| {

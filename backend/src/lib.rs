@@ -32,6 +32,7 @@ pub mod push;
 pub mod ratelimit;
 pub mod residence;
 pub mod sender;
+pub mod support;
 pub mod tracking;
 pub mod volunteer;
 pub mod votes;
@@ -64,6 +65,8 @@ pub struct Inner {
     pub bus: Arc<dyn events::Bus>,
     /// Wakes this instance's job worker.
     pub jobs: jobs::Kicker,
+    /// What runs each kind of background job (`job_handlers`).
+    pub job_handlers: jobs::Handlers,
     /// Ways beyond the inbox to reach people (Web Push, SMS, WeChat), as configured.
     pub channels: Vec<Arc<dyn notify::Channel>>,
     /// Set when Web Push is on.
@@ -74,6 +77,19 @@ pub struct Inner {
     pub sandbox: Option<Arc<payments::sandbox::Sandbox>>,
     /// Set when WeChat Pay is the provider (its JSAPI page).
     pub wechatpay: Option<Arc<payments::wechatpay::WechatPay>>,
+}
+
+/// Every feature's background jobs: the one place that names them all.
+pub fn job_handlers() -> jobs::Handlers {
+    let mut h = jobs::Handlers::default();
+    notify::register_jobs(&mut h);
+    appointments::register_jobs(&mut h);
+    payments::register_jobs(&mut h);
+    votes::register_jobs(&mut h);
+    points::register_jobs(&mut h);
+    deliberation::register_jobs(&mut h);
+    incidents::register_jobs(&mut h);
+    h
 }
 
 impl std::ops::Deref for State {
@@ -88,8 +104,7 @@ impl State {
     /// migrations and, when asked, loads the demo data into an empty database.
     pub async fn init(mut config: Config) -> anyhow::Result<State> {
         config.ensure_secrets()?;
-        let db = db::connect(&config).await?;
-        db::migrate(&db).await?;
+        let db = db::connect_migrated(&config).await?;
         let limiter: Arc<dyn ratelimit::RateLimiter> = match &config.redis_url {
             Some(url) => Arc::new(ratelimit::RedisLimiter::connect(url, &config.redis_prefix).await?),
             None => Arc::new(ratelimit::MemoryLimiter::default()),
@@ -151,6 +166,7 @@ impl State {
             wechat: wechat::WeChat::from_config(&config),
             bus,
             jobs: jobs::Kicker::default(),
+            job_handlers: job_handlers(),
             channels,
             push,
             config,
@@ -166,3 +182,30 @@ impl State {
     }
 }
 pub use url;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_job_kind_has_one_handler() {
+        assert_eq!(
+            super::job_handlers().kinds(),
+            [
+                "announcement.fanout",
+                "appointment.offer_expire",
+                "appointment.slots_daily",
+                "incident.overdue",
+                "mall.expire",
+                "notify.deliver",
+                "payment.check",
+                "payment.reconcile",
+                "payment.refund_check",
+                "payment.sandbox_notify",
+                "remind",
+                "topic.comment_points",
+                "vote.close",
+                "vote.open",
+                "vote.remind",
+            ]
+        );
+    }
+}

@@ -75,11 +75,7 @@ pub async fn put<C: ConnectionTrait>(conn: &C, user_id: i64, draft: Draft) -> Ap
         sea_orm::TryInsertResult::Inserted(r) => r.last_insert_id,
         _ => return Ok(None),
     };
-    jobs::enqueue(
-        conn,
-        NewJob::new(JobKind::NotifyDeliver, format!("deliver:{id}"), DeliverJob { notification_id: id }),
-    )
-    .await?;
+    jobs::enqueue(conn, NewJob::new(DELIVER, format!("deliver:{id}"), DeliverJob { notification_id: id })).await?;
     Ok(Some(id))
 }
 
@@ -87,7 +83,7 @@ pub async fn put<C: ConnectionTrait>(conn: &C, user_id: i64, draft: Draft) -> Ap
 /// however often the job runs). Scheduling the same key again keeps the first.
 pub async fn remind_at<C: ConnectionTrait>(conn: &C, user_id: i64, at: DateTime<Utc>, draft: Draft) -> AppResult<bool> {
     let key = format!("remind:{user_id}:{}", draft.key);
-    jobs::enqueue(conn, NewJob::new(JobKind::Remind, key, RemindJob { user_id, draft }).at(at)).await
+    jobs::enqueue(conn, NewJob::new(REMIND, key, RemindJob { user_id, draft }).at(at)).await
 }
 
 /// Reminders ahead of something that starts at `starts_at` (an appointment:
@@ -170,7 +166,7 @@ fn item(r: notification::Model, en: bool) -> Option<InboxItem> {
         title: domain::msg::render(&r.title, en),
         body: domain::msg::render(&r.body, en),
         link: r.link,
-        created: crate::announcements::beijing_time(r.created_at),
+        created: domain::time::beijing_time(r.created_at),
         read: r.read_at.is_some(),
     })
 }
@@ -364,8 +360,7 @@ pub fn announcement_key(id: i64) -> String {
 pub async fn schedule_announcement<C: ConnectionTrait>(conn: &C, id: i64, at: DateTime<Utc>) -> AppResult<bool> {
     jobs::enqueue(
         conn,
-        NewJob::new(JobKind::AnnouncementFanout, format!("announcement:{id}"), AnnouncementJob { announcement_id: id })
-            .at(at),
+        NewJob::new(ANNOUNCEMENT_FANOUT, format!("announcement:{id}"), AnnouncementJob { announcement_id: id }).at(at),
     )
     .await
 }
@@ -428,4 +423,17 @@ pub async fn announcement_job(state: &State, job: AnnouncementJob) -> anyhow::Re
     }
     tracing::info!(announcement = a.id, recipients = users.len(), "announcement delivered to inboxes");
     Ok(())
+}
+
+// ------------------------------------------------------------------ jobs
+
+pub const DELIVER: JobKind = JobKind("notify.deliver");
+pub const ANNOUNCEMENT_FANOUT: JobKind = JobKind("announcement.fanout");
+pub const REMIND: JobKind = JobKind("remind");
+
+/// The background jobs of this feature.
+pub fn register_jobs(h: &mut jobs::Handlers) {
+    h.add(DELIVER, |s: State, j| async move { deliver_job(&s, j).await });
+    h.add(ANNOUNCEMENT_FANOUT, |s: State, j| async move { announcement_job(&s, j).await });
+    h.add(REMIND, |s: State, j| async move { remind_job(&s, j).await });
 }

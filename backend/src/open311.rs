@@ -67,7 +67,7 @@ pub async fn create_key(state: &State, staff: &CurrentUser, community_id: i64, l
 }
 
 pub async fn keys(state: &State, staff: &CurrentUser) -> AppResult<Vec<ApiKeyView>> {
-    let communities = crate::incidents::communities_of(state, staff).await?;
+    let communities = crate::support::scope::visible_communities(state, staff).await?;
     if !staff.is_staff() {
         return Err(ErrorCode::Forbidden.into());
     }
@@ -83,7 +83,7 @@ pub async fn keys(state: &State, staff: &CurrentUser) -> AppResult<Vec<ApiKeyVie
             community: names.get(&k.community_id).cloned().unwrap_or_default(),
             label: k.label,
             prefix: k.prefix,
-            created_at: crate::announcements::beijing_time(k.created_at),
+            created_at: domain::time::beijing_time(k.created_at),
             revoked: k.revoked_at.is_some(),
         })
         .collect())
@@ -304,7 +304,7 @@ pub struct RequestOut {
 
 /// ISO 8601 with the Beijing offset, as Open311 clients expect local times.
 pub fn iso(t: DateTime<Utc>) -> String {
-    t.with_timezone(&domain::appointment::beijing()).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    t.with_timezone(&domain::time::beijing()).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 /// The FixMyStreet extended status of an incident.

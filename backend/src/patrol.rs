@@ -26,22 +26,6 @@ use crate::{
 /// At most this many checkpoints in one import.
 pub const MAX_IMPORT: usize = 500;
 
-/// Grids in the staff member's scope.
-pub async fn grids_of(state: &State, staff: &CurrentUser) -> AppResult<Vec<(i64, String)>> {
-    if !staff.is_staff() {
-        return Err(ErrorCode::Forbidden.into());
-    }
-    let mut out: Vec<(i64, String)> = vec![];
-    for g in staff.grants.iter().filter(|g| g.role.is_staff()) {
-        for n in crate::org::subtree(state, &g.org_path).await? {
-            if n.level == OrgLevel::Grid && !out.iter().any(|(id, _)| *id == n.id) {
-                out.push((n.id, n.name));
-            }
-        }
-    }
-    Ok(out)
-}
-
 async fn managed_grid(state: &State, staff: &CurrentUser, grid_id: i64) -> AppResult<org_unit::Model> {
     let g = org_unit::Entity::find_by_id(grid_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     let path = OrgPath::parse(&g.path).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad org path")))?;
@@ -204,7 +188,7 @@ pub fn parse_geojson(text: &str) -> AppResult<Vec<NewCheckpoint>> {
     Ok(out)
 }
 
-async fn views(state: &State, rows: Vec<route::Model>) -> AppResult<Vec<RouteView>> {
+async fn views(state: &State, rows: Vec<route::Model>, en: bool) -> AppResult<Vec<RouteView>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut points: HashMap<i64, Vec<CheckpointView>> = HashMap::new();
     for c in checkpoint::Entity::find()
@@ -230,7 +214,7 @@ async fn views(state: &State, rows: Vec<route::Model>) -> AppResult<Vec<RouteVie
         .into_iter()
         .map(|g| (g.id, g.name))
         .collect();
-    let mut plans = plans_of(state, &ids).await?;
+    let mut plans = plans_of(state, &ids, en).await?;
     Ok(rows
         .into_iter()
         .map(|r| RouteView {
@@ -247,7 +231,7 @@ async fn views(state: &State, rows: Vec<route::Model>) -> AppResult<Vec<RouteVie
 }
 
 /// Active routes in these grids (for the grid worker).
-pub async fn routes_in(state: &State, grids: &[i64]) -> AppResult<Vec<RouteView>> {
+pub async fn routes_in(state: &State, grids: &[i64], en: bool) -> AppResult<Vec<RouteView>> {
     let rows = route::Entity::find()
         .filter(route::Column::GridId.is_in(grids.iter().copied()))
         .filter(route::Column::Active.eq(true))
@@ -255,19 +239,20 @@ pub async fn routes_in(state: &State, grids: &[i64]) -> AppResult<Vec<RouteView>
         .order_by_asc(route::Column::Id)
         .all(&state.db)
         .await?;
-    views(state, rows).await
+    views(state, rows, en).await
 }
 
 /// Routes of the grids a staff member manages.
 pub async fn routes(state: &State, staff: &CurrentUser) -> AppResult<Vec<RouteView>> {
-    let grids: Vec<i64> = grids_of(state, staff).await?.into_iter().map(|(id, _)| id).collect();
+    let grids: Vec<i64> =
+        crate::support::scope::staff_grids(state, staff).await?.into_iter().map(|(id, _)| id).collect();
     let rows = route::Entity::find()
         .filter(route::Column::GridId.is_in(grids))
         .order_by_asc(route::Column::GridId)
         .order_by_asc(route::Column::Id)
         .all(&state.db)
         .await?;
-    views(state, rows).await
+    views(state, rows, crate::support::people::english(staff)).await
 }
 
 /// The printable sheet: one QR code per checkpoint that needs one.
@@ -280,7 +265,7 @@ pub async fn sheet(state: &State, staff: &CurrentUser, route_id: i64) -> AppResu
             e
         }
     })?;
-    let view = views(state, vec![r]).await?.pop().ok_or(ErrorCode::NotFound)?;
+    let view = views(state, vec![r], crate::support::people::english(staff)).await?.pop().ok_or(ErrorCode::NotFound)?;
     let rows = checkpoint::Entity::find()
         .filter(checkpoint::Column::RouteId.eq(route_id))
         .filter(checkpoint::Column::QrToken.is_not_null())
@@ -292,7 +277,7 @@ pub async fn sheet(state: &State, staff: &CurrentUser, route_id: i64) -> AppResu
     for c in rows {
         let Some(token) = c.qr_token else { continue };
         let url = format!("{base}/patrol/checkpoints/{token}");
-        items.push(SheetItem { seq: c.seq, name: c.name, svg: crate::appointments::qr_svg(&url)?, url });
+        items.push(SheetItem { seq: c.seq, name: c.name, svg: crate::support::qr::qr_svg(&url)?, url });
     }
     Ok((view, items))
 }
@@ -300,27 +285,27 @@ pub async fn sheet(state: &State, staff: &CurrentUser, route_id: i64) -> AppResu
 // ------------------------------------------------------------------ patrol plans
 
 /// Grid workers of these grids: (user, grid, name shown).
-pub async fn grid_workers(state: &State, grids: &[i64]) -> AppResult<Vec<(i64, i64, String)>> {
+pub async fn grid_workers(state: &State, grids: &[i64], en: bool) -> AppResult<Vec<(i64, i64, String)>> {
     let roles = user_role::Entity::find()
         .filter(user_role::Column::Role.eq(Role::GridWorker.as_str()))
         .filter(user_role::Column::OrgUnitId.is_in(grids.iter().copied()))
         .order_by_asc(user_role::Column::UserId)
         .all(&state.db)
         .await?;
-    let names = crate::incidents::names_of(state, roles.iter().map(|r| r.user_id)).await?;
+    let names = crate::support::people::names(state, roles.iter().map(|r| r.user_id), en).await?;
     Ok(roles
         .into_iter()
         .map(|r| (r.user_id, r.org_unit_id, names.get(&r.user_id).cloned().unwrap_or_default()))
         .collect())
 }
 
-async fn plans_of(state: &State, routes: &[i64]) -> AppResult<HashMap<i64, Vec<PlanView>>> {
+async fn plans_of(state: &State, routes: &[i64], en: bool) -> AppResult<HashMap<i64, Vec<PlanView>>> {
     let rows = plan::Entity::find()
         .filter(plan::Column::RouteId.is_in(routes.iter().copied()))
         .order_by_asc(plan::Column::Id)
         .all(&state.db)
         .await?;
-    let names = crate::incidents::names_of(state, rows.iter().map(|p| p.worker_id)).await?;
+    let names = crate::support::people::names(state, rows.iter().map(|p| p.worker_id), en).await?;
     let mut out: HashMap<i64, Vec<PlanView>> = HashMap::new();
     for p in rows {
         out.entry(p.route_id).or_default().push(PlanView {
@@ -359,7 +344,7 @@ pub async fn add_plan(
 ) -> AppResult<i64> {
     let r = managed_route(state, staff, route_id).await?;
     rule.check()?;
-    if !grid_workers(state, &[r.grid_id]).await?.iter().any(|(id, _, _)| *id == worker_id) {
+    if !grid_workers(state, &[r.grid_id], false).await?.iter().any(|(id, _, _)| *id == worker_id) {
         return Err(ErrorCode::InvalidInput.into());
     }
     let row = plan::Entity::insert(plan::ActiveModel {
@@ -396,7 +381,7 @@ pub async fn end_plan(state: &State, staff: &CurrentUser, plan_id: i64) -> AppRe
 
 /// A worker's plans in force today: (route, rule).
 pub async fn plans_today(state: &State, worker_id: i64) -> AppResult<Vec<(String, PlanRule)>> {
-    let today = domain::appointment::beijing_date(Utc::now());
+    let today = domain::time::beijing_date(Utc::now());
     let rows = plan::Entity::find()
         .filter(plan::Column::WorkerId.eq(worker_id))
         .filter(plan::Column::EndedAt.is_null())

@@ -10,7 +10,9 @@
 //!   after seven days (a `release` entry, stock back), as does the resident
 //!   cancelling it.
 
+use crate::support::scope::managed_community;
 use chrono::{Duration, Utc};
+use domain::time::beijing_time;
 use domain::{
     payment::{format_receipt_code, normalize_receipt_code},
     points::{EntryKind, EntryView, ItemView, PersonLedger, RedemptionStatus, RedemptionView},
@@ -24,7 +26,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 use crate::{
-    announcements::beijing_time,
     auth::CurrentUser,
     entities::{mall_item, org_unit, points_account, points_entry, redemption, user},
     error::{AppError, AppResult},
@@ -146,17 +147,6 @@ pub async fn ledger(state: &State, user_id: i64) -> AppResult<(i64, Vec<EntryVie
     Ok((balance(&state.db, user_id).await?, out))
 }
 
-/// The community (of the staff member's scope) a person belongs to.
-pub(crate) async fn community_of(state: &State, staff: &CurrentUser, user_id: i64) -> AppResult<i64> {
-    let grants = crate::auth::load_grants(state, user_id).await?;
-    grants
-        .iter()
-        .filter(|g| staff.can_manage(&g.org_path))
-        .filter_map(|g| g.org_path.ids().get(3).copied())
-        .next()
-        .ok_or_else(|| ErrorCode::NotFound.into())
-}
-
 /// Staff give points with a reason (积分调整). `idem` is the form's key: a
 /// double submit is one entry.
 pub async fn award(
@@ -180,7 +170,7 @@ pub async fn award(
         .one(&state.db)
         .await?
         .ok_or(ErrorCode::NotFound)?;
-    let community = community_of(state, staff, u.id).await?;
+    let community = crate::support::scope::managed_community_of_user(state, staff, u.id).await?;
     let txn = state.db.begin().await?;
     let posted = post(
         &txn,
@@ -252,18 +242,14 @@ pub async fn staff_ledger(state: &State, staff: &CurrentUser, phone: &str) -> Ap
         .one(&state.db)
         .await?
         .ok_or(ErrorCode::NotFound)?;
-    community_of(state, staff, u.id).await?;
+    crate::support::scope::managed_community_of_user(state, staff, u.id).await?;
     let (balance, entries) = ledger(state, u.id).await?;
-    Ok(PersonLedger { name: u.name, phone_masked: phone.masked(), balance, entries })
-}
-
-pub(crate) async fn managed_community(state: &State, staff: &CurrentUser, id: i64) -> AppResult<org_unit::Model> {
-    let c = org_unit::Entity::find_by_id(id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
-    let path = OrgPath::parse(&c.path).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad org path")))?;
-    if !staff.can_manage(&path) || c.level != "community" {
-        return Err(ErrorCode::Forbidden.into());
-    }
-    Ok(c)
+    Ok(PersonLedger {
+        name: crate::support::people::name_of(&u, crate::support::people::english(staff)),
+        phone_masked: phone.masked(),
+        balance,
+        entries,
+    })
 }
 
 async fn managed_item(state: &State, staff: &CurrentUser, id: i64) -> AppResult<mall_item::Model> {
@@ -371,7 +357,7 @@ pub async fn items_for(state: &State, user: &CurrentUser) -> AppResult<Vec<ItemV
 /// Every item of the communities a staff member manages.
 pub async fn staff_items(state: &State, staff: &CurrentUser) -> AppResult<Vec<ItemView>> {
     let communities: Vec<i64> =
-        crate::appointments::staff_communities(state, staff).await?.into_iter().map(|(id, _)| id).collect();
+        crate::support::scope::staff_communities(state, staff).await?.into_iter().map(|(id, _)| id).collect();
     let items = mall_item::Entity::find()
         .filter(mall_item::Column::CommunityId.is_in(communities))
         .order_by_asc(mall_item::Column::Id)
@@ -380,7 +366,12 @@ pub async fn staff_items(state: &State, staff: &CurrentUser) -> AppResult<Vec<It
     item_views(state, items).await
 }
 
-async fn redemption_views(state: &State, rows: Vec<redemption::Model>, people: bool) -> AppResult<Vec<RedemptionView>> {
+/// `people`: the redeemers' names too, in this language (English when true).
+async fn redemption_views(
+    state: &State,
+    rows: Vec<redemption::Model>,
+    people: Option<bool>,
+) -> AppResult<Vec<RedemptionView>> {
     let items: HashMap<i64, String> = mall_item::Entity::find()
         .filter(mall_item::Column::Id.is_in(rows.iter().map(|r| r.item_id).collect::<Vec<_>>()))
         .all(&state.db)
@@ -388,14 +379,8 @@ async fn redemption_views(state: &State, rows: Vec<redemption::Model>, people: b
         .into_iter()
         .map(|i| (i.id, i.name))
         .collect();
-    let names: HashMap<i64, String> = if people {
-        user::Entity::find()
-            .filter(user::Column::Id.is_in(rows.iter().map(|r| r.user_id).collect::<Vec<_>>()))
-            .all(&state.db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.name))
-            .collect()
+    let names: HashMap<i64, String> = if let Some(en) = people {
+        crate::support::people::names(state, rows.iter().map(|r| r.user_id), en).await?
     } else {
         HashMap::new()
     };
@@ -421,7 +406,7 @@ pub async fn my_redemptions(state: &State, user: &CurrentUser) -> AppResult<Vec<
         .limit(50)
         .all(&state.db)
         .await?;
-    redemption_views(state, rows, false).await
+    redemption_views(state, rows, None).await
 }
 
 /// Redemptions waiting for pickup in the staff member's communities.
@@ -434,7 +419,7 @@ pub async fn staff_pending(state: &State, staff: &CurrentUser) -> AppResult<Vec<
         .limit(200)
         .all(&state.db)
         .await?;
-    redemption_views(state, rows, true).await
+    redemption_views(state, rows, Some(crate::support::people::english(staff))).await
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -489,10 +474,10 @@ pub async fn redeem(state: &State, user: &CurrentUser, item_id: i64, idem: &str)
             .one(&state.db)
             .await?
             .ok_or(ErrorCode::Conflict)?;
-        return redemption_views(state, vec![r], false).await?.pop().ok_or_else(|| ErrorCode::Conflict.into());
+        return redemption_views(state, vec![r], None).await?.pop().ok_or_else(|| ErrorCode::Conflict.into());
     };
     let expires = now + Duration::days(HOLD_DAYS);
-    let code = crate::payments::new_receipt_code();
+    let code = crate::support::codes::new_receipt_code();
     let ins = redemption::Entity::insert(redemption::ActiveModel {
         item_id: Set(item_id),
         user_id: Set(user.id),
@@ -520,14 +505,11 @@ pub async fn redeem(state: &State, user: &CurrentUser, item_id: i64, idem: &str)
         },
     )
     .await?;
-    jobs::enqueue(
-        &txn,
-        NewJob::new(JobKind::MallExpire, format!("mall:expire:{id}"), ExpireJob { redemption: id }).at(expires),
-    )
-    .await?;
+    jobs::enqueue(&txn, NewJob::new(EXPIRE, format!("mall:expire:{id}"), ExpireJob { redemption: id }).at(expires))
+        .await?;
     txn.commit().await?;
     let row = redemption::Entity::find_by_id(id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
-    redemption_views(state, vec![row], false).await?.pop().ok_or_else(|| ErrorCode::NotFound.into())
+    redemption_views(state, vec![row], None).await?.pop().ok_or_else(|| ErrorCode::NotFound.into())
 }
 
 /// Gives a pending redemption's points and stock back (expired or cancelled).
@@ -617,5 +599,17 @@ pub async fn pickup(state: &State, staff: &CurrentUser, code: &str) -> AppResult
         return Err(ErrorCode::AlreadyDecided.into());
     }
     let row = redemption::Entity::find_by_id(r.id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
-    redemption_views(state, vec![row], true).await?.pop().ok_or_else(|| ErrorCode::NotFound.into())
+    redemption_views(state, vec![row], Some(crate::support::people::english(staff)))
+        .await?
+        .pop()
+        .ok_or_else(|| ErrorCode::NotFound.into())
+}
+
+// ------------------------------------------------------------------ jobs
+
+pub const EXPIRE: JobKind = JobKind("mall.expire");
+
+/// The background jobs of this feature.
+pub fn register_jobs(h: &mut jobs::Handlers) {
+    h.add(EXPIRE, |s: State, j| async move { expire_job(&s, j).await });
 }

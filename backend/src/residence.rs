@@ -3,6 +3,7 @@
 //! reason. Approval grants the resident role in the community. Bills, votes
 //! and quotas later hang off approved residences.
 
+use crate::support::personal_data::log_view;
 use chrono::Utc;
 use domain::{
     residence::{AreaCentiM2, Relation, ResidenceStatus},
@@ -215,7 +216,7 @@ pub async fn mine(state: &State, user: &CurrentUser) -> AppResult<Vec<ResidenceV
         .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        out.push(view(state, r, false).await?.0);
+        out.push(view(state, r, false, crate::support::people::english(user)).await?.0);
     }
     Ok(out)
 }
@@ -240,7 +241,7 @@ pub async fn pending(state: &State, staff: &CurrentUser, show: Option<i64>) -> A
         }
         let full = show == Some(r.id);
         let (id, user_id) = (r.id, r.user_id);
-        let (v, had_id_number) = view(state, r, full).await?;
+        let (v, had_id_number) = view(state, r, full, crate::support::people::english(staff)).await?;
         if full {
             let fields = if had_id_number { "phone,id_number" } else { "phone" };
             log_view(state, staff, user_id, fields, &format!("residence:{id}"), &c.path).await?;
@@ -248,29 +249,6 @@ pub async fn pending(state: &State, staff: &CurrentUser, show: Option<i64>) -> A
         out.push(v);
     }
     Ok(out)
-}
-
-/// Writes one staff view of personal data in full to the log.
-pub async fn log_view(
-    state: &State,
-    viewer: &CurrentUser,
-    subject_id: i64,
-    fields: &str,
-    context: &str,
-    org_path: &str,
-) -> AppResult<()> {
-    personal_data_view::ActiveModel {
-        viewer_id: Set(viewer.id),
-        subject_id: Set(subject_id),
-        fields: Set(fields.into()),
-        context: Set(context.into()),
-        org_path: Set(org_path.into()),
-        at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(&state.db)
-    .await?;
-    Ok(())
 }
 
 pub use domain::residence::PersonalDataViewRow;
@@ -298,18 +276,12 @@ pub async fn personal_data_log(state: &State, staff: &CurrentUser, page: u64) ->
     let mut ids: Vec<i64> = rows.iter().flat_map(|r| [r.viewer_id, r.subject_id]).collect();
     ids.sort_unstable();
     ids.dedup();
-    let names: std::collections::HashMap<i64, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
+    let names = crate::support::people::names(state, ids.into_iter(), crate::support::people::english(staff)).await?;
     let name = |id: i64| names.get(&id).cloned().unwrap_or_default();
     let views = rows
         .into_iter()
         .map(|r| PersonalDataViewRow {
-            at: crate::announcements::beijing_time(r.at),
+            at: domain::time::beijing_time(r.at),
             viewer: name(r.viewer_id),
             subject: name(r.subject_id),
             fields: r.fields.split(',').map(str::to_string).collect(),
@@ -321,7 +293,7 @@ pub async fn personal_data_log(state: &State, staff: &CurrentUser, page: u64) ->
 
 /// A request as shown; `full`: the applicant's phone and ID number in full.
 /// Also says whether an ID number was given.
-async fn view(state: &State, r: residence::Model, full: bool) -> AppResult<(ResidenceView, bool)> {
+async fn view(state: &State, r: residence::Model, full: bool, en: bool) -> AppResult<(ResidenceView, bool)> {
     let d = dwelling::Entity::find_by_id(r.dwelling_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     let b = building::Entity::find_by_id(d.building_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     let c = org_unit::Entity::find_by_id(b.community_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
@@ -340,11 +312,11 @@ async fn view(state: &State, r: residence::Model, full: bool) -> AppResult<(Resi
             area: r.area_centi_m2.and_then(AreaCentiM2::from_centi),
             status: ResidenceStatus::parse(&r.status).unwrap_or(ResidenceStatus::Pending),
             reason: r.reason,
-            applicant_name: u.name,
+            applicant_name: crate::support::people::name_of(&u, en),
             applicant_phone: if full { u.phone } else { domain::phone::mask_phone(&u.phone) },
             applicant_id_number: id_number.map(|n| if full { n } else { domain::id_number::mask_id_number(&n) }),
             in_full: full,
-            created_at: crate::announcements::beijing_time(r.created_at),
+            created_at: domain::time::beijing_time(r.created_at),
         },
         had,
     ))

@@ -12,6 +12,7 @@
 //!   fixes around them; the verdict and its evidence are stored and shown.
 
 use chrono::{DateTime, TimeZone, Utc};
+use domain::time::beijing_clock;
 use domain::{
     geo::{self, Dropped, Evidence, Fix, Limits},
     osmand::Position,
@@ -38,11 +39,6 @@ use crate::{
 const EDGE_S: i64 = 60;
 /// Rows per INSERT (16 columns: under SQLite's 32,766 parameters).
 const CHUNK: usize = 1500;
-
-/// "14:05:09" in Beijing time (UTC+8).
-fn beijing_clock(t: DateTime<Utc>) -> String {
-    (t.naive_utc() + chrono::Duration::hours(8)).format("%H:%M:%S").to_string()
-}
 
 fn ts(s: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(s, 0).single().unwrap_or_else(Utc::now)
@@ -710,7 +706,7 @@ fn checkin_view(c: &patrol_checkin::Model, names: &HashMap<i64, String>, en: boo
         id: c.client_id.clone(),
         checkpoint_id: c.checkpoint_id,
         checkpoint: names.get(&c.checkpoint_id).cloned().unwrap_or_default(),
-        at: crate::announcements::beijing_time(c.at),
+        at: domain::time::beijing_time(c.at),
         accepted: c.accepted,
         evidence: evidence.iter().map(|e| e.text(en)).collect(),
     }
@@ -903,16 +899,10 @@ pub async fn checkpoint_by_token(
     Ok((p.id, cp.id, cp.name, format!("qr-{:016x}", rand::thread_rng().gen::<u64>())))
 }
 
-async fn rows_of(state: &State, patrols: Vec<patrol::Model>) -> AppResult<Vec<domain::patrol::PatrolRow>> {
-    use crate::entities::{org_unit, user};
+async fn rows_of(state: &State, patrols: Vec<patrol::Model>, en: bool) -> AppResult<Vec<domain::patrol::PatrolRow>> {
+    use crate::entities::org_unit;
     let ids: Vec<i64> = patrols.iter().map(|p| p.id).collect();
-    let names: HashMap<i64, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(patrols.iter().map(|p| p.worker_id)))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
+    let names = crate::support::people::names(state, patrols.iter().map(|p| p.worker_id), en).await?;
     let grids: HashMap<i64, String> = org_unit::Entity::find()
         .filter(org_unit::Column::Id.is_in(patrols.iter().map(|p| p.grid_id)))
         .all(&state.db)
@@ -995,8 +985,8 @@ async fn rows_of(state: &State, patrols: Vec<patrol::Model>) -> AppResult<Vec<do
                 grid: grids.get(&p.grid_id).cloned().unwrap_or_default(),
                 route: p.route_id.and_then(|r| routes.get(&r).cloned()),
                 state: PatrolState::parse(&p.state).unwrap_or(PatrolState::Ended),
-                started: crate::announcements::beijing_time(p.started_at),
-                ended: p.ended_at.map(crate::announcements::beijing_time),
+                started: domain::time::beijing_time(p.started_at),
+                ended: p.ended_at.map(domain::time::beijing_time),
                 kept: c(false),
                 dropped: c(true),
                 checkins_ok: checks.iter().filter(|r| r.0 == p.id && r.1).map(|r| r.2 as u64).sum(),
@@ -1052,7 +1042,7 @@ pub async fn worker_home(state: &State, worker: &CurrentUser) -> AppResult<domai
         .into_iter()
         .map(|g| (g.id, g.name))
         .collect();
-    let routes = crate::patrol::routes_in(state, &grid_ids).await?;
+    let routes = crate::patrol::routes_in(state, &grid_ids, en).await?;
     let open = open_patrol(state, worker).await?;
     let mut checkpoints = vec![];
     if let Some(p) = &open {
@@ -1070,7 +1060,7 @@ pub async fn worker_home(state: &State, worker: &CurrentUser) -> AppResult<domai
         .limit(10)
         .all(&state.db)
         .await?;
-    let mut recent = rows_of(state, recent_rows).await?;
+    let mut recent = rows_of(state, recent_rows, en).await?;
     let open = match &open {
         Some(p) => recent.iter().position(|r| r.id == p.id).map(|i| recent.remove(i)),
         None => None,
@@ -1095,14 +1085,15 @@ pub async fn worker_home(state: &State, worker: &CurrentUser) -> AppResult<domai
 /// Patrols in the grids a staff member manages, those under way first,
 /// then the latest.
 pub async fn staff_patrols(state: &State, staff: &CurrentUser) -> AppResult<Vec<domain::patrol::PatrolRow>> {
-    let grids: Vec<i64> = crate::patrol::grids_of(state, staff).await?.into_iter().map(|(id, _)| id).collect();
+    let grids: Vec<i64> =
+        crate::support::scope::staff_grids(state, staff).await?.into_iter().map(|(id, _)| id).collect();
     let rows = patrol::Entity::find()
         .filter(patrol::Column::GridId.is_in(grids))
         .order_by_desc(patrol::Column::StartedAt)
         .limit(100)
         .all(&state.db)
         .await?;
-    let mut out = rows_of(state, rows).await?;
+    let mut out = rows_of(state, rows, crate::support::people::english(staff)).await?;
     out.sort_by_key(|r| r.state == PatrolState::Ended);
     Ok(out)
 }
@@ -1112,12 +1103,14 @@ pub async fn staff_patrols(state: &State, staff: &CurrentUser) -> AppResult<Vec<
 /// page moves the dots as positions arrive (`Topic::Patrols` per grid).
 pub async fn live_board(state: &State, staff: &CurrentUser) -> AppResult<domain::patrol::LiveBoard> {
     let rows = staff_patrols(state, staff).await?;
-    let grids: Vec<i64> = crate::patrol::grids_of(state, staff).await?.into_iter().map(|(id, _)| id).collect();
-    let cps: Vec<(domain::patrol::CheckpointView, bool)> = crate::patrol::routes_in(state, &grids)
-        .await?
-        .into_iter()
-        .flat_map(|r| r.checkpoints.into_iter().map(|c| (c, false)))
-        .collect();
+    let grids: Vec<i64> =
+        crate::support::scope::staff_grids(state, staff).await?.into_iter().map(|(id, _)| id).collect();
+    let cps: Vec<(domain::patrol::CheckpointView, bool)> =
+        crate::patrol::routes_in(state, &grids, crate::support::people::english(staff))
+            .await?
+            .into_iter()
+            .flat_map(|r| r.checkpoints.into_iter().map(|c| (c, false)))
+            .collect();
     let mut dots = vec![];
     for r in rows.iter().filter(|r| r.state != PatrolState::Ended) {
         if let Some(f) = kept_before(&state.db, r.id, Utc::now().timestamp() + 60).await? {
@@ -1219,7 +1212,10 @@ fn split(t: &Track) -> Vec<Vec<domain::patrol::TrackPoint>> {
 pub async fn detail(state: &State, user: &CurrentUser, id: i64) -> AppResult<domain::patrol::PatrolDetail> {
     let en = user.lang == "en";
     let t = track(state, user, id).await?;
-    let row = rows_of(state, vec![t.p.clone()]).await?.pop().ok_or(ErrorCode::NotFound)?;
+    let row = rows_of(state, vec![t.p.clone()], crate::support::people::english(user))
+        .await?
+        .pop()
+        .ok_or(ErrorCode::NotFound)?;
     let checkins = checkins_of(state, id, en).await?;
     let segs = split(&t);
     let distance_m: f64 =
@@ -1254,8 +1250,8 @@ pub async fn detail(state: &State, user: &CurrentUser, id: i64) -> AppResult<dom
             _ => continue,
         };
         gaps.push(domain::patrol::GapView {
-            from: crate::announcements::beijing_time(e.at),
-            to: crate::announcements::beijing_time(to),
+            from: domain::time::beijing_time(e.at),
+            to: domain::time::beijing_time(to),
             minutes: (to - e.at).num_minutes(),
             reason: reason.unwrap_or_default(),
         });
@@ -1526,7 +1522,7 @@ pub(crate) async fn seed_demo(state: &State, worker_id: i64, grid_id: i64, staff
     }
     // a daily plan for the route over the past week whose window held this
     // morning's walk (到位率 then has days done and days missed to show)
-    let bj = start + chrono::Duration::hours(8);
+    let bj = domain::time::local(start);
     let minute = (chrono::Timelike::hour(&bj) * 60 + chrono::Timelike::minute(&bj)) as i16;
     let start_min = Ord::max(minute - 30, 0);
     let end_min = Ord::min(start_min + 120, 1440);
@@ -1536,7 +1532,7 @@ pub(crate) async fn seed_demo(state: &State, worker_id: i64, grid_id: i64, staff
         weekdays: Set(127),
         start_min: Set(start_min),
         end_min: Set(end_min),
-        valid_from: Set(domain::appointment::beijing_date(start) - chrono::Duration::days(6)),
+        valid_from: Set(domain::time::beijing_date(start) - chrono::Duration::days(6)),
         valid_until: Set(None),
         created_by: Set(staff_id),
         created_at: Set(now - chrono::Duration::days(7)),

@@ -6,25 +6,10 @@
 //! windows) is in Beijing time (UTC+8, no daylight saving).
 
 use crate::ErrorCode;
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
-pub fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
-}
-
-/// The Beijing calendar day of an instant.
-pub fn beijing_date(t: DateTime<Utc>) -> NaiveDate {
-    t.with_timezone(&beijing()).date_naive()
-}
-
-/// The instant a Beijing wall-clock time happens.
-pub fn beijing_at(day: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
-    beijing().from_local_datetime(&day.and_time(time)).single().map(|t| t.with_timezone(&Utc)).unwrap_or_else(|| {
-        // FixedOffset has no gaps or folds; kept total anyway
-        Utc.from_utc_datetime(&(day.and_time(time) - Duration::hours(8)))
-    })
-}
+use crate::time::{beijing_at, beijing_date};
 
 /// "2026-11-23", the form a day travels in URLs and forms.
 pub fn parse_day(s: &str) -> Option<NaiveDate> {
@@ -684,6 +669,7 @@ pub struct StaffSlot {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     fn at(s: &str) -> DateTime<Utc> {
         let (d, t) = s.split_once(' ').unwrap();

@@ -94,6 +94,8 @@ pub enum ErrorCode {
     PlanTooShort,
     /// A community's contact number that is no number.
     InvalidContactNumber,
+    /// A name a person gives themselves that is empty, too long or not text.
+    InvalidName,
     /// A payment asked for with no bill ticked.
     NoBillChosen,
     /// One payment covers the bills of one community only.
@@ -108,7 +110,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 91] = [
+    pub const ALL: [ErrorCode; 92] = [
         ErrorCode::InvalidPhone,
         ErrorCode::InvalidIdNumber,
         ErrorCode::InvalidCode,
@@ -192,6 +194,7 @@ impl ErrorCode {
         ErrorCode::InvalidPlan,
         ErrorCode::PlanTooShort,
         ErrorCode::InvalidContactNumber,
+        ErrorCode::InvalidName,
         ErrorCode::NoBillChosen,
         ErrorCode::BillsOfOneCommunity,
         ErrorCode::InvalidDateRange,
@@ -287,6 +290,7 @@ impl ErrorCode {
             ErrorCode::InvalidPlan => "invalid_plan",
             ErrorCode::PlanTooShort => "plan_too_short",
             ErrorCode::InvalidContactNumber => "invalid_contact_number",
+            ErrorCode::InvalidName => "invalid_name",
             ErrorCode::NoBillChosen => "no_bill_chosen",
             ErrorCode::BillsOfOneCommunity => "bills_of_one_community",
             ErrorCode::InvalidDateRange => "invalid_date_range",
@@ -349,7 +353,10 @@ impl ErrorCode {
             ErrorCode::ExtensionPending => 409,
             ErrorCode::PlaceRequired => 422,
             ErrorCode::InvalidPlan | ErrorCode::PlanTooShort => 422,
-            ErrorCode::NoBillChosen | ErrorCode::BillsOfOneCommunity | ErrorCode::InvalidContactNumber => 422,
+            ErrorCode::NoBillChosen
+            | ErrorCode::BillsOfOneCommunity
+            | ErrorCode::InvalidContactNumber
+            | ErrorCode::InvalidName => 422,
             ErrorCode::InvalidDateRange => 422,
             ErrorCode::InvalidOutline => 422,
             ErrorCode::CrossSite => 403,
@@ -605,6 +612,10 @@ impl ErrorCode {
             ErrorCode::InvalidContactNumber => (
                 "电话号码只能有数字、空格和“-”,如 0571-8888 1234 或 12345",
                 "A phone number has digits, spaces and “-” only, e.g. 0571-8888 1234 or 12345",
+            ),
+            ErrorCode::InvalidName => (
+                "称呼请填 1 到 30 个字,例如“陈静”或“陈阿姨”",
+                "Please give a name of 1 to 30 characters, e.g. “Chen Jing”",
             ),
             ErrorCode::NoBillChosen => (
                 "还没有选账单:请先勾选要缴的账单,再点缴费",

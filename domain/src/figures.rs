@@ -20,7 +20,8 @@
 //! - 满意度 (satisfaction): the reporters' ratings given in the period:
 //!   the mean of the stars and the share of 4–5 stars.
 
-use crate::appointment::{beijing_at, parse_clock, parse_day};
+use crate::appointment::{parse_clock, parse_day};
+use crate::time::beijing_at;
 use crate::ErrorCode;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};

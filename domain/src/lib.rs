@@ -25,6 +25,7 @@ pub mod points;
 pub mod residence;
 pub mod role;
 pub mod text;
+pub mod time;
 pub mod volunteer;
 pub mod vote;
 

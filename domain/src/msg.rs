@@ -175,6 +175,32 @@ fn template(key: &str) -> Option<(&'static str, &'static str)> {
         "incident.closed" => {
             ("您上报的事件已办结,请评价办理结果", "Your report is closed; please rate how it was handled")
         }
+        // incidents: the work of grid workers and staff
+        "incident.new.title" => ("新事件待受理:{category}", "New report to accept: {category}"),
+        "incident.assigned" => {
+            ("新派遣的事件,请在 {deadline} 前办结", "A report is sent to you; finish it by {deadline}")
+        }
+        "incident.to_verify" => ("事件已处置,待核查", "A report is dealt with and waits for your check"),
+        "incident.sent_back" => ("事件核查未通过,已退回重办", "A report did not pass the check and is sent back"),
+        "incident.extension.asked" => ("申请延期至 {until}", "More time asked for, until {until}"),
+        "incident.extension.approved" => {
+            ("延期已批准,新时限 {until}", "More time granted; the new deadline is {until}")
+        }
+        "incident.extension.refused" => ("延期申请未获批准", "More time was not granted"),
+        "incident.overdue" => ("事件已超期(第 {level} 次督办)", "A report is overdue (reminder {level})"),
+        // deliberation and votes
+        "topic.published.title" => ("议题已发布:{title}", "Your topic is published: {title}"),
+        "topic.published.body" => {
+            ("您提出的议题已通过审核,居民可以参与讨论。", "Your topic passed review; residents can now discuss it.")
+        }
+        "topic.rejected.title" => ("议题未通过审核:{title}", "Your topic was not published: {title}"),
+        "topic.rejected.body" => ("原因:{why}", "Reason: {why}"),
+        "vote.remind.title" => ("请参加投票:{title}", "Please vote: {title}"),
+        "vote.remind.body" => {
+            ("投票将于 {until} 截止,您尚未投票。", "Voting closes {until}, and you have not voted yet.")
+        }
+        // a person who has not given a name: the last four digits of the phone
+        "person" => ("居民{n}", "Resident {n}"),
         _ => return None,
     })
 }
@@ -203,6 +229,9 @@ fn words(name: &str, value: &str, english: bool) -> String {
             .parse::<i64>()
             .map(|m| crate::volunteer::minutes_text(m, english))
             .unwrap_or_else(|_| value.to_string()),
+        // instants (RFC 3339, UTC) in Beijing time; older rows hold them already
+        // written out ("2026-12-05 18:00"), which is shown as it is
+        "deadline" | "until" => crate::time::short_of_rfc3339(value, english),
         "reason" => crate::incident::RejectReason::parse(value)
             .map(|r| r.text(english).to_string())
             .unwrap_or_else(|| value.to_string()),
@@ -231,6 +260,14 @@ mod tests {
         assert_eq!(render(&r, false), "已收到您的上报:入户报修");
         let m = Msg::new("ledger.service").with("title", "清洁日").with("minutes", 180).encode();
         assert_eq!(render(&m, false), "清洁日 · 3 小时");
+        let d = Msg::new("incident.assigned").with("deadline", "2026-12-05T10:00:00Z").encode();
+        assert_eq!(render(&d, false), "新派遣的事件,请在 12月5日 18:00 前办结");
+        assert_eq!(render(&d, true), "A report is sent to you; finish it by 5 Dec 18:00");
+        // an older row with the time already written out
+        let old = Msg::new("incident.dispatched").with("deadline", "2026-12-05 18:00").encode();
+        assert_eq!(render(&old, false), "您上报的事件已派人处理,预计 2026-12-05 18:00 前办结");
+        let n = Msg::new("person").with("n", "0042").encode();
+        assert_eq!((render(&n, false).as_str(), render(&n, true).as_str()), ("居民0042", "Resident 0042"));
     }
 
     #[test]

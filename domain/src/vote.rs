@@ -722,8 +722,8 @@ impl NewVote {
             "" => None,
             b => Some(b.parse::<i64>().map_err(|_| ErrorCode::InvalidInput)?),
         };
-        let starts_at = crate::text::parse_beijing_local(f.starts_at.trim()).ok_or(ErrorCode::InvalidTime)?;
-        let ends_at = crate::text::parse_beijing_local(f.ends_at.trim()).ok_or(ErrorCode::InvalidTime)?;
+        let starts_at = crate::time::parse_beijing_local(f.starts_at.trim()).ok_or(ErrorCode::InvalidTime)?;
+        let ends_at = crate::time::parse_beijing_local(f.ends_at.trim()).ok_or(ErrorCode::InvalidTime)?;
         if ends_at <= starts_at || ends_at <= now || ends_at - starts_at > Self::MAX_DAYS * 86_400 {
             return Err(ErrorCode::InvalidTime);
         }
@@ -944,7 +944,7 @@ mod tests {
 
     #[test]
     fn vote_forms_are_checked() {
-        let now = crate::text::parse_beijing_local("2026-11-23T08:00").unwrap();
+        let now = crate::time::parse_beijing_local("2026-11-23T08:00").unwrap();
         let base = VoteForm {
             kind: "owners",
             title: "续聘物业",

@@ -25,7 +25,7 @@ test("staff set a patrol plan, and the figures explain themselves item by item",
   await again.getByLabel("周六").check();
   await again.getByRole("button", { name: "保存计划" }).click();
   await expect(page.getByText("巡逻计划已保存")).toBeVisible();
-  await expect(page.locator("section.route", { has: page.getByRole("heading", { name: "考核测试线" }) }).getByText("网格员 刘洋 · 周一至周六 18:00–20:00")).toBeVisible();
+  await expect(page.locator("section.route", { has: page.getByRole("heading", { name: "考核测试线" }) }).getByText("刘洋 · 周一至周六 18:00–20:00")).toBeVisible();
 
   // 阳光社区's staff look at their figures: the demo plan of 张伟 required visits
   await page.context().clearCookies();
@@ -54,7 +54,7 @@ test("staff set a patrol plan, and the figures explain themselves item by item",
   // the CSV says the same
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "导出 CSV" }).click()]);
   const csv = fs.readFileSync((await download.path())!, "utf8");
-  const line = csv.split("\n").find((l) => l.startsWith("网格员,网格员 张伟"))!;
+  const line = csv.split("\n").find((l) => l.startsWith("网格员,张伟"))!;
   expect(line).toContain(`${done} / ${required}`);
   // and a bad period is refused in words, the dates typed kept
   await page.goto("/staff/figures?from=2026-12-31&to=2026-01-01");

@@ -1,6 +1,6 @@
 import { test, expect } from "./fixtures";
 import type { Browser, BrowserContext, Page } from "@playwright/test";
-import { loginWithCode, loginWithPassword } from "./helpers";
+import { ENVS, envContext, loginWithCode, loginWithPassword } from "./helpers";
 
 /**
  * Every page of every role (适老化, issue 21): each page a role can reach by
@@ -42,33 +42,8 @@ function pattern(url: URL): string {
   return keys.length ? `${path}?${keys.join("&")}` : path;
 }
 
-const ANDROID_CHROME =
-  "Mozilla/5.0 (Linux; Android 13; V2220A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/116.0.0.0 Mobile Safari/537.36";
-const WECHAT_ANDROID =
-  "Mozilla/5.0 (Linux; Android 13; V2220A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160065 MMWEBSDK/20231202 MicroMessenger/8.0.47.2560(0x28002F35) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN";
-const WECHAT_IOS =
-  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.44(0x18002c2f) NetType/WIFI Language/zh_CN";
-
-/** The five environments residents use (issue 21): each with its minimum
- * target size. WeChat has no service worker; large text goes with English. */
-const ENVS = [
-  { env: "Chrome on Android", ua: ANDROID_CHROME, js: true, sw: true, min: 44, cookies: {} as Record<string, string> },
-  { env: "WeChat on Android", ua: WECHAT_ANDROID, js: true, sw: false, min: 44, cookies: {} },
-  { env: "WeChat on iOS", ua: WECHAT_IOS, js: true, sw: false, min: 44, cookies: {} },
-  { env: "JavaScript off", ua: ANDROID_CHROME, js: false, sw: true, min: 44, cookies: {} },
-  { env: "large text, English", ua: ANDROID_CHROME, js: true, sw: true, min: 60, cookies: { zhsq_large: "1", zhsq_lang: "en" } },
-];
-
 async function contextFor(browser: Browser, r: (typeof ROLES)[number], e: (typeof ENVS)[number]): Promise<BrowserContext> {
-  const context = await browser.newContext({
-    viewport: { width: 390, height: 844 },
-    locale: "zh-CN",
-    userAgent: e.ua,
-    javaScriptEnabled: e.js,
-    serviceWorkers: e.sw ? "allow" : "block",
-    isMobile: true,
-    hasTouch: true,
-  });
+  const context = await envContext(browser, e);
   if (r.phone) {
     const page = await context.newPage();
     if (r.password) await loginWithPassword(page, r.phone, r.password);

@@ -139,8 +139,8 @@ async fn run(database: &'static str, url: String, dir: &std::path::Path) -> Figu
     .await;
     println!("{database}: set-up of {UNITS} units in {:.1} s", t.elapsed().as_secs_f64());
 
-    let start = backend::votes::local_input(Utc::now() + chrono::Duration::hours(1));
-    let end = backend::votes::local_input(Utc::now() + chrono::Duration::days(3));
+    let start = domain::time::local_input(Utc::now() + chrono::Duration::hours(1));
+    let end = domain::time::local_input(Utc::now() + chrono::Duration::days(3));
     let bid = b.id.to_string();
     let new = NewVote::parse(
         &VoteForm {

@@ -89,6 +89,7 @@ fn serve(listener: TcpListener, state: State) -> anyhow::Result<Server> {
             .configure(security::extractor_configs)
             .wrap(actix_web::middleware::from_fn(security::server_fn_status))
             .wrap(actix_web::middleware::from_fn(middleware::authenticate))
+            .wrap(actix_web::middleware::from_fn(middleware::draft_answered))
             .wrap(actix_web::middleware::from_fn(security::same_origin))
             .wrap(actix_web::middleware::from_fn(security::limit_body))
             .wrap(actix_web::middleware::from_fn(security::headers))

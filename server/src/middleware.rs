@@ -131,3 +131,29 @@ pub async fn authenticate(
     }
     Ok(res.map_into_left_body())
 }
+
+/// The cookie the client sets when it sends a form (`app::enhance::Draft`).
+pub const DRAFT_COOKIE: &str = "zhsq_draft";
+
+/// The client keeps what a form held until its post is answered
+/// (`app::enhance`): the answer to a page's post takes the cookie away, so a
+/// page that opens with the cookie still there knows the post never arrived.
+/// Posts a script sends itself (`Sec-Fetch-Mode: cors`) leave it alone.
+pub async fn draft_answered(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let answered = req.method() == actix_web::http::Method::POST
+        && req.cookie(DRAFT_COOKIE).is_some()
+        && req.headers().get("sec-fetch-mode").is_none_or(|m| m.as_bytes() == b"navigate");
+    let mut res = next.call(req).await?;
+    if answered {
+        let gone = Cookie::build(DRAFT_COOKIE, "")
+            .path("/")
+            .same_site(SameSite::Lax)
+            .max_age(actix_web::cookie::time::Duration::ZERO)
+            .finish();
+        let _ = res.response_mut().add_cookie(&gone);
+    }
+    Ok(res)
+}

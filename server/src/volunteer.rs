@@ -133,7 +133,8 @@ async fn volunteer_check(
 #[get("/me")]
 async fn volunteer_me(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
-    Ok(HttpResponse::Ok().json(volunteer::record(&state, u.id).await.map_err(api_err(&req))?))
+    Ok(HttpResponse::Ok()
+        .json(volunteer::record(&state, u.id, backend::support::people::english(&u)).await.map_err(api_err(&req))?))
 }
 
 #[utoipa::path(get, tag = "volunteer", summary = "Checks a service certificate (anyone holding its code)", params(("code" = String, Path, description = "the certificate code")), responses((status = 200, body = domain::volunteer::Certificate), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]

@@ -184,8 +184,7 @@ pub async fn booking_page(id: i64) -> Result<BookingPageData, ServerFnError> {
     let user = require_user()?;
     // whether it is the viewer's own comes with the booking (staff may open others' from the desk)
     let (booking, mine) = backend::appointments::booking_for(&state, &user, id).await.map_err(app_err)?;
-    let qr =
-        backend::appointments::qr_svg(&backend::appointments::check_url(&state, &booking.code)).map_err(app_err)?;
+    let qr = backend::support::qr::qr_svg(&backend::appointments::check_url(&state, &booking.code)).map_err(app_err)?;
     Ok(BookingPageData { booking, qr, mine })
 }
 

@@ -16,7 +16,7 @@ pub async fn staff_appointments() -> Result<StaffData, ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    let communities = backend::appointments::staff_communities(&state, &user).await.map_err(app_err)?;
+    let communities = backend::support::scope::staff_communities(&state, &user).await.map_err(app_err)?;
     let items = backend::appointments::staff_items(&state, &user).await.map_err(app_err)?;
     let counts = backend::appointments::counts_today(&state, &user).await.map_err(app_err)?;
     let items = items

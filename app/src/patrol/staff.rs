@@ -26,10 +26,11 @@ pub async fn staff_patrol(draft: Option<String>, outline_draft: Option<String>) 
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    let grids = backend::patrol::grids_of(&state, &user).await.map_err(app_err)?;
+    let grids = backend::support::scope::staff_grids(&state, &user).await.map_err(app_err)?;
     let routes = backend::patrol::routes(&state, &user).await.map_err(app_err)?;
     let ids: Vec<i64> = grids.iter().map(|(id, _)| *id).collect();
-    let workers = backend::patrol::grid_workers(&state, &ids).await.map_err(app_err)?;
+    let workers =
+        backend::patrol::grid_workers(&state, &ids, backend::support::people::english(&user)).await.map_err(app_err)?;
     let outlined =
         backend::patrol::outlines(&state, &ids).await.map_err(app_err)?.into_iter().map(|(id, _)| id).collect();
     let today = backend::figures::today().format("%Y-%m-%d").to_string();

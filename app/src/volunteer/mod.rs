@@ -58,7 +58,8 @@ pub async fn volunteer_home() -> Result<VolunteerData, ServerFnError> {
     let state = state()?;
     let user = require_user()?;
     let activities = backend::volunteer::list_for(&state, &user).await.map_err(app_err)?;
-    let record = backend::volunteer::record(&state, user.id).await.map_err(app_err)?;
+    let record =
+        backend::volunteer::record(&state, user.id, backend::support::people::english(&user)).await.map_err(app_err)?;
     let organiser_in = backend::volunteer::organiser_communities(&state, &user).await.map_err(app_err)?;
     let (default_start, default_end) = backend::volunteer::default_times();
     Ok(VolunteerData { activities, record, organiser_in, default_start, default_end })

@@ -20,7 +20,7 @@ pub async fn staff_volunteer(phone: Option<String>) -> Result<StaffVolunteerData
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    let communities = backend::appointments::staff_communities(&state, &user).await.map_err(app_err)?;
+    let communities = backend::support::scope::staff_communities(&state, &user).await.map_err(app_err)?;
     let activities = backend::volunteer::staff_list(&state, &user).await.map_err(app_err)?;
     let person = match phone.filter(|p| !p.trim().is_empty()) {
         Some(p) => Some(backend::volunteer::staff_record(&state, &user, &p).await.map_err(app_err)?),
@@ -51,7 +51,7 @@ pub async fn publish_activity(
 ) -> Result<(), ServerFnError> {
     use crate::session::ssr::*;
     use domain::{
-        text::parse_beijing_local,
+        time::parse_beijing_local,
         volunteer::{Geofence, HoursRule},
         ErrorCode,
     };

@@ -454,7 +454,7 @@ pub fn VoteReceiptPage() -> impl IntoView {
                                             view! { <dt>{t(lang, "选择", "Choice")}</dt><dd>{r.choices.join("、")}</dd> }.into_any()
                                         }}
                                         <dt>{t(lang, "方式", "Channel")}</dt><dd>{if r.channel == "paper" { t(lang, "纸质选票", "Paper") } else { t(lang, "在线", "Online") }}</dd>
-                                        <dt>{t(lang, "投票时间", "Cast at")}</dt><dd><span class="nw">{domain::text::beijing_of_rfc3339(&r.cast_at)}</span>{t(lang, "(北京时间)", " (Beijing time)")}</dd>
+                                        <dt>{t(lang, "投票时间", "Cast at")}</dt><dd><span class="nw">{domain::time::beijing_of_rfc3339(&r.cast_at)}</span>{t(lang, "(北京时间)", " (Beijing time)")}</dd>
                                     </dl>
                                     <details>
                                         <summary>{t(lang, "技术细节", "Technical details")}</summary>

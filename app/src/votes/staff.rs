@@ -20,7 +20,7 @@ pub async fn staff_votes() -> Result<StaffVotesData, ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    let communities = backend::appointments::staff_communities(&state, &user).await.map_err(app_err)?;
+    let communities = backend::support::scope::staff_communities(&state, &user).await.map_err(app_err)?;
     let mut buildings = vec![];
     for (id, name) in &communities {
         for b in backend::residence::buildings(&state, *id).await.map_err(app_err)? {

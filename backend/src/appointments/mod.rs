@@ -23,15 +23,17 @@ pub use staff::*;
 pub use views::*;
 pub use waiting::*;
 
+use crate::support::scope::staff_communities;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Timelike, Utc};
 use domain::msg::Msg;
+use domain::time::{beijing_at, beijing_date, beijing_hhmm, beijing_time};
 use domain::{
     appointment::{
-        beijing_at, beijing_date, Audience, BookingStatus, BookingView, Closure, ClosureView, DayView, DeskMark,
-        HoursRule, ItemSettings, ItemView, Policy, QueueEntry, QuotaPeriod, SlotView, StaffSlot, CODE_ALPHABET,
+        Audience, BookingStatus, BookingView, Closure, ClosureView, DayView, DeskMark, HoursRule, ItemSettings,
+        ItemView, Policy, QueueEntry, QuotaPeriod, SlotView, StaffSlot, CODE_ALPHABET,
     },
     notify::NotificationKind,
-    ErrorCode, OrgLevel, OrgPath,
+    ErrorCode, OrgPath,
 };
 use rand::Rng;
 use sea_orm::{
@@ -57,14 +59,6 @@ pub const REMIND_LEADS: [i64; 2] = [24 * 60, 60];
 
 fn leads() -> Vec<Duration> {
     REMIND_LEADS.iter().map(|m| Duration::minutes(*m)).collect()
-}
-
-fn hhmm(t: DateTime<Utc>) -> String {
-    t.with_timezone(&domain::appointment::beijing()).format("%H:%M").to_string()
-}
-
-fn beijing_text(t: DateTime<Utc>) -> String {
-    t.with_timezone(&domain::appointment::beijing()).format("%Y-%m-%d %H:%M").to_string()
 }
 
 fn policy_of(i: &service_item::Model) -> Policy {
@@ -357,8 +351,8 @@ async fn set_reminders<C: ConnectionTrait>(
     // what, when, where and the code: in the reminders and in the inbox at once
     let body = Msg::new("booking.booked.body")
         .with("date", beijing_date(s.starts_at).format("%Y-%m-%d"))
-        .with("start", hhmm(s.starts_at))
-        .with("end", hhmm(s.ends_at))
+        .with("start", beijing_hhmm(s.starts_at))
+        .with("end", beijing_hhmm(s.ends_at))
         .with("place", &item.place)
         .with("code", &b.code)
         .encode();
@@ -522,8 +516,8 @@ async fn release_seat<C: ConnectionTrait>(txn: &C, s: &slot::Model, item: &servi
                     title: Msg::new("booking.offer.title").with("item", &item.name).encode(),
                     body: Msg::new("booking.offer.body")
                         .with("date", d.format("%Y-%m-%d"))
-                        .with("start", hhmm(s.starts_at))
-                        .with("until", hhmm(expires))
+                        .with("start", beijing_hhmm(s.starts_at))
+                        .with("until", beijing_hhmm(expires))
                         .encode(),
                     link: format!("/appointments/bookings/{}", b.id),
                     key: format!("offer:{}", b.id),
@@ -532,12 +526,8 @@ async fn release_seat<C: ConnectionTrait>(txn: &C, s: &slot::Model, item: &servi
             .await?;
             jobs::enqueue(
                 txn,
-                NewJob::new(
-                    JobKind::OfferExpire,
-                    format!("offer-expire:{}", b.id),
-                    OfferExpireJob { booking_id: b.id },
-                )
-                .at(expires),
+                NewJob::new(OFFER_EXPIRE, format!("offer-expire:{}", b.id), OfferExpireJob { booking_id: b.id })
+                    .at(expires),
             )
             .await?;
             return Ok(());
@@ -621,7 +611,7 @@ pub async fn cancel(state: &State, user: &CurrentUser, id: i64) -> AppResult<()>
                 title: Msg::new("booking.cancelled.title").with("item", &item.name).encode(),
                 body: Msg::new("booking.cancelled.body")
                     .with("date", d.format("%Y-%m-%d"))
-                    .with("start", hhmm(s.starts_at))
+                    .with("start", beijing_hhmm(s.starts_at))
                     .encode(),
                 link: format!("/appointments/bookings/{id}"),
                 key: format!("booking:{id}:cancelled"),
@@ -696,6 +686,17 @@ pub async fn reschedule(state: &State, user: &CurrentUser, id: i64, new_slot_id:
     Ok(new.id)
 }
 
+// ------------------------------------------------------------------ jobs
+
+pub const OFFER_EXPIRE: JobKind = JobKind("appointment.offer_expire");
+pub const SLOTS_DAILY: JobKind = JobKind("appointment.slots_daily");
+
+/// The background jobs of this feature.
+pub fn register_jobs(h: &mut jobs::Handlers) {
+    h.add(OFFER_EXPIRE, |s: State, j| async move { offer_expire_job(&s, j).await });
+    h.add(SLOTS_DAILY, |s: State, j| async move { slots_job(&s, j).await });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -739,11 +740,5 @@ mod tests {
         assert!(unfolded.contains(&format!("LOCATION:{ascii}")));
         assert!(unfolded.contains("SUMMARY:请携带身份证原件"));
         assert!(s.ends_with("END:VCALENDAR\r\n"));
-    }
-
-    #[test]
-    fn qr_is_svg() {
-        let svg = qr_svg("https://example/staff/appointments/check?code=ABCDEFGH").unwrap();
-        assert!(svg.contains("<svg"));
     }
 }

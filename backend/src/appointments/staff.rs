@@ -4,22 +4,6 @@
 
 use super::*;
 
-/// Communities a staff member manages (where items can be created).
-pub async fn staff_communities(state: &State, staff: &CurrentUser) -> AppResult<Vec<(i64, String)>> {
-    if !staff.is_staff() {
-        return Err(ErrorCode::Forbidden.into());
-    }
-    let mut out = vec![];
-    for g in staff.grants.iter().filter(|g| g.role.is_staff()) {
-        for n in crate::org::subtree(state, &g.org_path).await? {
-            if n.level == OrgLevel::Community && !out.iter().any(|(id, _)| *id == n.id) {
-                out.push((n.id, n.name));
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// Items of the staff member's communities, with today's figures.
 pub async fn staff_items(state: &State, staff: &CurrentUser) -> AppResult<Vec<ItemView>> {
     let ids: Vec<i64> = staff_communities(state, staff).await?.into_iter().map(|(id, _)| id).collect();
@@ -205,7 +189,7 @@ pub async fn slots_job(state: &State, _job: SlotsJob) -> anyhow::Result<()> {
 pub async fn schedule_slots_job<C: ConnectionTrait>(conn: &C) -> AppResult<bool> {
     let tomorrow = beijing_date(Utc::now()) + Duration::days(1);
     let at = beijing_at(tomorrow, NaiveTime::from_hms_opt(0, 5, 0).unwrap_or(NaiveTime::MIN));
-    jobs::enqueue(conn, NewJob::new(JobKind::SlotsDaily, format!("slots:{tomorrow}"), SlotsJob {}).at(at)).await
+    jobs::enqueue(conn, NewJob::new(SLOTS_DAILY, format!("slots:{tomorrow}"), SlotsJob {}).at(at)).await
 }
 
 /// Closes a community (or one item) for some days: their slots close, and
@@ -302,7 +286,7 @@ pub async fn add_closure(
                         title: Msg::new("booking.closed.title").with("item", &item.name).encode(),
                         body: Msg::new("booking.closed.body")
                             .with("date", d.format("%Y-%m-%d"))
-                            .with("start", hhmm(s.starts_at))
+                            .with("start", beijing_hhmm(s.starts_at))
                             .with("why", reason)
                             .encode(),
                         link: format!("/appointments/bookings/{}", b.id),
@@ -374,8 +358,8 @@ pub async fn staff_slots(state: &State, staff: &CurrentUser, item_id: i64) -> Ap
         .map(|s| StaffSlot {
             id: s.id,
             date: beijing_date(s.starts_at).format("%Y-%m-%d").to_string(),
-            start: hhmm(s.starts_at),
-            end: hhmm(s.ends_at),
+            start: beijing_hhmm(s.starts_at),
+            end: beijing_hhmm(s.ends_at),
             capacity: s.capacity,
             booked: s.booked,
             open: s.status == "open",
@@ -426,12 +410,17 @@ pub async fn queue(
         .await?;
     let mut out = Vec::with_capacity(rows.len());
     for b in rows {
-        out.push(queue_entry(state, &items, b).await?);
+        out.push(queue_entry(state, &items, b, crate::support::people::english(staff)).await?);
     }
     Ok(out)
 }
 
-pub(super) async fn queue_entry(state: &State, items: &[ItemView], b: booking::Model) -> AppResult<QueueEntry> {
+pub(super) async fn queue_entry(
+    state: &State,
+    items: &[ItemView],
+    b: booking::Model,
+    en: bool,
+) -> AppResult<QueueEntry> {
     let u = user::Entity::find_by_id(b.user_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     let s = slot::Entity::find_by_id(b.slot_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     let address = match b.household_id {
@@ -442,9 +431,9 @@ pub(super) async fn queue_entry(state: &State, items: &[ItemView], b: booking::M
         booking_id: b.id,
         code: b.code,
         item: items.iter().find(|i| i.id == b.item_id).map(|i| i.name.clone()).unwrap_or_default(),
-        start: hhmm(s.starts_at),
-        end: hhmm(s.ends_at),
-        name: u.name,
+        start: beijing_hhmm(s.starts_at),
+        end: beijing_hhmm(s.ends_at),
+        name: crate::support::people::name_of(&u, en),
         phone: domain::phone::mask_phone(&u.phone),
         address,
         status: BookingStatus::parse(&b.status).unwrap_or(BookingStatus::Booked),
@@ -471,7 +460,7 @@ pub async fn find_by_code(state: &State, staff: &CurrentUser, code: &str) -> App
     managed_item(state, staff, b.item_id).await?;
     let items = staff_items(state, staff).await?;
     let date = beijing_date(b.starts_at).format("%Y-%m-%d").to_string();
-    Ok((queue_entry(state, &items, b).await?, date))
+    Ok((queue_entry(state, &items, b, crate::support::people::english(staff)).await?, date))
 }
 
 /// Records arrival, service or a no-show at the desk (compare-and-swap).

@@ -44,8 +44,8 @@ pub async fn days(state: &State, user: &CurrentUser, item_id: i64) -> AppResult<
         };
         let v = SlotView {
             id: s.id,
-            start: hhmm(s.starts_at),
-            end: hhmm(s.ends_at),
+            start: beijing_hhmm(s.starts_at),
+            end: beijing_hhmm(s.ends_at),
             capacity: s.capacity,
             booked: s.booked,
             open: s.status == "open",
@@ -78,14 +78,14 @@ pub(super) async fn booking_view(state: &State, b: booking::Model) -> AppResult<
         place: item.place,
         guide: item.guide,
         date: beijing_date(s.starts_at).format("%Y-%m-%d").to_string(),
-        start: hhmm(s.starts_at),
-        end: hhmm(s.ends_at),
+        start: beijing_hhmm(s.starts_at),
+        end: beijing_hhmm(s.ends_at),
         status,
-        cancel_deadline: beijing_text(policy.cancel_deadline(s.starts_at)),
+        cancel_deadline: beijing_time(policy.cancel_deadline(s.starts_at)),
         can_cancel: status == BookingStatus::Booked && policy.check_cancel(now, s.starts_at).is_ok(),
-        offer_expires_at: b.offer_expires_at.map(beijing_text),
+        offer_expires_at: b.offer_expires_at.map(beijing_time),
         cancel_reason: b.cancel_reason,
-        created_at: beijing_text(b.created_at),
+        created_at: beijing_time(b.created_at),
         upcoming: status.holds_seat() && s.ends_at > now,
     })
 }
@@ -198,19 +198,6 @@ pub fn refold_ics(text: &str) -> String {
         out.push_str("\r\n");
     }
     out
-}
-
-/// The SVG of a QR code for `text`, drawn on the server (works without JavaScript).
-pub fn qr_svg(text: &str) -> AppResult<String> {
-    use qrcode::{render::svg, EcLevel, QrCode};
-    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).map_err(AppError::internal)?;
-    Ok(code
-        .render::<svg::Color>()
-        .min_dimensions(220, 220)
-        .quiet_zone(true)
-        .dark_color(svg::Color("#000"))
-        .light_color(svg::Color("#fff"))
-        .build())
 }
 
 /// What a booking's QR code says: the desk's check-in address for its code,

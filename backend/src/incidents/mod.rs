@@ -17,6 +17,7 @@ pub use views::*;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use domain::msg::Msg;
+use domain::time::beijing_time;
 use domain::{
     incident::{
         self as rules, Action, Actor, Assignable, Category, EventView, ExtensionView, IncidentDetail, IncidentHome,
@@ -45,10 +46,6 @@ use crate::{
 /// Longest side of a stored photo, and of its thumbnail.
 pub const PHOTO_SIDE: u32 = 1600;
 pub const THUMB_SIDE: u32 = 320;
-
-fn beijing(t: DateTime<Utc>) -> String {
-    crate::announcements::beijing_time(t)
-}
 
 // ------------------------------------------------------------------ photos
 
@@ -252,11 +249,6 @@ async fn access(state: &State, user: &CurrentUser, i: &incident::Model) -> AppRe
     Ok((actor, actor.staff || actor.assignee || actor.reporter || grid_worker, path))
 }
 
-/// Communities where the user may report: where they live, work or manage.
-pub async fn communities_of(state: &State, user: &CurrentUser) -> AppResult<Vec<(i64, String)>> {
-    crate::deliberation::communities_of(state, user).await
-}
-
 /// Users with a staff role over the community (street and district staff
 /// included), for notifications.
 async fn staff_over<C: ConnectionTrait>(conn: &C, community: &OrgPath) -> AppResult<Vec<i64>> {
@@ -275,7 +267,7 @@ async fn staff_over<C: ConnectionTrait>(conn: &C, community: &OrgPath) -> AppRes
 }
 
 /// Grid workers of the community's grids: whom staff may dispatch to.
-pub async fn assignable(state: &State, community_id: i64) -> AppResult<Vec<Assignable>> {
+pub async fn assignable(state: &State, community_id: i64, en: bool) -> AppResult<Vec<Assignable>> {
     let path = community_path(state, community_id).await?;
     let grid_name: HashMap<i64, String> = crate::org::subtree(state, &path)
         .await?
@@ -289,7 +281,7 @@ pub async fn assignable(state: &State, community_id: i64) -> AppResult<Vec<Assig
         .order_by_asc(user_role::Column::UserId)
         .all(&state.db)
         .await?;
-    let names = names_of(state, roles.iter().map(|r| r.user_id)).await?;
+    let names = crate::support::people::names(state, roles.iter().map(|r| r.user_id), en).await?;
     let mut out: Vec<Assignable> = vec![];
     for r in roles {
         if out.iter().any(|a| a.id == r.user_id) {
@@ -302,26 +294,6 @@ pub async fn assignable(state: &State, community_id: i64) -> AppResult<Vec<Assig
         });
     }
     Ok(out)
-}
-
-/// Names to show for users (the masked phone when a user has no name).
-pub async fn names_of(state: &State, ids: impl Iterator<Item = i64>) -> AppResult<HashMap<i64, String>> {
-    let mut ids: Vec<i64> = ids.collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|u| {
-            let name = if u.name.trim().is_empty() { domain::phone::mask_phone(&u.phone) } else { u.name };
-            (u.id, name)
-        })
-        .collect())
 }
 
 // ------------------------------------------------------------------ reporting
@@ -349,7 +321,7 @@ pub async fn report(
     if !valid_draft(client_id) {
         return Err(ErrorCode::InvalidInput.into());
     }
-    if !communities_of(state, user).await?.iter().any(|(id, _)| *id == community_id) {
+    if !crate::support::scope::visible_communities(state, user).await?.iter().any(|(id, _)| *id == community_id) {
         return Err(ErrorCode::Forbidden.into());
     }
     let path = community_path(state, community_id).await?;
@@ -468,7 +440,7 @@ pub(crate) async fn file(
             staff,
             Draft {
                 kind: NotificationKind::Task,
-                title: format!("新事件待受理:{}", new.category.name(false)),
+                title: Msg::new("incident.new.title").with("category", new.category.as_str()).encode(),
                 body: new.description.chars().take(80).collect(),
                 link: format!("/incidents/{id}"),
                 key: format!("incident:{id}:reported"),
@@ -519,7 +491,7 @@ pub async fn nearby(
     lat: f64,
     lng: f64,
 ) -> AppResult<Vec<IncidentRow>> {
-    if !communities_of(state, user).await?.iter().any(|(id, _)| *id == community_id) {
+    if !crate::support::scope::visible_communities(state, user).await?.iter().any(|(id, _)| *id == community_id) {
         return Err(ErrorCode::Forbidden.into());
     }
     // a box a little larger than the circle, then the exact distance
@@ -538,7 +510,7 @@ pub async fn nearby(
         .await?;
     let distance: HashMap<i64, f64> =
         rows.iter().filter_map(|i| Some((i.id, domain::geo::distance_m(lat, lng, i.lat?, i.lng?)))).collect();
-    let mut out = rows_of(state, rows).await?;
+    let mut out = rows_of(state, rows, crate::support::people::english(user)).await?;
     for r in &mut out {
         r.distance_m = distance.get(&r.id).copied();
     }
@@ -602,7 +574,7 @@ impl Step {
             }
         };
         let when = |k: &str| -> Result<DateTime<Utc>, ErrorCode> {
-            let ts = domain::text::parse_beijing_local(&get(k)).ok_or(ErrorCode::InvalidTime)?;
+            let ts = domain::time::parse_beijing_local(&get(k)).ok_or(ErrorCode::InvalidTime)?;
             let t = Utc.timestamp_opt(ts, 0).single().ok_or(ErrorCode::InvalidTime)?;
             if t <= Utc::now() || t > Utc::now() + Duration::days(366) {
                 return Err(ErrorCode::InvalidTime);
@@ -774,4 +746,13 @@ pub(crate) async fn seed_demo(state: &State, community_id: i64) -> AppResult<()>
         .exec(&state.db)
         .await?;
     Ok(())
+}
+
+// ------------------------------------------------------------------ jobs
+
+pub const OVERDUE: JobKind = JobKind("incident.overdue");
+
+/// The background jobs of this feature.
+pub fn register_jobs(h: &mut jobs::Handlers) {
+    h.add(OVERDUE, |s: State, j| async move { overdue_job(&s, j).await });
 }

@@ -19,7 +19,7 @@ pub async fn act(state: &State, user: &CurrentUser, id: i64, step: Step) -> AppR
     // everything read from outside the transaction is read before it begins
     // (a transaction holds a pooled connection; SQLite serialises writers)
     if let Step::Dispatch { assignee: Some(a), .. } = &step {
-        if !assignable(state, i.community_id).await?.iter().any(|x| x.id == *a) {
+        if !assignable(state, i.community_id, false).await?.iter().any(|x| x.id == *a) {
             return Err(ErrorCode::InvalidInput.into());
         }
     }
@@ -74,9 +74,12 @@ pub async fn act(state: &State, user: &CurrentUser, id: i64, step: Step) -> AppR
         }
         Step::Dispatch { assignee, department, deadline, note: n } => {
             if let Some(a) = assignee {
-                tell.push((*a, format!("新派遣的事件,请在 {} 前办结", beijing(*deadline))));
+                tell.push((*a, Msg::new("incident.assigned").with("deadline", deadline.to_rfc3339()).encode()));
             }
-            tell.push((i.reporter_id, Msg::new("incident.dispatched").with("deadline", beijing(*deadline)).encode()));
+            tell.push((
+                i.reporter_id,
+                Msg::new("incident.dispatched").with("deadline", deadline.to_rfc3339()).encode(),
+            ));
             upd = upd
                 .col_expr(incident::Column::AssigneeId, Expr::value(*assignee))
                 .col_expr(incident::Column::Department, Expr::value(department.clone()))
@@ -95,7 +98,7 @@ pub async fn act(state: &State, user: &CurrentUser, id: i64, step: Step) -> AppR
             note = Some(n.clone());
             draft = Some(d.clone());
             for s in &staff_ids {
-                tell.push((*s, "事件已处置,待核查".into()));
+                tell.push((*s, Msg::new("incident.to_verify").encode()));
             }
             tell.push((i.reporter_id, Msg::new("incident.handled").encode()));
         }
@@ -103,7 +106,7 @@ pub async fn act(state: &State, user: &CurrentUser, id: i64, step: Step) -> AppR
         Step::SendBack { note: n } => {
             note = Some(n.clone());
             if let Some(a) = i.assignee_id {
-                tell.push((a, "事件核查未通过,已退回重办".into()));
+                tell.push((a, Msg::new("incident.sent_back").encode()));
             }
         }
         Step::Close { note: n } => {
@@ -148,7 +151,7 @@ pub async fn act(state: &State, user: &CurrentUser, id: i64, step: Step) -> AppR
             data = serde_json::json!({ "until": until.timestamp() });
             note = Some(reason.clone());
             for s in &staff_ids {
-                tell.push((*s, format!("申请延期至 {}", beijing(*until))));
+                tell.push((*s, Msg::new("incident.extension.asked").with("until", until.to_rfc3339()).encode()));
             }
         }
         Step::DecideExtension { approve, note: n } => {
@@ -178,9 +181,9 @@ pub async fn act(state: &State, user: &CurrentUser, id: i64, step: Step) -> AppR
             tell.push((
                 x.requested_by,
                 if *approve {
-                    format!("延期已批准,新时限 {}", beijing(x.until))
+                    Msg::new("incident.extension.approved").with("until", x.until.to_rfc3339()).encode()
                 } else {
-                    "延期申请未获批准".into()
+                    Msg::new("incident.extension.refused").encode()
                 },
             ));
         }
@@ -200,7 +203,7 @@ pub async fn act(state: &State, user: &CurrentUser, id: i64, step: Step) -> AppR
         jobs::enqueue(
             &txn,
             NewJob::new(
-                JobKind::IncidentOverdue,
+                OVERDUE,
                 format!("incident.overdue:{id}:{}", d.timestamp()),
                 OverdueJob { incident_id: id, deadline: d.timestamp() },
             )
@@ -286,7 +289,7 @@ pub async fn overdue_job(state: &State, job: OverdueJob) -> anyhow::Result<()> {
             u,
             Draft {
                 kind: NotificationKind::Task,
-                title: format!("事件已超期(第 {level} 次督办)"),
+                title: Msg::new("incident.overdue").with("level", level).encode(),
                 body: i.description.chars().take(80).collect(),
                 link: format!("/incidents/{}", i.id),
                 key: format!("incident:{}:{ev}", i.id),
@@ -299,8 +302,7 @@ pub async fn overdue_job(state: &State, job: OverdueJob) -> anyhow::Result<()> {
         let again = now + Duration::days(1);
         jobs::enqueue(
             &txn,
-            NewJob::new(JobKind::IncidentOverdue, format!("incident.overdue:{}:{}:{level}", i.id, job.deadline), job)
-                .at(again),
+            NewJob::new(OVERDUE, format!("incident.overdue:{}:{}:{level}", i.id, job.deadline), job).at(again),
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;

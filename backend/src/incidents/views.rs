@@ -4,8 +4,8 @@
 
 use super::*;
 
-pub(super) async fn rows_of(state: &State, rows: Vec<incident::Model>) -> AppResult<Vec<IncidentRow>> {
-    let names = names_of(state, rows.iter().filter_map(|i| i.assignee_id)).await?;
+pub(super) async fn rows_of(state: &State, rows: Vec<incident::Model>, en: bool) -> AppResult<Vec<IncidentRow>> {
+    let names = crate::support::people::names(state, rows.iter().filter_map(|i| i.assignee_id), en).await?;
     let ids: Vec<i64> = rows.iter().map(|i| i.id).collect();
     let counts: Vec<(i64, i64)> = if ids.is_empty() {
         vec![]
@@ -32,8 +32,8 @@ pub(super) async fn rows_of(state: &State, rows: Vec<incident::Model>) -> AppRes
                 status,
                 summary: i.description.chars().take(60).collect(),
                 place: place_of(&i),
-                reported_at: beijing(i.created_at),
-                deadline: i.deadline.map(beijing),
+                reported_at: beijing_time(i.created_at),
+                deadline: i.deadline.map(beijing_time),
                 overdue: rules::is_overdue(status, i.deadline.map(|d| d.timestamp_millis()), now),
                 escalations: i.escalations,
                 assignee: i.assignee_id.and_then(|a| names.get(&a).cloned()).or(i.department.clone()),
@@ -69,9 +69,9 @@ pub async fn home(state: &State, user: &CurrentUser) -> AppResult<IncidentHome> 
         .all(&state.db)
         .await?;
     Ok(IncidentHome {
-        communities: communities_of(state, user).await?,
-        mine: rows_of(state, mine).await?,
-        tasks: rows_of(state, tasks).await?,
+        communities: crate::support::scope::visible_communities(state, user).await?,
+        mine: rows_of(state, mine, crate::support::people::english(user)).await?,
+        tasks: rows_of(state, tasks, crate::support::people::english(user)).await?,
         form_id: format!("inc-{}", uuid::Uuid::new_v4().simple()),
     })
 }
@@ -82,7 +82,8 @@ pub async fn staff_list(state: &State, staff: &CurrentUser, status: Option<Statu
     if !staff.is_staff() {
         return Err(ErrorCode::Forbidden.into());
     }
-    let communities: Vec<i64> = communities_of(state, staff).await?.into_iter().map(|(id, _)| id).collect();
+    let communities: Vec<i64> =
+        crate::support::scope::visible_communities(state, staff).await?.into_iter().map(|(id, _)| id).collect();
     let mut q = incident::Entity::find().filter(incident::Column::CommunityId.is_in(communities));
     q = match status {
         Some(s) => q.filter(incident::Column::Status.eq(s.as_str())),
@@ -92,7 +93,7 @@ pub async fn staff_list(state: &State, staff: &CurrentUser, status: Option<Statu
         ),
     };
     let rows = q.order_by_desc(incident::Column::Id).limit(500).all(&state.db).await?;
-    let mut out = rows_of(state, rows).await?;
+    let mut out = rows_of(state, rows, crate::support::people::english(staff)).await?;
     out.sort_by_key(|r| (!r.overdue, r.status != Status::Reported, -r.id));
     Ok(out)
 }
@@ -123,7 +124,7 @@ pub async fn detail(state: &State, user: &CurrentUser, id: i64) -> AppResult<Inc
         .filter(incident_extension::Column::Status.eq("pending"))
         .one(&state.db)
         .await?;
-    let names = names_of(
+    let names = crate::support::people::names(
         state,
         events
             .iter()
@@ -131,6 +132,7 @@ pub async fn detail(state: &State, user: &CurrentUser, id: i64) -> AppResult<Inc
             .chain([i.reporter_id])
             .chain(i.assignee_id)
             .chain(ext.as_ref().map(|x| x.requested_by)),
+        crate::support::people::english(user),
     )
     .await?;
     let name = |id: i64| names.get(&id).cloned().unwrap_or_default();
@@ -158,11 +160,11 @@ pub async fn detail(state: &State, user: &CurrentUser, id: i64) -> AppResult<Inc
         address: i.address.clone(),
         reporter: if exact { name(i.reporter_id) } else { String::new() },
         source: i.source.clone(),
-        reported_at: beijing(i.created_at),
+        reported_at: beijing_time(i.created_at),
         assignee: i.assignee_id.map(name),
         department: i.department.clone(),
-        deadline: i.deadline.map(beijing),
-        deadline_input: crate::votes::local_input(default_deadline),
+        deadline: i.deadline.map(beijing_time),
+        deadline_input: domain::time::local_input(default_deadline),
         overdue: rules::is_overdue(status, i.deadline.map(|d| d.timestamp_millis()), Utc::now().timestamp_millis()),
         escalations: i.escalations,
         duplicate_of: i.duplicate_of,
@@ -180,21 +182,25 @@ pub async fn detail(state: &State, user: &CurrentUser, id: i64) -> AppResult<Inc
             .map(|e| EventView {
                 action: Action::parse(&e.action).unwrap_or(Action::Note),
                 actor: e.actor_id.map(name).unwrap_or_else(|| "系统".into()),
-                at: beijing(e.at),
+                at: beijing_time(e.at),
                 note: e.note.clone(),
                 photos: photos.iter().filter(|(_, ev)| *ev == Some(e.id)).map(|(p, _)| *p).collect(),
             })
             .collect(),
         extension: ext.map(|x| ExtensionView {
             id: x.id,
-            until: beijing(x.until),
+            until: beijing_time(x.until),
             reason: x.reason,
             by: name(x.requested_by),
         }),
         actor_staff: actor.staff,
         actor_assignee: actor.assignee,
         actor_reporter: actor.reporter,
-        assignable: if actor.staff { assignable(state, i.community_id).await? } else { vec![] },
+        assignable: if actor.staff {
+            assignable(state, i.community_id, crate::support::people::english(user)).await?
+        } else {
+            vec![]
+        },
     })
 }
 
@@ -212,6 +218,14 @@ pub async fn reporter_phone(state: &State, user: &CurrentUser, id: i64) -> AppRe
         return Err(ErrorCode::Forbidden.into());
     }
     let reporter = user::Entity::find_by_id(i.reporter_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
-    crate::residence::log_view(state, user, reporter.id, "phone", &format!("incident:{id}"), path.as_str()).await?;
+    crate::support::personal_data::log_view(
+        state,
+        user,
+        reporter.id,
+        "phone",
+        &format!("incident:{id}"),
+        path.as_str(),
+    )
+    .await?;
     Ok(reporter.phone)
 }

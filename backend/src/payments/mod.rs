@@ -26,15 +26,15 @@ pub mod reconcile;
 pub mod sandbox;
 pub mod wechatpay;
 
+use crate::support::codes::new_receipt_code;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use domain::time::beijing_time;
 use domain::{
     bill::BillStatus,
     money::Fen,
     notify::NotificationKind,
-    payment::{
-        format_receipt_code, OrderLine, OrderStatus, OrderView, ReceiptCheck, TradeState, Unmatched, RECEIPT_ALPHABET,
-    },
+    payment::{format_receipt_code, OrderLine, OrderStatus, OrderView, ReceiptCheck, TradeState, Unmatched},
     ErrorCode, OrgPath,
 };
 use rand::Rng;
@@ -145,21 +145,12 @@ pub trait Provider: Send + Sync {
     async fn trade_bill(&self, state: &State, date: chrono::NaiveDate) -> AppResult<Vec<crate::wxpay::TradeBillRow>>;
 }
 
-fn beijing_text(t: DateTime<Utc>) -> String {
-    t.with_timezone(&domain::appointment::beijing()).format("%Y-%m-%d %H:%M").to_string()
-}
-
 /// `ZH` + Beijing date and time + 8 random digits: unique, ≤ 32 characters,
 /// only letters and digits (what WeChat Pay accepts).
 fn new_trade_no(prefix: &str) -> String {
     let mut r = rand::thread_rng();
-    let now = Utc::now().with_timezone(&domain::appointment::beijing());
+    let now = Utc::now().with_timezone(&domain::time::beijing());
     format!("{prefix}{}{:08}", now.format("%Y%m%d%H%M%S"), r.gen_range(0..100_000_000u32))
-}
-
-pub(crate) fn new_receipt_code() -> String {
-    let mut r = rand::thread_rng();
-    (0..12).map(|_| RECEIPT_ALPHABET[r.gen_range(0..RECEIPT_ALPHABET.len())] as char).collect()
 }
 
 fn status_of(o: &payment_order::Model) -> OrderStatus {
@@ -352,12 +343,7 @@ async fn same_open_order(state: &State, payer: &CurrentUser, ids: &[i64]) -> App
 
 /// The job that queries an unsettled order (and closes it once expired).
 fn check_job_at(no: &str, attempt: u32, at: DateTime<Utc>) -> NewJob {
-    NewJob::new(
-        JobKind::PaymentCheck,
-        format!("payment.check:{no}:{attempt}"),
-        CheckJob { out_trade_no: no.into(), attempt },
-    )
-    .at(at)
+    NewJob::new(CHECK, format!("payment.check:{no}:{attempt}"), CheckJob { out_trade_no: no.into(), attempt }).at(at)
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -727,4 +713,19 @@ pub async fn export_rows(state: &State, staff: &CurrentUser) -> AppResult<Vec<Ve
         }
     }
     Ok(rows)
+}
+
+// ------------------------------------------------------------------ jobs
+
+pub const CHECK: JobKind = JobKind("payment.check");
+pub const SANDBOX_NOTIFY: JobKind = JobKind("payment.sandbox_notify");
+pub const RECONCILE: JobKind = JobKind("payment.reconcile");
+pub const REFUND_CHECK: JobKind = JobKind("payment.refund_check");
+
+/// The background jobs of this feature.
+pub fn register_jobs(h: &mut jobs::Handlers) {
+    h.add(CHECK, |s: State, j| async move { check_job(&s, j).await });
+    h.add(SANDBOX_NOTIFY, |s: State, j| async move { sandbox::notify_job(&s, j).await });
+    h.add(RECONCILE, |s: State, j| async move { reconcile::job(&s, j).await });
+    h.add(REFUND_CHECK, |s: State, j| async move { refund_check_job(&s, j).await });
 }

@@ -6,9 +6,9 @@
 
 use chrono::{Duration, NaiveDate, NaiveTime, Utc};
 use domain::{
-    appointment::{beijing_at, beijing_date},
     money::Fen,
     payment::{Mismatch, OrderStatus, Reconciliation},
+    time::{beijing_at, beijing_date},
 };
 use sea_orm::{sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use crate::{
     entities::{payment_order, reconciliation},
     error::AppResult,
-    jobs::{self, JobKind, NewJob},
+    jobs::{self, NewJob},
     State,
 };
 
@@ -113,7 +113,7 @@ pub async fn reconcile(state: &State, date: NaiveDate) -> AppResult<Reconciliati
         our_count: ours.len() as i64,
         our_total: Fen(ours.iter().map(|o| o.amount_fen).sum()),
         mismatches,
-        at: Utc::now().with_timezone(&domain::appointment::beijing()).format("%Y-%m-%d %H:%M").to_string(),
+        at: domain::time::beijing_time(Utc::now()),
     };
     save(&state.db, &report).await?;
     if report.status == "ok" {
@@ -177,7 +177,7 @@ pub async fn recent(state: &State, limit: u64) -> AppResult<Vec<Reconciliation>>
             our_count: r.our_count,
             our_total: Fen(r.our_total_fen),
             mismatches: serde_json::from_str(&r.mismatches).unwrap_or_default(),
-            at: r.created_at.with_timezone(&domain::appointment::beijing()).format("%Y-%m-%d %H:%M").to_string(),
+            at: domain::time::beijing_time(r.created_at),
         })
         .collect())
 }
@@ -188,7 +188,7 @@ pub async fn schedule<C: ConnectionTrait>(conn: &C) -> AppResult<bool> {
     let at = beijing_at(tomorrow, NaiveTime::from_hms_opt(10, 0, 0).unwrap_or(NaiveTime::MIN));
     jobs::enqueue(
         conn,
-        NewJob::new(JobKind::PaymentReconcile, format!("reconcile:{tomorrow}"), ReconcileJob { date: None }).at(at),
+        NewJob::new(super::RECONCILE, format!("reconcile:{tomorrow}"), ReconcileJob { date: None }).at(at),
     )
     .await
 }

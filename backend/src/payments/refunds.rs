@@ -178,7 +178,7 @@ pub(super) async fn give_back(
 pub(super) fn refund_check_at(refund_row: i64, attempt: u32) -> NewJob {
     let wait = Duration::seconds(60 * i64::from(attempt.clamp(1, 60)));
     NewJob::new(
-        JobKind::RefundCheck,
+        REFUND_CHECK,
         format!("refund.check:{refund_row}:{attempt}"),
         RefundCheckJob { refund: refund_row, attempt },
     )

@@ -24,7 +24,7 @@ use super::{CloseOutcome, PayerContext, Provider, RefundAccepted, RefundRequest,
 use crate::{
     entities::{payment_order, sandbox_trade as trade, setting},
     error::{AppError, AppResult},
-    jobs::{self, JobKind, NewJob},
+    jobs::{self, NewJob},
     wxpay::{
         encrypt_resource, sign_notification, Amount, KeyPair, Notification, NotifyHeaders, Payer, Transaction, Verifier,
     },
@@ -129,7 +129,7 @@ impl Sandbox {
         let plain = serde_json::to_vec(tx).map_err(AppError::internal)?;
         let n = Notification {
             id: uuid::Uuid::new_v4().to_string(),
-            create_time: Utc::now().with_timezone(&domain::appointment::beijing()).to_rfc3339(),
+            create_time: Utc::now().with_timezone(&domain::time::beijing()).to_rfc3339(),
             event_type: "TRANSACTION.SUCCESS".into(),
             resource_type: "encrypt-resource".into(),
             summary: "支付成功".into(),
@@ -180,7 +180,7 @@ impl Sandbox {
                     jobs::enqueue(
                         &txn,
                         NewJob::new(
-                            JobKind::SandboxNotify,
+                            super::SANDBOX_NOTIFY,
                             format!("sandbox.notify:{tx}:{seq}"),
                             NotifyJob { out_trade_no: out_trade_no.into() },
                         )
@@ -214,7 +214,7 @@ impl Sandbox {
                 .into(),
             ),
             bank_type: Some("OTHERS".into()),
-            success_time: t.success_time.map(|s| s.with_timezone(&domain::appointment::beijing()).to_rfc3339()),
+            success_time: t.success_time.map(|s| s.with_timezone(&domain::time::beijing()).to_rfc3339()),
             payer: Some(Payer { openid: "sandbox-payer".into() }),
             amount: Some(Amount {
                 total: t.amount_fen,
@@ -337,7 +337,7 @@ impl Provider for Sandbox {
     }
 
     async fn trade_bill(&self, state: &State, date: chrono::NaiveDate) -> AppResult<Vec<crate::wxpay::TradeBillRow>> {
-        let from = domain::appointment::beijing_at(date, chrono::NaiveTime::MIN);
+        let from = domain::time::beijing_at(date, chrono::NaiveTime::MIN);
         let rows = trade::Entity::find()
             .filter(trade::Column::SuccessTime.gte(from))
             .filter(trade::Column::SuccessTime.lt(from + Duration::days(1)))
@@ -349,7 +349,7 @@ impl Provider for Sandbox {
                 Some(crate::wxpay::TradeBillRow {
                     time: t
                         .success_time?
-                        .with_timezone(&domain::appointment::beijing())
+                        .with_timezone(&domain::time::beijing())
                         .format("%Y-%m-%d %H:%M:%S")
                         .to_string(),
                     transaction_id: t.transaction_id?,

@@ -90,8 +90,8 @@ pub(super) async fn views_of(state: &State, orders: &[payment_order::Model]) -> 
             amount: Fen(o.amount_fen),
             refunded: Fen(o.refunded_fen),
             lines: view_lines,
-            created_at: beijing_text(o.created_at),
-            paid_at: o.paid_at.map(beijing_text),
+            created_at: beijing_time(o.created_at),
+            paid_at: o.paid_at.map(beijing_time),
             transaction_id: o.transaction_id.clone(),
             receipt_code: o.receipt_code.as_deref().map(format_receipt_code),
             community: communities.get(&o.org_unit_id).cloned().unwrap_or_default(),
@@ -153,7 +153,7 @@ pub async fn open_order_of_bill(state: &State, payer: &CurrentUser, bill_id: i64
 /// paid, refunded, and money that could not be matched).
 pub async fn staff_orders(state: &State, staff: &CurrentUser, limit: u64) -> AppResult<Vec<OrderView>> {
     let communities: Vec<i64> =
-        crate::appointments::staff_communities(state, staff).await?.into_iter().map(|(id, _)| id).collect();
+        crate::support::scope::staff_communities(state, staff).await?.into_iter().map(|(id, _)| id).collect();
     let rows = payment_order::Entity::find()
         .filter(payment_order::Column::OrgUnitId.is_in(communities))
         .filter(payment_order::Column::Status.is_in([OrderStatus::Paid.as_str(), OrderStatus::Refunded.as_str()]))
@@ -166,7 +166,7 @@ pub async fn staff_orders(state: &State, staff: &CurrentUser, limit: u64) -> App
 
 pub async fn unmatched(state: &State, staff: &CurrentUser) -> AppResult<Vec<Unmatched>> {
     let communities: Vec<i64> =
-        crate::appointments::staff_communities(state, staff).await?.into_iter().map(|(id, _)| id).collect();
+        crate::support::scope::staff_communities(state, staff).await?.into_iter().map(|(id, _)| id).collect();
     let rows = payment_notification::Entity::find()
         .filter(payment_notification::Column::Outcome.eq("unmatched"))
         .order_by_desc(payment_notification::Column::Id)
@@ -182,7 +182,7 @@ pub async fn unmatched(state: &State, staff: &CurrentUser) -> AppResult<Vec<Unma
                 transaction_id: n.transaction_id,
                 amount: Fen(n.amount_fen),
                 detail: n.detail.unwrap_or_default(),
-                received_at: beijing_text(n.received_at),
+                received_at: beijing_time(n.received_at),
             });
         }
     }

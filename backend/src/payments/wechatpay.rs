@@ -134,7 +134,7 @@ impl Provider for WechatPay {
         description: &str,
         payer: &PayerContext,
     ) -> AppResult<String> {
-        let expire = (order.expires_at - Duration::seconds(60)).with_timezone(&domain::appointment::beijing());
+        let expire = (order.expires_at - Duration::seconds(60)).with_timezone(&domain::time::beijing());
         let mut body = serde_json::json!({
             "appid": self.cfg.appid,
             "mchid": self.cfg.mchid,

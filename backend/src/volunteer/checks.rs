@@ -33,7 +33,7 @@ pub async fn current_code(state: &State, user: &CurrentUser, id: i64, dir: Direc
     let url = scan_url(state, &a, dir, window)?;
     Ok(CodeView {
         direction: dir,
-        svg: crate::appointments::qr_svg(&url)?,
+        svg: crate::support::qr::qr_svg(&url)?,
         url,
         seconds_left: (window + 1) * CODE_PERIOD - now.timestamp(),
     })
@@ -113,7 +113,8 @@ pub async fn check(
     if s.map(|s| s.status) != Some(SignupStatus::SignedUp.as_str().into()) {
         return Err(ErrorCode::NotSignedUp.into());
     }
-    record_check(state, &a, user.id, dir, at(scanned_at)?, "qr", distance).await
+    let row = record_check(state, &a, user.id, dir, at(scanned_at)?, "qr", distance).await?;
+    attendance_view(state, row, crate::support::people::english(user)).await
 }
 
 pub(super) async fn record_check(
@@ -124,7 +125,7 @@ pub(super) async fn record_check(
     when: DateTime<Utc>,
     how: &str,
     distance: Option<i64>,
-) -> AppResult<AttendanceView> {
+) -> AppResult<attendance::Model> {
     match dir {
         Direction::In => {
             attendance::Entity::insert(attendance::ActiveModel {
@@ -160,8 +161,11 @@ pub(super) async fn record_check(
             }
         }
     }
-    let row = find_attendance(state, a.id, user_id).await?.ok_or(ErrorCode::NotCheckedIn)?;
-    attendance_views(state, vec![row]).await?.pop().ok_or_else(|| ErrorCode::NotFound.into())
+    Ok(find_attendance(state, a.id, user_id).await?.ok_or(ErrorCode::NotCheckedIn)?)
+}
+
+async fn attendance_view(state: &State, row: attendance::Model, en: bool) -> AppResult<AttendanceView> {
+    attendance_views(state, vec![row], en).await?.pop().ok_or_else(|| ErrorCode::NotFound.into())
 }
 
 pub(super) async fn find_attendance(
@@ -189,7 +193,8 @@ pub async fn organiser_check(
     let now = Utc::now();
     on_site_window(&a, now)?;
     let u = user_by_phone(state, phone).await?;
-    record_check(state, &a, u.id, dir, now, "organiser", None).await
+    let row = record_check(state, &a, u.id, dir, now, "organiser", None).await?;
+    attendance_view(state, row, crate::support::people::english(organiser)).await
 }
 
 // ------------------------------------------------------------------ hours
@@ -204,7 +209,7 @@ pub async fn correct(
 ) -> AppResult<()> {
     let row = attendance::Entity::find_by_id(attendance_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     let a = organised(state, organiser, row.activity_id).await?;
-    let parse = |s: &str| domain::text::parse_beijing_local(s).ok_or(ErrorCode::InvalidTime);
+    let parse = |s: &str| domain::time::parse_beijing_local(s).ok_or(ErrorCode::InvalidTime);
     let (i, o) = (parse(check_in)?, parse(check_out)?);
     let slack = 86_400;
     if o < i || i < ts(a.starts_at) - slack || o > ts(a.ends_at) + slack {
@@ -413,7 +418,9 @@ pub async fn organise(state: &State, user: &CurrentUser, id: i64) -> AppResult<O
             });
             let p = people.get(&s.user_id);
             RosterRow {
-                name: p.map(|p| p.name.clone()).unwrap_or_default(),
+                name: p
+                    .map(|p| crate::support::people::name_of(p, crate::support::people::english(user)))
+                    .unwrap_or_default(),
                 phone_masked: p.map(|p| masked(&p.phone)).unwrap_or_default(),
                 status,
                 queue: place,
@@ -421,7 +428,7 @@ pub async fn organise(state: &State, user: &CurrentUser, id: i64) -> AppResult<O
             }
         })
         .collect();
-    let attendances = attendance_views(state, rows).await?;
+    let attendances = attendance_views(state, rows, crate::support::people::english(user)).await?;
     let activity = views(state, user, vec![a]).await?.pop().ok_or(ErrorCode::NotFound)?;
     Ok(OrganiseView { activity, roster, attendances })
 }

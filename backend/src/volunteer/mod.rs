@@ -24,6 +24,7 @@ pub use checks::*;
 pub use record::*;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use domain::time::{beijing_time, local_input};
 use domain::{
     payment::{format_receipt_code, normalize_receipt_code},
     points::EntryKind,
@@ -45,7 +46,6 @@ use sha2::Sha256;
 use std::collections::HashMap;
 
 use crate::{
-    announcements::beijing_time,
     auth::CurrentUser,
     entities::{
         honour_hour, org_unit, user, volunteer_activity as activity, volunteer_attendance as attendance,
@@ -56,7 +56,6 @@ use crate::{
     notify::{self, Draft},
     org::path_of,
     points::{post, Posting},
-    votes::local_input,
     State,
 };
 use domain::msg::Msg;
@@ -133,7 +132,7 @@ fn at(s: i64) -> AppResult<DateTime<Utc>> {
 
 /// `2026-11-23` and `2026` in Beijing: the periods the caps count in.
 fn periods(t: DateTime<Utc>) -> (String, String) {
-    let b = t.naive_utc() + Duration::hours(8);
+    let b = domain::time::local(t);
     (b.format("%Y-%m-%d").to_string(), b.format("%Y").to_string())
 }
 
@@ -184,7 +183,7 @@ pub async fn create(state: &State, staff: &CurrentUser, new: NewActivity) -> App
         let c = org_unit::Entity::find_by_id(new.community_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
         return create_for(state, &c, staff.id, staff.id, new).await;
     }
-    let c = crate::points::managed_community(state, staff, new.community_id).await?;
+    let c = crate::support::scope::managed_community(state, staff, new.community_id).await?;
     let organiser = if new.organiser_phone.trim().is_empty() {
         staff.id
     } else {
@@ -223,7 +222,7 @@ pub async fn organiser_communities(state: &State, user: &CurrentUser) -> AppResu
 
 /// Staff approve a resident of the community as a volunteer organiser.
 pub async fn approve_organiser(state: &State, staff: &CurrentUser, community_id: i64, phone: &str) -> AppResult<()> {
-    let c = crate::points::managed_community(state, staff, community_id).await?;
+    let c = crate::support::scope::managed_community(state, staff, community_id).await?;
     let u = user_by_phone(state, phone).await?;
     let grants = crate::auth::load_grants(state, u.id).await?;
     if !grants.iter().any(|g| g.org_path.ids().contains(&c.id)) {
@@ -243,7 +242,7 @@ pub async fn approve_organiser(state: &State, staff: &CurrentUser, community_id:
 
 /// Staff withdraw an approval (activities already published keep their organiser).
 pub async fn revoke_organiser(state: &State, staff: &CurrentUser, community_id: i64, user_id: i64) -> AppResult<()> {
-    crate::points::managed_community(state, staff, community_id).await?;
+    crate::support::scope::managed_community(state, staff, community_id).await?;
     organiser::Entity::delete_by_id((community_id, user_id)).exec(&state.db).await?;
     Ok(())
 }
@@ -251,7 +250,7 @@ pub async fn revoke_organiser(state: &State, staff: &CurrentUser, community_id: 
 /// Approved organisers of the staff member's communities.
 pub async fn organisers(state: &State, staff: &CurrentUser) -> AppResult<Vec<OrganiserRow>> {
     let communities: HashMap<i64, String> =
-        crate::appointments::staff_communities(state, staff).await?.into_iter().collect();
+        crate::support::scope::staff_communities(state, staff).await?.into_iter().collect();
     let rows = organiser::Entity::find()
         .filter(organiser::Column::CommunityId.is_in(communities.keys().copied().collect::<Vec<_>>()))
         .all(&state.db)
@@ -269,7 +268,10 @@ pub async fn organisers(state: &State, staff: &CurrentUser) -> AppResult<Vec<Org
             community: communities.get(&r.community_id).cloned().unwrap_or_default(),
             community_id: r.community_id,
             user_id: r.user_id,
-            name: people.get(&r.user_id).map(|u| u.name.clone()).unwrap_or_default(),
+            name: people
+                .get(&r.user_id)
+                .map(|u| crate::support::people::name_of(u, crate::support::people::english(staff)))
+                .unwrap_or_default(),
             phone_masked: people.get(&r.user_id).map(|u| masked(&u.phone)).unwrap_or_default(),
         })
         .collect())
@@ -374,7 +376,7 @@ pub async fn cancel(state: &State, staff: &CurrentUser, id: i64) -> AppResult<()
 
 /// The publish form's default times: tomorrow 09:00–11:00 (Beijing).
 pub fn default_times() -> (String, String) {
-    let day = (Utc::now().naive_utc() + Duration::hours(8)).date() + Duration::days(1);
+    let day = domain::time::beijing_date(Utc::now()) + Duration::days(1);
     let at = |h: u32| day.and_hms_opt(h, 0, 0).map(|t| t.format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default();
     (at(9), at(11))
 }
@@ -402,13 +404,12 @@ async fn views(state: &State, viewer: &CurrentUser, rows: Vec<activity::Model>) 
         .into_iter()
         .map(|c| (c.id, (c.name, OrgPath::parse(&c.path))))
         .collect();
-    let organisers: HashMap<i64, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(rows.iter().map(|a| a.organiser_id).collect::<Vec<_>>()))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
+    let organisers = crate::support::people::names(
+        state,
+        rows.iter().map(|a| a.organiser_id),
+        crate::support::people::english(viewer),
+    )
+    .await?;
     let mine: HashMap<i64, signup::Model> = signup::Entity::find()
         .filter(signup::Column::ActivityId.is_in(ids.clone()))
         .filter(signup::Column::UserId.eq(viewer.id))
@@ -423,7 +424,11 @@ async fn views(state: &State, viewer: &CurrentUser, rows: Vec<activity::Model>) 
         .all(&state.db)
         .await?;
     let mut attended: HashMap<i64, AttendanceView> =
-        attendance_views(state, attended).await?.into_iter().map(|v| (v.activity_id, v)).collect();
+        attendance_views(state, attended, crate::support::people::english(viewer))
+            .await?
+            .into_iter()
+            .map(|v| (v.activity_id, v))
+            .collect();
     let mut out = vec![];
     for a in rows {
         let my = mine.get(&a.id);
@@ -476,7 +481,7 @@ async fn queue_place(state: &State, s: &signup::Model) -> AppResult<i64> {
     Ok(ahead as i64 + 1)
 }
 
-async fn attendance_views(state: &State, rows: Vec<attendance::Model>) -> AppResult<Vec<AttendanceView>> {
+async fn attendance_views(state: &State, rows: Vec<attendance::Model>, en: bool) -> AppResult<Vec<AttendanceView>> {
     let acts: HashMap<i64, activity::Model> = activity::Entity::find()
         .filter(activity::Column::Id.is_in(rows.iter().map(|r| r.activity_id).collect::<Vec<_>>()))
         .all(&state.db)
@@ -508,7 +513,7 @@ async fn attendance_views(state: &State, rows: Vec<attendance::Model>) -> AppRes
             activity_id: a.id,
             activity: a.title.clone(),
             date: periods(a.starts_at).0,
-            person: person.map(|p| p.name.clone()).unwrap_or_default(),
+            person: person.map(|p| crate::support::people::name_of(p, en)).unwrap_or_default(),
             phone_masked: person.map(|p| masked(&p.phone)).unwrap_or_default(),
             check_in: beijing_time(r.check_in_at),
             check_out: r.check_out_at.map(beijing_time),
@@ -549,7 +554,7 @@ pub async fn list_for(state: &State, user: &CurrentUser) -> AppResult<Vec<Activi
 /// Activities of the communities a staff member manages, newest first.
 pub async fn staff_list(state: &State, staff: &CurrentUser) -> AppResult<Vec<ActivityView>> {
     let communities: Vec<i64> =
-        crate::appointments::staff_communities(state, staff).await?.into_iter().map(|(id, _)| id).collect();
+        crate::support::scope::staff_communities(state, staff).await?.into_iter().map(|(id, _)| id).collect();
     let rows = activity::Entity::find()
         .filter(activity::Column::CommunityId.is_in(communities))
         .order_by_desc(activity::Column::StartsAt)

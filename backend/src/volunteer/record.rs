@@ -14,7 +14,7 @@ pub async fn add_honour(state: &State, staff: &CurrentUser, phone: &str, hours: 
         return Err(ErrorCode::ReasonRequired.into());
     }
     let u = user_by_phone(state, phone).await?;
-    let community = crate::points::community_of(state, staff, u.id).await?;
+    let community = crate::support::scope::managed_community_of_user(state, staff, u.id).await?;
     honour_hour::Entity::insert(honour_hour::ActiveModel {
         user_id: Set(u.id),
         community_id: Set(community),
@@ -30,13 +30,13 @@ pub async fn add_honour(state: &State, staff: &CurrentUser, phone: &str, hours: 
 }
 
 /// A person's confirmed service and honour hours.
-pub async fn record(state: &State, user_id: i64) -> AppResult<HoursRecord> {
+pub async fn record(state: &State, user_id: i64, en: bool) -> AppResult<HoursRecord> {
     let rows = attendance::Entity::find()
         .filter(attendance::Column::UserId.eq(user_id))
         .order_by_desc(attendance::Column::CheckInAt)
         .all(&state.db)
         .await?;
-    let attendances = attendance_views(state, rows).await?;
+    let attendances = attendance_views(state, rows, en).await?;
     let honour: Vec<HonourView> = honour_hour::Entity::find()
         .filter(honour_hour::Column::UserId.eq(user_id))
         .order_by_desc(honour_hour::Column::Id)
@@ -60,14 +60,18 @@ pub async fn staff_record(state: &State, staff: &CurrentUser, phone: &str) -> Ap
         return Err(ErrorCode::Forbidden.into());
     }
     let u = user_by_phone(state, phone).await?;
-    crate::points::community_of(state, staff, u.id).await?;
-    Ok((u.name.clone(), masked(&u.phone), record(state, u.id).await?))
+    crate::support::scope::managed_community_of_user(state, staff, u.id).await?;
+    Ok((
+        crate::support::people::name_of(&u, crate::support::people::english(staff)),
+        masked(&u.phone),
+        record(state, u.id, crate::support::people::english(staff)).await?,
+    ))
 }
 
 /// Issues a certificate of the person's record as it stands; asking again
 /// with nothing new returns the same certificate.
 pub async fn issue_certificate(state: &State, user: &CurrentUser) -> AppResult<String> {
-    let r = record(state, user.id).await?;
+    let r = record(state, user.id, crate::support::people::english(user)).await?;
     if r.service_minutes + r.honour_minutes == 0 {
         return Err(ErrorCode::NotFound.into());
     }
@@ -126,7 +130,7 @@ pub async fn issue_certificate(state: &State, user: &CurrentUser) -> AppResult<S
     let now = Utc::now();
     let mut cert = Certificate {
         code: String::new(),
-        name: u.name,
+        name: crate::support::people::name_of(&u, u.lang == "en"),
         communities,
         service_minutes: r.service_minutes,
         honour_minutes: r.honour_minutes,
@@ -146,7 +150,7 @@ pub async fn issue_certificate(state: &State, user: &CurrentUser) -> AppResult<S
             }
         }
     }
-    let code = crate::payments::new_receipt_code();
+    let code = crate::support::codes::new_receipt_code();
     cert.code = format_receipt_code(&code);
     certificate::Entity::insert(certificate::ActiveModel {
         user_id: Set(user.id),

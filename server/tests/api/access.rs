@@ -615,6 +615,7 @@ LNNppNN route_sheet
 LFFppFp run_reconcile
 LFFppFp save_service_item
 LNNNNNN set_community_contacts
+Lpppppp set_my_name
 LFFFFFF set_outline
 ppppppp set_preferences
 LFFppFp staff_appointments

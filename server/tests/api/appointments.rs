@@ -176,7 +176,7 @@ async fn one_booking_per_household_per_week_across_members() {
         // two slots in the same Beijing week, well ahead
         let today = backend::appointments::today();
         let days_to_monday = 7 - chrono::Datelike::weekday(&today).num_days_from_monday() as i64;
-        domain::appointment::beijing_at(
+        domain::time::beijing_at(
             today + Duration::days(days_to_monday),
             chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
         )
@@ -379,7 +379,7 @@ async fn a_closure_cancels_bookings_and_tells_people() {
     let u = backend::auth::authenticate(&app.state, &token).await.unwrap();
     let id = appointments::book(&app.state, &u, s).await.unwrap();
     let staff = current(&app, STAFF_A).await;
-    let day = domain::appointment::beijing_date(Utc::now() + Duration::days(3)).format("%Y-%m-%d").to_string();
+    let day = domain::time::beijing_date(Utc::now() + Duration::days(3)).format("%Y-%m-%d").to_string();
     let closure = domain::appointment::Closure::parse(&day, "").unwrap();
     let n = appointments::add_closure(&app.state, &staff, app.org_id("阳光社区").await, None, closure, "电路检修")
         .await
@@ -578,7 +578,7 @@ async fn booking_and_cancelling_work_with_plain_forms() {
         .await;
     assert_eq!(location(&r), format!("{back}&marked=arrived"));
     // the queue of the slot's day (90 minutes from now may be tomorrow in Beijing)
-    let day = backend::votes::local_input(Utc::now() + Duration::minutes(90))[..10].to_string();
+    let day = domain::time::local_input(Utc::now() + Duration::minutes(90))[..10].to_string();
     let (_, html) = staff.page(&format!("/staff/appointments/queue?day={day}")).await;
     assert!(html.contains("已到场"), "{html}");
 }
@@ -673,7 +673,7 @@ async fn cancellations_racing_a_closure_end_clean() {
         mine.push((u, id));
     }
     let staff = current(&app, STAFF_A).await;
-    let day = domain::appointment::beijing_date(Utc::now() + Duration::days(3)).format("%Y-%m-%d").to_string();
+    let day = domain::time::beijing_date(Utc::now() + Duration::days(3)).format("%Y-%m-%d").to_string();
     let community = app.org_id("阳光社区").await;
     let closure = {
         let state = app.state.clone();

@@ -13,10 +13,10 @@ use backend::entities::{checkpoint, incident, patrol as patrol_entity, patrol_ch
 use backend::incidents::{self, Step};
 use backend::patrol;
 use chrono::{Duration, NaiveDate, NaiveTime, Utc};
-use domain::appointment::beijing_at;
 use domain::figures::{Metric, Period, PlanRule, Subject};
 use domain::incident::{NewIncident, Spot};
 use domain::patrol::NewCheckpoint;
+use domain::time::beijing_at;
 use domain::ErrorCode;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 

@@ -195,9 +195,9 @@ async fn a_reminder_is_delivered_once_however_many_workers_race_for_it() {
 #[tokio::test]
 async fn a_failing_job_is_retried_later_and_gives_up_after_its_attempts() {
     let app = spawn_app_with(&[("JOB_WORKER", "false")]).await;
-    use backend::jobs::{JobKind, NewJob};
+    use backend::jobs::NewJob;
     // an announcement that does not exist yet is "not published"... use an unknown payload instead
-    let mut bad = NewJob::new(JobKind::Remind, "bad-payload", json!({ "nonsense": true }));
+    let mut bad = NewJob::new(backend::notify::REMIND, "bad-payload", json!({ "nonsense": true }));
     bad.max_attempts = 2;
     backend::jobs::enqueue(&app.state.db, bad).await.unwrap();
     assert_eq!(backend::jobs::run_due(&app.state, "a").await.unwrap(), 1);

@@ -148,7 +148,7 @@ async fn a_report_goes_through_the_whole_workflow_on_plain_forms() {
     ok_step(&staff, &app, id, &[("action", "accept"), ("draft", "d-abcdefgh02")], vec![]).await;
     // dispatch: a deadline in the past is refused and the note typed comes back
     let worker_id = current(&app, WORKER_A).await.id.to_string();
-    let past = backend::votes::local_input(Utc::now() - Duration::hours(1));
+    let past = domain::time::local_input(Utc::now() - Duration::hours(1));
     let loc = step(
         &staff,
         &app,
@@ -166,7 +166,7 @@ async fn a_report_goes_through_the_whole_workflow_on_plain_forms() {
     assert!(loc.contains("error=invalid_time"), "{loc}");
     let (_, html) = staff.page(&loc).await;
     assert!(html.contains("今天内修好"), "the note typed is kept");
-    let due = backend::votes::local_input(Utc::now() + Duration::days(1));
+    let due = domain::time::local_input(Utc::now() + Duration::days(1));
     let loc = step(
         &staff,
         &app,
@@ -468,7 +468,7 @@ async fn steps_taken_at_once_move_once_extensions_need_approval_and_overdue_work
         .unwrap();
     assert_eq!(accepts, 1);
 
-    let due = backend::votes::local_input(Utc::now() + Duration::hours(2));
+    let due = domain::time::local_input(Utc::now() + Duration::hours(2));
     let wid = worker.id.to_string();
     let s = Step::parse("dispatch", &form(&[("assignee", &wid), ("deadline", &due)])).unwrap();
     incidents::act(&app.state, &staff, id, s).await.unwrap();
@@ -480,7 +480,7 @@ async fn steps_taken_at_once_move_once_extensions_need_approval_and_overdue_work
     );
 
     // an extension: asked once, a second ask waits for the first, approval moves the deadline
-    let later = backend::votes::local_input(Utc::now() + Duration::days(3));
+    let later = domain::time::local_input(Utc::now() + Duration::days(3));
     let ask = Step::parse("extend", &form(&[("until", &later), ("reason", "需等配件")])).unwrap();
     incidents::act(&app.state, &worker, id, ask.clone()).await.unwrap();
     assert_eq!(incidents::act(&app.state, &worker, id, ask).await.unwrap_err().code, ErrorCode::ExtensionPending);
@@ -515,7 +515,7 @@ async fn steps_taken_at_once_move_once_extensions_need_approval_and_overdue_work
     assert_eq!(incident::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap().escalations, 2);
     let told = notification::Entity::find()
         .filter(notification::Column::UserId.eq(staff.id))
-        .filter(notification::Column::Title.contains("超期"))
+        .filter(notification::Column::Title.starts_with("§incident.overdue|"))
         .filter(notification::Column::Link.eq(format!("/incidents/{id}")))
         .count(&app.state.db)
         .await
@@ -601,7 +601,7 @@ async fn the_reporter_is_called_back_only_by_those_handling_it_and_each_look_is_
     // dispatched to the worker, who may now call, and that look is logged too
     ok_step(&staff, &app, id, &[("action", "accept"), ("draft", "d-call000001")], vec![]).await;
     let worker_id = current(&app, WORKER_A).await.id;
-    let due = backend::votes::local_input(Utc::now() + Duration::days(1));
+    let due = domain::time::local_input(Utc::now() + Duration::days(1));
     let wid = worker_id.to_string();
     ok_step(
         &staff,

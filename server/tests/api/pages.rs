@@ -90,7 +90,7 @@ async fn login_and_read_an_announcement_without_javascript() {
     app.browser_login(RESIDENT_A).await;
     let (status, html) = app.page("/").await;
     assert_eq!(status, 200);
-    assert!(html.contains("居民 陈静"));
+    assert!(html.contains("陈静"));
     assert!(html.contains("本周六上午社区义诊活动"));
     assert!(!html.contains(RESIDENT_A), "the page must not carry the full phone number");
     let (_, list) = app.page("/announcements").await;
@@ -450,4 +450,66 @@ async fn post_form(
 async fn get_page(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
     let r = client.get(app.url(path)).send().await.expect("page");
     (r.status().as_u16(), r.text().await.expect("body"))
+}
+
+#[tokio::test]
+async fn a_first_login_is_named_in_the_readers_words_until_the_person_gives_a_name() {
+    let app = spawn_app_with(&[("CODE_RESEND_SECONDS", "0")]).await;
+    app.browser_login("13912340042").await;
+    let (_, html) = app.page("/me").await;
+    assert!(html.contains("居民0042"), "{html}");
+    app.form(path::<app::auth::SetPreferences>(), "/me", &[("lang", "en")]).await;
+    let (_, html) = app.page("/me").await;
+    assert!(html.contains("Resident 0042") && !html.contains("居民0042"));
+    // a name that is no name is refused with the reason, and what was typed comes back
+    for bad in ["   ", "§person|n=1", &"长".repeat(31)] {
+        let r = app.form(path::<app::auth::SetMyName>(), "/me", &[("name", bad)]).await;
+        assert!(location(&r).starts_with("/me?error=invalid_name"), "{bad}: {}", location(&r));
+    }
+    let r = app.form(path::<app::auth::SetMyName>(), "/me", &[("name", " 陈阿姨 ")]).await;
+    assert_eq!(location(&r), "/me?saved=name#name");
+    let (_, html) = app.page("/me?saved=name").await;
+    assert!(html.contains("<h2>陈阿姨</h2>"), "{html}");
+    assert!(html.contains("Your name is saved"));
+}
+
+#[tokio::test]
+async fn the_answer_to_a_page_post_takes_the_draft_cookie_away_and_nothing_else_does() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let action = app.url(path::<app::auth::SetPreferences>());
+    let cleared = |r: &reqwest::Response| {
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|c| c.to_str().unwrap().starts_with("zhsq_draft=;") && c.to_str().unwrap().contains("Max-Age=0"))
+    };
+    // a form the browser posts (navigation): answered, so the client drops its draft
+    let r = client
+        .post(&action)
+        .header("Cookie", "zhsq_draft=1796423639867")
+        .header("Origin", app.address.as_str())
+        .header("Sec-Fetch-Mode", "navigate")
+        .form(&[("large_text", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert!(cleared(&r));
+    // a post a script makes, and a page opened, leave it
+    let r = client
+        .post(&action)
+        .header("Cookie", "zhsq_draft=1796423639867")
+        .header("Origin", app.address.as_str())
+        .header("Sec-Fetch-Mode", "cors")
+        .form(&[("large_text", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert!(!cleared(&r));
+    let r = client.get(app.url("/login")).header("Cookie", "zhsq_draft=1796423639867").send().await.unwrap();
+    assert!(!cleared(&r));
+    // without a draft, nothing to take away
+    let r =
+        client.post(&action).header("Origin", app.address.as_str()).form(&[("large_text", "1")]).send().await.unwrap();
+    assert!(!cleared(&r));
 }

@@ -478,7 +478,7 @@ async fn reconciliation_settles_what_we_missed_and_reports_what_differs() {
     sb.decide(&app.state, &late, Choice::Late).await.unwrap();
     assert_eq!(order_row(&app, &late).await.status, "paying");
 
-    let today = domain::appointment::beijing_date(chrono::Utc::now());
+    let today = domain::time::beijing_date(chrono::Utc::now());
     let r = payments::reconcile::reconcile(&app.state, today).await.unwrap();
     assert_eq!((r.status.as_str(), r.provider_count, r.our_count), ("mismatch", 2, 1), "{r:?}");
     assert_eq!(r.mismatches.len(), 1);

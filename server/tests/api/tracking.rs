@@ -505,7 +505,7 @@ async fn the_worker_page_plain_forms_track_page_and_exports() {
     let staff = browser(&app).await;
     staff.password_login(STAFF_A).await;
     let (_, html) = staff.page("/staff/patrol/patrols").await;
-    assert!(html.contains("网格员 张伟") && html.contains("日常巡逻线"), "{html}");
+    assert!(html.contains("张伟") && html.contains("日常巡逻线"), "{html}");
     let (status, _) = staff.page(&format!("/patrols/{}", demo.id)).await;
     assert_eq!(status, 200);
     let other = token_of(&app, STAFF_B).await;

@@ -187,7 +187,7 @@ async fn rotating_codes_check_in_and_out_and_confirmed_hours_post_points_once() 
     assert!(out.check_out.is_some());
 
     // the organiser corrects the times (in at the start, out 20 minutes after the end)
-    let local = |t: i64| backend::votes::local_input(chrono::TimeZone::timestamp_opt(&Utc, t, 0).unwrap());
+    let local = |t: i64| domain::time::local_input(chrono::TimeZone::timestamp_opt(&Utc, t, 0).unwrap());
     volunteer::correct(&app.state, &staff, out.id, &local(start), &local(end + 20 * MIN)).await.unwrap();
     assert_eq!(
         volunteer::correct(&app.state, &staff, out.id, &local(end), &local(start)).await.unwrap_err().code,
@@ -221,7 +221,7 @@ async fn rotating_codes_check_in_and_out_and_confirmed_hours_post_points_once() 
         ErrorCode::AlreadyDecided
     );
     assert_eq!(scan_and_check(&app, &staff, vol, id, Direction::Out).await.unwrap_err(), ErrorCode::AlreadyDecided);
-    let r = volunteer::record(&app.state, vol.id).await.unwrap();
+    let r = volunteer::record(&app.state, vol.id, false).await.unwrap();
     assert_eq!((r.service_minutes, r.service_points), (150, 25));
     // the organiser checks in a walk-in by phone; without a check-out nothing can be confirmed
     let walk_in = volunteer::organiser_check(&app.state, &staff, id, RESIDENT_A, Direction::In).await.unwrap();
@@ -239,7 +239,7 @@ async fn the_day_cap_holds_when_two_activities_are_confirmed_at_once() {
     let one = activity(&app, &staff, start, start + 150 * MIN, 5, rule, None).await;
     let two = activity(&app, &staff, start, start + 150 * MIN, 5, rule, None).await;
     let p = &people(&app, 1, "1354000").await[0];
-    let local = |t: i64| backend::votes::local_input(chrono::TimeZone::timestamp_opt(&Utc, t, 0).unwrap());
+    let local = |t: i64| domain::time::local_input(chrono::TimeZone::timestamp_opt(&Utc, t, 0).unwrap());
     let mut ids = vec![];
     for a in [one, two] {
         volunteer::sign_up(&app.state, p, a).await.unwrap();
@@ -303,7 +303,7 @@ async fn honour_hours_earn_no_points_and_certificates_can_be_checked() {
     // staff of another community cannot
     let other = current(&app, STAFF_B).await;
     assert!(volunteer::add_honour(&app.state, &other, phone, "1", "x").await.is_err());
-    let r = volunteer::record(&app.state, p.id).await.unwrap();
+    let r = volunteer::record(&app.state, p.id, false).await.unwrap();
     assert_eq!((r.honour_minutes, r.service_minutes, r.service_points), (150, 0, 0));
     assert_eq!(backend::points::balance(&app.state.db, p.id).await.unwrap(), 0, "honour hours earn no points");
 

@@ -310,7 +310,7 @@ async fn h5_payment_notified_once_queried_closed_and_refunded_against_the_fake()
     assert_eq!(refunds[0]["amount"]["total"].as_i64(), Some(total));
 
     // the day's trade bill (downloaded, its hash checked) matches what we recorded
-    let today = domain::appointment::beijing_date(chrono::Utc::now());
+    let today = domain::time::beijing_date(chrono::Utc::now());
     let r = payments::reconcile::reconcile(&app.state, today).await.unwrap();
     assert_eq!((r.status.as_str(), r.provider_count, r.our_count), ("ok", 2, 2), "{r:?}");
     assert_eq!(fake.book.lock().unwrap().bad_signatures, 0, "every request we sent was signed correctly");
