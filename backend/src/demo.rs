@@ -238,7 +238,7 @@ async fn seed_patrol(
     let Some(worker) = user::Entity::find().filter(user::Column::Phone.eq("13700000001")).one(&state.db).await? else {
         return Ok(());
     };
-    crate::tracking::seed_demo(state, worker.id, grid.id, *by).await
+    crate::patrol::seed_demo(state, worker.id, grid.id, *by).await
 }
 
 /// Points-mall items in 阳光社区 and some volunteer points for its demo resident.

@@ -33,7 +33,6 @@ pub mod ratelimit;
 pub mod residence;
 pub mod sender;
 pub mod support;
-pub mod tracking;
 pub mod volunteer;
 pub mod votes;
 pub mod wechat;

@@ -53,7 +53,7 @@ async fn run(bus: &'static str, extra: &[(&str, &str)]) -> Figures {
     let staff = common::user(&state, "13900000002").await;
     let staff_token = backend::auth::issue_session(&state, staff.id, None).await.unwrap().access_token;
     let worker_token = backend::auth::issue_session(&state, worker.id, None).await.unwrap().access_token;
-    let patrol = backend::tracking::start(&state, &worker, None, None).await.unwrap();
+    let patrol = backend::patrol::start(&state, &worker, None, None).await.unwrap();
     let p = {
         use sea_orm::EntityTrait;
         backend::entities::patrol::Entity::find_by_id(patrol).one(&state.db).await.unwrap().unwrap()

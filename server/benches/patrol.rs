@@ -1,6 +1,6 @@
 //! GPS ingest (issue 4): how fast patrol fixes are stored.
 //!
-//! - *batch ingest*: `tracking::ingest` with outbox batches of 1,000 fixes
+//! - *batch ingest*: `backend::patrol::ingest` with outbox batches of 1,000 fixes
 //!   (server-reckoned times, the track filter against the fix before the
 //!   batch, INSERT … ON CONFLICT DO NOTHING: multi-row VALUES per 1,500 rows on SQLite, one array per column on PostgreSQL;
 //!   the dropped fixes read back for the reply) — in-process, no HTTP;
@@ -18,7 +18,6 @@
 mod common;
 
 use backend::entities::{patrol, track_point};
-use backend::tracking;
 use chrono::{Duration, Utc};
 use domain::patrol::{Batch, OutboxItem};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Set, Statement};
@@ -48,10 +47,12 @@ fn fix(i: usize, now_ms: i64) -> (f64, f64, i64) {
 }
 
 async fn backdated_patrol(state: &backend::State, worker: &backend::auth::CurrentUser) -> i64 {
-    if let Some(p) = tracking::open_patrol(state, worker).await.unwrap() {
-        tracking::transition_now(state, worker, p.id, domain::patrol::Transition::End, "bench-end").await.unwrap();
+    if let Some(p) = backend::patrol::open_patrol(state, worker).await.unwrap() {
+        backend::patrol::transition_now(state, worker, p.id, domain::patrol::Transition::End, "bench-end")
+            .await
+            .unwrap();
     }
-    let id = tracking::start(state, worker, None, None).await.unwrap();
+    let id = backend::patrol::start(state, worker, None, None).await.unwrap();
     patrol::Entity::update_many()
         .col_expr(patrol::Column::StartedAt, sea_orm::sea_query::Expr::value(Utc::now() - Duration::days(2)))
         .filter(patrol::Column::Id.eq(id))
@@ -76,9 +77,10 @@ async fn run(database: &'static str, url: String, dir: &std::path::Path) -> Figu
         .collect();
     let started = Instant::now();
     for chunk in items.chunks(BATCH) {
-        let reply = tracking::ingest(&state, &worker, Batch { patrol: id, sent_at: now_ms, items: chunk.to_vec() })
-            .await
-            .unwrap();
+        let reply =
+            backend::patrol::ingest(&state, &worker, Batch { patrol: id, sent_at: now_ms, items: chunk.to_vec() })
+                .await
+                .unwrap();
         assert_eq!(reply.stored, chunk.len());
         assert!(reply.dropped.is_empty(), "{:?}", reply.dropped.first());
     }
@@ -123,14 +125,14 @@ async fn run(database: &'static str, url: String, dir: &std::path::Path) -> Figu
     if database == "PostgreSQL" {
         // and the way ingest writes on PostgreSQL (one array per column, pg_chunk() rows), without ON CONFLICT
         let arrays_id = backdated_patrol(&state, &worker).await;
-        let sql = tracking::PG_INSERT.replace("ON CONFLICT (patrol_id, client_id) DO NOTHING", "");
+        let sql = backend::patrol::PG_INSERT.replace("ON CONFLICT (patrol_id, client_id) DO NOTHING", "");
         let started = Instant::now();
-        for chunk in (0..FIXES).collect::<Vec<_>>().chunks(tracking::pg_chunk()) {
-            let rows: Vec<tracking::NewFix> = chunk
+        for chunk in (0..FIXES).collect::<Vec<_>>().chunks(backend::patrol::pg_chunk()) {
+            let rows: Vec<backend::patrol::NewFix> = chunk
                 .iter()
                 .map(|&i| {
                     let (lat, lng, t) = fix(i, now_ms);
-                    tracking::NewFix {
+                    backend::patrol::NewFix {
                         client_id: format!("b{i}"),
                         fix: domain::geo::Fix { lat, lng, accuracy_m: 5.0, at: t / 1000, device_at: Some(t / 1000) },
                         speed_mps: Some(1.0),
@@ -141,7 +143,7 @@ async fn run(database: &'static str, url: String, dir: &std::path::Path) -> Figu
                     }
                 })
                 .collect();
-            let values = tracking::pg_values(arrays_id, now, "app", &rows);
+            let values = backend::patrol::pg_values(arrays_id, now, "app", &rows);
             state.db.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, &sql, values)).await.unwrap();
         }
         let arrays_s = started.elapsed().as_secs_f64();
@@ -152,7 +154,7 @@ async fn run(database: &'static str, url: String, dir: &std::path::Path) -> Figu
     }
 
     // OsmAnd, single positions over HTTP
-    let device = tracking::register_device(&state, &worker, None, "bench").await.unwrap();
+    let device = backend::patrol::register_device(&state, &worker, None, "bench").await.unwrap();
     backdated_patrol(&state, &worker).await;
     let client = reqwest::Client::new();
     let t0 = Utc::now().timestamp() - OSMAND_REQUESTS as i64;
@@ -215,13 +217,13 @@ fn main() {
     s.push_str("<!-- patrol: written by script/bench-patrol -->\n");
     s.push_str("## GPS ingest (script/bench-patrol)\n\n");
     s.push_str(&format!(
-        "{FIXES} fixes in outbox batches of {BATCH} through `tracking::ingest` (reckoned times, the track filter, \
+        "{FIXES} fixes in outbox batches of {BATCH} through `backend::patrol::ingest` (reckoned times, the track filter, \
          INSERT … ON CONFLICT DO NOTHING), beside the same rows written into the same table in the same run by bare \
          INSERTs (the faster of multi-row VALUES and, on PostgreSQL, the array-unnesting statement ingest uses, \
          without ON CONFLICT); then {OSMAND_REQUESTS} single-position OsmAnd \
          requests over HTTP from {CLIENTS} concurrent clients in the same process. PostgreSQL statements of {} rows \
          (`PG_INGEST_ROWS`). Release build, {cpus} CPUs, {}.\n\n",
-        tracking::pg_chunk(),
+        backend::patrol::pg_chunk(),
         Utc::now().format("%Y-%m-%d")
     ));
     let verdict = match figures.iter().find(|f| f.database == "PostgreSQL") {

@@ -98,7 +98,7 @@ pub async fn events_stream(
         for t in &asked {
             if let Topic::Patrols(grid) = t {
                 // workers' positions are personal data: staff over the grid only
-                if !backend::tracking::may_watch(&state, &u, *grid).await.map_err(api_err(&req))? {
+                if !backend::patrol::may_watch(&state, &u, *grid).await.map_err(api_err(&req))? {
                     return Err(code_err(&req, ErrorCode::NotFound));
                 }
             }

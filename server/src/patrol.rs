@@ -10,7 +10,7 @@
 
 use actix_web::{get, post};
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
-use backend::{tracking, State};
+use backend::{patrol, State};
 use domain::{osmand, patrol::Batch, ErrorCode};
 
 use crate::api::{api_err, code_err, user, ApiError};
@@ -35,7 +35,7 @@ pub fn exports(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 async fn patrol_gpx(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     let id = id.into_inner();
-    let body = tracking::gpx(&state, &u, id).await.map_err(api_err(&req))?;
+    let body = patrol::gpx(&state, &u, id).await.map_err(api_err(&req))?;
     Ok(HttpResponse::Ok()
         .content_type("application/gpx+xml; charset=utf-8")
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"patrol-{id}.gpx\"")))
@@ -52,7 +52,7 @@ async fn patrol_geojson(
 ) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     let id = id.into_inner();
-    let body = tracking::geojson(&state, &u, id).await.map_err(api_err(&req))?;
+    let body = patrol::geojson(&state, &u, id).await.map_err(api_err(&req))?;
     Ok(HttpResponse::Ok()
         .content_type("application/geo+json")
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"patrol-{id}.geojson\"")))
@@ -74,7 +74,7 @@ pub fn osmand_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
 async fn patrol_batch(req: HttpRequest, state: web::Data<State>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     let batch: Batch = serde_json::from_slice(&body).map_err(|_| code_err(&req, ErrorCode::InvalidInput))?;
-    let reply = tracking::ingest(&state, &u, batch).await.map_err(api_err(&req))?;
+    let reply = patrol::ingest(&state, &u, batch).await.map_err(api_err(&req))?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(reply))
 }
 
@@ -144,7 +144,7 @@ async fn osmand_request(req: HttpRequest, state: web::Data<State>, body: web::By
             Err(e) => return bad(e),
         }
     };
-    match tracking::osmand(&state, positions).await {
+    match patrol::osmand(&state, positions).await {
         Ok(_) => HttpResponse::Ok().finish(),
         Err(e) if e.code == ErrorCode::NotFound => unknown,
         Err(e) => {

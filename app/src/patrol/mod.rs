@@ -27,7 +27,7 @@ pub async fn worker_patrol() -> Result<domain::patrol::WorkerHome, ServerFnError
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    backend::tracking::worker_home(&state, &user).await.map_err(app_err)
+    backend::patrol::worker_home(&state, &user).await.map_err(app_err)
 }
 
 #[server]
@@ -36,9 +36,9 @@ pub async fn start_patrol(route: String) -> Result<(), ServerFnError> {
     let state = state()?;
     let user = require_user()?;
     let result = match route.trim() {
-        "" => backend::tracking::start(&state, &user, None, None).await,
+        "" => backend::patrol::start(&state, &user, None, None).await,
         r => match r.parse::<i64>() {
-            Ok(r) => backend::tracking::start(&state, &user, Some(r), None).await,
+            Ok(r) => backend::patrol::start(&state, &user, Some(r), None).await,
             Err(_) => Err(domain::ErrorCode::InvalidInput.into()),
         },
     };
@@ -59,7 +59,7 @@ pub async fn patrol_action(patrol: i64, what: String, cid: String) -> Result<(),
     let user = require_role(domain::Role::GridWorker, "/patrol")?;
     let result = match domain::patrol::Transition::parse(&what) {
         Some(t) if domain::patrol::valid_client_id(&cid) => {
-            backend::tracking::transition_now(&state, &user, patrol, t, &format!("{cid}:{what}")).await
+            backend::patrol::transition_now(&state, &user, patrol, t, &format!("{cid}:{what}")).await
         }
         _ => Err(domain::ErrorCode::InvalidInput.into()),
     };
@@ -79,7 +79,7 @@ pub async fn check_in_form(patrol: i64, checkpoint: i64, cid: String, qr: Option
     let state = state()?;
     let user = require_user()?;
     let client_id = format!("{cid}:c{checkpoint}");
-    match backend::tracking::checkin_now(&state, &user, patrol, checkpoint, qr.as_deref(), &client_id).await {
+    match backend::patrol::checkin_now(&state, &user, patrol, checkpoint, qr.as_deref(), &client_id).await {
         Ok(v) => {
             leptos_actix::redirect(&format!(
                 "/patrol?checked={}#cp{checkpoint}",
@@ -96,7 +96,7 @@ pub async fn add_device(device: String, label: String) -> Result<(), ServerFnErr
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    match backend::tracking::register_device(&state, &user, Some(device.as_str()), &label).await {
+    match backend::patrol::register_device(&state, &user, Some(device.as_str()), &label).await {
         Ok(id) => {
             leptos_actix::redirect(&format!("/patrol?device={id}#devices"));
             Ok(())
@@ -110,7 +110,7 @@ pub async fn remove_device(id: i64) -> Result<(), ServerFnError> {
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    backend::tracking::remove_device(&state, &user, id).await.map_err(app_err)?;
+    backend::patrol::remove_device(&state, &user, id).await.map_err(app_err)?;
     leptos_actix::redirect("/patrol#devices");
     Ok(())
 }
@@ -345,7 +345,7 @@ pub async fn qr_checkpoint(token: String) -> Result<(i64, i64, String, String), 
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    backend::tracking::checkpoint_by_token(&state, &user, &token).await.map_err(app_err)
+    backend::patrol::checkpoint_by_token(&state, &user, &token).await.map_err(app_err)
 }
 
 /// What a printed checkpoint QR code opens: check in here, with the code.

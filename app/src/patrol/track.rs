@@ -9,7 +9,7 @@ pub async fn patrol_detail(id: i64) -> Result<domain::patrol::PatrolDetail, Serv
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    backend::tracking::detail(&state, &user, id).await.map_err(app_err)
+    backend::patrol::detail(&state, &user, id).await.map_err(app_err)
 }
 
 #[component]
@@ -103,7 +103,7 @@ pub async fn staff_patrols() -> Result<domain::patrol::LiveBoard, ServerFnError>
     use crate::session::ssr::*;
     let state = state()?;
     let user = require_user()?;
-    backend::tracking::live_board(&state, &user).await.map_err(app_err)
+    backend::patrol::live_board(&state, &user).await.map_err(app_err)
 }
 
 #[component]

@@ -7,7 +7,7 @@ use crate::appointments::{current, token_of};
 use crate::helpers::*;
 use crate::pages::{browser, location, path};
 use backend::entities::{patrol as patrol_entity, patrol_checkin, track_point};
-use backend::{patrol, tracking};
+use backend::patrol;
 use chrono::{Duration, Utc};
 use domain::geo::distance_m;
 use domain::patrol::{NewCheckpoint, PatrolState};
@@ -39,7 +39,7 @@ async fn a_route(app: &TestApp) -> (i64, Vec<i64>, String) {
 /// from the last hour fall inside it.
 async fn a_patrol(app: &TestApp, route: i64) -> i64 {
     let worker = current(app, WORKER_A).await;
-    let id = tracking::start(&app.state, &worker, Some(route), None).await.unwrap();
+    let id = patrol::start(&app.state, &worker, Some(route), None).await.unwrap();
     patrol_entity::Entity::update_many()
         .col_expr(patrol_entity::Column::StartedAt, sea_orm::sea_query::Expr::value(Utc::now() - Duration::hours(1)))
         .filter(patrol_entity::Column::Id.eq(id))
@@ -90,11 +90,11 @@ async fn batches_are_stored_once_and_every_dropped_fix_says_why() {
     // one patrol at a time; residents have none
     let id = a_patrol(&app, route).await;
     assert_eq!(
-        tracking::start(&app.state, &worker, Some(route), None).await.unwrap_err().code,
+        patrol::start(&app.state, &worker, Some(route), None).await.unwrap_err().code,
         ErrorCode::PatrolUnderWay
     );
     let resident = current(&app, RESIDENT_A).await;
-    assert_eq!(tracking::start(&app.state, &resident, Some(route), None).await.unwrap_err().code, ErrorCode::Forbidden);
+    assert_eq!(patrol::start(&app.state, &resident, Some(route), None).await.unwrap_err().code, ErrorCode::Forbidden);
     let token = token_of(&app, WORKER_A).await;
     // another person cannot send into this patrol
     let other = token_of(&app, STAFF_A).await;
@@ -167,8 +167,8 @@ async fn batches_are_stored_once_and_every_dropped_fix_says_why() {
 /// case on a clean track).
 async fn fresh_patrol(app: &TestApp, route: i64) -> i64 {
     let worker = current(app, WORKER_A).await;
-    if let Some(p) = tracking::open_patrol(&app.state, &worker).await.unwrap() {
-        tracking::transition(&app.state, &worker, p.id, domain::patrol::Transition::End, "end", Utc::now())
+    if let Some(p) = patrol::open_patrol(&app.state, &worker).await.unwrap() {
+        patrol::transition(&app.state, &worker, p.id, domain::patrol::Transition::End, "end", Utc::now())
             .await
             .unwrap();
     }
@@ -299,9 +299,9 @@ async fn pause_resume_end_and_gaps_from_the_outbox() {
     let ended = p.ended_at.unwrap();
     assert!(((Utc::now() - ended).num_seconds() - 100).abs() < 10, "ended when the phone said, by the server's clock");
     // a gap with a bad reason is refused
-    assert!(tracking::open_patrol(&app.state, &worker).await.unwrap().is_none());
+    assert!(patrol::open_patrol(&app.state, &worker).await.unwrap().is_none());
     // a new patrol may start
-    let again = tracking::start(&app.state, &worker, Some(route), None).await.unwrap();
+    let again = patrol::start(&app.state, &worker, Some(route), None).await.unwrap();
     assert_ne!(again, id);
     let r = app
         .post_bearer("/api/v1/patrol/batch", &token, json!({"patrol": again, "sent_at": sent, "items": [{"type": "event", "id": "g", "t": sent, "kind": "gap", "until": sent, "reason": "bored"}]}))
@@ -314,22 +314,19 @@ async fn osmand_form_and_json_variants() {
     let app = spawn_app().await;
     let (route, _, _) = a_route(&app).await;
     let worker = current(&app, WORKER_A).await;
-    let device = tracking::register_device(&app.state, &worker, Some("TRACCAR-778899"), "华为手机").await.unwrap();
+    let device = patrol::register_device(&app.state, &worker, Some("TRACCAR-778899"), "华为手机").await.unwrap();
     assert_eq!(
-        tracking::register_device(&app.state, &worker, Some("TRACCAR-778899"), "x").await.unwrap_err().code,
+        patrol::register_device(&app.state, &worker, Some("TRACCAR-778899"), "x").await.unwrap_err().code,
         ErrorCode::DeviceTaken
     );
     assert_eq!(
-        tracking::register_device(&app.state, &worker, Some("abc"), "x").await.unwrap_err().code,
+        patrol::register_device(&app.state, &worker, Some("abc"), "x").await.unwrap_err().code,
         ErrorCode::InvalidDevice
     );
-    let generated = tracking::register_device(&app.state, &worker, None, "").await.unwrap();
+    let generated = patrol::register_device(&app.state, &worker, None, "").await.unwrap();
     assert!(generated.len() == 12 && generated.bytes().all(|b| b.is_ascii_digit()));
     let resident = current(&app, RESIDENT_A).await;
-    assert_eq!(
-        tracking::register_device(&app.state, &resident, None, "").await.unwrap_err().code,
-        ErrorCode::Forbidden
-    );
+    assert_eq!(patrol::register_device(&app.state, &resident, None, "").await.unwrap_err().code, ErrorCode::Forbidden);
     let c = reqwest::Client::new();
     let now = Utc::now().timestamp();
     let q = |ts: i64| format!("/osmand?id={device}&timestamp={ts}&lat=39.9087&lon=116.3975&speed=2&accuracy=6&batt=80");
@@ -401,7 +398,7 @@ async fn osmand_form_and_json_variants() {
     assert_eq!(rows(&app, id).await, 5, "nothing stored by bad requests");
 
     // once the patrol has ended, positions are discarded again
-    tracking::transition(&app.state, &worker, id, domain::patrol::Transition::End, "end", Utc::now()).await.unwrap();
+    patrol::transition(&app.state, &worker, id, domain::patrol::Transition::End, "end", Utc::now()).await.unwrap();
     assert_eq!(c.get(app.url(&q(now))).send().await.unwrap().status(), 200);
     assert_eq!(rows(&app, id).await, 5);
 }
@@ -416,7 +413,7 @@ async fn the_worker_page_plain_forms_track_page_and_exports() {
     assert_eq!(status, 200);
     assert!(html.contains("日常巡逻线") && html.contains("按此线路开始"), "{html}");
     let w = current(&app, WORKER_A).await;
-    let home = tracking::worker_home(&app.state, &w).await.unwrap();
+    let home = patrol::worker_home(&app.state, &w).await.unwrap();
     let demo = home.recent[0].clone();
     assert_eq!((demo.checkins_ok, demo.checkins), (3, 3), "{demo:?}");
     // one meaning everywhere: checkpoints reached of those planned (one was missed)
@@ -443,7 +440,7 @@ async fn the_worker_page_plain_forms_track_page_and_exports() {
     assert!(location(&r).contains("error=patrol_under_way"), "{}", location(&r));
     let (_, html) = worker.page("/patrol").await;
     assert!(html.contains("id=\"patrol\"") && html.contains("data-state=\"active\"") && html.contains("/patrol.js"));
-    let open = tracking::open_patrol(&app.state, &w).await.unwrap().unwrap();
+    let open = patrol::open_patrol(&app.state, &w).await.unwrap().unwrap();
     // a check-in without any fix, from a plain form: stored and flagged, with the reason shown
     let cp = home.routes[0].checkpoints[1].id.to_string();
     let pid = open.id.to_string();
@@ -468,7 +465,7 @@ async fn the_worker_page_plain_forms_track_page_and_exports() {
             .await;
         assert_eq!(location(&r), format!("/patrol?{what}=1"));
     }
-    assert!(tracking::open_patrol(&app.state, &w).await.unwrap().is_none());
+    assert!(patrol::open_patrol(&app.state, &w).await.unwrap().is_none());
 
     // the demo patrol's track page and exports
     let (status, html) = worker.page(&format!("/patrols/{}", demo.id)).await;
@@ -541,7 +538,7 @@ async fn staff_over_the_grid_watch_positions_live_and_no_one_else_can() {
     assert_eq!(d["patrol"], id);
     assert!((d["lat"].as_f64().unwrap() - BLOCK_3.0).abs() < 1e-9, "the newest fix: {d}");
     // the board shows the worker's dot
-    let board = tracking::live_board(&app.state, &current(&app, STAFF_A).await).await.unwrap();
+    let board = patrol::live_board(&app.state, &current(&app, STAFF_A).await).await.unwrap();
     assert!(board.dots.iter().any(|d| d.0 == id), "{:?}", board.dots);
     assert!(board.grids.contains(&grid));
 }
@@ -656,7 +653,7 @@ async fn a_phone_clock_off_by_up_to_two_minutes_loses_no_real_fix() {
             .await
             .unwrap();
         assert_eq!(kept, 24, "clock {offset_s:+} s");
-        tracking::transition_now(&app.state, &worker, id, domain::patrol::Transition::End, &format!("end-{n}"))
+        patrol::transition_now(&app.state, &worker, id, domain::patrol::Transition::End, &format!("end-{n}"))
             .await
             .unwrap();
     }
@@ -696,7 +693,7 @@ async fn reported_speeds_are_checked_alike_and_old_logger_fixes_are_not_kept() {
     let (route, _, _) = a_route(&app).await;
     let token = token_of(&app, WORKER_A).await;
     let worker = current(&app, WORKER_A).await;
-    let device = tracking::register_device(&app.state, &worker, None, "").await.unwrap();
+    let device = patrol::register_device(&app.state, &worker, None, "").await.unwrap();
     let id = a_patrol(&app, route).await;
     let sent = Utc::now().timestamp_millis();
     // the phone's outbox: 500 m/s and -3 m/s are sensor noise, 1.4 m/s is walking

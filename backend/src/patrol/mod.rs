@@ -1,7 +1,13 @@
+//! Patrols (巡逻): routes and checkpoints, plans and grid outlines here;
+//! patrols under way, their tracks, check-ins and exports in `tracking/`.
+//!
 //! Patrol routes and checkpoints (issue 4, first part): staff of a
 //! community define routes per grid, with checkpoints entered one by one or
 //! imported from GeoJSON (all or nothing), and print a sheet of the QR codes
 //! to post at the checkpoints that need one.
+
+mod tracking;
+pub use tracking::*;
 
 use chrono::Utc;
 use domain::{
