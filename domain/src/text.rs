@@ -59,6 +59,25 @@ impl PersonName {
     }
 }
 
+/// Text for XML or HTML content and attribute values: the five markup
+/// characters as entities, and the control characters XML 1.0 cannot carry
+/// left out. The one escaper for GPX, Open311 XML and the payment pages.
+pub fn escape_xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +89,14 @@ mod tests {
         assert!(AnnouncementTitle::parse(&"字".repeat(60)).is_ok());
         assert!(AnnouncementTitle::parse("a\nb").is_err());
         assert!(AnnouncementTitle::parse("a\u{0}b").is_err());
+    }
+    #[test]
+    fn markup_is_escaped_once_and_control_characters_left_out() {
+        assert_eq!(
+            escape_xml(r#"<a href="x">Tom & Jerry's</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&apos;s&lt;/a&gt;"
+        );
+        assert_eq!(escape_xml("巡逻\u{1}#1\n"), "巡逻#1\n");
     }
     #[test]
     fn names() {

@@ -23,23 +23,6 @@ fn format(ext: &str) -> Option<Format> {
     }
 }
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // characters XML 1.0 cannot carry
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn xml_value(out: &mut String, name: &str, v: &Value) {
     match v {
         Value::Null => out.push_str(&format!("<{name}/>")),
@@ -57,7 +40,7 @@ fn xml_value(out: &mut String, name: &str, v: &Value) {
             }
             out.push_str(&format!("</{name}>"));
         }
-        Value::String(s) => out.push_str(&format!("<{name}>{}</{name}>", escape(s))),
+        Value::String(s) => out.push_str(&format!("<{name}>{}</{name}>", domain::text::escape_xml(s))),
         other => out.push_str(&format!("<{name}>{other}</{name}>")),
     }
 }

@@ -23,10 +23,6 @@ use crate::api::{api_err, code_err, user, ApiError};
 
 use crate::security::see_other;
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 /// Who pays from where: WeChat's browser or not, and the client's address.
 pub fn payer_context(req: &HttpRequest) -> payments::PayerContext {
     let ua = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -113,7 +109,7 @@ pub async fn sandbox_page(req: HttpRequest, state: web::Data<State>, no: web::Pa
         Ok(None) => return HttpResponse::NotFound().content_type("text/plain; charset=utf-8").body("没有这笔交易"),
         Err(_) => return HttpResponse::InternalServerError().finish(),
     };
-    let no = esc(&t.out_trade_no);
+    let no = domain::text::escape_xml(&t.out_trade_no);
     let open = t.state == "NOTPAY";
     let actions = if open {
         format!(
@@ -125,7 +121,10 @@ pub async fn sandbox_page(req: HttpRequest, state: web::Data<State>, no: web::Pa
             payments::sandbox::LATE_NOTIFY_SECS
         )
     } else {
-        format!(r#"<p>这笔交易已处理({}).</p><p><a href="/pay/orders/{no}">返回商户</a></p>"#, esc(&t.state))
+        format!(
+            r#"<p>这笔交易已处理({}).</p><p><a href="/pay/orders/{no}">返回商户</a></p>"#,
+            domain::text::escape_xml(&t.state)
+        )
     };
     let html = format!(
         r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -146,7 +145,7 @@ button.ok{{background:#07c160;color:#fff;border:0}} button.bad{{color:#c00}}
 <p class="note">这是测试用的沙箱,不会产生真实扣款。支付结果以沙箱发给商户的签名通知(或商户主动查询)为准。</p>
 </main></body></html>"#,
         merchant = "智慧社区(沙箱商户)",
-        desc = esc(&t.description),
+        desc = domain::text::escape_xml(&t.description),
         amount = Fen(t.amount_fen),
     );
     HttpResponse::Ok()
@@ -182,7 +181,7 @@ pub async fn wechat_jsapi(
         return HttpResponse::BadRequest().finish();
     }
     let params = w.jsapi_params(&q.prepay_id);
-    let back = format!("/pay/orders/{}", esc(&no));
+    let back = format!("/pay/orders/{}", domain::text::escape_xml(&no));
     let html = format!(
         r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>微信支付</title></head><body><p>正在打开微信支付…</p><p><a href="{back}">返回订单</a></p>

@@ -1,10 +1,7 @@
 //! A patrol's track for other programs: GPX 1.1 and GeoJSON.
 
 use super::*;
-
-pub(super) fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
-}
+use domain::text::escape_xml;
 
 pub(super) fn iso(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -21,7 +18,7 @@ pub async fn gpx(state: &State, user: &CurrentUser, id: i64) -> AppResult<String
     let _ = writeln!(
         out,
         "  <metadata><name>{}</name><time>{}</time></metadata>",
-        xml_escape(&format!("巡逻 #{}", t.p.id)),
+        escape_xml(&format!("巡逻 #{}", t.p.id)),
         iso(t.p.started_at)
     );
     for c in &t.checkpoints {
@@ -30,11 +27,11 @@ pub async fn gpx(state: &State, user: &CurrentUser, id: i64) -> AppResult<String
             "  <wpt lat=\"{:.7}\" lon=\"{:.7}\"><name>{}</name><desc>{}</desc><sym>Flag</sym></wpt>",
             c.lat,
             c.lng,
-            xml_escape(&c.name),
-            xml_escape(&format!("radius {} m", c.radius_m))
+            escape_xml(&c.name),
+            escape_xml(&format!("radius {} m", c.radius_m))
         );
     }
-    let _ = writeln!(out, "  <trk><name>{}</name>", xml_escape(&format!("巡逻 #{}", t.p.id)));
+    let _ = writeln!(out, "  <trk><name>{}</name>", escape_xml(&format!("巡逻 #{}", t.p.id)));
     for seg in split_idx(&t) {
         out.push_str("    <trkseg>\n");
         for i in seg {
