@@ -267,6 +267,28 @@ pub fn nw_text(s: impl Into<String>) -> AnyView {
 }
 
 /// An error line under a form, in the user's language.
+/// The form anyone uses to check a printed code (a payment receipt, a
+/// ballot receipt): a plain GET form, so it works without the client.
+#[component]
+pub fn CodeCheckForm(
+    lang: Lang,
+    /// where the form goes ("/receipts/check")
+    action: &'static str,
+    /// the field's label, (zh, en)
+    label: (&'static str, &'static str),
+    /// the code as typed, kept on the page
+    typed: String,
+) -> impl IntoView {
+    view! {
+        <form method="get" action=action class="card stack">
+            <label>{t(lang, label.0, label.1)}
+                <input type="text" name="code" required maxlength="20" autocomplete="off" value=typed placeholder="XXXX-XXXX-XXXX"/>
+            </label>
+            <button type="submit" class="primary">{t(lang, "核验", "Check")}</button>
+        </form>
+    }
+}
+
 #[component]
 pub fn FormError(message: Option<String>) -> impl IntoView {
     message.map(|m| view! { <p class="form-error" role="alert">{m}</p> })

@@ -239,12 +239,7 @@ pub fn ReceiptCheckPage() -> impl IntoView {
             let lang = s.lang;
             let typed = typed.clone();
             view! {
-                <form method="get" action="/receipts/check" class="card stack">
-                    <label>{t(lang, "收据编号", "Receipt number")}
-                        <input type="text" name="code" required maxlength="20" autocomplete="off" value=typed placeholder="XXXX-XXXX-XXXX"/>
-                    </label>
-                    <button type="submit" class="primary">{t(lang, "核验", "Check")}</button>
-                </form>
+                <crate::layout::CodeCheckForm lang=lang action="/receipts/check" label=("收据编号", "Receipt number") typed=typed/>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match data.await {

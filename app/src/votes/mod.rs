@@ -428,12 +428,7 @@ pub fn VoteReceiptPage() -> impl IntoView {
             let lang = s.lang;
             let typed = typed.clone();
             view! {
-                <form method="get" action="/votes/receipt" class="card stack">
-                    <label>{t(lang, "回执编号", "Receipt number")}
-                        <input type="text" name="code" required maxlength="20" autocomplete="off" value=typed placeholder="XXXX-XXXX-XXXX"/>
-                    </label>
-                    <button type="submit" class="primary">{t(lang, "核验", "Check")}</button>
-                </form>
+                <crate::layout::CodeCheckForm lang=lang action="/votes/receipt" label=("回执编号", "Receipt number") typed=typed/>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match data.await {
