@@ -6,7 +6,7 @@
 use crate::support::scope::managed_community;
 use chrono::Utc;
 use domain::{
-    bill::{ArrearsRow, BillKind, BillStatus, BillView, Period},
+    bills::{ArrearsRow, BillKind, BillStatus, BillView, Period},
     money::{property_fee, Fen},
     ErrorCode,
 };

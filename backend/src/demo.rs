@@ -208,9 +208,9 @@ async fn seed(state: &State) -> AppResult<()> {
     // this half-year's property fees and last month's water, so residents have bills to pay
     for (community, price) in [("阳光社区", "1.85"), ("和谐社区", "2.10")] {
         if let (Some(c), Some(by)) = (orgs.iter().find(|o| o.name == community), staff_ids.get(community)) {
-            let period = domain::bill::Period::parse("2026-H2")?;
+            let period = domain::bills::Period::parse("2026-H2")?;
             crate::bills::generate_for(state, c, *by, &period, domain::money::Fen::parse_positive_yuan(price)?).await?;
-            crate::bills::demo_water(state, c, *by, &domain::bill::Period::parse("2026-10")?).await?;
+            crate::bills::demo_water(state, c, *by, &domain::bills::Period::parse("2026-10")?).await?;
         }
     }
     seed_votes(state, &orgs, &staff_ids).await?;
@@ -465,7 +465,7 @@ async fn seed_votes(
     orgs: &[org_unit::Model],
     staff_ids: &std::collections::HashMap<&str, i64>,
 ) -> AppResult<()> {
-    use domain::vote::{NewVote, VoteForm};
+    use domain::votes::{NewVote, VoteForm};
     let (Some(c), Some(by)) = (orgs.iter().find(|o| o.name == "阳光社区"), staff_ids.get("阳光社区")) else {
         return Ok(());
     };
@@ -519,7 +519,7 @@ async fn seed_appointments(
     orgs: &[org_unit::Model],
     staff_ids: &std::collections::HashMap<&str, i64>,
 ) -> AppResult<()> {
-    use domain::appointment::{HoursRule, ItemForm, ItemSettings};
+    use domain::appointments::{HoursRule, ItemForm, ItemSettings};
     let all_days: Vec<String> = (1..=7).map(|d| d.to_string()).collect();
     let weekdays: Vec<String> = (1..=5).map(|d| d.to_string()).collect();
     // (community, name, guide, place, minutes, audience, quota, period, hours (days, from, to, slot, seats))

@@ -10,7 +10,7 @@ use domain::time::beijing_time;
 use domain::{
     figures::{self, Drill, Figures, FiguresReport, Item, Metric, Period, Subject, SubjectInfo},
     geo::Evidence,
-    incident::{Action, Category},
+    incidents::{Action, Category},
     ErrorCode, OrgLevel, Role,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -256,7 +256,7 @@ pub async fn items(
                 }
             }
             (None, _) => {
-                let status = domain::incident::Status::parse(&i.status).map(|s| s.text(en)).unwrap_or("");
+                let status = domain::incidents::Status::parse(&i.status).map(|s| s.text(en)).unwrap_or("");
                 if en {
                     format!("deadline {d} passed; not closed (now: {status})")
                 } else {

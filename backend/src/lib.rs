@@ -11,7 +11,6 @@ pub mod client_addr;
 pub mod config;
 pub mod crypto;
 pub mod db;
-pub mod deliberation;
 pub mod demo;
 pub mod entities;
 pub mod error;
@@ -33,6 +32,7 @@ pub mod ratelimit;
 pub mod residence;
 pub mod sender;
 pub mod support;
+pub mod topics;
 pub mod volunteer;
 pub mod votes;
 pub mod wechat;
@@ -86,7 +86,7 @@ pub fn job_handlers() -> jobs::Handlers {
     payments::register_jobs(&mut h);
     votes::register_jobs(&mut h);
     points::register_jobs(&mut h);
-    deliberation::register_jobs(&mut h);
+    topics::register_jobs(&mut h);
     incidents::register_jobs(&mut h);
     h
 }

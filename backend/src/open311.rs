@@ -16,7 +16,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use domain::{
-    incident::{Action, ApiKeyView, Category, NewIncident, RejectReason, Spot, Status},
+    incidents::{Action, ApiKeyView, Category, NewIncident, RejectReason, Spot, Status},
     ErrorCode,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
@@ -182,7 +182,7 @@ pub fn parse_request(f: &HashMap<String, String>) -> AppResult<(Option<String>, 
     let spot = Spot::parse(get("lat"), get("long"), "")?;
     let address = if get("address_string").is_empty() { get("address_id") } else { get("address_string") };
     let description = get("description");
-    if description.chars().count() > domain::incident::MAX_DESCRIPTION {
+    if description.chars().count() > domain::incidents::MAX_DESCRIPTION {
         return Err(ErrorCode::InvalidBody.into());
     }
     let description = if description.is_empty() {

@@ -14,7 +14,7 @@ use crate::support::scope::managed_community;
 use chrono::{Duration, Utc};
 use domain::time::beijing_time;
 use domain::{
-    payment::{format_receipt_code, normalize_receipt_code},
+    payments::{format_receipt_code, normalize_receipt_code},
     points::{EntryKind, EntryView, ItemView, PersonLedger, RedemptionStatus, RedemptionView},
     ErrorCode, OrgPath, Phone,
 };

@@ -20,7 +20,7 @@
 //! - 满意度 (satisfaction): the reporters' ratings given in the period:
 //!   the mean of the stars and the share of 4–5 stars.
 
-use crate::appointment::{parse_clock, parse_day};
+use crate::appointments::{parse_clock, parse_day};
 use crate::time::beijing_at;
 use crate::ErrorCode;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Timelike, Utc};
@@ -259,7 +259,7 @@ impl PlanRule {
 
     /// "周一至周五 08:00–10:00" / "Mon–Fri 08:00–10:00"
     pub fn describe(&self, en: bool) -> String {
-        let names = |i: u8| crate::appointment::weekday_name(i + 1, en);
+        let names = |i: u8| crate::appointments::weekday_name(i + 1, en);
         let days: Vec<u8> = (0..7).filter(|i| self.weekdays & (1 << i) != 0).collect();
         let contiguous = days.windows(2).all(|w| w[1] == w[0] + 1);
         let day_text = if days.len() == 7 {

@@ -4,30 +4,30 @@
 //! and for the WASM client alike. External input is parsed into these types
 //! at the edge ("parse, don't validate").
 
-pub mod appointment;
-pub mod bill;
-pub mod deliberation;
+pub mod appointments;
+pub mod bills;
 pub mod error;
 pub mod figures;
 pub mod geo;
 pub mod id_number;
 pub mod import;
-pub mod incident;
+pub mod incidents;
 pub mod money;
 pub mod msg;
 pub mod notify;
 pub mod org;
 pub mod osmand;
 pub mod patrol;
-pub mod payment;
+pub mod payments;
 pub mod phone;
 pub mod points;
 pub mod residence;
 pub mod role;
 pub mod text;
 pub mod time;
+pub mod topics;
 pub mod volunteer;
-pub mod vote;
+pub mod votes;
 
 pub use error::ErrorCode;
 pub use id_number::IdNumber;

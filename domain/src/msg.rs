@@ -222,7 +222,7 @@ fn words(name: &str, value: &str, english: bool) -> String {
             Ok(d) => d.format("%-m月%-d日").to_string(),
             Err(_) => value.to_string(),
         },
-        "category" => crate::incident::Category::parse(value)
+        "category" => crate::incidents::Category::parse(value)
             .map(|c| c.name(english).to_string())
             .unwrap_or_else(|| value.to_string()),
         "minutes" => value
@@ -232,7 +232,7 @@ fn words(name: &str, value: &str, english: bool) -> String {
         // instants (RFC 3339, UTC) in Beijing time; older rows hold them already
         // written out ("2026-12-05 18:00"), which is shown as it is
         "deadline" | "until" => crate::time::short_of_rfc3339(value, english),
-        "reason" => crate::incident::RejectReason::parse(value)
+        "reason" => crate::incidents::RejectReason::parse(value)
             .map(|r| r.text(english).to_string())
             .unwrap_or_else(|| value.to_string()),
         _ => value.to_string(),

@@ -61,21 +61,32 @@ impl PersonName {
 
 /// Text for XML or HTML content and attribute values: the five markup
 /// characters as entities, and the control characters XML 1.0 cannot carry
-/// left out. The one escaper for GPX, Open311 XML and the payment pages.
+/// left out. The escaper for the payment pages; GPX and Open311 XML are
+/// written by `backend::support::xml`.
 pub fn escape_xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for c in xml_chars(s).chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
             c => out.push(c),
         }
     }
     out
+}
+
+/// The text without the characters XML 1.0 cannot carry (control characters
+/// other than tab, line feed and carriage return; U+FFFE and U+FFFF).
+pub fn xml_chars(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| ((c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}');
+    if s.chars().any(bad) {
+        std::borrow::Cow::Owned(s.chars().filter(|c| !bad(*c)).collect())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
 }
 
 #[cfg(test)]

@@ -56,7 +56,12 @@ for (const e of ENVS) {
     await page.getByRole("link", { name: t("预约办事", "Book a visit") }).click();
     await page.locator("a[href^=\"/appointments/items/\"]", { hasText: "法律咨询" }).first().click();
     await settled(page);
-    await page.locator("li.slot").filter({ has: page.getByRole("button", { name: t("预约", "Book"), exact: true }) }).first()
+    // the last day's last free time: cancelling online closes 2 h before a
+    // time starts while booking closes 1 h before, so today's first free
+    // time may be bookable but no longer cancellable (a time-of-day flake)
+    await page.locator("nav.chips a").last().click();
+    await settled(page);
+    await page.locator("li.slot").filter({ has: page.getByRole("button", { name: t("预约", "Book"), exact: true }) }).last()
       .getByRole("button", { name: t("预约", "Book"), exact: true }).click();
     await expect(page.getByText(t("预约成功", "Booked!"))).toBeVisible();
     await settled(page);

@@ -12,8 +12,8 @@ fuzz_target!(|data: &[u8]| {
             for c in cells.iter().take(20) {
                 let _ = domain::residence::AreaCentiM2::parse(c);
                 let _ = domain::money::Fen::parse_positive_yuan(c);
-                let _ = domain::bill::Period::parse(c);
-                let _ = domain::bill::BillKind::parse_typed(c);
+                let _ = domain::bills::Period::parse(c);
+                let _ = domain::bills::BillKind::parse_typed(c);
                 let _ = domain::residence::Relation::parse(c);
             }
         }

@@ -52,7 +52,7 @@ fuzz_target!(|data: &[u8]| {
             let (_, plain) = verifier().open(&h, body.as_bytes(), NOW).expect("a correct envelope opens");
             assert_eq!(plain, rest);
             if let Ok(tx) = serde_json::from_slice::<wxpay::Transaction>(&plain) {
-                let _ = domain::payment::TradeState::parse(&tx.trade_state);
+                let _ = domain::payments::TradeState::parse(&tx.trade_state);
             }
         }
     }

@@ -92,7 +92,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     );
 }
 
-#[utoipa::path(get, tag = "push", summary = "Web Push: whether it is on and the VAPID public key", responses((status = 200, description = "`{enabled, public_key?}`", body = crate::openapi::PushKeyBody)))]
+#[utoipa::path(get, tag = "push", summary = "Web Push: whether it is on and the VAPID public key", security(()), responses((status = 200, description = "`{enabled, public_key?}`", body = crate::openapi::PushKeyBody)))]
 #[get("/push/key")]
 async fn push_key(state: web::Data<State>) -> HttpResponse {
     match &state.push {
@@ -117,7 +117,7 @@ pub struct PushSubscriptionJson {
     device: String,
 }
 
-#[utoipa::path(post, tag = "push", summary = "Registers this browser for Web Push", request_body = PushSubscriptionJson, security(("bearer" = []), ("cookie" = [])), responses((status = 201, description = "`{subscribed: true}`", body = crate::openapi::SubscribedBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "push", summary = "Registers this browser for Web Push", request_body = PushSubscriptionJson, responses((status = 201, description = "`{subscribed: true}`", body = crate::openapi::SubscribedBody), crate::openapi::Refused))]
 #[post("/push/subscriptions")]
 async fn push_subscribe(
     req: HttpRequest,
@@ -142,7 +142,7 @@ async fn push_subscribe(
     Ok(HttpResponse::Created().json(serde_json::json!({ "subscribed": true })))
 }
 
-#[utoipa::path(delete, tag = "push", summary = "Removes this browser's subscription", request_body = PushSubscriptionJson, security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{removed}`: whether there was one", body = crate::openapi::RemovedBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(delete, tag = "push", summary = "Removes this browser's subscription", request_body = PushSubscriptionJson, responses((status = 200, description = "`{removed}`: whether there was one", body = crate::openapi::RemovedBody), crate::openapi::Refused))]
 #[delete("/push/subscriptions")]
 async fn push_unsubscribe(
     req: HttpRequest,
@@ -156,7 +156,7 @@ async fn push_unsubscribe(
 
 /// Sends a test notification to the user's own devices (through the inbox,
 /// like every other notification).
-#[utoipa::path(post, tag = "push", summary = "Sends a test notification to the caller's devices", security(("bearer" = []), ("cookie" = [])), responses((status = 202, description = "`{queued: true}`", body = crate::openapi::QueuedBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "push", summary = "Sends a test notification to the caller's devices", responses((status = 202, description = "`{queued: true}`", body = crate::openapi::QueuedBody), crate::openapi::Refused))]
 #[post("/push/test")]
 async fn push_test(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
@@ -189,7 +189,7 @@ pub struct InboxQuery {
     limit: Option<u64>,
 }
 
-#[utoipa::path(get, tag = "inbox", summary = "The caller's inbox, newest first", params(InboxQuery), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "a page of inbox items", body = backend::notify::Inbox), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "inbox", summary = "The caller's inbox, newest first", params(InboxQuery), responses((status = 200, description = "a page of inbox items", body = backend::notify::Inbox), crate::openapi::Refused))]
 #[get("/inbox")]
 async fn inbox(req: HttpRequest, state: web::Data<State>, q: web::Query<InboxQuery>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
@@ -197,7 +197,7 @@ async fn inbox(req: HttpRequest, state: web::Data<State>, q: web::Query<InboxQue
     Ok(HttpResponse::Ok().json(page))
 }
 
-#[utoipa::path(post, tag = "inbox", summary = "Marks one item read; answers where it points", params(("id" = i64, Path, description = "inbox item")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{link}`", body = crate::openapi::LinkBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "inbox", summary = "Marks one item read; answers where it points", params(("id" = i64, Path, description = "inbox item")), responses((status = 200, description = "`{link}`", body = crate::openapi::LinkBody), crate::openapi::Refused))]
 #[post("/inbox/{id}/read")]
 async fn inbox_read(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
@@ -205,7 +205,7 @@ async fn inbox_read(req: HttpRequest, state: web::Data<State>, id: web::Path<i64
     Ok(HttpResponse::Ok().json(serde_json::json!({ "link": link })))
 }
 
-#[utoipa::path(post, tag = "inbox", summary = "Marks every item read", security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{marked: n}`", body = crate::openapi::MarkedBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "inbox", summary = "Marks every item read", responses((status = 200, description = "`{marked: n}`", body = crate::openapi::MarkedBody), crate::openapi::Refused))]
 #[post("/inbox/read-all")]
 async fn inbox_read_all(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
@@ -215,7 +215,7 @@ async fn inbox_read_all(req: HttpRequest, state: web::Data<State>) -> Result<Htt
 
 /// `GET /inbox/{id}/open`: a plain link in the inbox page; marks the item
 /// read and goes where it points (works without JavaScript).
-#[utoipa::path(get, tag = "forms", summary = "Opens an inbox item from the page: marks it read and redirects", params(("id" = i64, Path, description = "inbox item")), security(("bearer" = []), ("cookie" = [])), responses((status = 303, description = "to the item's link, or to /login or /inbox with an error")))]
+#[utoipa::path(get, tag = "forms", summary = "Opens an inbox item from the page: marks it read and redirects", params(("id" = i64, Path, description = "inbox item")), responses((status = 303, description = "to the item's link, or to /login or /inbox with an error")))]
 #[get("/inbox/{id}/open")]
 pub async fn open_inbox_item(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> HttpResponse {
     let Ok(u) = user(&req) else {
@@ -228,13 +228,13 @@ pub async fn open_inbox_item(req: HttpRequest, state: web::Data<State>, id: web:
 }
 
 /// A trivial handler: the framework's ceiling in benchmarks.
-#[utoipa::path(get, tag = "system", summary = "A trivial answer (the framework's ceiling in benchmarks)", responses((status = 200, description = "`pong`", body = String, content_type = "text/plain")))]
+#[utoipa::path(get, tag = "system", summary = "A trivial answer (the framework's ceiling in benchmarks)", security(()), responses((status = 200, description = "`pong`", body = String, content_type = "text/plain")))]
 #[get("/ping")]
 pub async fn ping() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("pong")
 }
 
-#[utoipa::path(get, tag = "system", summary = "Health: database reachable, where rate limits live", responses((status = 200, description = "`{status: ok, rate_limits}`", body = crate::openapi::HealthBody), (status = 503, description = "database unavailable", body = crate::openapi::HealthBody)))]
+#[utoipa::path(get, tag = "system", summary = "Health: database reachable, where rate limits live", security(()), responses((status = 200, description = "`{status: ok, rate_limits}`", body = crate::openapi::HealthBody), (status = 503, description = "database unavailable", body = crate::openapi::HealthBody)))]
 #[get("/healthz")]
 pub async fn healthz(state: web::Data<State>) -> HttpResponse {
     match state.db.ping().await {
@@ -248,7 +248,7 @@ pub struct PhoneBody {
     phone: String,
 }
 
-#[utoipa::path(post, tag = "auth", summary = "Sends a one-time login code by SMS", request_body = PhoneBody, responses((status = 204, description = "sent"), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "auth", summary = "Sends a one-time login code by SMS", request_body = PhoneBody, security(()), responses((status = 204, description = "sent"), crate::openapi::Refused))]
 #[post("/auth/code")]
 async fn request_code(
     req: HttpRequest,
@@ -285,7 +285,7 @@ pub struct CodeLogin {
     code: String,
 }
 
-#[utoipa::path(post, tag = "auth", summary = "Logs in (or registers a resident) with a one-time code", request_body = CodeLogin, responses((status = 200, body = TokenResponse), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "auth", summary = "Logs in (or registers a resident) with a one-time code", request_body = CodeLogin, security(()), responses((status = 200, body = TokenResponse), crate::openapi::Refused))]
 #[post("/auth/login")]
 async fn login_code(
     req: HttpRequest,
@@ -304,7 +304,7 @@ pub struct PasswordLogin {
     password: String,
 }
 
-#[utoipa::path(post, tag = "auth", summary = "Staff and admins: logs in with a password (residents and grid workers use one-time codes)", request_body = PasswordLogin, responses((status = 200, body = TokenResponse), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "auth", summary = "Staff and admins: logs in with a password (residents and grid workers use one-time codes)", request_body = PasswordLogin, security(()), responses((status = 200, body = TokenResponse), crate::openapi::Refused))]
 #[post("/auth/password")]
 async fn login_password(
     req: HttpRequest,
@@ -321,7 +321,7 @@ pub struct RefreshBody {
     refresh_token: String,
 }
 
-#[utoipa::path(post, tag = "auth", summary = "Rotates the refresh token; a reused one revokes the whole login", request_body = RefreshBody, responses((status = 200, body = TokenResponse), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "auth", summary = "Rotates the refresh token; a reused one revokes the whole login", request_body = RefreshBody, security(()), responses((status = 200, body = TokenResponse), crate::openapi::Refused))]
 #[post("/auth/refresh")]
 async fn refresh(
     req: HttpRequest,
@@ -332,7 +332,7 @@ async fn refresh(
     Ok(tokens(s))
 }
 
-#[utoipa::path(post, tag = "auth", summary = "Revokes this login's tokens", security(("bearer" = []), ("cookie" = [])), responses((status = 204, description = "logged out"), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "auth", summary = "Revokes this login's tokens", responses((status = 204, description = "logged out"), crate::openapi::Refused))]
 #[post("/auth/logout")]
 async fn logout(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
@@ -357,7 +357,7 @@ struct RoleOut {
     org_name: String,
 }
 
-#[utoipa::path(get, tag = "auth", summary = "Who is calling (phone masked) and their roles", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Me), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "auth", summary = "Who is calling (phone masked) and their roles", responses((status = 200, body = Me), crate::openapi::Refused))]
 #[get("/me")]
 async fn auth_me(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
@@ -379,7 +379,7 @@ pub struct PageQuery {
     page: Option<u64>,
 }
 
-#[utoipa::path(get, tag = "announcements", summary = "Announcements the caller may read, a page at a time", params(PageQuery), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{items, total, unread, page}`", body = crate::openapi::AnnouncementPageBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "announcements", summary = "Announcements the caller may read, a page at a time", params(PageQuery), responses((status = 200, description = "`{items, total, unread, page}`", body = crate::openapi::AnnouncementPageBody), crate::openapi::Refused))]
 #[get("/announcements")]
 async fn announcements_list(
     req: HttpRequest,
@@ -398,7 +398,7 @@ async fn announcements_list(
     }))
 }
 
-#[utoipa::path(get, tag = "announcements", summary = "One announcement (marks it read)", params(("id" = i64, Path, description = "announcement")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = app::announcements::Announcement), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "announcements", summary = "One announcement (marks it read)", params(("id" = i64, Path, description = "announcement")), responses((status = 200, body = app::announcements::Announcement), crate::openapi::Refused))]
 #[get("/announcements/{id}")]
 async fn announcements_read(
     req: HttpRequest,
@@ -422,7 +422,7 @@ pub struct NewAnnouncement {
     publish_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-#[utoipa::path(post, tag = "announcements", summary = "Staff: publishes (or schedules) an announcement", request_body = NewAnnouncement, security(("bearer" = []), ("cookie" = [])), responses((status = 201, description = "`{id}`", body = crate::openapi::CreatedBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "announcements", summary = "Staff: publishes (or schedules) an announcement", request_body = NewAnnouncement, responses((status = 201, description = "`{id}`", body = crate::openapi::CreatedBody), crate::openapi::Refused))]
 #[post("/announcements")]
 async fn announcements_publish(
     req: HttpRequest,
@@ -444,7 +444,7 @@ async fn announcements_publish(
 
 /// `POST /inbox/settings`: the settings form (checkboxes `push` and `sms`,
 /// one value per type that is on).
-#[utoipa::path(post, tag = "forms", summary = "The inbox settings form (checkboxes `push` and `sms`)", request_body(content = crate::openapi::InboxSettingsForm, content_type = "application/x-www-form-urlencoded"), security(("bearer" = []), ("cookie" = [])), responses((status = 303, description = "back to /inbox/settings with `saved=1` or `error=`")))]
+#[utoipa::path(post, tag = "forms", summary = "The inbox settings form (checkboxes `push` and `sms`)", request_body(content = crate::openapi::InboxSettingsForm, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "back to /inbox/settings with `saved=1` or `error=`")))]
 #[post("/inbox/settings")]
 pub async fn save_inbox_settings(
     req: HttpRequest,

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::api::{api_err, code_err, user, ApiError};
 
 /// `GET /appointments/bookings/{id}/calendar.ics` (cookie login).
-#[utoipa::path(get, tag = "appointments", summary = "A booking as an iCalendar file (add to calendar)", params(("id" = i64, Path, description = "booking")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "text/calendar", body = String, content_type = "text/calendar"), (status = 303, description = "to /login")))]
+#[utoipa::path(get, tag = "appointments", summary = "A booking as an iCalendar file (add to calendar)", params(("id" = i64, Path, description = "booking")), responses((status = 200, description = "text/calendar", body = String, content_type = "text/calendar"), (status = 303, description = "to /login")))]
 #[get("/appointments/bookings/{id}/calendar.ics")]
 pub async fn appointments_calendar(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> HttpResponse {
     let id = id.into_inner();
@@ -50,14 +50,14 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     );
 }
 
-#[utoipa::path(get, tag = "appointments", summary = "Services that can be booked in the caller's communities", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = [domain::appointment::ItemView]), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "appointments", summary = "Services that can be booked in the caller's communities", responses((status = 200, body = [domain::appointments::ItemView]), crate::openapi::Refused))]
 #[get("/items")]
 async fn appointments_items(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     Ok(HttpResponse::Ok().json(appointments::items_for(&state, &u).await.map_err(api_err(&req))?))
 }
 
-#[utoipa::path(get, tag = "appointments", summary = "The bookable days and slots of a service", params(("id" = i64, Path, description = "service")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = [domain::appointment::DayView]), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "appointments", summary = "The bookable days and slots of a service", params(("id" = i64, Path, description = "service")), responses((status = 200, body = [domain::appointments::DayView]), crate::openapi::Refused))]
 #[get("/items/{id}/slots")]
 async fn appointments_slots(
     req: HttpRequest,
@@ -68,14 +68,14 @@ async fn appointments_slots(
     Ok(HttpResponse::Ok().json(appointments::days(&state, &u, id.into_inner()).await.map_err(api_err(&req))?))
 }
 
-#[utoipa::path(get, tag = "appointments", summary = "The caller's bookings", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = [domain::appointment::BookingView]), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "appointments", summary = "The caller's bookings", responses((status = 200, body = [domain::appointments::BookingView]), crate::openapi::Refused))]
 #[get("/bookings")]
 async fn appointments_mine(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     Ok(HttpResponse::Ok().json(appointments::mine(&state, &u).await.map_err(api_err(&req))?))
 }
 
-#[utoipa::path(get, tag = "appointments", summary = "One of the caller's bookings (staff: any of the communities they manage)", params(("id" = i64, Path, description = "booking")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = domain::appointment::BookingView), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "appointments", summary = "One of the caller's bookings (staff: any of the communities they manage)", params(("id" = i64, Path, description = "booking")), responses((status = 200, body = domain::appointments::BookingView), crate::openapi::Refused))]
 #[get("/bookings/{id}")]
 async fn appointments_one(
     req: HttpRequest,
@@ -96,7 +96,7 @@ pub struct BookBody {
 /// With an `Idempotency-Key` header (rules.md §3) a replay answers with the
 /// same booking, the same key for another slot is refused (422), and a
 /// duplicate still running gets 409.
-#[utoipa::path(post, tag = "appointments", summary = "Books a slot (409 slot_full when every seat is taken)", request_body = BookBody, params(("Idempotency-Key" = Option<String>, Header, description = "a client-chosen key (8–64 of A–Z a–z 0–9 - _): a replay answers as the first time")), security(("bearer" = []), ("cookie" = [])), responses((status = 201, description = "the booking (an Idempotency-Key replay: the same booking)", body = domain::appointment::BookingView), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "appointments", summary = "Books a slot (409 slot_full when every seat is taken)", request_body = BookBody, params(("Idempotency-Key" = Option<String>, Header, description = "a client-chosen key (8–64 of A–Z a–z 0–9 - _): a replay answers as the first time")), responses((status = 201, description = "the booking (an Idempotency-Key replay: the same booking)", body = domain::appointments::BookingView), crate::openapi::Refused))]
 #[post("/bookings")]
 async fn appointments_book(
     req: HttpRequest,
@@ -132,7 +132,7 @@ async fn appointments_book(
     Ok(HttpResponse::Created().json(b))
 }
 
-#[utoipa::path(post, tag = "appointments", summary = "Cancels one of the caller's bookings", params(("id" = i64, Path, description = "booking")), security(("bearer" = []), ("cookie" = [])), responses((status = 204, description = "cancelled"), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "appointments", summary = "Cancels one of the caller's bookings", params(("id" = i64, Path, description = "booking")), responses((status = 204, description = "cancelled"), crate::openapi::Refused))]
 #[post("/bookings/{id}/cancel")]
 async fn appointments_cancel(
     req: HttpRequest,

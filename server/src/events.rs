@@ -78,7 +78,7 @@ fn named(kind: &str, id: Option<&str>, data: &serde_json::Value) -> Bytes {
     }
 }
 
-#[utoipa::path(get, tag = "inbox", summary = "Server-sent events: inbox items, live patrol positions (`topics=org:ID,patrols:ID`)", params(EventsQuery, ("Last-Event-ID" = Option<String>, Header)), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "an event stream (resumes from Last-Event-ID)", body = String, content_type = "text/event-stream"), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "inbox", summary = "Server-sent events: inbox items, live patrol positions (`topics=org:ID,patrols:ID`)", params(EventsQuery, ("Last-Event-ID" = Option<String>, Header)), responses((status = 200, description = "an event stream (resumes from Last-Event-ID)", body = String, content_type = "text/event-stream"), crate::openapi::Refused))]
 #[get("/events")]
 pub async fn events_stream(
     req: HttpRequest,

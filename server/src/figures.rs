@@ -46,7 +46,7 @@ async fn rows(
 }
 
 /// `GET /staff/figures.csv`: one row per community, grid and grid worker.
-#[utoipa::path(get, tag = "exports", summary = "Staff: evaluation figures per community, grid and worker as CSV", params(PeriodQuery), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "CSV", body = String, content_type = "text/csv"), (status = 303, description = "to /login"), (status = "4XX", description = "plain-text message", body = String, content_type = "text/plain")))]
+#[utoipa::path(get, tag = "exports", summary = "Staff: evaluation figures per community, grid and worker as CSV", params(PeriodQuery), responses((status = 200, description = "CSV", body = String, content_type = "text/csv"), (status = 303, description = "to /login"), (status = "4XX", description = "plain-text message", body = String, content_type = "text/plain")))]
 #[get("/staff/figures.csv")]
 pub async fn figures_csv(req: HttpRequest, state: web::Data<State>, q: web::Query<PeriodQuery>) -> HttpResponse {
     let (table, _, stem) = match rows(&req, &state, &q).await {
@@ -90,7 +90,7 @@ fn workbook(table: &[Vec<String>], items: &[Vec<String>]) -> Result<Vec<u8>, rus
 }
 
 /// `GET /staff/figures.xlsx`: the table, and a sheet with every item.
-#[utoipa::path(get, tag = "exports", summary = "Staff: the figures and every counted item as XLSX", params(PeriodQuery), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "XLSX", body = String, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 303, description = "to /login"), (status = "4XX", description = "plain-text message", body = String, content_type = "text/plain")))]
+#[utoipa::path(get, tag = "exports", summary = "Staff: the figures and every counted item as XLSX", params(PeriodQuery), responses((status = 200, description = "XLSX", body = String, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 303, description = "to /login"), (status = "4XX", description = "plain-text message", body = String, content_type = "text/plain")))]
 #[get("/staff/figures.xlsx")]
 pub async fn figures_xlsx(req: HttpRequest, state: web::Data<State>, q: web::Query<PeriodQuery>) -> HttpResponse {
     let (table, items, stem) = match rows(&req, &state, &q).await {

@@ -10,7 +10,7 @@ use actix_web::{get, post};
 use actix_web::{http::header, web, HttpMessage, HttpRequest, HttpResponse};
 use backend::{auth::CurrentUser, incidents, State};
 use domain::{
-    incident::{Category, MAX_PHOTOS, MAX_PHOTO_BYTES},
+    incidents::{Category, MAX_PHOTOS, MAX_PHOTO_BYTES},
     ErrorCode,
 };
 use futures_util::StreamExt;
@@ -61,7 +61,7 @@ const KEPT: [&str; 9] =
 /// report with a position is filed, open reports of the same category
 /// within 250 m are offered (the form comes back with them) unless the
 /// reporter already said it is a new one (`confirm_new=1`).
-#[utoipa::path(post, tag = "forms", summary = "The incident report form: category, description, position and up to nine photos", request_body(content = crate::openapi::IncidentReportForm, content_type = "multipart/form-data"), security(("bearer" = []), ("cookie" = [])), responses((status = 303, description = "to the new incident, to the form with nearby duplicates offered, or back with `error=`")))]
+#[utoipa::path(post, tag = "forms", summary = "The incident report form: category, description, position and up to nine photos", request_body(content = crate::openapi::IncidentReportForm, content_type = "multipart/form-data"), responses((status = 303, description = "to the new incident, to the form with nearby duplicates offered, or back with `error=`")))]
 #[post("/incidents/report")]
 pub async fn incidents_report(req: HttpRequest, state: web::Data<State>, mut payload: Multipart) -> HttpResponse {
     let Some(user) = user_of(&req) else { return see_other("/login?next=/incidents") };
@@ -125,7 +125,7 @@ pub async fn incidents_report(req: HttpRequest, state: web::Data<State>, mut pay
 
 /// POST /incidents/{id}/step: one workflow step (`action` and its fields),
 /// with photos for starting, handling and progress notes.
-#[utoipa::path(post, tag = "forms", summary = "One workflow step of an incident (`action` and its fields, photos where the step takes them)", params(("id" = i64, Path, description = "incident")), request_body(content = crate::openapi::IncidentStepForm, content_type = "multipart/form-data"), security(("bearer" = []), ("cookie" = [])), responses((status = 303, description = "back to the incident, with `error=` when refused")))]
+#[utoipa::path(post, tag = "forms", summary = "One workflow step of an incident (`action` and its fields, photos where the step takes them)", params(("id" = i64, Path, description = "incident")), request_body(content = crate::openapi::IncidentStepForm, content_type = "multipart/form-data"), responses((status = 303, description = "back to the incident, with `error=` when refused")))]
 #[post("/incidents/{id}/step")]
 pub async fn incidents_step(
     req: HttpRequest,
@@ -178,7 +178,7 @@ pub async fn incidents_step(
 
 /// GET /incidents/photos/{id} and /incidents/photos/{id}/thumb: the stored
 /// JPEG (no EXIF) for those who may see the incident.
-#[utoipa::path(get, tag = "incidents", summary = "An incident photo (EXIF stripped) for those who may see the incident", params(("id" = i64, Path, description = "photo"), ("size" = String, Path, description = "`full` or `thumb`")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "JPEG", body = String, content_type = "image/jpeg")))]
+#[utoipa::path(get, tag = "incidents", summary = "An incident photo (EXIF stripped) for those who may see the incident", params(("id" = i64, Path, description = "photo"), ("size" = String, Path, description = "`full` or `thumb`")), responses((status = 200, description = "JPEG", body = String, content_type = "image/jpeg")))]
 #[get("/incidents/photos/{id}/{size}")]
 pub async fn incidents_photo(
     req: HttpRequest,
@@ -212,7 +212,7 @@ pub struct NearbyQuery {
 }
 
 /// GET /api/v1/incidents/nearby: open reports of the category within 250 m.
-#[utoipa::path(get, tag = "incidents", summary = "Open incidents of a category within 250 m (duplicate check before reporting)", params(NearbyQuery), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = [domain::incident::IncidentRow]), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "incidents", summary = "Open incidents of a category within 250 m (duplicate check before reporting)", params(NearbyQuery), responses((status = 200, body = [domain::incidents::IncidentRow]), crate::openapi::Refused))]
 #[get("/api/v1/incidents/nearby")]
 pub async fn incidents_nearby(req: HttpRequest, state: web::Data<State>, q: web::Query<NearbyQuery>) -> HttpResponse {
     let Some(user) = user_of(&req) else { return HttpResponse::Unauthorized().json(err(ErrorCode::NotLoggedIn)) };

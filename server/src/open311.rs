@@ -4,8 +4,8 @@
 
 use actix_web::{get, post};
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
-use backend::{open311, State};
-use domain::{incident::Category, ErrorCode};
+use backend::{open311, support::xml::Xml, State};
+use domain::{incidents::Category, ErrorCode};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -23,25 +23,31 @@ fn format(ext: &str) -> Option<Format> {
     }
 }
 
-fn xml_value(out: &mut String, name: &str, v: &Value) {
+fn xml_value(x: &mut Xml, name: &str, v: &Value) {
     match v {
-        Value::Null => out.push_str(&format!("<{name}/>")),
+        Value::Null => {
+            x.empty(name, &[]);
+        }
         Value::Array(items) => {
-            out.push_str(&format!("<{name}>"));
+            x.open(name, &[]);
             for i in items {
-                xml_value(out, "value", i);
+                xml_value(x, "value", i);
             }
-            out.push_str(&format!("</{name}>"));
+            x.close(name);
         }
         Value::Object(m) => {
-            out.push_str(&format!("<{name}>"));
+            x.open(name, &[]);
             for (k, v) in m {
-                xml_value(out, k, v);
+                xml_value(x, k, v);
             }
-            out.push_str(&format!("</{name}>"));
+            x.close(name);
         }
-        Value::String(s) => out.push_str(&format!("<{name}>{}</{name}>", domain::text::escape_xml(s))),
-        other => out.push_str(&format!("<{name}>{other}</{name}>")),
+        Value::String(s) => {
+            x.text(name, s);
+        }
+        other => {
+            x.text(name, &other.to_string());
+        }
     }
 }
 
@@ -58,13 +64,13 @@ fn answer(status: StatusCode, fmt: Format, root: &str, item: &str, items: Value)
     match fmt {
         Format::Json => HttpResponse::build(status).content_type("application/json; charset=utf-8").json(items),
         Format::Xml => {
-            let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
-            out.push_str(&format!("<{root}>"));
-            for i in items.as_array().cloned().unwrap_or_default() {
-                xml_value(&mut out, item, &i);
+            let mut x = Xml::compact();
+            x.open(root, &[]);
+            for i in items.as_array().map(Vec::as_slice).unwrap_or_default() {
+                xml_value(&mut x, item, i);
             }
-            out.push_str(&format!("</{root}>"));
-            HttpResponse::build(status).content_type("text/xml; charset=utf-8").body(out)
+            x.close(root);
+            HttpResponse::build(status).content_type("text/xml; charset=utf-8").body(x.finish())
         }
     }
 }
@@ -116,7 +122,7 @@ fn english(req: &HttpRequest) -> bool {
 }
 
 /// GET /open311/v2/services.{fmt}
-#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: the service list (incident categories)", params(("fmt" = String, Path, description = "`json` or `xml`"), ("jurisdiction_id" = Option<String>, Query, description = "ignored: one jurisdiction")), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([backend::open311::ServiceOut] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: the service list (incident categories)", params(("fmt" = String, Path, description = "`json` or `xml`"), ("jurisdiction_id" = Option<String>, Query, description = "ignored: one jurisdiction")), security(()), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([backend::open311::ServiceOut] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
 #[get("/open311/v2/services.{fmt}")]
 pub async fn open311_services(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     let Some(fmt) = format(&path) else { return bad_format() };
@@ -151,7 +157,7 @@ pub struct Open311TokenFound {
 }
 
 /// GET /open311/v2/services/{code}.{fmt}: no extra attributes for any service.
-#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: one service's definition (no extra attributes)", params(("code" = String, Path, description = "service code"), ("fmt" = String, Path, description = "`json` or `xml`")), responses((status = 200, description = "JSON or XML as the standard shapes it", content((Open311ServiceDefinition = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: one service's definition (no extra attributes)", params(("code" = String, Path, description = "service code"), ("fmt" = String, Path, description = "`json` or `xml`")), security(()), responses((status = 200, description = "JSON or XML as the standard shapes it", content((Open311ServiceDefinition = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
 #[get("/open311/v2/services/{code}.{fmt}")]
 pub async fn open311_service(path: web::Path<(String, String)>) -> HttpResponse {
     let (code, ext) = path.into_inner();
@@ -162,9 +168,9 @@ pub async fn open311_service(path: web::Path<(String, String)>) -> HttpResponse 
     match fmt {
         Format::Json => HttpResponse::Ok().content_type("application/json; charset=utf-8").json(def),
         Format::Xml => {
-            let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
-            xml_value(&mut out, "service_definition", &def);
-            HttpResponse::Ok().content_type("text/xml; charset=utf-8").body(out)
+            let mut x = Xml::compact();
+            xml_value(&mut x, "service_definition", &def);
+            HttpResponse::Ok().content_type("text/xml; charset=utf-8").body(x.finish())
         }
     }
 }
@@ -188,7 +194,7 @@ fn listed<T: serde::Serialize>(fmt: Format, root: &str, item: &str, rows: backen
 }
 
 /// POST /open311/v2/requests.{fmt} (form-encoded, with `api_key`).
-#[utoipa::path(post, tag = "open311", summary = "GeoReport v2: files a service request (form-encoded, with api_key)", params(("fmt" = String, Path, description = "`json` or `xml`")), request_body(content = crate::openapi::Open311RequestForm, content_type = "application/x-www-form-urlencoded"), responses((status = 201, description = "JSON (an array) or XML as the standard shapes it", content(([Open311Created] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
+#[utoipa::path(post, tag = "open311", summary = "GeoReport v2: files a service request (form-encoded, with api_key)", params(("fmt" = String, Path, description = "`json` or `xml`")), request_body(content = crate::openapi::Open311RequestForm, content_type = "application/x-www-form-urlencoded"), security(()), responses((status = 201, description = "JSON (an array) or XML as the standard shapes it", content(([Open311Created] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
 #[post("/open311/v2/requests.{fmt}")]
 pub async fn open311_create(
     state: web::Data<State>,
@@ -219,7 +225,7 @@ pub async fn open311_create(
 }
 
 /// GET /open311/v2/requests.{fmt}
-#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: service requests filed with this key", params(("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key"), ("service_request_id" = Option<String>, Query, description = "comma-separated ids"), ("service_code" = Option<String>, Query), ("status" = Option<String>, Query, description = "`open` or `closed`"), ("start_date" = Option<String>, Query, description = "ISO 8601"), ("end_date" = Option<String>, Query, description = "ISO 8601")), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([backend::open311::RequestOut] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: service requests filed with this key", params(("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key"), ("service_request_id" = Option<String>, Query, description = "comma-separated ids"), ("service_code" = Option<String>, Query), ("status" = Option<String>, Query, description = "`open` or `closed`"), ("start_date" = Option<String>, Query, description = "ISO 8601"), ("end_date" = Option<String>, Query, description = "ISO 8601")), security(()), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([backend::open311::RequestOut] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
 #[get("/open311/v2/requests.{fmt}")]
 pub async fn open311_list(
     state: web::Data<State>,
@@ -237,7 +243,7 @@ pub async fn open311_list(
 }
 
 /// GET /open311/v2/requests/{id}.{fmt}
-#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: one service request", params(("id" = i64, Path, description = "service_request_id"), ("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key")), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([backend::open311::RequestOut] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: one service request", params(("id" = i64, Path, description = "service_request_id"), ("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key")), security(()), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([backend::open311::RequestOut] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
 #[get("/open311/v2/requests/{id:[^/.]+}.{fmt}")]
 pub async fn open311_one(
     state: web::Data<State>,
@@ -257,7 +263,7 @@ pub async fn open311_one(
 }
 
 /// GET /open311/v2/tokens/{token}.{fmt}
-#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: the request id a token became", params(("token" = String, Path), ("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key")), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([Open311TokenFound] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2: the request id a token became", params(("token" = String, Path), ("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key")), security(()), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([Open311TokenFound] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
 #[get("/open311/v2/tokens/{token}.{fmt}")]
 pub async fn open311_token(
     state: web::Data<State>,
@@ -279,7 +285,7 @@ pub async fn open311_token(
 }
 
 /// GET /open311/v2/servicerequestupdates.{fmt}
-#[utoipa::path(get, tag = "open311", summary = "GeoReport v2 extension: status updates of this key's requests", params(("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key"), ("start_date" = Option<String>, Query), ("end_date" = Option<String>, Query)), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([backend::open311::UpdateOut] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
+#[utoipa::path(get, tag = "open311", summary = "GeoReport v2 extension: status updates of this key's requests", params(("fmt" = String, Path, description = "`json` or `xml`"), ("api_key" = Option<String>, Query, description = "the client's Open311 key"), ("start_date" = Option<String>, Query), ("end_date" = Option<String>, Query)), security(()), responses((status = 200, description = "JSON (an array) or XML as the standard shapes it", content(([backend::open311::UpdateOut] = "application/json"), (String = "text/xml"))), (status = "4XX", description = "Open311 errors: `[{code, description}]` (an unknown format: JSON)", content(([Open311Error] = "application/json"), (String = "text/xml")))))]
 #[get("/open311/v2/servicerequestupdates.{fmt}")]
 pub async fn open311_updates(
     state: web::Data<State>,

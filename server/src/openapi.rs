@@ -19,6 +19,13 @@ pub struct ErrorBody {
     pub message: &'static str,
 }
 
+/// The refusal every JSON route may answer with, declared once and named in
+/// each route's `responses(…)`.
+#[derive(utoipa::IntoResponses)]
+#[response(status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)")]
+#[allow(dead_code)]
+pub struct Refused(ErrorBody);
+
 impl ErrorBody {
     pub fn of(code: domain::ErrorCode, english: bool) -> ErrorBody {
         ErrorBody { error: code, message: code.message(english) }
@@ -199,6 +206,11 @@ pub fn document() -> utoipa::openapi::OpenApi {
         "cookie",
         SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(app::session::ACCESS_COOKIE))),
     );
+    // every route needs a login unless it says `security(())`
+    doc.security = Some(vec![
+        utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new()),
+        utoipa::openapi::security::SecurityRequirement::new("cookie", Vec::<String>::new()),
+    ]);
     default_errors(&mut doc);
     doc
 }
@@ -235,7 +247,7 @@ fn default_errors(doc: &mut utoipa::openapi::OpenApi) {
 use utoipa_actix_web::AppExt;
 
 /// `GET /api/openapi.json`
-#[utoipa::path(get, tag = "system", summary = "This document", responses((status = 200, description = "OpenAPI 3.1", body = Object)))]
+#[utoipa::path(get, tag = "system", summary = "This document", security(()), responses((status = 200, description = "OpenAPI 3.1", body = Object)))]
 #[get("/api/openapi.json")]
 pub async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
     HttpResponse::Ok().content_type("application/json").insert_header(("Cache-Control", "no-cache")).body(doc.0.clone())

@@ -30,7 +30,7 @@ pub fn exports(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(patrol_gpx).service(patrol_geojson);
 }
 
-#[utoipa::path(get, tag = "patrol", summary = "A patrol's track as GPX 1.1 (its worker, and staff over its grid)", params(("id" = i64, Path, description = "patrol")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "GPX 1.1", body = String, content_type = "application/gpx+xml"), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "patrol", summary = "A patrol's track as GPX 1.1 (its worker, and staff over its grid)", params(("id" = i64, Path, description = "patrol")), responses((status = 200, description = "GPX 1.1", body = String, content_type = "application/gpx+xml"), crate::openapi::Refused))]
 #[get("/patrols/{id}.gpx")]
 async fn patrol_gpx(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
@@ -43,7 +43,7 @@ async fn patrol_gpx(req: HttpRequest, state: web::Data<State>, id: web::Path<i64
         .body(body))
 }
 
-#[utoipa::path(get, tag = "patrol", summary = "A patrol's track and check-ins as GeoJSON", params(("id" = i64, Path, description = "patrol")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "a FeatureCollection", body = crate::openapi::FeatureCollectionBody, content_type = "application/geo+json"), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "patrol", summary = "A patrol's track and check-ins as GeoJSON", params(("id" = i64, Path, description = "patrol")), responses((status = 200, description = "a FeatureCollection", body = crate::openapi::FeatureCollectionBody, content_type = "application/geo+json"), crate::openapi::Refused))]
 #[get("/patrols/{id}.geojson")]
 async fn patrol_geojson(
     req: HttpRequest,
@@ -69,7 +69,7 @@ pub fn osmand_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
     .service(utoipa_actix_web::scope("/osmand").app_data(limit()).service(osmand_get).service(osmand_post));
 }
 
-#[utoipa::path(post, tag = "patrol", summary = "The grid worker's outbox: GPS fixes, check-ins and notes, idempotent; every item accounted for", request_body(content = domain::patrol::Batch, description = "`{patrol, sent_at, items: [...]}`", content_type = "application/json"), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "per item: stored, duplicate or dropped with the reason", body = domain::patrol::BatchReply), (status = 413, description = "over 1 MiB", body = crate::openapi::ErrorBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "patrol", summary = "The grid worker's outbox: GPS fixes, check-ins and notes, idempotent; every item accounted for", request_body(content = domain::patrol::Batch, description = "`{patrol, sent_at, items: [...]}`", content_type = "application/json"), responses((status = 200, description = "per item: stored, duplicate or dropped with the reason", body = domain::patrol::BatchReply), (status = 413, description = "over 1 MiB", body = crate::openapi::ErrorBody), crate::openapi::Refused))]
 #[post("/batch")]
 async fn patrol_batch(req: HttpRequest, state: web::Data<State>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
@@ -97,6 +97,7 @@ macro_rules! osmand_operation {
             summary = "OsmAnd / Traccar Client position (query, form or JSON); the registered device id names the worker",
             params(crate::openapi::OsmAndQuery),
             request_body(content = crate::openapi::OsmAndQuery, description = "the same fields as a form, or Traccar's JSON `{device_id, location}`", content_type = "application/x-www-form-urlencoded"),
+            security(()),
             responses(
                 (status = 200, description = "stored"),
                 (status = 400, description = "the reason in plain text (also an unknown device, for forms)", body = String, content_type = "text/plain"),

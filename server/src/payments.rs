@@ -70,7 +70,7 @@ async fn create_keyed(state: &State, u: &CurrentUser, ids: &[i64], key: Option<&
 
 /// `POST /bills/pay` (form: `bill` once per bill, `idem`): make the order
 /// and send the payer to the provider.
-#[utoipa::path(post, tag = "forms", summary = "The pay form: makes (or reuses) the order for the ticked bills and goes to pay", request_body(content = crate::openapi::PayBillsForm, content_type = "application/x-www-form-urlencoded"), security(("bearer" = []), ("cookie" = [])), responses((status = 303, description = "to the payment page, or back with `error=`")))]
+#[utoipa::path(post, tag = "forms", summary = "The pay form: makes (or reuses) the order for the ticked bills and goes to pay", request_body(content = crate::openapi::PayBillsForm, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "to the payment page, or back with `error=`")))]
 #[post("/bills/pay")]
 pub async fn pay_bills(req: HttpRequest, state: web::Data<State>, body: web::Bytes) -> HttpResponse {
     let Some(u) = req.extensions().get::<CurrentUser>().cloned() else {
@@ -100,7 +100,7 @@ pub async fn pay_bills(req: HttpRequest, state: web::Data<State>, body: web::Byt
 
 /// `GET /pay/sandbox/{no}`: the sandbox provider's page (not ours: it
 /// stands where WeChat Pay's cashier would).
-#[utoipa::path(get, tag = "payments", summary = "The sandbox cashier page (stands where WeChat Pay's would)", params(("no" = String, Path, description = "out_trade_no of the order")), responses((status = 200, description = "HTML", body = String, content_type = "text/html"), (status = 404, description = "no such trade, or the sandbox is off")))]
+#[utoipa::path(get, tag = "payments", summary = "The sandbox cashier page (stands where WeChat Pay's would)", params(("no" = String, Path, description = "out_trade_no of the order")), security(()), responses((status = 200, description = "HTML", body = String, content_type = "text/html"), (status = 404, description = "no such trade, or the sandbox is off")))]
 #[get("/pay/sandbox/{no}")]
 pub async fn sandbox_page(req: HttpRequest, state: web::Data<State>, no: web::Path<String>) -> HttpResponse {
     let Some(sb) = state.sandbox.as_ref() else { return crate::security::refusal(&req, domain::ErrorCode::NotFound) };
@@ -164,7 +164,7 @@ pub struct JsapiQuery {
 /// parameters to WeChat's JS bridge; whatever the bridge says, the payer
 /// lands on the order page, which shows "confirming" until WeChat Pay's
 /// notification (or our query) settles it.
-#[utoipa::path(get, tag = "payments", summary = "Inside WeChat: hands the signed parameters to the JS bridge", params(("no" = String, Path, description = "out_trade_no"), ("prepay_id" = String, Query, description = "from WeChat Pay's unified order")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "HTML", body = String, content_type = "text/html"), (status = 303, description = "to /login"), (status = 400, description = "a malformed order number or prepay id", body = crate::openapi::ErrorBody), (status = 404, description = "WeChat Pay is not configured", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "payments", summary = "Inside WeChat: hands the signed parameters to the JS bridge", params(("no" = String, Path, description = "out_trade_no"), ("prepay_id" = String, Query, description = "from WeChat Pay's unified order")), responses((status = 200, description = "HTML", body = String, content_type = "text/html"), (status = 303, description = "to /login"), (status = 400, description = "a malformed order number or prepay id", body = crate::openapi::ErrorBody), (status = 404, description = "WeChat Pay is not configured", body = crate::openapi::ErrorBody)))]
 #[get("/pay/wechat/{no}")]
 pub async fn wechat_jsapi(
     req: HttpRequest,
@@ -200,7 +200,7 @@ if (typeof WeixinJSBridge === 'undefined') {{ document.addEventListener('WeixinJ
 }
 
 /// `POST /pay/sandbox/{no}` (`choice`): the payer's decision; back to the merchant.
-#[utoipa::path(post, tag = "payments", summary = "The sandbox payer's decision", params(("no" = String, Path, description = "out_trade_no of the order")), request_body(content = crate::openapi::SandboxChoiceForm, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "back to the order page"), (status = "4XX", description = "no such trade, the sandbox is off, or the trade is already decided", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "payments", summary = "The sandbox payer's decision", params(("no" = String, Path, description = "out_trade_no of the order")), request_body(content = crate::openapi::SandboxChoiceForm, content_type = "application/x-www-form-urlencoded"), security(()), responses((status = 303, description = "back to the order page"), (status = "4XX", description = "no such trade, the sandbox is off, or the trade is already decided", body = crate::openapi::ErrorBody)))]
 #[post("/pay/sandbox/{no}")]
 pub async fn sandbox_decide(
     req: HttpRequest,
@@ -222,7 +222,7 @@ pub async fn sandbox_decide(
 }
 
 /// `GET /staff/bills/orders.csv`: paid and refunded orders, one row per bill.
-#[utoipa::path(get, tag = "exports", summary = "Staff: paid and refunded orders as CSV, one row per bill", security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "CSV (UTF-8 with BOM)", body = String, content_type = "text/csv"), (status = 303, description = "to /login"), (status = 403, description = "not staff", body = String, content_type = "text/plain")))]
+#[utoipa::path(get, tag = "exports", summary = "Staff: paid and refunded orders as CSV, one row per bill", responses((status = 200, description = "CSV (UTF-8 with BOM)", body = String, content_type = "text/csv"), (status = 303, description = "to /login"), (status = 403, description = "not staff", body = String, content_type = "text/plain")))]
 #[get("/staff/bills/orders.csv")]
 pub async fn payments_export(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
     let Some(u) = req.extensions().get::<CurrentUser>().cloned() else {
@@ -277,7 +277,7 @@ pub struct CreateBody {
 /// `POST /api/v1/payments/orders {"bill_ids": [..]}` with `Idempotency-Key`
 /// (required): 201 with the new order, 200 with the payer's open order for
 /// exactly these bills, 409 `bill_in_payment` / `bill_not_payable`.
-#[utoipa::path(post, tag = "payments", summary = "Makes an order for the caller's bills (Idempotency-Key required)", request_body = CreateBody, params(("Idempotency-Key" = String, Header, description = "a client-chosen key (8–64 of A–Z a–z 0–9 - _)")), security(("bearer" = []), ("cookie" = [])), responses((status = 201, description = "the new order", body = domain::payment::OrderView), (status = 200, description = "the payer's open order for exactly these bills", body = domain::payment::OrderView), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "payments", summary = "Makes an order for the caller's bills (Idempotency-Key required)", request_body = CreateBody, params(("Idempotency-Key" = String, Header, description = "a client-chosen key (8–64 of A–Z a–z 0–9 - _)")), responses((status = 201, description = "the new order", body = domain::payments::OrderView), (status = 200, description = "the payer's open order for exactly these bills", body = domain::payments::OrderView), crate::openapi::Refused))]
 #[post("/orders")]
 async fn payments_create(
     req: HttpRequest,
@@ -295,14 +295,14 @@ async fn payments_create(
     Ok(if c.created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(view))
 }
 
-#[utoipa::path(get, tag = "payments", summary = "The caller's orders, newest first", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = [domain::payment::OrderView]), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "payments", summary = "The caller's orders, newest first", responses((status = 200, body = [domain::payments::OrderView]), crate::openapi::Refused))]
 #[get("/orders")]
 async fn payments_mine(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     Ok(HttpResponse::Ok().json(payments::mine(&state, &u, 50).await.map_err(api_err(&req))?))
 }
 
-#[utoipa::path(get, tag = "payments", summary = "One of the caller's orders (staff: any of the communities they manage)", params(("no" = String, Path, description = "out_trade_no of the order")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = domain::payment::OrderView), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "payments", summary = "One of the caller's orders (staff: any of the communities they manage)", params(("no" = String, Path, description = "out_trade_no of the order")), responses((status = 200, body = domain::payments::OrderView), crate::openapi::Refused))]
 #[get("/orders/{no}")]
 async fn payments_one(
     req: HttpRequest,
@@ -324,7 +324,7 @@ struct PayUrl {
 /// (the same place when asked again).
 /// With an `Idempotency-Key` a replay gets the saved answer and the key
 /// used for another order is refused (422).
-#[utoipa::path(post, tag = "payments", summary = "Where the payer goes to pay (the same place when asked again)", params(("no" = String, Path, description = "out_trade_no of the order"), ("Idempotency-Key" = Option<String>, Header, description = "a client-chosen key (8–64 of A–Z a–z 0–9 - _): a replay answers as the first time")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{pay_url}`", body = PayUrl), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "payments", summary = "Where the payer goes to pay (the same place when asked again)", params(("no" = String, Path, description = "out_trade_no of the order"), ("Idempotency-Key" = Option<String>, Header, description = "a client-chosen key (8–64 of A–Z a–z 0–9 - _): a replay answers as the first time")), responses((status = 200, description = "`{pay_url}`", body = PayUrl), crate::openapi::Refused))]
 #[post("/orders/{no}/pay")]
 async fn payments_pay(
     req: HttpRequest,
@@ -365,10 +365,10 @@ async fn payments_pay(
 /// `POST …/cancel`: the order's status afterwards.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 struct OrderStatusBody {
-    status: domain::payment::OrderStatus,
+    status: domain::payments::OrderStatus,
 }
 
-#[utoipa::path(post, tag = "payments", summary = "Cancels an unpaid order", params(("no" = String, Path, description = "out_trade_no of the order")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, description = "`{status}`", body = OrderStatusBody), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "payments", summary = "Cancels an unpaid order", params(("no" = String, Path, description = "out_trade_no of the order")), responses((status = 200, description = "`{status}`", body = OrderStatusBody), crate::openapi::Refused))]
 #[post("/orders/{no}/cancel")]
 async fn payments_cancel(
     req: HttpRequest,
@@ -380,7 +380,7 @@ async fn payments_cancel(
     Ok(HttpResponse::Ok().json(OrderStatusBody { status: s }))
 }
 
-#[utoipa::path(get, tag = "payments", summary = "Checks a receipt code (anyone holding the paper receipt)", params(("code" = String, Path, description = "the receipt code")), responses((status = 200, body = domain::payment::ReceiptCheck), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "payments", summary = "Checks a receipt code (anyone holding the paper receipt)", params(("code" = String, Path, description = "the receipt code")), security(()), responses((status = 200, body = domain::payments::ReceiptCheck), crate::openapi::Refused))]
 #[get("/receipts/{code}")]
 async fn payments_receipt(
     req: HttpRequest,
@@ -403,7 +403,7 @@ struct NotifyFail {
 /// (WeChat Pay v3 format). 204 when taken (also for a duplicate); 401 for a
 /// bad signature, stale timestamp or unknown key; 400 for what does not
 /// match an order. The provider retries whatever is not 2xx.
-#[utoipa::path(post, tag = "payments", summary = "A payment provider's signed notification (WeChat Pay v3 format)", params(("provider" = String, Path, description = "`wechatpay` or `sandbox`")), request_body(content = backend::wxpay::Notification, description = "the provider's JSON envelope (resource encrypted with AEAD_AES_256_GCM)", content_type = "application/json"), responses((status = 204, description = "taken (also a duplicate)"), (status = 400, description = "does not match an order", body = NotifyFail), (status = 401, description = "bad signature, stale timestamp or unknown key", body = NotifyFail), (status = 404, description = "unknown provider", body = NotifyFail), (status = 500, description = "could not be handled now: the provider retries", body = NotifyFail), (status = 503, description = "the database is away: the provider retries", body = NotifyFail)))]
+#[utoipa::path(post, tag = "payments", summary = "A payment provider's signed notification (WeChat Pay v3 format)", params(("provider" = String, Path, description = "`wechatpay` or `sandbox`")), request_body(content = backend::wxpay::Notification, description = "the provider's JSON envelope (resource encrypted with AEAD_AES_256_GCM)", content_type = "application/json"), security(()), responses((status = 204, description = "taken (also a duplicate)"), (status = 400, description = "does not match an order", body = NotifyFail), (status = 401, description = "bad signature, stale timestamp or unknown key", body = NotifyFail), (status = 404, description = "unknown provider", body = NotifyFail), (status = 500, description = "could not be handled now: the provider retries", body = NotifyFail), (status = 503, description = "the database is away: the provider retries", body = NotifyFail)))]
 #[post("/notify/{provider}")]
 async fn payments_notify(
     req: HttpRequest,

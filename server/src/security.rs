@@ -268,7 +268,7 @@ pub fn extractor_configs(cfg: &mut web::ServiceConfig) {
 pub fn body_limit(path: &str) -> usize {
     const MIB: usize = 1024 * 1024;
     if path == "/incidents/report" || (path.starts_with("/incidents/") && path.ends_with("/step")) {
-        domain::incident::MAX_PHOTOS * domain::incident::MAX_PHOTO_BYTES + MIB
+        domain::incidents::MAX_PHOTOS * domain::incidents::MAX_PHOTO_BYTES + MIB
     } else if path == "/staff/import" || path == "/staff/bills/import" {
         backend::import::MAX_BYTES + MIB
     } else if path == "/api/v1/patrol/batch" || path == "/api/v1/osmand" || path == "/osmand" {

@@ -42,7 +42,7 @@ async fn read_form(payload: &mut Multipart) -> Result<(Option<i64>, Option<(Stri
 
 /// POST /staff/bills/import: `community_id` and `file` (CSV or XLSX) of
 /// utility, parking and other bills; back to /staff/bills/import with the report.
-#[utoipa::path(post, tag = "forms", summary = "Staff: imports utility, parking and other bills from CSV or XLSX", request_body(content = crate::openapi::ImportForm, content_type = "multipart/form-data"), security(("bearer" = []), ("cookie" = [])), responses((status = 303, description = "back to /staff/bills/import with the report or `error=`")))]
+#[utoipa::path(post, tag = "forms", summary = "Staff: imports utility, parking and other bills from CSV or XLSX", request_body(content = crate::openapi::ImportForm, content_type = "multipart/form-data"), responses((status = 303, description = "back to /staff/bills/import with the report or `error=`")))]
 #[post("/staff/bills/import")]
 pub async fn import_bills(req: HttpRequest, state: web::Data<State>, mut payload: Multipart) -> HttpResponse {
     let back = |code: ErrorCode| see_other(&format!("/staff/bills/import?error={}", code.as_str()));
@@ -78,7 +78,7 @@ pub async fn import_bills(req: HttpRequest, state: web::Data<State>, mut payload
 }
 
 /// POST /staff/import: `community_id` and `file` (CSV or XLSX).
-#[utoipa::path(post, tag = "forms", summary = "Staff: imports buildings, units and households from CSV or XLSX", request_body(content = crate::openapi::ImportForm, content_type = "multipart/form-data"), security(("bearer" = []), ("cookie" = [])), responses((status = 303, description = "back to /staff/import with the report or `error=`")))]
+#[utoipa::path(post, tag = "forms", summary = "Staff: imports buildings, units and households from CSV or XLSX", request_body(content = crate::openapi::ImportForm, content_type = "multipart/form-data"), responses((status = 303, description = "back to /staff/import with the report or `error=`")))]
 #[post("/staff/import")]
 pub async fn import_households(req: HttpRequest, state: web::Data<State>, mut payload: Multipart) -> HttpResponse {
     let Some(user) = req.extensions().get::<CurrentUser>().cloned() else {

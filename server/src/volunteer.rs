@@ -26,14 +26,14 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     );
 }
 
-#[utoipa::path(get, tag = "volunteer", summary = "Volunteer activities open to the caller", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = [domain::volunteer::ActivityView]), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "volunteer", summary = "Volunteer activities open to the caller", responses((status = 200, body = [domain::volunteer::ActivityView]), crate::openapi::Refused))]
 #[get("/activities")]
 async fn volunteer_list(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
     Ok(HttpResponse::Ok().json(volunteer::list_for(&state, &u).await.map_err(api_err(&req))?))
 }
 
-#[utoipa::path(get, tag = "volunteer", summary = "One activity", params(("id" = i64, Path, description = "activity")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = domain::volunteer::ActivityView), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "volunteer", summary = "One activity", params(("id" = i64, Path, description = "activity")), responses((status = 200, body = domain::volunteer::ActivityView), crate::openapi::Refused))]
 #[get("/activities/{id}")]
 async fn volunteer_one(
     req: HttpRequest,
@@ -52,7 +52,7 @@ struct Signed {
 }
 
 /// `POST …/signup`: a seat, or the waitlist when full (`status` says which).
-#[utoipa::path(post, tag = "volunteer", summary = "Signs up: a seat, or the waitlist when full", params(("id" = i64, Path, description = "activity")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = Signed), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "volunteer", summary = "Signs up: a seat, or the waitlist when full", params(("id" = i64, Path, description = "activity")), responses((status = 200, body = Signed), crate::openapi::Refused))]
 #[post("/activities/{id}/signup")]
 async fn volunteer_sign_up(
     req: HttpRequest,
@@ -64,7 +64,7 @@ async fn volunteer_sign_up(
     Ok(HttpResponse::Ok().json(Signed { status }))
 }
 
-#[utoipa::path(post, tag = "volunteer", summary = "Withdraws from an activity", params(("id" = i64, Path, description = "activity")), security(("bearer" = []), ("cookie" = [])), responses((status = 204, description = "withdrawn"), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "volunteer", summary = "Withdraws from an activity", params(("id" = i64, Path, description = "activity")), responses((status = 204, description = "withdrawn"), crate::openapi::Refused))]
 #[post("/activities/{id}/withdraw")]
 async fn volunteer_withdraw(
     req: HttpRequest,
@@ -83,7 +83,7 @@ pub struct CodeQuery {
 }
 
 /// `GET …/code?d=in|out`: the organiser's current code (URL, SVG, seconds left).
-#[utoipa::path(get, tag = "volunteer", summary = "Organisers: the current rotating check-in code (URL, SVG, seconds left)", params(("id" = i64, Path, description = "activity"), CodeQuery), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = domain::volunteer::CodeView), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "volunteer", summary = "Organisers: the current rotating check-in code (URL, SVG, seconds left)", params(("id" = i64, Path, description = "activity"), CodeQuery), responses((status = 200, body = domain::volunteer::CodeView), crate::openapi::Refused))]
 #[get("/activities/{id}/code")]
 async fn volunteer_code(
     req: HttpRequest,
@@ -111,7 +111,7 @@ pub struct CheckBody {
 }
 
 /// `POST /volunteer/check`: checks in or out after a scan.
-#[utoipa::path(post, tag = "volunteer", summary = "Checks in or out after scanning the organiser's code", request_body = CheckBody, security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = domain::volunteer::AttendanceView), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "volunteer", summary = "Checks in or out after scanning the organiser's code", request_body = CheckBody, responses((status = 200, body = domain::volunteer::AttendanceView), crate::openapi::Refused))]
 #[post("/check")]
 async fn volunteer_check(
     req: HttpRequest,
@@ -129,7 +129,7 @@ async fn volunteer_check(
     Ok(HttpResponse::Ok().json(a))
 }
 
-#[utoipa::path(get, tag = "volunteer", summary = "The caller's volunteer record: hours and points", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = domain::volunteer::HoursRecord), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "volunteer", summary = "The caller's volunteer record: hours and points", responses((status = 200, body = domain::volunteer::HoursRecord), crate::openapi::Refused))]
 #[get("/me")]
 async fn volunteer_me(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
@@ -137,7 +137,7 @@ async fn volunteer_me(req: HttpRequest, state: web::Data<State>) -> Result<HttpR
         .json(volunteer::record(&state, u.id, backend::support::people::english(&u)).await.map_err(api_err(&req))?))
 }
 
-#[utoipa::path(get, tag = "volunteer", summary = "Checks a service certificate (anyone holding its code)", params(("code" = String, Path, description = "the certificate code")), responses((status = 200, body = domain::volunteer::Certificate), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "volunteer", summary = "Checks a service certificate (anyone holding its code)", params(("code" = String, Path, description = "the certificate code")), security(()), responses((status = 200, body = domain::volunteer::Certificate), crate::openapi::Refused))]
 #[get("/certificates/{code}")]
 async fn volunteer_certificate(
     req: HttpRequest,

@@ -15,7 +15,7 @@ use crate::security::see_other;
 /// `POST /votes/{id}/ballot` (form: `choice` once per chosen option): casts
 /// the ballot and shows the receipt; on error back to the vote with the
 /// choices kept.
-#[utoipa::path(post, tag = "forms", summary = "The ballot form (`choice` once per chosen option)", params(("id" = i64, Path, description = "vote")), request_body(content = crate::openapi::BallotForm, content_type = "application/x-www-form-urlencoded"), security(("bearer" = []), ("cookie" = [])), responses((status = 303, description = "with `confirm=1`: to the receipt, or back to the vote with the choices kept and `error=`; without it: to the review step")))]
+#[utoipa::path(post, tag = "forms", summary = "The ballot form (`choice` once per chosen option)", params(("id" = i64, Path, description = "vote")), request_body(content = crate::openapi::BallotForm, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "with `confirm=1`: to the receipt, or back to the vote with the choices kept and `error=`; without it: to the review step")))]
 #[post("/votes/{id}/ballot")]
 pub async fn votes_cast_form(
     req: HttpRequest,
@@ -45,7 +45,7 @@ pub async fn votes_cast_form(
     }
     match votes::cast(&state, &u, id, &choices).await {
         Ok(receipt) => {
-            see_other(&format!("/votes/{id}?receipt={}#receipt", domain::payment::format_receipt_code(&receipt)))
+            see_other(&format!("/votes/{id}?receipt={}#receipt", domain::payments::format_receipt_code(&receipt)))
         }
         Err(e) => {
             if let Some(c) = &e.cause {
@@ -69,7 +69,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     );
 }
 
-#[utoipa::path(get, tag = "votes", summary = "Votes the caller may see", security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = [domain::vote::VoteView]), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "votes", summary = "Votes the caller may see", responses((status = 200, body = [domain::votes::VoteView]), crate::openapi::Refused))]
 #[get("")]
 async fn votes_list(req: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
@@ -78,11 +78,11 @@ async fn votes_list(req: HttpRequest, state: web::Data<State>) -> Result<HttpRes
 
 #[derive(Serialize, utoipa::ToSchema)]
 struct OneVote {
-    vote: domain::vote::VoteView,
-    standing: domain::vote::MyStanding,
+    vote: domain::votes::VoteView,
+    standing: domain::votes::MyStanding,
 }
 
-#[utoipa::path(get, tag = "votes", summary = "One vote and the caller's standing in it", params(("id" = i64, Path, description = "vote")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = OneVote), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "votes", summary = "One vote and the caller's standing in it", params(("id" = i64, Path, description = "vote")), responses((status = 200, body = OneVote), crate::openapi::Refused))]
 #[get("/{id}")]
 async fn votes_one(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
@@ -105,7 +105,7 @@ struct Cast {
 
 /// `POST /api/v1/votes/{id}/ballots {"choices": [1]}`: 201 with the receipt;
 /// 409 `already_voted` for a second ballot of the same key (nothing changes).
-#[utoipa::path(post, tag = "votes", summary = "Casts a ballot (409 already_voted for a second one: nothing changes)", params(("id" = i64, Path, description = "vote")), request_body = CastBody, security(("bearer" = []), ("cookie" = [])), responses((status = 201, body = Cast), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(post, tag = "votes", summary = "Casts a ballot (409 already_voted for a second one: nothing changes)", params(("id" = i64, Path, description = "vote")), request_body = CastBody, responses((status = 201, body = Cast), crate::openapi::Refused))]
 #[post("/{id}/ballots")]
 async fn votes_cast(
     req: HttpRequest,
@@ -116,11 +116,11 @@ async fn votes_cast(
     let u = user(&req)?;
     let raw: Vec<String> = body.choices.iter().map(|c| c.to_string()).collect();
     let receipt = votes::cast(&state, &u, id.into_inner(), &raw).await.map_err(api_err(&req))?;
-    Ok(HttpResponse::Created().json(Cast { receipt: domain::payment::format_receipt_code(&receipt) }))
+    Ok(HttpResponse::Created().json(Cast { receipt: domain::payments::format_receipt_code(&receipt) }))
 }
 
 /// The published chain: rules text and every ballot as hashed.
-#[utoipa::path(get, tag = "votes", summary = "The published chain: rules text and every ballot as hashed", params(("id" = i64, Path, description = "vote")), security(("bearer" = []), ("cookie" = [])), responses((status = 200, body = backend::votes::Chain), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "votes", summary = "The published chain: rules text and every ballot as hashed", params(("id" = i64, Path, description = "vote")), responses((status = 200, body = backend::votes::Chain), crate::openapi::Refused))]
 #[get("/{id}/chain")]
 async fn votes_chain(req: HttpRequest, state: web::Data<State>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
@@ -128,7 +128,7 @@ async fn votes_chain(req: HttpRequest, state: web::Data<State>, id: web::Path<i6
 }
 
 /// Anyone with a receipt code: is the ballot in an intact chain?
-#[utoipa::path(get, tag = "votes", summary = "Checks a ballot receipt: is it in an intact chain?", params(("code" = String, Path, description = "the receipt code")), responses((status = 200, body = domain::vote::ReceiptView), (status = "4XX", description = "error: a stable code and a message in Chinese or English (Accept-Language)", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "votes", summary = "Checks a ballot receipt: is it in an intact chain?", params(("code" = String, Path, description = "the receipt code")), security(()), responses((status = 200, body = domain::votes::ReceiptView), crate::openapi::Refused))]
 #[get("/receipts/{code}")]
 async fn votes_receipt(
     req: HttpRequest,

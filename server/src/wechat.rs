@@ -24,7 +24,7 @@ pub struct Start {
 }
 
 /// GET /auth/wechat?next=/path: off to WeChat's authorize page.
-#[utoipa::path(get, tag = "auth", summary = "Inside WeChat: off to WeChat's authorize page (snsapi_base)", params(Start), responses((status = 302, description = "to open.weixin.qq.com"), (status = 404, description = "WeChat login is not configured", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "auth", summary = "Inside WeChat: off to WeChat's authorize page (snsapi_base)", params(Start), security(()), responses((status = 302, description = "to open.weixin.qq.com"), (status = 404, description = "WeChat login is not configured", body = crate::openapi::ErrorBody)))]
 #[get("/auth/wechat")]
 pub async fn wechat_start(req: HttpRequest, state: web::Data<State>, q: web::Query<Start>) -> HttpResponse {
     let Some(wx) = &state.wechat else { return crate::security::refusal(&req, domain::ErrorCode::NotFound) };
@@ -45,7 +45,7 @@ pub struct Callback {
 }
 
 /// GET /auth/wechat/callback?code=…&state=…
-#[utoipa::path(get, tag = "auth", summary = "WeChat's OAuth callback: logs in the bound resident or asks to bind", params(Callback), responses((status = 302, description = "to the page asked for, or to /login to bind the phone"), (status = 404, description = "WeChat login is not configured", body = crate::openapi::ErrorBody)))]
+#[utoipa::path(get, tag = "auth", summary = "WeChat's OAuth callback: logs in the bound resident or asks to bind", params(Callback), security(()), responses((status = 302, description = "to the page asked for, or to /login to bind the phone"), (status = 404, description = "WeChat login is not configured", body = crate::openapi::ErrorBody)))]
 #[get("/auth/wechat/callback")]
 pub async fn wechat_callback(req: HttpRequest, state: web::Data<State>, q: web::Query<Callback>) -> HttpResponse {
     let Some(wx) = &state.wechat else { return crate::security::refusal(&req, domain::ErrorCode::NotFound) };

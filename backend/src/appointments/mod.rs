@@ -28,7 +28,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Timelike, Utc};
 use domain::msg::Msg;
 use domain::time::{beijing_at, beijing_date, beijing_hhmm, beijing_time};
 use domain::{
-    appointment::{
+    appointments::{
         Audience, BookingStatus, BookingView, Closure, ClosureView, DayView, DeskMark, HoursRule, ItemSettings,
         ItemView, Policy, QueueEntry, QuotaPeriod, SlotView, StaffSlot, CODE_ALPHABET,
     },

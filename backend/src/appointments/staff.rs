@@ -147,7 +147,7 @@ pub async fn ensure_slots(state: &State, item_id: i64) -> AppResult<usize> {
     let closures = closures_for(state, &item).await?;
     let today = beijing_date(Utc::now());
     let plan =
-        domain::appointment::plan_slots(&rules, &closures, today, today + Duration::days(item.window_days as i64));
+        domain::appointments::plan_slots(&rules, &closures, today, today + Duration::days(item.window_days as i64));
     let now = Utc::now();
     let mut made = 0;
     for (starts_at, ends_at, capacity) in plan.into_iter().filter(|(s, _, _)| *s > now) {
@@ -451,7 +451,7 @@ pub(super) async fn address_of(state: &State, household_id: i64) -> AppResult<Op
 /// Finds a booking by the code on its QR code (typed or scanned at the desk),
 /// with the date it is for.
 pub async fn find_by_code(state: &State, staff: &CurrentUser, code: &str) -> AppResult<(QueueEntry, String)> {
-    let code = domain::appointment::normalize_code(code).ok_or(ErrorCode::InvalidCode)?;
+    let code = domain::appointments::normalize_code(code).ok_or(ErrorCode::InvalidCode)?;
     let b = booking::Entity::find()
         .filter(booking::Column::Code.eq(code))
         .one(&state.db)

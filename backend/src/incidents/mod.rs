@@ -1,7 +1,7 @@
 //! Incidents (事件, issue 4): grid workers, residents (随手拍) and staff
 //! report; staff accept or reject, dispatch to a worker or a department with
 //! a deadline; the worker handles it with before/after photos; staff verify
-//! and close; the reporter rates. The rules are `domain::incident::next`;
+//! and close; the reporter rates. The rules are `domain::incidents::next`;
 //! this module guards every change with the status it was decided on (so two
 //! people acting at once cannot both move it) and writes one event per step.
 //!
@@ -19,7 +19,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use domain::msg::Msg;
 use domain::time::beijing_time;
 use domain::{
-    incident::{
+    incidents::{
         self as rules, Action, Actor, Assignable, Category, EventView, ExtensionView, IncidentDetail, IncidentHome,
         IncidentRow, NewIncident, RejectReason, Spot, Status, MAX_PHOTOS, NEARBY_M,
     },

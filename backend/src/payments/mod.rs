@@ -31,10 +31,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use domain::time::beijing_time;
 use domain::{
-    bill::BillStatus,
+    bills::BillStatus,
     money::Fen,
     notify::NotificationKind,
-    payment::{format_receipt_code, OrderLine, OrderStatus, OrderView, ReceiptCheck, TradeState, Unmatched},
+    payments::{format_receipt_code, OrderLine, OrderStatus, OrderView, ReceiptCheck, TradeState, Unmatched},
     ErrorCode, OrgPath,
 };
 use rand::Rng;
@@ -234,16 +234,20 @@ pub async fn create_order(
     let amount: i64 = bills.iter().map(|b| b.amount_fen - b.paid_fen).sum();
     let no = new_trade_no("ZH");
     let txn = state.db.begin().await?;
-    // first a write on the bills (in id order): concurrent orders for the same
-    // bills queue here on PostgreSQL, and a bill paid meanwhile is noticed
-    let touched = bill::Entity::update_many()
-        .col_expr(bill::Column::UpdatedAt, Expr::value(now))
-        .filter(bill::Column::Id.is_in(ids.clone()))
-        .filter(bill::Column::Status.eq("unpaid"))
-        .exec(&txn)
-        .await?;
-    if touched.rows_affected != ids.len() as u64 {
-        return Err(ErrorCode::BillNotPayable.into());
+    // first a write on each bill, one statement per bill in id order:
+    // concurrent orders for overlapping bills queue here on PostgreSQL
+    // without deadlocking (one `UPDATE … WHERE id IN (…)` locks rows in
+    // whatever order its scan meets them), and a bill paid meanwhile is noticed
+    for id in &ids {
+        let touched = bill::Entity::update_many()
+            .col_expr(bill::Column::UpdatedAt, Expr::value(now))
+            .filter(bill::Column::Id.eq(*id))
+            .filter(bill::Column::Status.eq("unpaid"))
+            .exec(&txn)
+            .await?;
+        if touched.rows_affected != 1 {
+            return Err(ErrorCode::BillNotPayable.into());
+        }
     }
     let order = payment_order::Entity::insert(payment_order::ActiveModel {
         out_trade_no: Set(no.clone()),
@@ -665,7 +669,7 @@ pub async fn check_job(state: &State, j: CheckJob) -> anyhow::Result<()> {
 
 /// The public check of a printed receipt: genuine or not, and for how much.
 pub async fn check_receipt(state: &State, typed: &str) -> AppResult<ReceiptCheck> {
-    let code = domain::payment::normalize_receipt_code(typed).ok_or(ErrorCode::NotFound)?;
+    let code = domain::payments::normalize_receipt_code(typed).ok_or(ErrorCode::NotFound)?;
     let o = payment_order::Entity::find()
         .filter(payment_order::Column::ReceiptCode.eq(code.as_str()))
         .one(&state.db)

@@ -7,7 +7,7 @@
 use chrono::{Duration, NaiveDate, NaiveTime, Utc};
 use domain::{
     money::Fen,
-    payment::{Mismatch, OrderStatus, Reconciliation},
+    payments::{Mismatch, OrderStatus, Reconciliation},
     time::{beijing_at, beijing_date},
 };
 use sea_orm::{sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};

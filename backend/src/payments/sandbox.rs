@@ -13,7 +13,7 @@
 use async_trait::async_trait;
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chrono::{Duration, Utc};
-use domain::{payment::TradeState, ErrorCode};
+use domain::{payments::TradeState, ErrorCode};
 use rand::{Rng, RngCore};
 use sea_orm::{sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};

@@ -1,9 +1,9 @@
 //! Codes people read off paper or a screen and type back: receipts (缴费,
 //! 投票回执, 兑换码) and certificates. Twelve characters of an alphabet
-//! without look-alikes (`domain::payment::RECEIPT_ALPHABET`), shown in
-//! groups of four (`domain::payment::format_receipt_code`).
+//! without look-alikes (`domain::payments::RECEIPT_ALPHABET`), shown in
+//! groups of four (`domain::payments::format_receipt_code`).
 
-use domain::payment::RECEIPT_ALPHABET;
+use domain::payments::RECEIPT_ALPHABET;
 use rand::Rng;
 
 /// A fresh receipt code; uniqueness is the database's (a unique index on
@@ -19,6 +19,6 @@ mod tests {
     fn receipt_codes_use_only_the_alphabet() {
         let c = super::new_receipt_code();
         assert_eq!(c.len(), 12);
-        assert!(c.bytes().all(|b| domain::payment::RECEIPT_ALPHABET.contains(&b)));
+        assert!(c.bytes().all(|b| domain::payments::RECEIPT_ALPHABET.contains(&b)));
     }
 }

@@ -1,7 +1,7 @@
 //! What several features need, in one place (issue 22): people's names in
 //! the reader's words, the communities a staff member manages, the codes
 //! printed on receipts and certificates, QR codes, and the log of looks at
-//! personal data. Beijing time is `domain::time`. A feature uses another
+//! personal data, XML for other programs. Beijing time is `domain::time`. A feature uses another
 //! feature only through that feature's public service functions; what two
 //! features share lives here.
 
@@ -10,3 +10,4 @@ pub mod people;
 pub mod personal_data;
 pub mod qr;
 pub mod scope;
+pub mod xml;

@@ -26,7 +26,7 @@ pub use record::*;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use domain::time::{beijing_time, local_input};
 use domain::{
-    payment::{format_receipt_code, normalize_receipt_code},
+    payments::{format_receipt_code, normalize_receipt_code},
     points::EntryKind,
     volunteer::{
         code_window, credit, window_accepted, ActivityView, AttendanceView, Cap, Certificate, CertificateLine,

@@ -1,5 +1,5 @@
 //! Votes (投票): community polls and owners' decisions under Civil Code
-//! Art. 278 (rules in `domain::vote`, rules.md §1).
+//! Art. 278 (rules in `domain::votes`, rules.md §1).
 //!
 //! - A vote is made as a draft. When it opens (at its start time, by the
 //!   `vote.open` job, or at once by staff) the roll is frozen into
@@ -34,8 +34,8 @@ use domain::time::beijing_time;
 use domain::time::local_input;
 use domain::{
     notify::NotificationKind,
-    payment::{format_receipt_code, normalize_receipt_code},
-    vote::{
+    payments::{format_receipt_code, normalize_receipt_code},
+    votes::{
         self as dv, BallotRecord, Decision, Eligibility, Matter, MyStanding, NewVote, OwnerKey, OwnerTally, PaperView,
         ReceiptView, RollRow, Rules, StaffVote, UnitOwners, VoteKind, VoteStatus, VoteView, Weight,
     },

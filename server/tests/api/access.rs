@@ -861,7 +861,7 @@ async fn scoped_calls(app: &TestApp) -> Vec<(&'static str, Call)> {
         .await
         .unwrap()
         .iter()
-        .filter(|b| b.status == domain::bill::BillStatus::Unpaid)
+        .filter(|b| b.status == domain::bills::BillStatus::Unpaid)
         .map(|b| b.id)
         .collect();
     let order_a = backend::payments::create_order(&app.state, &resident_a, &bills, None).await.unwrap().out_trade_no;

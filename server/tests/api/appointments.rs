@@ -9,7 +9,7 @@ use backend::{
     entities::{booking, household, residence, slot, user},
 };
 use chrono::{Duration, Utc};
-use domain::appointment::{DeskMark, HoursRule, ItemForm, ItemSettings};
+use domain::appointments::{DeskMark, HoursRule, ItemForm, ItemSettings};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 /// An access token for a demo account (made directly, without the login rate limits).
@@ -305,7 +305,7 @@ async fn a_freed_seat_goes_to_the_waiting_list_then_on() {
     assert_eq!(booked(&app, s).await, 1);
     assert_eq!(appointments::book(&app.state, d, s).await.unwrap_err().code, domain::ErrorCode::SlotFull);
     let offer = appointments::mine(&app.state, b).await.unwrap().remove(0);
-    assert_eq!(offer.status, domain::appointment::BookingStatus::Offered);
+    assert_eq!(offer.status, domain::appointments::BookingStatus::Offered);
     // B is told, in the inbox
     let inbox = backend::notify::inbox(&app.state, b, 10, 0).await.unwrap();
     assert!(inbox.items.iter().any(|i| i.title.contains("候补到号")));
@@ -325,11 +325,11 @@ async fn a_freed_seat_goes_to_the_waiting_list_then_on() {
     // running it twice changes nothing
     appointments::offer_expire_job(&app.state, appointments::OfferExpireJob { booking_id: offer.id }).await.unwrap();
     let c_offer = appointments::mine(&app.state, c).await.unwrap().remove(0);
-    assert_eq!(c_offer.status, domain::appointment::BookingStatus::Offered);
+    assert_eq!(c_offer.status, domain::appointments::BookingStatus::Offered);
     appointments::accept_offer(&app.state, c, c_offer.id).await.unwrap();
     assert_eq!(
         appointments::booking(&app.state, c, c_offer.id).await.unwrap().status,
-        domain::appointment::BookingStatus::Booked
+        domain::appointments::BookingStatus::Booked
     );
     assert_eq!(booked(&app, s).await, 1);
     assert_eq!(holding(&app, s).await, 1);
@@ -355,7 +355,7 @@ async fn moving_a_booking_takes_the_new_seat_first() {
     assert_ne!(old, new);
     assert_eq!((booked(&app, s1).await, booked(&app, s2).await), (0, 1));
     let old_view = appointments::booking(&app.state, &a, old).await.unwrap();
-    assert_eq!(old_view.status, domain::appointment::BookingStatus::Cancelled);
+    assert_eq!(old_view.status, domain::appointments::BookingStatus::Cancelled);
     // a move to a full slot fails and leaves the booking where it was
     appointments::book(&app.state, &b, s1).await.unwrap();
     let s3 = a_slot(&app, item, Duration::days(3), 1).await;
@@ -365,7 +365,7 @@ async fn moving_a_booking_takes_the_new_seat_first() {
     assert_eq!(appointments::reschedule(&app.state, &a, new, s3).await.unwrap_err().code, domain::ErrorCode::SlotFull);
     assert_eq!(
         appointments::booking(&app.state, &a, new).await.unwrap().status,
-        domain::appointment::BookingStatus::Booked
+        domain::appointments::BookingStatus::Booked
     );
     assert_eq!(booked(&app, s2).await, 1);
 }
@@ -380,13 +380,13 @@ async fn a_closure_cancels_bookings_and_tells_people() {
     let id = appointments::book(&app.state, &u, s).await.unwrap();
     let staff = current(&app, STAFF_A).await;
     let day = domain::time::beijing_date(Utc::now() + Duration::days(3)).format("%Y-%m-%d").to_string();
-    let closure = domain::appointment::Closure::parse(&day, "").unwrap();
+    let closure = domain::appointments::Closure::parse(&day, "").unwrap();
     let n = appointments::add_closure(&app.state, &staff, app.org_id("阳光社区").await, None, closure, "电路检修")
         .await
         .unwrap();
     assert_eq!(n, 1);
     let v = appointments::booking(&app.state, &u, id).await.unwrap();
-    assert_eq!(v.status, domain::appointment::BookingStatus::Cancelled);
+    assert_eq!(v.status, domain::appointments::BookingStatus::Cancelled);
     assert!(v.cancel_reason.unwrap().contains("电路检修"));
     assert_eq!(booked(&app, s).await, 0);
     assert_eq!(appointments::book(&app.state, &u, s).await.unwrap_err().code, domain::ErrorCode::SlotClosed);
@@ -394,7 +394,7 @@ async fn a_closure_cancels_bookings_and_tells_people() {
     assert!(inbox.items.iter().any(|i| i.title.contains("预约已取消") && i.body.contains("电路检修")));
     // staff of another community cannot close this one
     let other = current(&app, STAFF_B).await;
-    let closure = domain::appointment::Closure::parse(&day, "").unwrap();
+    let closure = domain::appointments::Closure::parse(&day, "").unwrap();
     assert!(appointments::add_closure(&app.state, &other, app.org_id("阳光社区").await, None, closure, "x")
         .await
         .is_err());
@@ -487,7 +487,7 @@ async fn the_desk_marks_once_and_no_shows_limit_online_booking() {
     };
     let s2 = a_slot(&app, strict, Duration::days(1), 5).await;
     assert_eq!(appointments::book(&app.state, &u, s2).await.unwrap_err().code, domain::ErrorCode::NoShowLimit);
-    let day = domain::appointment::parse_day(&appointments::booking(&app.state, &u, id).await.unwrap().date).unwrap();
+    let day = domain::appointments::parse_day(&appointments::booking(&app.state, &u, id).await.unwrap().date).unwrap();
     let q = appointments::queue(&app.state, &staff, day, None).await.unwrap();
     assert!(q.iter().any(|e| e.booking_id == id && e.no_shows == 3));
 }
@@ -679,7 +679,7 @@ async fn cancellations_racing_a_closure_end_clean() {
         let state = app.state.clone();
         let day = day.clone();
         tokio::spawn(async move {
-            let c = domain::appointment::Closure::parse(&day, "").unwrap();
+            let c = domain::appointments::Closure::parse(&day, "").unwrap();
             appointments::add_closure(&state, &staff, community, None, c, "停电").await.map(|_| ())
         })
     };

@@ -5,7 +5,7 @@ use crate::appointments::current;
 use crate::helpers::*;
 use crate::pages::{browser, location, path};
 use backend::entities::{bill, dwelling, residence};
-use domain::{bill::Period, money::Fen};
+use domain::{bills::Period, money::Fen};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 #[tokio::test]

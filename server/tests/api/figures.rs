@@ -14,7 +14,7 @@ use backend::incidents::{self, Step};
 use backend::patrol;
 use chrono::{Duration, NaiveDate, NaiveTime, Utc};
 use domain::figures::{Metric, Period, PlanRule, Subject};
-use domain::incident::{NewIncident, Spot};
+use domain::incidents::{NewIncident, Spot};
 use domain::patrol::NewCheckpoint;
 use domain::time::beijing_at;
 use domain::ErrorCode;

@@ -10,7 +10,7 @@ use crate::pages::{browser, location, Browser};
 use backend::entities::{incident, incident_event, incident_photo, notification};
 use backend::incidents::{self, Step};
 use chrono::{Duration, Utc};
-use domain::incident::{Category, NewIncident, Spot, Status};
+use domain::incidents::{Category, NewIncident, Spot, Status};
 use domain::ErrorCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
@@ -485,7 +485,7 @@ async fn steps_taken_at_once_move_once_extensions_need_approval_and_overdue_work
     incidents::act(&app.state, &worker, id, ask.clone()).await.unwrap();
     assert_eq!(incidents::act(&app.state, &worker, id, ask).await.unwrap_err().code, ErrorCode::ExtensionPending);
     let d = incidents::detail(&app.state, &staff, id).await.unwrap();
-    assert!(d.extension.is_some() && d.may(domain::incident::Action::DecideExtension));
+    assert!(d.extension.is_some() && d.may(domain::incidents::Action::DecideExtension));
     incidents::act(&app.state, &staff, id, Step::DecideExtension { approve: true, note: None }).await.unwrap();
     let i = incident::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
     assert!(i.deadline.unwrap() > Utc::now() + Duration::days(2));
@@ -656,8 +656,8 @@ async fn a_residents_report_is_placed_in_the_grid_whose_outline_holds_it() {
     let report = |lat: &'static str, lng: &'static str, draft: &'static str| {
         let (state, resident) = (app.state.clone(), resident.clone());
         async move {
-            let spot = domain::incident::Spot::parse(lat, lng, "").unwrap();
-            let new = domain::incident::NewIncident::parse("sanitation", "楼道堆物", spot, "").unwrap();
+            let spot = domain::incidents::Spot::parse(lat, lng, "").unwrap();
+            let new = domain::incidents::NewIncident::parse("sanitation", "楼道堆物", spot, "").unwrap();
             let id = backend::incidents::report(&state, &resident, community, draft, new).await.unwrap();
             backend::entities::incident::Entity::find_by_id(id).one(&state.db).await.unwrap().unwrap().grid_id
         }

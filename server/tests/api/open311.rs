@@ -303,10 +303,10 @@ async fn a_key_reads_exactly_what_it_filed_and_others_only_roughly() {
     // a resident's own report in the same community
     let resident = current(&app, RESIDENT_A).await;
     let community = app.org_id("阳光社区").await;
-    let new = domain::incident::NewIncident::parse(
+    let new = domain::incidents::NewIncident::parse(
         "sanitation",
         "楼道堆物",
-        domain::incident::Spot::parse("39.961234", "116.418765", "").unwrap(),
+        domain::incidents::Spot::parse("39.961234", "116.418765", "").unwrap(),
         "5号楼1单元302",
     )
     .unwrap();

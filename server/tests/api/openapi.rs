@@ -82,6 +82,13 @@ fn every_operation_is_described_once_with_its_errors() {
     }
     let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
     assert!(schemes.contains_key("bearer") && schemes.contains_key("cookie"));
+    // a login by default (declared once for the document); routes anyone may
+    // call say so with an empty requirement
+    assert_eq!(doc["security"], serde_json::json!([{"bearer": []}, {"cookie": []}]));
+    assert!(paths["/api/v1/votes"]["get"].get("security").is_none(), "a logged-in route repeats the default");
+    for (path, method) in [("/healthz", "get"), ("/api/v1/auth/login", "post"), ("/open311/v2/services.{fmt}", "get")] {
+        assert_eq!(paths[path][method]["security"], serde_json::json!([{}]), "{method} {path} is public");
+    }
 }
 
 /// Routes are mounted only through `openapi::rest`, so none can exist

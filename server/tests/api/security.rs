@@ -307,7 +307,7 @@ async fn uploads_and_bodies_have_limits() {
     // A photo over 10 MiB: refused before anything is filed.
     let w = browser(&app).await;
     w.code_login(WORKER_A).await;
-    let photo = vec![0xffu8; domain::incident::MAX_PHOTO_BYTES + 1];
+    let photo = vec![0xffu8; domain::incidents::MAX_PHOTO_BYTES + 1];
     let form = reqwest::multipart::Form::new()
         .text("form_id", uuid::Uuid::new_v4().to_string())
         .text("community_id", community.clone())

@@ -9,7 +9,7 @@ use crate::pages::{browser, location, path};
 use backend::auth::CurrentUser;
 use backend::entities::{ballot, building, dwelling, residence, user, user_role, vote};
 use chrono::Utc;
-use domain::vote::{MyStanding, NewVote, VoteForm, VoteStatus, Weight};
+use domain::votes::{MyStanding, NewVote, VoteForm, VoteStatus, Weight};
 use domain::ErrorCode;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
@@ -275,9 +275,9 @@ async fn an_owners_decision_follows_article_278() {
     // the same ballots would also carry a special matter: 6 of 8 owners is exactly three quarters
     assert_eq!(4 * v.results[0].count, 3 * v.participated.count);
     assert!(
-        domain::vote::decide(
-            domain::vote::Matter::RaiseFund,
-            &domain::vote::OwnerTally {
+        domain::votes::decide(
+            domain::votes::Matter::RaiseFund,
+            &domain::votes::OwnerTally {
                 total: v.total,
                 participated: v.participated,
                 yes: v.results[0],
@@ -295,11 +295,11 @@ async fn an_owners_decision_follows_article_278() {
     assert_eq!((r.seq, r.ballots, r.choices.clone()), (1, 8, vec!["同意".to_string()]));
     assert_eq!(backend::votes::receipt(&app.state, "2222-2222-2222").await.unwrap_err().code, ErrorCode::NotFound);
     let chain = backend::votes::chain(&app.state, &a, id).await.unwrap();
-    let mut head = domain::vote::sha256_hex(&[[0u8; 32].as_slice(), chain.rules.as_bytes()].concat());
+    let mut head = domain::votes::sha256_hex(&[[0u8; 32].as_slice(), chain.rules.as_bytes()].concat());
     assert!(chain.rules.contains("matter=4\n") && chain.rules.contains("total_count=10\n"));
     for b in &chain.ballots {
         assert_eq!(b.prev_hash, head);
-        let rec = domain::vote::BallotRecord {
+        let rec = domain::votes::BallotRecord {
             vote_id: id,
             seq: b.seq,
             key_no: b.key_no,
@@ -309,7 +309,7 @@ async fn an_owners_decision_follows_article_278() {
             receipt_hash: b.receipt_hash.clone(),
             cast_at: b.cast_at.clone().unwrap(),
         };
-        head = domain::vote::chain_next(&head, &rec).unwrap();
+        head = domain::votes::chain_next(&head, &rec).unwrap();
         assert_eq!(head, b.hash);
     }
     assert_eq!(head, chain.head_hash);
@@ -319,7 +319,7 @@ async fn an_owners_decision_follows_article_278() {
     assert_eq!(roll.len(), 10);
     let rows: Vec<(i64, i64, Vec<i64>, Option<i64>)> =
         roll.iter().map(|k| (k.key_no, k.area, k.units.clone(), k.voter)).collect();
-    let roll_hash = domain::vote::sha256_hex(domain::vote::roll_bytes(&rows).as_bytes());
+    let roll_hash = domain::votes::sha256_hex(domain::votes::roll_bytes(&rows).as_bytes());
     assert!(chain.rules.contains(&format!("roll={roll_hash}\n")), "{}", chain.rules);
     // the rows say the same as the counters
     let row = vote::Entity::find_by_id(id).one(db).await.unwrap().unwrap();

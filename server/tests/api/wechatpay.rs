@@ -11,7 +11,7 @@ use backend::{
     payments::{self, PayerContext},
     wxpay::{self, KeyPair, Notification, NotifyHeaders},
 };
-use domain::{money::Fen, payment::OrderStatus};
+use domain::{money::Fen, payments::OrderStatus};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use std::{
     collections::HashMap,
@@ -209,7 +209,7 @@ async fn unpaid(app: &TestApp, who: &backend::auth::CurrentUser) -> Vec<i64> {
         .await
         .unwrap()
         .into_iter()
-        .filter(|b| b.status == domain::bill::BillStatus::Unpaid)
+        .filter(|b| b.status == domain::bills::BillStatus::Unpaid)
         .map(|b| b.id)
         .collect()
 }

@@ -1,7 +1,7 @@
 //! A patrol's track for other programs: GPX 1.1 and GeoJSON.
 
 use super::*;
-use domain::text::escape_xml;
+use crate::support::xml::Xml;
 
 pub(super) fn iso(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -10,50 +10,52 @@ pub(super) fn iso(t: DateTime<Utc>) -> String {
 /// GPX 1.1: checkpoints as waypoints, one track, a new segment at every
 /// gap or pause; accuracy, speed and battery in our namespaced extensions.
 pub async fn gpx(state: &State, user: &CurrentUser, id: i64) -> AppResult<String> {
-    use std::fmt::Write;
     let t = track(state, user, id).await?;
-    let mut out = String::with_capacity(256 + t.points.len() * 200);
-    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    out.push_str("<gpx version=\"1.1\" creator=\"智慧社区 zhsq\" xmlns=\"http://www.topografix.com/GPX/1/1\" xmlns:zhsq=\"https://zhsq.invalid/gpx/1\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://www.topografix.com/GPX/1/1 http://www.topografix.com/GPX/1/1/gpx.xsd\">\n");
-    let _ = writeln!(
-        out,
-        "  <metadata><name>{}</name><time>{}</time></metadata>",
-        escape_xml(&format!("巡逻 #{}", t.p.id)),
-        iso(t.p.started_at)
+    let name = format!("巡逻 #{}", t.p.id);
+    let mut x = Xml::indented();
+    x.open(
+        "gpx",
+        &[
+            ("version", "1.1"),
+            ("creator", "智慧社区 zhsq"),
+            ("xmlns", "http://www.topografix.com/GPX/1/1"),
+            ("xmlns:zhsq", "https://zhsq.invalid/gpx/1"),
+            ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"),
+            ("xsi:schemaLocation", "http://www.topografix.com/GPX/1/1 http://www.topografix.com/GPX/1/1/gpx.xsd"),
+        ],
     );
+    x.open("metadata", &[]).text("name", &name).text("time", &iso(t.p.started_at)).close("metadata");
     for c in &t.checkpoints {
-        let _ = writeln!(
-            out,
-            "  <wpt lat=\"{:.7}\" lon=\"{:.7}\"><name>{}</name><desc>{}</desc><sym>Flag</sym></wpt>",
-            c.lat,
-            c.lng,
-            escape_xml(&c.name),
-            escape_xml(&format!("radius {} m", c.radius_m))
-        );
+        let (lat, lon) = (format!("{:.7}", c.lat), format!("{:.7}", c.lng));
+        x.open("wpt", &[("lat", &lat), ("lon", &lon)])
+            .text("name", &c.name)
+            .text("desc", &format!("radius {} m", c.radius_m))
+            .text("sym", "Flag")
+            .close("wpt");
     }
-    let _ = writeln!(out, "  <trk><name>{}</name>", escape_xml(&format!("巡逻 #{}", t.p.id)));
+    x.open("trk", &[]).text("name", &name);
     for seg in split_idx(&t) {
-        out.push_str("    <trkseg>\n");
+        x.open("trkseg", &[]);
         for i in seg {
             let m = &t.points[i];
-            let _ = write!(out, "      <trkpt lat=\"{:.7}\" lon=\"{:.7}\">", m.lat, m.lng);
+            let (lat, lon) = (format!("{:.7}", m.lat), format!("{:.7}", m.lng));
+            x.open("trkpt", &[("lat", &lat), ("lon", &lon)]);
             if let Some(e) = m.altitude {
-                let _ = write!(out, "<ele>{e:.1}</ele>");
+                x.text("ele", &format!("{e:.1}"));
             }
-            let _ =
-                write!(out, "<time>{}</time><extensions><zhsq:accuracy>{:.1}</zhsq:accuracy>", iso(m.at), m.accuracy_m);
+            x.text("time", &iso(m.at)).open("extensions", &[]).text("zhsq:accuracy", &format!("{:.1}", m.accuracy_m));
             if let Some(s) = m.speed_mps {
-                let _ = write!(out, "<zhsq:speed>{s:.2}</zhsq:speed>");
+                x.text("zhsq:speed", &format!("{s:.2}"));
             }
             if let Some(b) = m.battery {
-                let _ = write!(out, "<zhsq:battery>{b}</zhsq:battery>");
+                x.text("zhsq:battery", &b.to_string());
             }
-            out.push_str("</extensions></trkpt>\n");
+            x.close("extensions").close("trkpt");
         }
-        out.push_str("    </trkseg>\n");
+        x.close("trkseg");
     }
-    out.push_str("  </trk>\n</gpx>\n");
-    Ok(out)
+    x.close("trk").close("gpx");
+    Ok(x.finish())
 }
 
 /// GeoJSON: the track as a MultiLineString (one line per segment) and the

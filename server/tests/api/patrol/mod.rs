@@ -2,6 +2,8 @@
 //! only; checkpoints checked at the edge; GeoJSON imports all or nothing;
 //! the printable QR sheet; the staff page with plain forms.
 
+mod tracking;
+
 use crate::appointments::current;
 use crate::helpers::*;
 use crate::pages::{browser, location, path};

@@ -17,11 +17,11 @@ use chrono::{Duration, Utc};
 use domain::time::beijing_day;
 use domain::time::beijing_time;
 use domain::{
-    deliberation::{
+    points::EntryKind,
+    topics::{
         grant, parse_comment, thread, CommentStatus, CommentView, TopicPage, TopicStatus, TopicView, COMMENT_POINTS,
         COMMENT_SETTLE_HOURS, DAILY_CAP, HIDE_AT_REPORTS, MEETING_POINTS, READ_POINTS,
     },
-    points::EntryKind,
     ErrorCode, OrgPath, Phone,
 };
 use sea_orm::{
