@@ -50,209 +50,105 @@ pub async fn my_bills() -> Result<BillsData, ServerFnError> {
 pub fn BillsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| my_bills());
     view! {
-        <Page
-            title=("缴费", "Bills")
-            render=move |s: SessionInfo| {
-                let lang = s.lang;
-                let en = lang.is_en();
-                let error = q("error").map(|c| code_text(&c, lang));
-                let kept: Vec<i64> = q("sel").unwrap_or_default().split(',').filter_map(|x| x.parse().ok()).collect();
-                view! {
-                    <Suspense fallback=|| ()>
-                        {move || {
-                            let kept = kept.clone();
-                            let error = error.clone();
-                            Suspend::new(async move {
-                                let d = match data.await {
-                                    Ok(l) => l,
-                                    Err(e) => {
-                                        return view! { <FormError message=Some(error_text(&e, lang)) /> }.into_any();
-                                    }
-                                };
-                                let unpaid: Vec<BillView> = d
-                                    .bills
-                                    .iter()
-                                    .filter(|b| b.status == BillStatus::Unpaid)
-                                    .cloned()
-                                    .collect();
-                                let owed = Fen(unpaid.iter().map(|b| b.amount.0 - b.paid.0).sum());
-                                let settled: Vec<BillView> = d
-                                    .bills
-                                    .iter()
-                                    .filter(|b| b.status != BillStatus::Unpaid)
-                                    .cloned()
-                                    .collect();
-                                let held = d.held.clone();
-                                let preselect = kept.is_empty() && error.is_none();
-                                // nothing ticked on purpose: nothing comes back ticked
+        <Page title=("缴费", "Bills") render=move |s: SessionInfo| {
+            let lang = s.lang;
+            let en = lang.is_en();
+            let error = q("error").map(|c| code_text(&c, lang));
+            let kept: Vec<i64> = q("sel").unwrap_or_default().split(',').filter_map(|x| x.parse().ok()).collect();
+            view! {
+                <Suspense fallback=|| ()>
+                    {move || {
+                        let kept = kept.clone();
+                        let error = error.clone();
+                        Suspend::new(async move {
+                        let d = match data.await {
+                            Ok(l) => l,
+                            Err(e) => return view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
+                        };
+                        let unpaid: Vec<BillView> = d.bills.iter().filter(|b| b.status == BillStatus::Unpaid).cloned().collect();
+                        let owed = Fen(unpaid.iter().map(|b| b.amount.0 - b.paid.0).sum());
+                        let settled: Vec<BillView> = d.bills.iter().filter(|b| b.status != BillStatus::Unpaid).cloned().collect();
+                        let held = d.held.clone();
+                        // nothing ticked on purpose: nothing comes back ticked
+                        let preselect = kept.is_empty() && error.is_none();
+                        view! {
+                            <section class="card">
+                                <h2>{t(lang, "待缴合计", "Total due")}</h2>
+                                <p class="amount big">{owed.to_string()}</p>
+                            </section>
+                            {(unpaid.is_empty()).then(|| view! { <FormError message=error.clone()/> })}
+                            {if d.bills.is_empty() {
+                                view! { <p class="empty">{t(lang, "没有账单。完成住户认证后,您家的账单会显示在这里。", "No bills. Once your home is verified, its bills appear here.")}</p> }.into_any()
+                            } else if unpaid.is_empty() {
+                                view! { <p class="success">{t(lang, "账单都已缴清。", "Everything is paid.")}</p> }.into_any()
+                            } else {
                                 view! {
-                                    <section class="card">
-                                        <h2>{t(lang, "待缴合计", "Total due")}</h2>
-                                        <p class="amount big">{owed.to_string()}</p>
-                                    </section>
-                                    {(unpaid.is_empty()).then(|| view! { <FormError message=error.clone() /> })}
-                                    {if d.bills.is_empty() {
-                                        view! {
-                                            <p class="empty">
-                                                {t(
-                                                    lang,
-                                                    "没有账单。完成住户认证后,您家的账单会显示在这里。",
-                                                    "No bills. Once your home is verified, its bills appear here.",
-                                                )}
-                                            </p>
-                                        }
-                                            .into_any()
-                                    } else if unpaid.is_empty() {
-                                        view! {
-                                            <p class="success">
-                                                {t(lang, "账单都已缴清。", "Everything is paid.")}
-                                            </p>
-                                        }
-                                            .into_any()
-                                    } else {
-                                        view! {
-                                            <form method="post" action="/bills/pay" class="card" id="pay">
-                                                <h2>{t(lang, "选择要缴的账单", "Choose bills to pay")}</h2>
-                                                <FormError message=error.clone() />
-                                                <input type="hidden" name="idem" value=d.idem.clone() />
-                                                <ul class="list bills">
-                                                    {unpaid
-                                                        .into_iter()
-                                                        .map(|b| {
-                                                            let holder = held
-                                                                .iter()
-                                                                .find(|(id, _)| *id == b.id)
-                                                                .map(|(_, no)| no.clone());
-                                                            let checked = preselect || kept.contains(&b.id);
-                                                            let id = format!("bill-{}", b.id);
-                                                            let for_id = id.clone();
-                                                            view! {
-                                                                <li class="bill">
-                                                                    <label class="check" for=for_id>
-                                                                        <input
-                                                                            type="checkbox"
-                                                                            name="bill"
-                                                                            id=id
-                                                                            value=b.id.to_string()
-                                                                            checked=checked
-                                                                        />
-                                                                        <span class="title">
-                                                                            {domain::bills::title_words(&b.title, lang.is_en())}
-                                                                            <span class="amount">{b.amount.to_string()}</span>
-                                                                        </span>
-                                                                    </label>
-                                                                    <span class="meta">
-                                                                        {b.kind.label(en)}" · "{b.address.clone()}
-                                                                    </span>
-                                                                    <span class="meta">
-                                                                        {t(lang, "计算方式:", "Basis: ")}
-                                                                        {domain::msg::render(&b.basis, lang.is_en())}
-                                                                    </span>
-                                                                    <span class="status pending">{b.status.label(en)}</span>
-                                                                    {holder
-                                                                        .map(|no| {
-                                                                            view! {
-                                                                                <span class="meta">
-                                                                                    {t(
-                                                                                        lang,
-                                                                                        "已在订单中待支付:",
-                                                                                        "In an unfinished order: ",
-                                                                                    )}<a href=format!("/pay/orders/{no}")>{no.clone()}</a>
-                                                                                </span>
-                                                                            }
-                                                                        })}
-                                                                </li>
-                                                            }
-                                                        })
-                                                        .collect_view()}
-                                                </ul>
-                                                <p class="meta">
-                                                    {t(
-                                                        lang,
-                                                        "可一次缴纳多张账单。支付结果以支付平台的通知为准,返回后可能短暂显示“支付确认中”。",
-                                                        "Several bills can be paid at once. A payment counts when the payment service confirms it; you may see “confirming” for a moment.",
-                                                    )}
-                                                </p>
-                                                <button type="submit" class="primary">
-                                                    {t(lang, "缴纳所选账单", "Pay the selected bills")}
-                                                </button>
-                                            </form>
-                                        }
-                                            .into_any()
-                                    }}
-                                    {(!d.orders.is_empty())
-                                        .then(|| {
-                                            view! {
-                                                <section class="card">
-                                                    <h2>{t(lang, "缴费记录", "Payments")}</h2>
-                                                    <ul class="list">
-                                                        {d
-                                                            .orders
-                                                            .iter()
-                                                            .map(|o| {
-                                                                view! {
-                                                                    <li>
-                                                                        <a href=format!("/pay/orders/{}", o.out_trade_no)>
-                                                                            <span class="title">
-                                                                                {o
-                                                                                    .lines
-                                                                                    .iter()
-                                                                                    .map(|l| domain::bills::title_words(&l.title, lang.is_en()))
-                                                                                    .collect::<Vec<_>>()
-                                                                                    .join("、")}
-                                                                            </span>
-                                                                            <span class="meta">
-                                                                                <span class="nw">{o.created_at.clone()}</span>
-                                                                                " · "
-                                                                                <span class="amount">{o.amount.to_string()}</span>
-                                                                            </span>
-                                                                            <span class=status_class(
-                                                                                o.status,
-                                                                            )>{o.status.label(en)}</span>
-                                                                        </a>
-                                                                    </li>
-                                                                }
-                                                            })
-                                                            .collect_view()}
-                                                    </ul>
-                                                </section>
-                                            }
-                                        })}
-                                    {(!settled.is_empty())
-                                        .then(|| {
-                                            view! {
-                                                <section class="card">
-                                                    <h2>{t(lang, "已缴账单", "Paid bills")}</h2>
-                                                    <ul class="list bills">
-                                                        {settled
-                                                            .into_iter()
-                                                            .map(|b| {
-                                                                view! {
-                                                                    <li class="bill">
-                                                                        <span class="title">
-                                                                            {domain::bills::title_words(&b.title, lang.is_en())}
-                                                                            <span class="amount">{b.amount.to_string()}</span>
-                                                                        </span>
-                                                                        <span class="meta">
-                                                                            {b.kind.label(en)}" · "{b.address.clone()}
-                                                                        </span>
-                                                                        <span class="status approved">{b.status.label(en)}</span>
-                                                                    </li>
-                                                                }
-                                                            })
-                                                            .collect_view()}
-                                                    </ul>
-                                                </section>
-                                            }
-                                        })}
-                                }
-                                    .into_any()
-                            })
-                        }}
-                    </Suspense>
-                }
+                                    <form method="post" action="/bills/pay" class="card" id="pay">
+                                        <h2>{t(lang, "选择要缴的账单", "Choose bills to pay")}</h2>
+                                        <FormError message=error.clone()/>
+                                        <input type="hidden" name="idem" value=d.idem.clone()/>
+                                        <ul class="list bills">
+                                            {unpaid.into_iter().map(|b| {
+                                                let holder = held.iter().find(|(id, _)| *id == b.id).map(|(_, no)| no.clone());
+                                                let checked = preselect || kept.contains(&b.id);
+                                                let id = format!("bill-{}", b.id);
+                                                let for_id = id.clone();
+                                                view! {
+                                                    <li class="bill">
+                                                        <label class="check" for=for_id>
+                                                            <input type="checkbox" name="bill" id=id value=b.id.to_string() checked=checked/>
+                                                            <span class="title">{domain::bills::title_words(&b.title, lang.is_en())}<span class="amount">{b.amount.to_string()}</span></span>
+                                                        </label>
+                                                        <span class="meta">{b.kind.label(en)}" · "{b.address.clone()}</span>
+                                                        <span class="meta">{t(lang, "计算方式:", "Basis: ")}{domain::msg::render(&b.basis, lang.is_en())}</span>
+                                                        <span class="status pending">{b.status.label(en)}</span>
+                                                        {holder.map(|no| view! {
+                                                            <span class="meta">{t(lang, "已在订单中待支付:", "In an unfinished order: ")}<a href=format!("/pay/orders/{no}")>{no.clone()}</a></span>
+                                                        })}
+                                                    </li>
+                                                }
+                                            }).collect_view()}
+                                        </ul>
+                                        <p class="meta">{t(lang, "可一次缴纳多张账单。支付结果以支付平台的通知为准,返回后可能短暂显示“支付确认中”。", "Several bills can be paid at once. A payment counts when the payment service confirms it; you may see “confirming” for a moment.")}</p>
+                                        <button type="submit" class="primary">{t(lang, "缴纳所选账单", "Pay the selected bills")}</button>
+                                    </form>
+                                }.into_any()
+                            }}
+                            {(!d.orders.is_empty()).then(|| view! {
+                                <section class="card">
+                                    <h2>{t(lang, "缴费记录", "Payments")}</h2>
+                                    <ul class="list">
+                                        {d.orders.iter().map(|o| view! {
+                                            <li>
+                                                <a href=format!("/pay/orders/{}", o.out_trade_no)>
+                                                    <span class="title">{o.lines.iter().map(|l| domain::bills::title_words(&l.title, lang.is_en())).collect::<Vec<_>>().join("、")}</span>
+                                                    <span class="meta"><span class="nw">{o.created_at.clone()}</span>" · "<span class="amount">{o.amount.to_string()}</span></span>
+                                                    <span class=status_class(o.status)>{o.status.label(en)}</span>
+                                                </a>
+                                            </li>
+                                        }).collect_view()}
+                                    </ul>
+                                </section>
+                            })}
+                            {(!settled.is_empty()).then(|| view! {
+                                <section class="card">
+                                    <h2>{t(lang, "已缴账单", "Paid bills")}</h2>
+                                    <ul class="list bills">
+                                        {settled.into_iter().map(|b| view! {
+                                            <li class="bill">
+                                                <span class="title">{domain::bills::title_words(&b.title, lang.is_en())}<span class="amount">{b.amount.to_string()}</span></span>
+                                                <span class="meta">{b.kind.label(en)}" · "{b.address.clone()}</span>
+                                                <span class="status approved">{b.status.label(en)}</span>
+                                            </li>
+                                        }).collect_view()}
+                                    </ul>
+                                </section>
+                            })}
+                        }.into_any()
+                    })}}
+                </Suspense>
             }
-        />
+        }/>
     }
 }
 
@@ -413,540 +309,169 @@ pub async fn generate_property_fees(community_id: String, period: String, price:
 pub fn StaffBillsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| staff_bills());
     view! {
-        <Page
-            title=("缴费管理", "Bills")
-            render=move |s: SessionInfo| {
-                let lang = s.lang;
-                let error = q("error").map(|c| code_text(&c, lang));
-                let created = q("created");
-                let refunded = q("refunded");
-                let reconciled = q("reconciled");
-                let fee_added = q("fee_added");
-                view! {
-                    {created
-                        .map(|n| {
-                            view! {
-                                <p class="success" role="status">
-                                    {t(lang, "已生成账单 ", "Bills created: ")}
-                                    {n}
-                                    {t(lang, " 张,合计 ", ", total ")}
-                                    {q("total").unwrap_or_default()}
-                                    {t(lang, ";已有账单未重复生成 ", "; already billed, left alone: ")}
-                                    {q("existing").unwrap_or_default()}
-                                    {t(lang, ";无登记面积的房屋 ", "; dwellings without a registered area: ")}
-                                    {q("without_area").unwrap_or_default()}
-                                </p>
-                            }
-                        })}
-                    {fee_added
-                        .map(|a| {
-                            view! {
-                                <p class="success" role="status">
-                                    {t(lang, "已添加费用 ", "Fee added: ")}
-                                    {a}
-                                </p>
-                            }
-                        })}
-                    {reconciled
-                        .map(|d| {
-                            view! {
-                                <p class="success" role="status">
-                                    {t(lang, "已完成对账:", "Reconciled: ")}
-                                    {d}
-                                </p>
-                            }
-                        })}
-                    {refunded
-                        .map(|a| {
-                            view! {
-                                <p class="success" role="status">
-                                    {t(lang, "已退款 ¥", "Refunded ¥")}
-                                    {a}
-                                    {t(lang, ",订单 ", ", order ")}
-                                    {q("refund_no").unwrap_or_default()}
-                                </p>
-                            }
-                        })}
-                    <FormError message=error />
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            let d = match data.await {
-                                Ok(d) => d,
-                                Err(e) => return view! { <FormError message=Some(error_text(&e, lang)) /> }.into_any(),
-                            };
-                            let kept = q("community_id").and_then(|v| v.parse::<i64>().ok());
-                            let (refund_no, refund_bill) = (q("refund_no"), q("refund_bill"));
-                            let (kept_amount, kept_reason) = (
-                                q("amount").unwrap_or_default(),
-                                q("reason").unwrap_or_default(),
-                            );
-                            view! {
-                                <div class="console">
-                                    <section class="card">
-                                        <h2>{t(lang, "生成物业费账单", "Generate property fees")}</h2>
-                                        <p>
-                                            <a class="button" href="/staff/bills/import">
-                                                {t(
-                                                    lang,
-                                                    "导入水电燃气、停车等账单",
-                                                    "Import utility and parking bills",
-                                                )}
-                                            </a>
-                                        </p>
-                                        <form method="post" action=GeneratePropertyFees::PATH class="stack">
-                                            <label>
-                                                {t(lang, "社区", "Community")} <select name="community_id" required>
-                                                    {d
-                                                        .communities
-                                                        .iter()
-                                                        .map(|(id, name)| {
-                                                            view! {
-                                                                <option value=id.to_string() selected=Some(*id) == kept>
-                                                                    {name.clone()}
-                                                                </option>
-                                                            }
-                                                        })
-                                                        .collect_view()}
-                                                </select>
-                                            </label>
-                                            <label>
-                                                {t(
-                                                    lang,
-                                                    "账期(如 2026、2026-H1、2026-Q4、2026-11)",
-                                                    "Period (2026, 2026-H1, 2026-Q4, 2026-11)",
-                                                )}
-                                                <input
-                                                    type="text"
-                                                    name="period"
-                                                    required
-                                                    maxlength="10"
-                                                    value=q("period").unwrap_or_default()
-                                                />
-                                            </label>
-                                            <label>
-                                                {t(
-                                                    lang,
-                                                    "单价(元/平方米/月)",
-                                                    "Unit price (yuan per m² per month)",
-                                                )}
-                                                <input
-                                                    type="text"
-                                                    name="price"
-                                                    inputmode="decimal"
-                                                    required
-                                                    placeholder="1.85"
-                                                    value=q("price").unwrap_or_default()
-                                                />
-                                            </label>
-                                            <p class="meta">
-                                                {t(
-                                                    lang,
-                                                    "每户金额 = 产权面积 × 单价 × 账期月数,四舍五入到分。同一账期不会重复生成。",
-                                                    "Each household: registered area × price × months, rounded half up to the fen. A period is never billed twice.",
-                                                )}
-                                            </p>
-                                            <button type="submit" class="primary">
-                                                {t(lang, "生成账单", "Generate")}
-                                            </button>
-                                        </form>
-                                    </section>
-                                    <section class="card">
-                                        <h2>{t(lang, "添加单项费用", "Add a fee")}</h2>
-                                        <form method="post" action=AddFee::PATH class="stack">
-                                            <label>
-                                                {t(lang, "社区", "Community")} <select name="community_id" required>
-                                                    {d
-                                                        .communities
-                                                        .iter()
-                                                        .map(|(id, name)| {
-                                                            view! {
-                                                                <option
-                                                                    value=id.to_string()
-                                                                    selected=q("fee_community")
-                                                                        .and_then(|v| v.parse::<i64>().ok()) == Some(*id)
-                                                                >
-                                                                    {name.clone()}
-                                                                </option>
-                                                            }
-                                                        })
-                                                        .collect_view()}
-                                                </select>
-                                            </label>
-                                            <div class="row3">
-                                                <label>
-                                                    {t(lang, "楼栋", "Building")}
-                                                    <input
-                                                        type="text"
-                                                        name="building"
-                                                        required
-                                                        maxlength="20"
-                                                        placeholder="1号楼"
-                                                        value=q("building").unwrap_or_default()
-                                                    />
-                                                </label>
-                                                <label>
-                                                    {t(lang, "单元", "Entrance")}
-                                                    <input
-                                                        type="text"
-                                                        name="entrance"
-                                                        required
-                                                        maxlength="20"
-                                                        placeholder="1单元"
-                                                        value=q("entrance").unwrap_or_default()
-                                                    />
-                                                </label>
-                                                <label>
-                                                    {t(lang, "房号", "Room")}
-                                                    <input
-                                                        type="text"
-                                                        name="room"
-                                                        required
-                                                        maxlength="20"
-                                                        placeholder="101"
-                                                        value=q("room").unwrap_or_default()
-                                                    />
-                                                </label>
-                                            </div>
-                                            <label>
-                                                {t(lang, "类型", "Kind")}
-                                                <select name="kind">
-                                                    {[
-                                                        ("水费", "Water"),
-                                                        ("电费", "Electricity"),
-                                                        ("燃气费", "Gas"),
-                                                        ("停车费", "Parking"),
-                                                        ("其他费用", "Other"),
-                                                    ]
-                                                        .into_iter()
-                                                        .map(|(zh, en_label)| {
-                                                            let chosen = q("kind").as_deref() == Some(zh);
-                                                            view! {
-                                                                <option value=zh selected=chosen>
-                                                                    {t(lang, zh, en_label)}
-                                                                </option>
-                                                            }
-                                                        })
-                                                        .collect_view()}
-                                                </select>
-                                            </label>
-                                            <label>
-                                                {t(lang, "账期", "Period")}
-                                                <input
-                                                    type="text"
-                                                    name="period"
-                                                    required
-                                                    maxlength="10"
-                                                    placeholder="2026-11"
-                                                    value=q("fee_period").unwrap_or_default()
-                                                />
-                                            </label>
-                                            <label>
-                                                {t(lang, "金额(元)", "Amount (yuan)")}
-                                                <input
-                                                    type="text"
-                                                    name="amount"
-                                                    inputmode="decimal"
-                                                    required
-                                                    placeholder="50.00"
-                                                    value=q("fee_amount").unwrap_or_default()
-                                                />
-                                            </label>
-                                            <label>
-                                                {t(lang, "说明(可选)", "Basis (optional)")}
-                                                <input
-                                                    type="text"
-                                                    name="basis"
-                                                    maxlength="100"
-                                                    value=q("basis").unwrap_or_default()
-                                                />
-                                            </label>
-                                            <button type="submit">{t(lang, "添加费用", "Add the fee")}</button>
-                                        </form>
-                                    </section>
-                                    <section class="card">
-                                        <h2>{t(lang, "欠费情况(按楼栋)", "Arrears by building")}</h2>
-                                        {if d.arrears.is_empty() {
-                                            view! { <p class="empty">{t(lang, "没有欠费", "Nothing owed")}</p> }
-                                                .into_any()
-                                        } else {
-                                            view! {
-                                                <table class="grid">
-                                                    <thead>
-                                                        <tr>
-                                                            <th>{t(lang, "社区", "Community")}</th>
-                                                            <th>{t(lang, "楼栋", "Building")}</th>
-                                                            <th>{t(lang, "欠费户数", "Households")}</th>
-                                                            <th>{t(lang, "账单数", "Bills")}</th>
-                                                            <th>{t(lang, "欠费金额", "Owed")}</th>
-                                                        </tr>
-                                                    </thead>
-                                                    <tbody>
-                                                        {d
-                                                            .arrears
-                                                            .iter()
-                                                            .map(|r| {
-                                                                view! {
-                                                                    <tr>
-                                                                        <td>{r.community.clone()}</td>
-                                                                        <td>{r.building.clone()}</td>
-                                                                        <td>{r.households}</td>
-                                                                        <td>{r.bills}</td>
-                                                                        <td class="amount">{r.owed.to_string()}</td>
-                                                                    </tr>
-                                                                }
-                                                            })
-                                                            .collect_view()}
-                                                    </tbody>
-                                                </table>
-                                            }
-                                                .into_any()
-                                        }}
-                                    </section>
-                                    {(!d.unmatched.is_empty())
-                                        .then(|| {
-                                            view! {
-                                                <section class="card wide-card">
-                                                    <h2 class="form-error">
-                                                        {t(
-                                                            lang,
-                                                            "待人工核对的收款",
-                                                            "Payments to settle by hand",
-                                                        )}
-                                                    </h2>
-                                                    <ul class="list">
-                                                        {d
-                                                            .unmatched
-                                                            .iter()
-                                                            .map(|u| {
-                                                                view! {
-                                                                    <li>
-                                                                        <span class="title">
-                                                                            {u.out_trade_no.clone()}" · "
-                                                                            <span class="amount">{u.amount.to_string()}</span>
-                                                                        </span>
-                                                                        <span class="meta">
-                                                                            {u.received_at.clone()}" · "{u.transaction_id.clone()}
-                                                                        </span>
-                                                                        <span class="meta">{u.detail.clone()}</span>
-                                                                    </li>
-                                                                }
-                                                            })
-                                                            .collect_view()}
-                                                    </ul>
-                                                </section>
-                                            }
-                                        })}
+        <Page title=("缴费管理", "Bills") render=move |s: SessionInfo| {
+            let lang = s.lang;
+            let error = q("error").map(|c| code_text(&c, lang));
+            let created = q("created");
+            let refunded = q("refunded");
+            let reconciled = q("reconciled");
+            let fee_added = q("fee_added");
+            view! {
+                {created.map(|n| view! {
+                    <p class="success" role="status">{t(lang, "已生成账单 ", "Bills created: ")}{n}{t(lang, " 张,合计 ", ", total ")}{q("total").unwrap_or_default()}
+                        {t(lang, ";已有账单未重复生成 ", "; already billed, left alone: ")}{q("existing").unwrap_or_default()}
+                        {t(lang, ";无登记面积的房屋 ", "; dwellings without a registered area: ")}{q("without_area").unwrap_or_default()}</p>
+                })}
+                {fee_added.map(|a| view! { <p class="success" role="status">{t(lang, "已添加费用 ", "Fee added: ")}{a}</p> })}
+                {reconciled.map(|d| view! { <p class="success" role="status">{t(lang, "已完成对账:", "Reconciled: ")}{d}</p> })}
+                {refunded.map(|a| view! { <p class="success" role="status">{t(lang, "已退款 ¥", "Refunded ¥")}{a}{t(lang, ",订单 ", ", order ")}{q("refund_no").unwrap_or_default()}</p> })}
+                <FormError message=error/>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let d = match data.await {
+                            Ok(d) => d,
+                            Err(e) => return view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
+                        };
+                        let kept = q("community_id").and_then(|v| v.parse::<i64>().ok());
+                        let (refund_no, refund_bill) = (q("refund_no"), q("refund_bill"));
+                        let (kept_amount, kept_reason) = (q("amount").unwrap_or_default(), q("reason").unwrap_or_default());
+                        view! {
+                            <div class="console">
+                                <section class="card">
+                                    <h2>{t(lang, "生成物业费账单", "Generate property fees")}</h2>
+                                    <p><a class="button" href="/staff/bills/import">{t(lang, "导入水电燃气、停车等账单", "Import utility and parking bills")}</a></p>
+                                    <form method="post" action=GeneratePropertyFees::PATH class="stack">
+                                        <label>{t(lang, "社区", "Community")}
+                                            <select name="community_id" required>
+                                                {d.communities.iter().map(|(id, name)| view! { <option value=id.to_string() selected=Some(*id) == kept>{name.clone()}</option> }).collect_view()}
+                                            </select>
+                                        </label>
+                                        <label>{t(lang, "账期(如 2026、2026-H1、2026-Q4、2026-11)", "Period (2026, 2026-H1, 2026-Q4, 2026-11)")}
+                                            <input type="text" name="period" required maxlength="10" value=q("period").unwrap_or_default()/>
+                                        </label>
+                                        <label>{t(lang, "单价(元/平方米/月)", "Unit price (yuan per m² per month)")}
+                                            <input type="text" name="price" inputmode="decimal" required placeholder="1.85" value=q("price").unwrap_or_default()/>
+                                        </label>
+                                        <p class="meta">{t(lang, "每户金额 = 产权面积 × 单价 × 账期月数,四舍五入到分。同一账期不会重复生成。", "Each household: registered area × price × months, rounded half up to the fen. A period is never billed twice.")}</p>
+                                        <button type="submit" class="primary">{t(lang, "生成账单", "Generate")}</button>
+                                    </form>
+                                </section>
+                                <section class="card">
+                                    <h2>{t(lang, "添加单项费用", "Add a fee")}</h2>
+                                    <form method="post" action=AddFee::PATH class="stack">
+                                        <label>{t(lang, "社区", "Community")}
+                                            <select name="community_id" required>
+                                                {d.communities.iter().map(|(id, name)| view! { <option value=id.to_string() selected=q("fee_community").and_then(|v| v.parse::<i64>().ok()) == Some(*id)>{name.clone()}</option> }).collect_view()}
+                                            </select>
+                                        </label>
+                                        <div class="row3">
+                                            <label>{t(lang, "楼栋", "Building")}<input type="text" name="building" required maxlength="20" placeholder="1号楼" value=q("building").unwrap_or_default()/></label>
+                                            <label>{t(lang, "单元", "Entrance")}<input type="text" name="entrance" required maxlength="20" placeholder="1单元" value=q("entrance").unwrap_or_default()/></label>
+                                            <label>{t(lang, "房号", "Room")}<input type="text" name="room" required maxlength="20" placeholder="101" value=q("room").unwrap_or_default()/></label>
+                                        </div>
+                                        <label>{t(lang, "类型", "Kind")}
+                                            <select name="kind">
+                                                {[("水费", "Water"), ("电费", "Electricity"), ("燃气费", "Gas"), ("停车费", "Parking"), ("其他费用", "Other")].into_iter().map(|(zh, en_label)| {
+                                                    let chosen = q("kind").as_deref() == Some(zh);
+                                                    view! { <option value=zh selected=chosen>{t(lang, zh, en_label)}</option> }
+                                                }).collect_view()}
+                                            </select>
+                                        </label>
+                                        <label>{t(lang, "账期", "Period")}<input type="text" name="period" required maxlength="10" placeholder="2026-11" value=q("fee_period").unwrap_or_default()/></label>
+                                        <label>{t(lang, "金额(元)", "Amount (yuan)")}<input type="text" name="amount" inputmode="decimal" required placeholder="50.00" value=q("fee_amount").unwrap_or_default()/></label>
+                                        <label>{t(lang, "说明(可选)", "Basis (optional)")}<input type="text" name="basis" maxlength="100" value=q("basis").unwrap_or_default()/></label>
+                                        <button type="submit">{t(lang, "添加费用", "Add the fee")}</button>
+                                    </form>
+                                </section>
+                                <section class="card">
+                                    <h2>{t(lang, "欠费情况(按楼栋)", "Arrears by building")}</h2>
+                                    {if d.arrears.is_empty() { view! { <p class="empty">{t(lang, "没有欠费", "Nothing owed")}</p> }.into_any() } else { view! {
+                                        <table class="grid">
+                                            <thead><tr><th>{t(lang, "社区", "Community")}</th><th>{t(lang, "楼栋", "Building")}</th><th>{t(lang, "欠费户数", "Households")}</th><th>{t(lang, "账单数", "Bills")}</th><th>{t(lang, "欠费金额", "Owed")}</th></tr></thead>
+                                            <tbody>
+                                                {d.arrears.iter().map(|r| view! {
+                                                    <tr><td>{r.community.clone()}</td><td>{r.building.clone()}</td><td>{r.households}</td><td>{r.bills}</td><td class="amount">{r.owed.to_string()}</td></tr>
+                                                }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                    }.into_any() }}
+                                </section>
+                                {(!d.unmatched.is_empty()).then(|| view! {
                                     <section class="card wide-card">
-                                        <h2>
-                                            {t(
-                                                lang,
-                                                "与支付平台对账",
-                                                "Reconciliation with the payment provider",
-                                            )}
-                                        </h2>
-                                        <p class="meta">
-                                            {t(
-                                                lang,
-                                                "每天上午10点自动核对前一天的交易账单;差异会列在这里。",
-                                                "Every morning at 10:00 the previous day's trade bill is compared; differences are listed here.",
-                                            )}
-                                        </p>
-                                        <form method="post" action=RunReconcile::PATH class="inline-form">
-                                            <label class="sr-only" for="reconcile-date">
-                                                {t(lang, "对账日期", "Date")}
-                                            </label>
-                                            <input
-                                                type="date"
-                                                id="reconcile-date"
-                                                name="date"
-                                                required
-                                                value=q("date").unwrap_or_else(|| d.today.clone())
-                                            />
-                                            <button type="submit">{t(lang, "立即对账", "Reconcile now")}</button>
-                                        </form>
-                                        {if d.reconciliations.is_empty() {
-                                            view! {
-                                                <p class="empty">
-                                                    {t(lang, "还没有对账记录", "No reconciliation yet")}
-                                                </p>
-                                            }
-                                                .into_any()
-                                        } else {
-                                            view! {
-                                                <ul class="list">
-                                                    {d
-                                                        .reconciliations
-                                                        .iter()
-                                                        .map(|r| {
-                                                            view! {
-                                                                <li class="reconciliation">
-                                                                    <span class="title">
-                                                                        <span class="nw">{r.date.clone()}</span>
-                                                                        " "
-                                                                        <span class=if r.status == "ok" {
-                                                                            "status approved"
-                                                                        } else {
-                                                                            "status rejected"
-                                                                        }>
-                                                                            {if r.status == "ok" {
-                                                                                t(lang, "一致", "all match")
-                                                                            } else {
-                                                                                t(lang, "有差异", "differences")
-                                                                            }}
-                                                                        </span>
-                                                                    </span>
-                                                                    <span class="meta">
-                                                                        {t(lang, "支付平台 ", "Provider ")}{r.provider_count}
-                                                                        {t(lang, " 笔 ", " payments ")}
-                                                                        {r.provider_total.to_string()}
-                                                                        {t(lang, " · 我方 ", " · ours ")}{r.our_count}
-                                                                        {t(lang, " 笔 ", " payments ")}{r.our_total.to_string()}
-                                                                        {t(lang, " · 核对于 ", " · at ")}
-                                                                        <span class="nw">{r.at.clone()}</span>
-                                                                    </span>
-                                                                    {r
-                                                                        .mismatches
-                                                                        .iter()
-                                                                        .map(|m| {
-                                                                            view! {
-                                                                                <span class="meta form-error">
-                                                                                    {m.out_trade_no.clone()}":"{m.problem.clone()}
-                                                                                </span>
-                                                                            }
-                                                                        })
-                                                                        .collect_view()}
-                                                                </li>
-                                                            }
-                                                        })
-                                                        .collect_view()}
-                                                </ul>
-                                            }
-                                                .into_any()
-                                        }}
+                                        <h2 class="form-error">{t(lang, "待人工核对的收款", "Payments to settle by hand")}</h2>
+                                        <ul class="list">
+                                            {d.unmatched.iter().map(|u| view! {
+                                                <li><span class="title">{u.out_trade_no.clone()}" · "<span class="amount">{u.amount.to_string()}</span></span>
+                                                    <span class="meta">{u.received_at.clone()}" · "{u.transaction_id.clone()}</span>
+                                                    <span class="meta">{u.detail.clone()}</span></li>
+                                            }).collect_view()}
+                                        </ul>
                                     </section>
-                                    <section class="card wide-card">
-                                        <h2>{t(lang, "收费记录", "Payments received")}</h2>
-                                        <p>
-                                            <a class="button" href="/staff/bills/orders.csv" download>
-                                                {t(lang, "导出 CSV", "Export CSV")}
-                                            </a>
-                                        </p>
-                                        {if d.orders.is_empty() {
-                                            view! {
-                                                <p class="empty">
-                                                    {t(lang, "还没有在线缴费", "No online payments yet")}
-                                                </p>
-                                            }
-                                                .into_any()
-                                        } else {
-                                            view! {
-                                                <ul class="list">
-                                                    {d
-                                                        .orders
-                                                        .iter()
-                                                        .map(|o| {
-                                                            let no = o.out_trade_no.clone();
+                                })}
+                                <section class="card wide-card">
+                                    <h2>{t(lang, "与支付平台对账", "Reconciliation with the payment provider")}</h2>
+                                    <p class="meta">{t(lang, "每天上午10点自动核对前一天的交易账单;差异会列在这里。", "Every morning at 10:00 the previous day's trade bill is compared; differences are listed here.")}</p>
+                                    <form method="post" action=RunReconcile::PATH class="inline-form">
+                                        <label class="sr-only" for="reconcile-date">{t(lang, "对账日期", "Date")}</label>
+                                        <input type="date" id="reconcile-date" name="date" required value=q("date").unwrap_or_else(|| d.today.clone())/>
+                                        <button type="submit">{t(lang, "立即对账", "Reconcile now")}</button>
+                                    </form>
+                                    {if d.reconciliations.is_empty() { view! { <p class="empty">{t(lang, "还没有对账记录", "No reconciliation yet")}</p> }.into_any() } else { view! {
+                                        <ul class="list">
+                                            {d.reconciliations.iter().map(|r| view! {
+                                                <li class="reconciliation">
+                                                    <span class="title"><span class="nw">{r.date.clone()}</span>" "<span class=if r.status == "ok" { "status approved" } else { "status rejected" }>{if r.status == "ok" { t(lang, "一致", "all match") } else { t(lang, "有差异", "differences") }}</span></span>
+                                                    <span class="meta">{t(lang, "支付平台 ", "Provider ")}{r.provider_count}{t(lang, " 笔 ", " payments ")}{r.provider_total.to_string()}{t(lang, " · 我方 ", " · ours ")}{r.our_count}{t(lang, " 笔 ", " payments ")}{r.our_total.to_string()}{t(lang, " · 核对于 ", " · at ")}<span class="nw">{r.at.clone()}</span></span>
+                                                    {r.mismatches.iter().map(|m| view! {
+                                                        <span class="meta form-error">{m.out_trade_no.clone()}":"{m.problem.clone()}</span>
+                                                    }).collect_view()}
+                                                </li>
+                                            }).collect_view()}
+                                        </ul>
+                                    }.into_any() }}
+                                </section>
+                                <section class="card wide-card">
+                                    <h2>{t(lang, "收费记录", "Payments received")}</h2>
+                                    <p><a class="button" href="/staff/bills/orders.csv" download>{t(lang, "导出 CSV", "Export CSV")}</a></p>
+                                    {if d.orders.is_empty() { view! { <p class="empty">{t(lang, "还没有在线缴费", "No online payments yet")}</p> }.into_any() } else { view! {
+                                        <ul class="list">
+                                            {d.orders.iter().map(|o| {
+                                                let no = o.out_trade_no.clone();
+                                                view! {
+                                                    <li class="order">
+                                                        <span class="title">{o.community.clone()}" · "{o.paid_at.clone().unwrap_or_default()}" · "<span class="amount">{o.amount.to_string()}</span>" "<span class=status_class(o.status)>{o.status.label(lang.is_en())}</span></span>
+                                                        <span class="meta">{t(lang, "订单号 ", "Order ")}{no.clone()}{t(lang, " · 缴费人 ", " · payer ")}{o.payer.clone()}{t(lang, " · 已退 ", " · refunded ")}{o.refunded.to_string()}</span>
+                                                        {o.lines.iter().map(|l| {
+                                                            let left = domain::money::Fen(l.amount.0 - l.refunded.0);
+                                                            let open_here = refund_no.as_deref() == Some(no.as_str()) && refund_bill.as_deref() == Some(l.bill_id.to_string().as_str());
                                                             view! {
-                                                                <li class="order">
-                                                                    <span class="title">
-                                                                        {o.community.clone()}" · "
-                                                                        {o.paid_at.clone().unwrap_or_default()}" · "
-                                                                        <span class="amount">{o.amount.to_string()}</span>" "
-                                                                        <span class=status_class(
-                                                                            o.status,
-                                                                        )>{o.status.label(lang.is_en())}</span>
-                                                                    </span>
-                                                                    <span class="meta">
-                                                                        {t(lang, "订单号 ", "Order ")}{no.clone()}
-                                                                        {t(lang, " · 缴费人 ", " · payer ")}{o.payer.clone()}
-                                                                        {t(lang, " · 已退 ", " · refunded ")}
-                                                                        {o.refunded.to_string()}
-                                                                    </span>
-                                                                    {o
-                                                                        .lines
-                                                                        .iter()
-                                                                        .map(|l| {
-                                                                            let left = domain::money::Fen(l.amount.0 - l.refunded.0);
-                                                                            let open_here = refund_no.as_deref() == Some(no.as_str())
-                                                                                && refund_bill.as_deref()
-                                                                                    == Some(l.bill_id.to_string().as_str());
-                                                                            view! {
-                                                                                <div class="line">
-                                                                                    <span class="meta">
-                                                                                        {domain::bills::title_words(&l.title, lang.is_en())}" · "
-                                                                                        {l.address.clone()}" · "{l.amount.to_string()}
-                                                                                    </span>
-                                                                                    {(left.0 > 0)
-                                                                                        .then(|| {
-                                                                                            view! {
-                                                                                                <form
-                                                                                                    method="post"
-                                                                                                    action=RefundBill::PATH
-                                                                                                    class="inline-form"
-                                                                                                >
-                                                                                                    <input type="hidden" name="no" value=no.clone() />
-                                                                                                    <input
-                                                                                                        type="hidden"
-                                                                                                        name="bill_id"
-                                                                                                        value=l.bill_id.to_string()
-                                                                                                    />
-                                                                                                    <label
-                                                                                                        class="sr-only"
-                                                                                                        for=format!("amt-{}-{}", no, l.bill_id)
-                                                                                                    >
-                                                                                                        {t(lang, "退款金额(元)", "Refund (yuan)")}
-                                                                                                    </label>
-                                                                                                    <input
-                                                                                                        type="text"
-                                                                                                        id=format!("amt-{}-{}", no, l.bill_id)
-                                                                                                        name="amount"
-                                                                                                        inputmode="decimal"
-                                                                                                        required
-                                                                                                        placeholder=left.yuan()
-                                                                                                        value=if open_here {
-                                                                                                            kept_amount.clone()
-                                                                                                        } else {
-                                                                                                            String::new()
-                                                                                                        }
-                                                                                                    />
-                                                                                                    <input
-                                                                                                        type="text"
-                                                                                                        name="reason"
-                                                                                                        required
-                                                                                                        maxlength="200"
-                                                                                                        placeholder=t(lang, "退款原因", "Reason")
-                                                                                                        aria-label=t(lang, "退款原因", "Reason")
-                                                                                                        value=if open_here {
-                                                                                                            kept_reason.clone()
-                                                                                                        } else {
-                                                                                                            String::new()
-                                                                                                        }
-                                                                                                    />
-                                                                                                    <button type="submit">{t(lang, "退款", "Refund")}</button>
-                                                                                                </form>
-                                                                                            }
-                                                                                        })}
-                                                                                </div>
-                                                                            }
-                                                                        })
-                                                                        .collect_view()}
-                                                                </li>
+                                                                <div class="line">
+                                                                    <span class="meta">{domain::bills::title_words(&l.title, lang.is_en())}" · "{l.address.clone()}" · "{l.amount.to_string()}</span>
+                                                                    {(left.0 > 0).then(|| view! {
+                                                                        <form method="post" action=RefundBill::PATH class="inline-form">
+                                                                            <input type="hidden" name="no" value=no.clone()/>
+                                                                            <input type="hidden" name="bill_id" value=l.bill_id.to_string()/>
+                                                                            <label class="sr-only" for=format!("amt-{}-{}", no, l.bill_id)>{t(lang, "退款金额(元)", "Refund (yuan)")}</label>
+                                                                            <input type="text" id=format!("amt-{}-{}", no, l.bill_id) name="amount" inputmode="decimal" required placeholder=left.yuan() value=if open_here { kept_amount.clone() } else { String::new() }/>
+                                                                            <input type="text" name="reason" required maxlength="200" placeholder=t(lang, "退款原因", "Reason") aria-label=t(lang, "退款原因", "Reason") value=if open_here { kept_reason.clone() } else { String::new() }/>
+                                                                            <button type="submit">{t(lang, "退款", "Refund")}</button>
+                                                                        </form>
+                                                                    })}
+                                                                </div>
                                                             }
-                                                        })
-                                                        .collect_view()}
-                                                </ul>
-                                            }
-                                                .into_any()
-                                        }}
-                                    </section>
-                                </div>
-                            }
-                                .into_any()
-                        })}
-                    </Suspense>
-                }
+                                                        }).collect_view()}
+                                                    </li>
+                                                }
+                                            }).collect_view()}
+                                        </ul>
+                                    }.into_any() }}
+                                </section>
+                            </div>
+                        }.into_any()
+                    })}
+                </Suspense>
             }
-        />
+        }/>
     }
 }
 
@@ -978,114 +503,53 @@ pub fn BillImportPage() -> impl IntoView {
     let report = q("report");
     let data = Resource::new(move || report.clone(), bill_import_page);
     view! {
-        <Page
-            title=("导入账单", "Import bills")
-            render=move |s: SessionInfo| {
-                let lang = s.lang;
-                let error = q("error").map(|c| code_text(&c, lang));
-                let chosen = q("community").and_then(|c| c.parse::<i64>().ok());
-                view! {
-                    <FormError message=error />
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            let d = match data.await {
-                                Ok(d) => d,
-                                Err(e) => return view! { <FormError message=Some(error_text(&e, lang)) /> }.into_any(),
-                            };
-                            let file = d.file.clone().unwrap_or_default();
-                            view! {
-                                {d
-                                    .outcome
-                                    .map(|o| match o {
-                                        BillOutcome::Imported(s) => {
-                                            view! {
-                                                <section class="card" role="status">
-                                                    <p class="success">
-                                                        {t(lang, "导入成功:", "Imported: ")}{file.clone()}
-                                                    </p>
-                                                    <p>
-                                                        {t(lang, "新建账单 ", "Bills created: ")}{s.bills_created}
-                                                        {t(lang, " 张,合计 ", ", total ")}{s.total.to_string()}
-                                                    </p>
-                                                </section>
-                                            }
-                                                .into_any()
-                                        }
-                                        BillOutcome::Rejected(errors) => {
-                                            view! {
-                                                <crate::import::RowErrors
-                                                    lang=lang
-                                                    errors=errors
-                                                    headline=t(
-                                                            lang,
-                                                            "文件有错误,未导入任何账单。请修改后重新上传:",
-                                                            "The file has errors; no bill was imported. Fix them and upload again: ",
-                                                        )
-                                                        .to_string() + &file
-                                                />
-                                            }
-                                                .into_any()
-                                        }
-                                    })}
-                                <section class="card">
-                                    <h2>
-                                        {t(
-                                            lang,
-                                            "上传水电燃气、停车等账单",
-                                            "Upload utility, parking and other bills",
-                                        )}
-                                    </h2>
-                                    <p class="muted">
-                                        {t(
-                                            lang,
-                                            "CSV(UTF-8 或 GBK)或 XLSX。第一行为列名:楼栋、单元、房号、类型(水费/电费/燃气费/停车费/其他费用)、账期(如 2026-11)、金额(元),可选:说明。整份文件校验通过才会导入;同一户同类费用同一账期只会有一张账单。",
-                                            "CSV (UTF-8 or GBK) or XLSX. First row: 楼栋 building, 单元 entrance, 房号 room, 类型 kind, 账期 period (e.g. 2026-11), 金额 amount (yuan); optional 说明 basis. Nothing is imported unless the whole file is valid; a household has one bill per kind and period.",
-                                        )}
-                                    </p>
-                                    <form
-                                        method="post"
-                                        action="/staff/bills/import"
-                                        enctype="multipart/form-data"
-                                        class="stack"
-                                    >
-                                        <label>
-                                            {t(lang, "社区", "Community")} <select name="community_id" required>
-                                                {d
-                                                    .communities
-                                                    .into_iter()
-                                                    .map(|(id, name)| {
-                                                        view! {
-                                                            <option value=id.to_string() selected=Some(id) == chosen>
-                                                                {name}
-                                                            </option>
-                                                        }
-                                                    })
-                                                    .collect_view()}
-                                            </select>
-                                        </label>
-                                        <label>
-                                            {t(lang, "文件", "File")}
-                                            <input
-                                                type="file"
-                                                name="file"
-                                                required
-                                                accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-                                            />
-                                        </label>
-                                        <button type="submit" class="primary">
-                                            {t(lang, "校验并导入", "Check and import")}
-                                        </button>
-                                    </form>
-                                </section>
-                                <p>
-                                    <a href="/staff/bills">{t(lang, "返回缴费管理", "Back to bills")}</a>
-                                </p>
-                            }
-                                .into_any()
-                        })}
-                    </Suspense>
-                }
+        <Page title=("导入账单", "Import bills") render=move |s: SessionInfo| {
+            let lang = s.lang;
+            let error = q("error").map(|c| code_text(&c, lang));
+            let chosen = q("community").and_then(|c| c.parse::<i64>().ok());
+            view! {
+                <FormError message=error/>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let d = match data.await {
+                            Ok(d) => d,
+                            Err(e) => return view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
+                        };
+                        let file = d.file.clone().unwrap_or_default();
+                        view! {
+                            {d.outcome.map(|o| match o {
+                                BillOutcome::Imported(s) => view! {
+                                    <section class="card" role="status">
+                                        <p class="success">{t(lang, "导入成功:", "Imported: ")}{file.clone()}</p>
+                                        <p>{t(lang, "新建账单 ", "Bills created: ")}{s.bills_created}{t(lang, " 张,合计 ", ", total ")}{s.total.to_string()}</p>
+                                    </section>
+                                }.into_any(),
+                                BillOutcome::Rejected(errors) => view! {
+                                    <crate::import::RowErrors lang=lang errors=errors
+                                        headline=t(lang, "文件有错误,未导入任何账单。请修改后重新上传:", "The file has errors; no bill was imported. Fix them and upload again: ").to_string() + &file/>
+                                }.into_any(),
+                            })}
+                            <section class="card">
+                                <h2>{t(lang, "上传水电燃气、停车等账单", "Upload utility, parking and other bills")}</h2>
+                                <p class="muted">{t(lang, "CSV(UTF-8 或 GBK)或 XLSX。第一行为列名:楼栋、单元、房号、类型(水费/电费/燃气费/停车费/其他费用)、账期(如 2026-11)、金额(元),可选:说明。整份文件校验通过才会导入;同一户同类费用同一账期只会有一张账单。",
+                                                     "CSV (UTF-8 or GBK) or XLSX. First row: 楼栋 building, 单元 entrance, 房号 room, 类型 kind, 账期 period (e.g. 2026-11), 金额 amount (yuan); optional 说明 basis. Nothing is imported unless the whole file is valid; a household has one bill per kind and period.")}</p>
+                                <form method="post" action="/staff/bills/import" enctype="multipart/form-data" class="stack">
+                                    <label>{t(lang, "社区", "Community")}
+                                        <select name="community_id" required>
+                                            {d.communities.into_iter().map(|(id, name)| view! { <option value=id.to_string() selected=Some(id) == chosen>{name}</option> }).collect_view()}
+                                        </select>
+                                    </label>
+                                    <label>{t(lang, "文件", "File")}
+                                        <input type="file" name="file" required accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"/>
+                                    </label>
+                                    <button type="submit" class="primary">{t(lang, "校验并导入", "Check and import")}</button>
+                                </form>
+                            </section>
+                            <p><a href="/staff/bills">{t(lang, "返回缴费管理", "Back to bills")}</a></p>
+                        }.into_any()
+                    })}
+                </Suspense>
             }
-        />
+        }/>
     }
 }

@@ -81,33 +81,16 @@ fn TopicList(lang: Lang, topics: Vec<TopicView>) -> impl IntoView {
     let en = lang.is_en();
     view! {
         <ul class="list topics">
-            {topics
-                .into_iter()
-                .map(|tp| {
-                    view! {
-                        <li>
-                            <a href=format!("/topics/{}", tp.id)>
-                                <span class="title">{tp.title.clone()}</span>
-                                <span class="meta">
-                                    {tp.community.clone()}" · "
-                                    {tp.published_at.clone().unwrap_or(tp.created_at.clone())}
-                                    {t(lang, " · 评论 ", " · comments ")}{tp.comments}
-                                </span>
-                                {tp
-                                    .overdue
-                                    .then(|| {
-                                        view! {
-                                            <span class="overdue">
-                                                {t(lang, "官方答复已逾期", "Official answer overdue")}
-                                            </span>
-                                        }
-                                    })}
-                                <span class=status_class(tp.status)>{tp.status.label(en)}</span>
-                            </a>
-                        </li>
-                    }
-                })
-                .collect_view()}
+            {topics.into_iter().map(|tp| view! {
+                <li>
+                    <a href=format!("/topics/{}", tp.id)>
+                        <span class="title">{tp.title.clone()}</span>
+                        <span class="meta">{tp.community.clone()}" · "{tp.published_at.clone().unwrap_or(tp.created_at.clone())}{t(lang, " · 评论 ", " · comments ")}{tp.comments}</span>
+                        {tp.overdue.then(|| view! { <span class="overdue">{t(lang, "官方答复已逾期", "Official answer overdue")}</span> })}
+                        <span class=status_class(tp.status)>{tp.status.label(en)}</span>
+                    </a>
+                </li>
+            }).collect_view()}
         </ul>
     }
 }
@@ -116,107 +99,50 @@ fn TopicList(lang: Lang, topics: Vec<TopicView>) -> impl IntoView {
 pub fn TopicsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| topics_home());
     view! {
-        <Page
-            title=("议事协商", "Deliberation")
-            render=move |s: SessionInfo| {
-                let lang = s.lang;
-                let error = q("error").map(|c| code_text(&c, lang));
-                view! {
-                    <p class="quick-links">
-                        <a href="/votes">{t(lang, "投票表决", "Votes")}</a>
-                        " · "
-                        <a href="/points">{t(lang, "我的积分", "My points")}</a>
-                    </p>
-                    <FormError message=error />
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            let d = match data.await {
-                                Ok(d) => d,
-                                Err(e) => return view! { <FormError message=Some(error_text(&e, lang)) /> }.into_any(),
-                            };
-                            let kept_c = q("community_id").and_then(|v| v.parse::<i64>().ok());
-                            view! {
-                                <section>
-                                    {if d.topics.is_empty() {
-                                        view! { <p class="empty">{t(lang, "暂时没有议题", "No topics yet")}</p> }
-                                            .into_any()
-                                    } else {
-                                        view! { <TopicList lang=lang topics=d.topics.clone() /> }.into_any()
-                                    }}
+        <Page title=("议事协商", "Deliberation") render=move |s: SessionInfo| {
+            let lang = s.lang;
+            let error = q("error").map(|c| code_text(&c, lang));
+            view! {
+                <p class="quick-links"><a href="/votes">{t(lang, "投票表决", "Votes")}</a>" · "<a href="/points">{t(lang, "我的积分", "My points")}</a></p>
+                <FormError message=error/>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let d = match data.await {
+                            Ok(d) => d,
+                            Err(e) => return view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
+                        };
+                        let kept_c = q("community_id").and_then(|v| v.parse::<i64>().ok());
+                        view! {
+                            <section>
+                                {if d.topics.is_empty() { view! { <p class="empty">{t(lang, "暂时没有议题", "No topics yet")}</p> }.into_any() } else { view! { <TopicList lang=lang topics=d.topics.clone()/> }.into_any() }}
+                            </section>
+                            <p class="meta">{format!("{}{READ_POINTS}{}{COMMENT_POINTS}{}{MEETING_POINTS}{}{DAILY_CAP}{}",
+                                t(lang, "参与积分:阅读议题材料 ", "Participation points: reading the materials "),
+                                t(lang, " 分,评论(未被删除)", ", a comment that stands "),
+                                t(lang, " 分,参加议事会 ", ", attending a meeting "),
+                                t(lang, " 分;每天最多 ", "; at most "),
+                                t(lang, " 分。投票不计分。", " a day. Voting earns nothing."))}</p>
+                            {(!d.communities.is_empty()).then(|| view! {
+                                <section class="card">
+                                    <h2>{t(lang, "提出议题", "Propose a topic")}</h2>
+                                    <p class="meta">{t(lang, "提交后由社区工作人员审核,通过后公开讨论。", "Staff review it first; then it is open for discussion.")}</p>
+                                    <form method="post" action=ProposeTopic::PATH class="stack">
+                                        <label>{t(lang, "社区", "Community")}
+                                            <select name="community_id" required>
+                                                {d.communities.iter().map(|(id, name)| view! { <option value=id.to_string() selected=Some(*id) == kept_c>{name.clone()}</option> }).collect_view()}
+                                            </select>
+                                        </label>
+                                        <label>{t(lang, "标题", "Title")}<input type="text" name="title" required maxlength="60" value=q("title").unwrap_or_default()/></label>
+                                        <label>{t(lang, "说明与背景", "Background")}<textarea name="body" required maxlength="10000" rows="5">{q("body").unwrap_or_default()}</textarea></label>
+                                        <button type="submit" class="primary">{t(lang, "提交审核", "Submit for review")}</button>
+                                    </form>
                                 </section>
-                                <p class="meta">
-                                    {format!(
-                                        "{}{READ_POINTS}{}{COMMENT_POINTS}{}{MEETING_POINTS}{}{DAILY_CAP}{}",
-                                        t(
-                                            lang,
-                                            "参与积分:阅读议题材料 ",
-                                            "Participation points: reading the materials ",
-                                        ),
-                                        t(lang, " 分,评论(未被删除)", ", a comment that stands "),
-                                        t(lang, " 分,参加议事会 ", ", attending a meeting "),
-                                        t(lang, " 分;每天最多 ", "; at most "),
-                                        t(lang, " 分。投票不计分。", " a day. Voting earns nothing."),
-                                    )}
-                                </p>
-                                {(!d.communities.is_empty())
-                                    .then(|| {
-                                        view! {
-                                            <section class="card">
-                                                <h2>{t(lang, "提出议题", "Propose a topic")}</h2>
-                                                <p class="meta">
-                                                    {t(
-                                                        lang,
-                                                        "提交后由社区工作人员审核,通过后公开讨论。",
-                                                        "Staff review it first; then it is open for discussion.",
-                                                    )}
-                                                </p>
-                                                <form method="post" action=ProposeTopic::PATH class="stack">
-                                                    <label>
-                                                        {t(lang, "社区", "Community")}
-                                                        <select name="community_id" required>
-                                                            {d
-                                                                .communities
-                                                                .iter()
-                                                                .map(|(id, name)| {
-                                                                    view! {
-                                                                        <option value=id.to_string() selected=Some(*id) == kept_c>
-                                                                            {name.clone()}
-                                                                        </option>
-                                                                    }
-                                                                })
-                                                                .collect_view()}
-                                                        </select>
-                                                    </label>
-                                                    <label>
-                                                        {t(lang, "标题", "Title")}
-                                                        <input
-                                                            type="text"
-                                                            name="title"
-                                                            required
-                                                            maxlength="60"
-                                                            value=q("title").unwrap_or_default()
-                                                        />
-                                                    </label>
-                                                    <label>
-                                                        {t(lang, "说明与背景", "Background")}
-                                                        <textarea name="body" required maxlength="10000" rows="5">
-                                                            {q("body").unwrap_or_default()}
-                                                        </textarea>
-                                                    </label>
-                                                    <button type="submit" class="primary">
-                                                        {t(lang, "提交审核", "Submit for review")}
-                                                    </button>
-                                                </form>
-                                            </section>
-                                        }
-                                    })}
-                            }
-                                .into_any()
-                        })}
-                    </Suspense>
-                }
+                            })}
+                        }.into_any()
+                    })}
+                </Suspense>
             }
-        />
+        }/>
     }
 }
 
@@ -365,80 +291,42 @@ fn CommentItem(c: CommentView, topic: i64, open: bool, moderator: bool, lang: La
         <li class=class id=format!("c{id}")>
             <p class="meta">
                 <strong>{c.author.clone()}</strong>
-                {c
-                    .official
-                    .then(|| {
-                        view! {
-                            " "
-                            <span class="badge-official">{t(lang, "官方答复", "Official answer")}</span>
-                        }
-                    })}
-                " · "
-                <span class="nw">{c.created_at.clone()}</span>
-                {(moderator && c.reports > 0)
-                    .then(|| format!("{}{}", t(lang, " · 举报 ", " · reports "), c.reports))}
+                {c.official.then(|| view! { " "<span class="badge-official">{t(lang, "官方答复", "Official answer")}</span> })}
+                " · "<span class="nw">{c.created_at.clone()}</span>
+                {(moderator && c.reports > 0).then(|| format!("{}{}", t(lang, " · 举报 ", " · reports "), c.reports))}
             </p>
             {note.map(|n| view! { <p class="meta muted">{n}</p> })}
-            {(!c.body.is_empty())
-                .then(|| view! { <p class=if hidden { "body muted" } else { "body" }>{c.body.clone()}</p> })}
+            {(!c.body.is_empty()).then(|| view! { <p class=if hidden { "body muted" } else { "body" }>{c.body.clone()}</p> })}
             <div class="actions">
-                {(open && !hidden)
-                    .then(|| {
-                        view! {
-                            <details class="reply" open=kept.is_some()>
-                                <summary>{t(lang, "回复", "Reply")}</summary>
-                                <form method="post" action=PostComment::PATH class="stack">
-                                    <input type="hidden" name="id" value=topic.to_string() />
-                                    <input type="hidden" name="parent" value=id.to_string() />
-                                    <label class="sr-only" for=format!("reply{id}")>
-                                        {t(lang, "回复内容", "Your reply")}
-                                    </label>
-                                    <textarea id=format!("reply{id}") name="body" required maxlength="1000" rows="3">
-                                        {kept.clone().unwrap_or_default()}
-                                    </textarea>
-                                    {moderator
-                                        .then(|| {
-                                            view! {
-                                                <label class="check">
-                                                    <input type="checkbox" name="official" value="1" />
-                                                    <span>
-                                                        {t(lang, "作为官方答复", "As the official answer")}
-                                                    </span>
-                                                </label>
-                                            }
-                                        })}
-                                    <button type="submit">{t(lang, "发表回复", "Reply")}</button>
-                                </form>
-                            </details>
-                        }
-                    })}
-                {(!c.mine && !c.official && !c.i_reported && !hidden)
-                    .then(|| {
-                        view! {
-                            <form method="post" action=ReportComment::PATH class="inline-form">
-                                <input type="hidden" name="id" value=topic.to_string() />
-                                <input type="hidden" name="comment" value=id.to_string() />
-                                <button type="submit" class="link">
-                                    {t(lang, "举报", "Report")}
-                                </button>
-                            </form>
-                        }
-                    })} {c.i_reported.then(|| view! { <span class="meta">{t(lang, "已举报", "Reported")}</span> })}
-                {(moderator && !c.reviewed && c.reports > 0 && c.status != CommentStatus::Removed)
-                    .then(|| {
-                        view! {
-                            <form method="post" action=ModerateComment::PATH class="inline-form">
-                                <input type="hidden" name="id" value=topic.to_string() />
-                                <input type="hidden" name="comment" value=id.to_string() />
-                                <button type="submit" name="keep" value="1">
-                                    {t(lang, "保留", "Keep")}
-                                </button>
-                                <button type="submit" name="keep" value="0">
-                                    {t(lang, "删除", "Remove")}
-                                </button>
-                            </form>
-                        }
-                    })}
+                {(open && !hidden).then(|| view! {
+                    <details class="reply" open=kept.is_some()>
+                        <summary>{t(lang, "回复", "Reply")}</summary>
+                        <form method="post" action=PostComment::PATH class="stack">
+                            <input type="hidden" name="id" value=topic.to_string()/>
+                            <input type="hidden" name="parent" value=id.to_string()/>
+                            <label class="sr-only" for=format!("reply{id}")>{t(lang, "回复内容", "Your reply")}</label>
+                            <textarea id=format!("reply{id}") name="body" required maxlength="1000" rows="3">{kept.clone().unwrap_or_default()}</textarea>
+                            {moderator.then(|| view! { <label class="check"><input type="checkbox" name="official" value="1"/><span>{t(lang, "作为官方答复", "As the official answer")}</span></label> })}
+                            <button type="submit">{t(lang, "发表回复", "Reply")}</button>
+                        </form>
+                    </details>
+                })}
+                {(!c.mine && !c.official && !c.i_reported && !hidden).then(|| view! {
+                    <form method="post" action=ReportComment::PATH class="inline-form">
+                        <input type="hidden" name="id" value=topic.to_string()/>
+                        <input type="hidden" name="comment" value=id.to_string()/>
+                        <button type="submit" class="link">{t(lang, "举报", "Report")}</button>
+                    </form>
+                })}
+                {c.i_reported.then(|| view! { <span class="meta">{t(lang, "已举报", "Reported")}</span> })}
+                {(moderator && !c.reviewed && c.reports > 0 && c.status != CommentStatus::Removed).then(|| view! {
+                    <form method="post" action=ModerateComment::PATH class="inline-form">
+                        <input type="hidden" name="id" value=topic.to_string()/>
+                        <input type="hidden" name="comment" value=id.to_string()/>
+                        <button type="submit" name="keep" value="1">{t(lang, "保留", "Keep")}</button>
+                        <button type="submit" name="keep" value="0">{t(lang, "删除", "Remove")}</button>
+                    </form>
+                })}
             </div>
         </li>
     }
@@ -452,47 +340,28 @@ fn StaffTopicTools(p: TopicPage, lang: Lang) -> impl IntoView {
         <section class="card">
             <h2>{t(lang, "工作人员", "Staff")}</h2>
             <form method="post" action=LinkTopicVote::PATH class="stack">
-                <input type="hidden" name="id" value=id.to_string() />
-                <label>
-                    {t(lang, "关联投票", "Linked vote")} <select name="vote_id">
+                <input type="hidden" name="id" value=id.to_string()/>
+                <label>{t(lang, "关联投票", "Linked vote")}
+                    <select name="vote_id">
                         <option value="">{t(lang, "(不关联)", "(none)")}</option>
-                        {p
-                            .linkable_votes
-                            .iter()
-                            .map(|(v, title)| {
-                                view! {
-                                    <option value=v.to_string() selected=Some(*v) == linked>
-                                        {title.clone()}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
+                        {p.linkable_votes.iter().map(|(v, title)| view! { <option value=v.to_string() selected=Some(*v) == linked>{title.clone()}</option> }).collect_view()}
                     </select>
                 </label>
                 <button type="submit">{t(lang, "保存", "Save")}</button>
             </form>
             <form method="post" action=RecordTopicMeeting::PATH class="stack">
-                <input type="hidden" name="id" value=id.to_string() />
-                <label>
-                    {t(
-                        lang,
-                        "议事会到会居民手机号(每行一个)",
-                        "Phones of residents at the meeting (one per line)",
-                    )} <textarea name="phones" rows="3" maxlength="2000">
-                        {q("phones").unwrap_or_default()}
-                    </textarea>
+                <input type="hidden" name="id" value=id.to_string()/>
+                <label>{t(lang, "议事会到会居民手机号(每行一个)", "Phones of residents at the meeting (one per line)")}
+                    <textarea name="phones" rows="3" maxlength="2000">{q("phones").unwrap_or_default()}</textarea>
                 </label>
                 <button type="submit">{t(lang, "记录到会", "Record attendance")}</button>
             </form>
-            {(p.topic.status == TopicStatus::Published)
-                .then(|| {
-                    view! {
-                        <form method="post" action=CloseTopic::PATH>
-                            <input type="hidden" name="id" value=id.to_string() />
-                            <button type="submit">{t(lang, "结束讨论", "Close the discussion")}</button>
-                        </form>
-                    }
-                })}
+            {(p.topic.status == TopicStatus::Published).then(|| view! {
+                <form method="post" action=CloseTopic::PATH>
+                    <input type="hidden" name="id" value=id.to_string()/>
+                    <button type="submit">{t(lang, "结束讨论", "Close the discussion")}</button>
+                </form>
+            })}
         </section>
     }
     .into_any()
@@ -503,240 +372,70 @@ pub fn TopicPageView() -> impl IntoView {
     let id = param_id();
     let data = Resource::new(move || id, load_topic);
     view! {
-        <Page
-            title=("议题", "Topic")
-            render=move |s: SessionInfo| {
-                let lang = s.lang;
-                let en = lang.is_en();
-                let error = q("error").map(|c| code_text(&c, lang));
-                view! {
-                    {q("proposed")
-                        .map(|_| {
-                            view! {
-                                <p class="success" role="status">
-                                    {t(
-                                        lang,
-                                        "已提交,工作人员审核通过后公开。",
-                                        "Submitted; it is published once staff have reviewed it.",
-                                    )}
-                                </p>
-                            }
-                        })}
-                    {q("read")
-                        .map(|p| {
-                            view! {
-                                <p class="success" role="status">
-                                    {t(lang, "感谢阅读!", "Thanks for reading! ")}
-                                    {(p != "0")
-                                        .then(|| {
-                                            format!(
-                                                "{}{p}{}",
-                                                t(lang, "参与积分 +", "Participation points +"),
-                                                t(lang, "", ""),
-                                            )
-                                        })}
-                                </p>
-                            }
-                        })}
-                    {q("commented")
-                        .map(|_| {
-                            view! {
-                                <p class="success" role="status">
-                                    {t(lang, "评论已发表", "Comment posted")}
-                                </p>
-                            }
-                        })}
-                    {q("reported")
-                        .map(|_| {
-                            view! {
-                                <p class="success" role="status">
-                                    {t(lang, "已举报,感谢您维护讨论秩序。", "Reported. Thank you.")}
-                                </p>
-                            }
-                        })}
-                    {q("moderated")
-                        .map(|_| {
-                            view! {
-                                <p class="success" role="status">
-                                    {t(lang, "已处理", "Done")}
-                                </p>
-                            }
-                        })}
-                    {q("met")
-                        .map(|n| {
-                            view! {
-                                <p class="success" role="status">
-                                    {t(lang, "已记录到会 ", "Recorded ")}
-                                    {n}
-                                    {t(lang, " 人", " people")}
-                                </p>
-                            }
-                        })}
-                    <FormError message=error />
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            let p = match data.await {
-                                Ok(p) => p,
-                                Err(e) => return view! { <FormError message=Some(error_text(&e, lang)) /> }.into_any(),
-                            };
-                            let tp = p.topic.clone();
-                            let open = tp.status == TopicStatus::Published;
-                            let moderator = tp.can_moderate;
-                            let kept_parent = q("parent").unwrap_or_default();
-                            let kept_body = if kept_parent.is_empty() {
-                                q("body").unwrap_or_default()
-                            } else {
-                                String::new()
-                            };
-                            view! {
-                                <article class="card topic">
-                                    <h2>{tp.title.clone()}</h2>
-                                    <p class="meta">
-                                        {tp.community.clone()}" · "
-                                        {if tp.by_resident {
-                                            t(lang, "居民提议:", "Proposed by ")
-                                        } else {
-                                            t(lang, "社区发布:", "Published by ")
-                                        }}{tp.proposer.clone()}" · "
-                                        <span class=status_class(tp.status)>{tp.status.label(en)}</span>
+        <Page title=("议题", "Topic") render=move |s: SessionInfo| {
+            let lang = s.lang;
+            let en = lang.is_en();
+            let error = q("error").map(|c| code_text(&c, lang));
+            view! {
+                {q("proposed").map(|_| view! { <p class="success" role="status">{t(lang, "已提交,工作人员审核通过后公开。", "Submitted; it is published once staff have reviewed it.")}</p> })}
+                {q("read").map(|p| view! { <p class="success" role="status">{t(lang, "感谢阅读!", "Thanks for reading! ")}{(p != "0").then(|| format!("{}{p}{}", t(lang, "参与积分 +", "Participation points +"), t(lang, "", "")))}</p> })}
+                {q("commented").map(|_| view! { <p class="success" role="status">{t(lang, "评论已发表", "Comment posted")}</p> })}
+                {q("reported").map(|_| view! { <p class="success" role="status">{t(lang, "已举报,感谢您维护讨论秩序。", "Reported. Thank you.")}</p> })}
+                {q("moderated").map(|_| view! { <p class="success" role="status">{t(lang, "已处理", "Done")}</p> })}
+                {q("met").map(|n| view! { <p class="success" role="status">{t(lang, "已记录到会 ", "Recorded ")}{n}{t(lang, " 人", " people")}</p> })}
+                <FormError message=error/>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let p = match data.await {
+                            Ok(p) => p,
+                            Err(e) => return view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
+                        };
+                        let tp = p.topic.clone();
+                        let open = tp.status == TopicStatus::Published;
+                        let moderator = tp.can_moderate;
+                        let kept_parent = q("parent").unwrap_or_default();
+                        let kept_body = if kept_parent.is_empty() { q("body").unwrap_or_default() } else { String::new() };
+                        view! {
+                            <article class="card topic">
+                                <h2>{tp.title.clone()}</h2>
+                                <p class="meta">{tp.community.clone()}" · "{if tp.by_resident { t(lang, "居民提议:", "Proposed by ") } else { t(lang, "社区发布:", "Published by ") }}{tp.proposer.clone()}" · "<span class=status_class(tp.status)>{tp.status.label(en)}</span></p>
+                                {tp.review_note.clone().filter(|_| tp.status == TopicStatus::Rejected).map(|n| view! { <p class="form-error">{t(lang, "未通过原因:", "Reason: ")}{n}</p> })}
+                                {tp.answer_due_at.clone().map(|d| view! {
+                                    <p class=if tp.overdue { "meta overdue" } else { "meta" }>
+                                        {crate::layout::nw_text(match &tp.answered_at { Some(a) => format!("{}{a}", t(lang, "已官方答复 ", "Officially answered ")), None => format!("{}{d}{}", t(lang, "官方答复期限 ", "Official answer due "), if tp.overdue { t(lang, "(已逾期)", " (overdue)") } else { "" }) })}
                                     </p>
-                                    {tp
-                                        .review_note
-                                        .clone()
-                                        .filter(|_| tp.status == TopicStatus::Rejected)
-                                        .map(|n| {
-                                            view! {
-                                                <p class="form-error">{t(lang, "未通过原因:", "Reason: ")}{n}</p>
-                                            }
-                                        })}
-                                    {tp
-                                        .answer_due_at
-                                        .clone()
-                                        .map(|d| {
-                                            view! {
-                                                <p class=if tp.overdue {
-                                                    "meta overdue"
-                                                } else {
-                                                    "meta"
-                                                }>
-                                                    {crate::layout::nw_text(
-                                                        match &tp.answered_at {
-                                                            Some(a) => {
-                                                                format!(
-                                                                    "{}{a}",
-                                                                    t(lang, "已官方答复 ", "Officially answered "),
-                                                                )
-                                                            }
-                                                            None => {
-                                                                format!(
-                                                                    "{}{d}{}",
-                                                                    t(lang, "官方答复期限 ", "Official answer due "),
-                                                                    if tp.overdue {
-                                                                        t(lang, "(已逾期)", " (overdue)")
-                                                                    } else {
-                                                                        ""
-                                                                    },
-                                                                )
-                                                            }
-                                                        },
-                                                    )}
-                                                </p>
-                                            }
-                                        })}
-                                    <h3>{t(lang, "背景材料", "Background")}</h3>
-                                    {paragraphs(&tp.body)
-                                        .into_iter()
-                                        .map(|para| view! { <p>{para}</p> })
-                                        .collect_view()}
-                                    {tp
-                                        .vote
-                                        .clone()
-                                        .map(|(v, title)| {
-                                            view! {
-                                                <p class="linked-vote">
-                                                    <a class="button" href=format!("/votes/{v}")>
-                                                        {t(lang, "前往投票:", "Vote: ")}
-                                                        {title}
-                                                    </a>
-                                                </p>
-                                            }
-                                        })}
-                                    {(open && !tp.i_read)
-                                        .then(|| {
-                                            view! {
-                                                <form method="post" action=ReadTopic::PATH>
-                                                    <input type="hidden" name="id" value=tp.id.to_string() />
-                                                    <button type="submit">
-                                                        {t(
-                                                            lang,
-                                                            "我已阅读背景材料",
-                                                            "I have read the background",
-                                                        )}
-                                                    </button>
-                                                </form>
-                                            }
-                                        })}
-                                    {tp
-                                        .i_read
-                                        .then(|| view! { <p class="meta">{t(lang, "✓ 已阅读", "✓ Read")}</p> })}
-                                </article>
-                                <section class="card">
-                                    <h2>{t(lang, "讨论", "Discussion")}{format!(" ({})", tp.comments)}</h2>
-                                    <ul class="comments">
-                                        {p
-                                            .comments
-                                            .clone()
-                                            .into_iter()
-                                            .map(|c| {
-                                                view! {
-                                                    <CommentItem
-                                                        c=c
-                                                        topic=tp.id
-                                                        open=open
-                                                        moderator=moderator
-                                                        lang=lang
-                                                    />
-                                                }
-                                            })
-                                            .collect_view()}
-                                    </ul>
-                                    {open
-                                        .then(|| {
-                                            view! {
-                                                <form method="post" action=PostComment::PATH class="stack">
-                                                    <input type="hidden" name="id" value=tp.id.to_string() />
-                                                    <label>
-                                                        {t(lang, "发表评论", "Comment")}
-                                                        <textarea name="body" required maxlength="1000" rows="3">
-                                                            {kept_body.clone()}
-                                                        </textarea>
-                                                    </label>
-                                                    {moderator
-                                                        .then(|| {
-                                                            view! {
-                                                                <label class="check">
-                                                                    <input type="checkbox" name="official" value="1" />
-                                                                    <span>
-                                                                        {t(lang, "作为官方答复", "As the official answer")}
-                                                                    </span>
-                                                                </label>
-                                                            }
-                                                        })}
-                                                    <button type="submit" class="primary">
-                                                        {t(lang, "发表", "Post")}
-                                                    </button>
-                                                </form>
-                                            }
-                                        })}
-                                </section>
-                                {moderator.then(|| view! { <StaffTopicTools p=p.clone() lang=lang /> })}
-                            }
-                                .into_any()
-                        })}
-                    </Suspense>
-                }
+                                })}
+                                <h3>{t(lang, "背景材料", "Background")}</h3>
+                                {paragraphs(&tp.body).into_iter().map(|para| view! { <p>{para}</p> }).collect_view()}
+                                {tp.vote.clone().map(|(v, title)| view! { <p class="linked-vote"><a class="button" href=format!("/votes/{v}")>{t(lang, "前往投票:", "Vote: ")}{title}</a></p> })}
+                                {(open && !tp.i_read).then(|| view! {
+                                    <form method="post" action=ReadTopic::PATH>
+                                        <input type="hidden" name="id" value=tp.id.to_string()/>
+                                        <button type="submit">{t(lang, "我已阅读背景材料", "I have read the background")}</button>
+                                    </form>
+                                })}
+                                {tp.i_read.then(|| view! { <p class="meta">{t(lang, "✓ 已阅读", "✓ Read")}</p> })}
+                            </article>
+                            <section class="card">
+                                <h2>{t(lang, "讨论", "Discussion")}{format!(" ({})", tp.comments)}</h2>
+                                <ul class="comments">
+                                    {p.comments.clone().into_iter().map(|c| view! { <CommentItem c=c topic=tp.id open=open moderator=moderator lang=lang/> }).collect_view()}
+                                </ul>
+                                {open.then(|| view! {
+                                    <form method="post" action=PostComment::PATH class="stack">
+                                        <input type="hidden" name="id" value=tp.id.to_string()/>
+                                        <label>{t(lang, "发表评论", "Comment")}<textarea name="body" required maxlength="1000" rows="3">{kept_body.clone()}</textarea></label>
+                                        {moderator.then(|| view! { <label class="check"><input type="checkbox" name="official" value="1"/><span>{t(lang, "作为官方答复", "As the official answer")}</span></label> })}
+                                        <button type="submit" class="primary">{t(lang, "发表", "Post")}</button>
+                                    </form>
+                                })}
+                            </section>
+                            {moderator.then(|| view! { <StaffTopicTools p=p.clone() lang=lang/> })}
+                        }.into_any()
+                    })}
+                </Suspense>
             }
-        />
+        }/>
     }
 }
 
@@ -818,249 +517,88 @@ pub async fn review_topic(id: i64, decision: String, answer_days: String, note: 
 pub fn StaffTopicsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| staff_topics());
     view! {
-        <Page
-            title=("议事管理", "Deliberation")
-            render=move |s: SessionInfo| {
-                let lang = s.lang;
-                let error = q("error").map(|c| code_text(&c, lang));
-                view! {
-                    {q("reviewed")
-                        .map(|d| {
-                            view! {
-                                <p class="success" role="status">
-                                    {if d == "publish" {
-                                        t(lang, "议题已发布", "Published")
-                                    } else {
-                                        t(lang, "已退回提议人", "Returned to the proposer")
-                                    }}
-                                </p>
-                            }
-                        })}
-                    {q("moderated")
-                        .map(|_| {
-                            view! {
-                                <p class="success" role="status">
-                                    {t(lang, "已处理", "Done")}
-                                </p>
-                            }
-                        })}
-                    <FormError message=error />
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            let d = match data.await {
-                                Ok(d) => d,
-                                Err(e) => return view! { <FormError message=Some(error_text(&e, lang)) /> }.into_any(),
-                            };
-                            let kept_c = q("community_id").and_then(|v| v.parse::<i64>().ok());
-                            let pending: Vec<TopicView> = d
-                                .topics
-                                .iter()
-                                .filter(|x| x.status == TopicStatus::Pending)
-                                .cloned()
-                                .collect();
-                            let others: Vec<TopicView> = d
-                                .topics
-                                .iter()
-                                .filter(|x| x.status != TopicStatus::Pending)
-                                .cloned()
-                                .collect();
-                            view! {
-                                <div class="console">
-                                    <section class="card wide-card">
-                                        <h2>{t(lang, "待审核的居民提议", "Proposals to review")}</h2>
-                                        {if pending.is_empty() {
-                                            view! {
-                                                <p class="empty">
-                                                    {t(lang, "没有待审核的提议", "Nothing to review")}
-                                                </p>
-                                            }
-                                                .into_any()
-                                        } else {
-                                            view! {
-                                                <ul class="list">
-                                                    {pending
-                                                        .into_iter()
-                                                        .map(|x| {
-                                                            view! {
-                                                                <li class="proposal">
-                                                                    <span class="title">
-                                                                        <a href=format!("/topics/{}", x.id)>{x.title.clone()}</a>
-                                                                    </span>
-                                                                    <span class="meta">
-                                                                        {x.community.clone()}" · "{x.proposer.clone()}" · "
-                                                                        <span class="nw">{x.created_at.clone()}</span>
-                                                                    </span>
-                                                                    <form
-                                                                        method="post"
-                                                                        action=ReviewTopic::PATH
-                                                                        class="inline-form"
-                                                                    >
-                                                                        <input type="hidden" name="id" value=x.id.to_string() />
-                                                                        <label>
-                                                                            {t(lang, "答复期限(天)", "Answer within (days)")}
-                                                                            <input
-                                                                                type="text"
-                                                                                name="answer_days"
-                                                                                inputmode="numeric"
-                                                                                maxlength="2"
-                                                                                value="7"
-                                                                            />
-                                                                        </label>
-                                                                        <input
-                                                                            type="text"
-                                                                            name="note"
-                                                                            maxlength="200"
-                                                                            placeholder=t(lang, "退回原因", "Reason if returned")
-                                                                            aria-label=t(lang, "退回原因", "Reason if returned")
-                                                                        />
-                                                                        <button
-                                                                            type="submit"
-                                                                            name="decision"
-                                                                            value="publish"
-                                                                            class="primary"
-                                                                        >
-                                                                            {t(lang, "发布", "Publish")}
-                                                                        </button>
-                                                                        <button type="submit" name="decision" value="reject">
-                                                                            {t(lang, "退回", "Return")}
-                                                                        </button>
-                                                                    </form>
-                                                                </li>
-                                                            }
-                                                        })
-                                                        .collect_view()}
-                                                </ul>
-                                            }
-                                                .into_any()
-                                        }}
-                                    </section>
-                                    <section class="card wide-card">
-                                        <h2>{t(lang, "待审核的评论", "Reported comments")}</h2>
-                                        {if d.queue.is_empty() {
-                                            view! {
-                                                <p class="empty">
-                                                    {t(lang, "没有被举报的评论", "No reported comments")}
-                                                </p>
-                                            }
-                                                .into_any()
-                                        } else {
-                                            view! {
-                                                <ul class="list">
-                                                    {d
-                                                        .queue
-                                                        .iter()
-                                                        .map(|c| {
-                                                            view! {
-                                                                <li class="reported">
-                                                                    <span class="title">
-                                                                        <a href=format!(
-                                                                            "/topics/{}#c{}",
-                                                                            c.topic_id,
-                                                                            c.id,
-                                                                        )>{c.topic.clone()}</a>
-                                                                    </span>
-                                                                    <span class="meta">
-                                                                        {c.author.clone()}{t(lang, " · 举报 ", " · reports ")}
-                                                                        {c.reports}
-                                                                        {(c.status == CommentStatus::Hidden)
-                                                                            .then(|| t(lang, " · 已隐藏", " · hidden"))}
-                                                                    </span>
-                                                                    <span>{c.body.clone()}</span>
-                                                                    <form
-                                                                        method="post"
-                                                                        action=ModerateComment::PATH
-                                                                        class="inline-form"
-                                                                    >
-                                                                        <input
-                                                                            type="hidden"
-                                                                            name="id"
-                                                                            value=c.topic_id.to_string()
-                                                                        />
-                                                                        <input
-                                                                            type="hidden"
-                                                                            name="comment"
-                                                                            value=c.id.to_string()
-                                                                        />
-                                                                        <input type="hidden" name="back" value="staff" />
-                                                                        <button type="submit" name="keep" value="1">
-                                                                            {t(lang, "保留", "Keep")}
-                                                                        </button>
-                                                                        <button type="submit" name="keep" value="0">
-                                                                            {t(lang, "删除", "Remove")}
-                                                                        </button>
-                                                                    </form>
-                                                                </li>
-                                                            }
-                                                        })
-                                                        .collect_view()}
-                                                </ul>
-                                            }
-                                                .into_any()
-                                        }}
-                                    </section>
-                                    <section class="card wide-card">
-                                        <h2>{t(lang, "议题", "Topics")}</h2>
-                                        <TopicList lang=lang topics=others />
-                                    </section>
-                                    <section class="card wide-card">
-                                        <h2>{t(lang, "发布议题", "Publish a topic")}</h2>
-                                        <form method="post" action=CreateTopic::PATH class="stack">
-                                            <label>
-                                                {t(lang, "社区", "Community")} <select name="community_id" required>
-                                                    {d
-                                                        .communities
-                                                        .iter()
-                                                        .map(|(id, name)| {
-                                                            view! {
-                                                                <option value=id.to_string() selected=Some(*id) == kept_c>
-                                                                    {name.clone()}
-                                                                </option>
-                                                            }
-                                                        })
-                                                        .collect_view()}
-                                                </select>
-                                            </label>
-                                            <label>
-                                                {t(lang, "标题", "Title")}
-                                                <input
-                                                    type="text"
-                                                    name="title"
-                                                    required
-                                                    maxlength="60"
-                                                    value=q("title").unwrap_or_default()
-                                                />
-                                            </label>
-                                            <label>
-                                                {t(
-                                                    lang,
-                                                    "背景材料(空行分段)",
-                                                    "Background (blank line between paragraphs)",
-                                                )}<textarea name="body" required maxlength="10000" rows="6">
-                                                    {q("body").unwrap_or_default()}
-                                                </textarea>
-                                            </label>
-                                            <label>
-                                                {t(lang, "官方答复期限(天)", "Official answer within (days)")}
-                                                <input
-                                                    type="text"
-                                                    name="answer_days"
-                                                    inputmode="numeric"
-                                                    maxlength="2"
-                                                    value=q("answer_days").unwrap_or_else(|| "7".into())
-                                                />
-                                            </label>
-                                            <button type="submit" class="primary">
-                                                {t(lang, "发布", "Publish")}
-                                            </button>
-                                        </form>
-                                    </section>
-                                </div>
-                            }
-                                .into_any()
-                        })}
-                    </Suspense>
-                }
+        <Page title=("议事管理", "Deliberation") render=move |s: SessionInfo| {
+            let lang = s.lang;
+            let error = q("error").map(|c| code_text(&c, lang));
+            view! {
+                {q("reviewed").map(|d| view! { <p class="success" role="status">{if d == "publish" { t(lang, "议题已发布", "Published") } else { t(lang, "已退回提议人", "Returned to the proposer") }}</p> })}
+                {q("moderated").map(|_| view! { <p class="success" role="status">{t(lang, "已处理", "Done")}</p> })}
+                <FormError message=error/>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let d = match data.await {
+                            Ok(d) => d,
+                            Err(e) => return view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
+                        };
+                        let kept_c = q("community_id").and_then(|v| v.parse::<i64>().ok());
+                        let pending: Vec<TopicView> = d.topics.iter().filter(|x| x.status == TopicStatus::Pending).cloned().collect();
+                        let others: Vec<TopicView> = d.topics.iter().filter(|x| x.status != TopicStatus::Pending).cloned().collect();
+                        view! {
+                            <div class="console">
+                                <section class="card wide-card">
+                                    <h2>{t(lang, "待审核的居民提议", "Proposals to review")}</h2>
+                                    {if pending.is_empty() { view! { <p class="empty">{t(lang, "没有待审核的提议", "Nothing to review")}</p> }.into_any() } else { view! {
+                                        <ul class="list">
+                                            {pending.into_iter().map(|x| view! {
+                                                <li class="proposal">
+                                                    <span class="title"><a href=format!("/topics/{}", x.id)>{x.title.clone()}</a></span>
+                                                    <span class="meta">{x.community.clone()}" · "{x.proposer.clone()}" · "<span class="nw">{x.created_at.clone()}</span></span>
+                                                    <form method="post" action=ReviewTopic::PATH class="inline-form">
+                                                        <input type="hidden" name="id" value=x.id.to_string()/>
+                                                        <label>{t(lang, "答复期限(天)", "Answer within (days)")}<input type="text" name="answer_days" inputmode="numeric" maxlength="2" value="7"/></label>
+                                                        <input type="text" name="note" maxlength="200" placeholder=t(lang, "退回原因", "Reason if returned") aria-label=t(lang, "退回原因", "Reason if returned")/>
+                                                        <button type="submit" name="decision" value="publish" class="primary">{t(lang, "发布", "Publish")}</button>
+                                                        <button type="submit" name="decision" value="reject">{t(lang, "退回", "Return")}</button>
+                                                    </form>
+                                                </li>
+                                            }).collect_view()}
+                                        </ul>
+                                    }.into_any() }}
+                                </section>
+                                <section class="card wide-card">
+                                    <h2>{t(lang, "待审核的评论", "Reported comments")}</h2>
+                                    {if d.queue.is_empty() { view! { <p class="empty">{t(lang, "没有被举报的评论", "No reported comments")}</p> }.into_any() } else { view! {
+                                        <ul class="list">
+                                            {d.queue.iter().map(|c| view! {
+                                                <li class="reported">
+                                                    <span class="title"><a href=format!("/topics/{}#c{}", c.topic_id, c.id)>{c.topic.clone()}</a></span>
+                                                    <span class="meta">{c.author.clone()}{t(lang, " · 举报 ", " · reports ")}{c.reports}{(c.status == CommentStatus::Hidden).then(|| t(lang, " · 已隐藏", " · hidden"))}</span>
+                                                    <span>{c.body.clone()}</span>
+                                                    <form method="post" action=ModerateComment::PATH class="inline-form">
+                                                        <input type="hidden" name="id" value=c.topic_id.to_string()/>
+                                                        <input type="hidden" name="comment" value=c.id.to_string()/>
+                                                        <input type="hidden" name="back" value="staff"/>
+                                                        <button type="submit" name="keep" value="1">{t(lang, "保留", "Keep")}</button>
+                                                        <button type="submit" name="keep" value="0">{t(lang, "删除", "Remove")}</button>
+                                                    </form>
+                                                </li>
+                                            }).collect_view()}
+                                        </ul>
+                                    }.into_any() }}
+                                </section>
+                                <section class="card wide-card">
+                                    <h2>{t(lang, "议题", "Topics")}</h2>
+                                    <TopicList lang=lang topics=others/>
+                                </section>
+                                <section class="card wide-card">
+                                    <h2>{t(lang, "发布议题", "Publish a topic")}</h2>
+                                    <form method="post" action=CreateTopic::PATH class="stack">
+                                        <label>{t(lang, "社区", "Community")}
+                                            <select name="community_id" required>
+                                                {d.communities.iter().map(|(id, name)| view! { <option value=id.to_string() selected=Some(*id) == kept_c>{name.clone()}</option> }).collect_view()}
+                                            </select>
+                                        </label>
+                                        <label>{t(lang, "标题", "Title")}<input type="text" name="title" required maxlength="60" value=q("title").unwrap_or_default()/></label>
+                                        <label>{t(lang, "背景材料(空行分段)", "Background (blank line between paragraphs)")}<textarea name="body" required maxlength="10000" rows="6">{q("body").unwrap_or_default()}</textarea></label>
+                                        <label>{t(lang, "官方答复期限(天)", "Official answer within (days)")}<input type="text" name="answer_days" inputmode="numeric" maxlength="2" value=q("answer_days").unwrap_or_else(|| "7".into())/></label>
+                                        <button type="submit" class="primary">{t(lang, "发布", "Publish")}</button>
+                                    </form>
+                                </section>
+                            </div>
+                        }.into_any()
+                    })}
+                </Suspense>
             }
-        />
+        }/>
     }
 }

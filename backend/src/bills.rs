@@ -99,13 +99,13 @@ pub(crate) async fn generate_for(
         let res = bill::Entity::insert(bill::ActiveModel {
             org_unit_id: Set(c.id),
             household_id: Set(h.id),
-            kind: Set(BillKind::Property.as_str().into()),
+            kind: Set(BillKind::Property),
             period: Set(period.label.clone()),
             title: Set(format!("{} 物业费", period.label)),
             amount_fen: Set(amount.0),
             paid_fen: Set(0),
             refunded_fen: Set(0),
-            status: Set("unpaid".into()),
+            status: Set(domain::bills::BillStatus::Unpaid),
             basis: Set(basis),
             created_by: Set(by),
             created_at: Set(now),
@@ -148,13 +148,13 @@ pub(crate) async fn insert_bill<C: sea_orm::ConnectionTrait>(
     let res = bill::Entity::insert(bill::ActiveModel {
         org_unit_id: Set(org_unit_id),
         household_id: Set(household_id),
-        kind: Set(kind.as_str().into()),
+        kind: Set(kind),
         period: Set(period.label.clone()),
         title: Set(format!("{} {}", period.label, kind.label(false))),
         amount_fen: Set(amount.0),
         paid_fen: Set(0),
         refunded_fen: Set(0),
-        status: Set("unpaid".into()),
+        status: Set(domain::bills::BillStatus::Unpaid),
         basis: Set(basis.chars().take(200).collect()),
         created_by: Set(by),
         created_at: Set(now),
@@ -222,12 +222,12 @@ pub async fn mine(state: &State, user: &CurrentUser) -> AppResult<Vec<BillView>>
         out.push(BillView {
             id: b.id,
             address: address(state, b.household_id).await?,
-            kind: BillKind::parse(&b.kind).unwrap_or(BillKind::Other),
+            kind: b.kind,
             period: b.period,
             title: b.title,
             amount: Fen(b.amount_fen),
             paid: Fen(b.paid_fen),
-            status: BillStatus::parse(&b.status).unwrap_or(BillStatus::Unpaid),
+            status: b.status,
             basis: domain::msg::render(&b.basis, user.lang == "en"),
         });
     }
@@ -402,7 +402,7 @@ pub async fn import_bills(
         };
         homes.insert((b.name.clone(), d.entrance.clone(), d.room.clone()), h.id);
     }
-    let existing: std::collections::HashSet<(i64, String, String)> = bill::Entity::find()
+    let existing: std::collections::HashSet<(i64, domain::bills::BillKind, String)> = bill::Entity::find()
         .filter(bill::Column::OrgUnitId.eq(c.id))
         .all(&state.db)
         .await?
@@ -472,7 +472,7 @@ pub async fn import_bills(
                 continue;
             }
             seen.insert(key, row);
-            if existing.contains(&(h, k.as_str().to_string(), p.label.clone())) {
+            if existing.contains(&(h, k, p.label.clone())) {
                 errors.push(err("period", Problem::AlreadyBilled, Some(p.label.clone())));
                 continue;
             }

@@ -43,7 +43,7 @@ async fn org(
     let now = Utc::now();
     let row = org_unit::ActiveModel {
         parent_id: Set(parent.map(|p| p.id)),
-        level: Set(level.as_str().into()),
+        level: Set(level),
         name: Set(name.into()),
         // real path is known only after the id: insert with a unique placeholder, then fix
         path: Set(format!("pending:{}", uuid::Uuid::new_v4())),
@@ -147,7 +147,8 @@ async fn seed(state: &State) -> AppResult<()> {
         .await?;
         user_role::ActiveModel {
             user_id: Set(u.id),
-            role: Set((*role).into()),
+            role: Set(domain::Role::parse(role)
+                .ok_or_else(|| crate::error::AppError::internal(anyhow::anyhow!("demo role {role}")))?),
             org_unit_id: Set(scope.id),
             created_at: Set(now),
             ..Default::default()
@@ -161,7 +162,7 @@ async fn seed(state: &State) -> AppResult<()> {
                     dwelling_id: Set(*d),
                     relation: Set("owner".into()),
                     area_centi_m2: Set(None),
-                    status: Set("approved".into()),
+                    status: Set(domain::residence::ResidenceStatus::Approved),
                     reason: Set(None),
                     reviewed_by: Set(None),
                     reviewed_at: Set(Some(now)),
@@ -304,7 +305,7 @@ async fn seed_topics(
             community_id: Set(c.id),
             title: Set(title.into()),
             body: Set(body.into()),
-            status: Set(if published { "published" } else { "pending" }.into()),
+            status: Set(if published { domain::topics::TopicStatus::Published } else { domain::topics::TopicStatus::Pending }),
             proposed_by: Set(proposer),
             reviewed_by: Set(published.then_some(*by)),
             review_note: Set(None),
@@ -416,7 +417,7 @@ async fn past_service(state: &State, c: &org_unit::Model, by: i64) -> AppResult<
     signup::ActiveModel {
         activity_id: Set(id),
         user_id: Set(u.id),
-        status: Set("signed_up".into()),
+        status: Set(domain::volunteer::SignupStatus::SignedUp),
         queued_at: Set(start - chrono::Duration::days(2)),
         updated_at: Set(start - chrono::Duration::days(2)),
         ..Default::default()

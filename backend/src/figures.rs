@@ -10,7 +10,7 @@ use domain::time::beijing_time;
 use domain::{
     figures::{self, Drill, Figures, FiguresReport, Item, Metric, Period, Subject, SubjectInfo},
     geo::Evidence,
-    incidents::{Action, Category},
+    incidents::Action,
     ErrorCode, OrgLevel, Role,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -158,7 +158,7 @@ fn short(text: &str, n: usize) -> String {
 }
 
 fn incident_title(i: &incident::Model, en: bool) -> String {
-    let cat = Category::parse(&i.category).map(|c| c.name(en)).unwrap_or("");
+    let cat = i.category.name(en);
     format!("#{} {cat} · {}", i.id, short(&i.description, 24))
 }
 
@@ -256,7 +256,7 @@ pub async fn items(
                 }
             }
             (None, _) => {
-                let status = domain::incidents::Status::parse(&i.status).map(|s| s.text(en)).unwrap_or("");
+                let status = i.status.text(en);
                 if en {
                     format!("deadline {d} passed; not closed (now: {status})")
                 } else {

@@ -261,7 +261,7 @@ pub async fn import(
 ) -> AppResult<Outcome> {
     let community = org_unit::Entity::find_by_id(community_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     let path = OrgPath::parse(&community.path).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad org path")))?;
-    if community.level != OrgLevel::Community.as_str() {
+    if community.level != OrgLevel::Community {
         return Err(ErrorCode::InvalidInput.into());
     }
     if !staff.can_manage(&path) {

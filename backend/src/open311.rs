@@ -327,8 +327,8 @@ pub fn extended_status(s: Status, reject: Option<RejectReason>, department: bool
 /// `own`: the key filed it (exact position and address); otherwise the
 /// position is rounded and the address left out.
 fn request_out(i: &incident::Model, community: &str, own: bool) -> RequestOut {
-    let status = Status::parse(&i.status).unwrap_or(Status::Reported);
-    let category = Category::parse(&i.category).unwrap_or(Category::Other);
+    let status = i.status;
+    let category = i.category;
     let reject = i.reject_reason.as_deref().and_then(RejectReason::parse);
     RequestOut {
         service_request_id: i.id.to_string(),

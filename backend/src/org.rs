@@ -15,7 +15,7 @@ pub struct OrgNode {
 }
 
 fn node(m: org_unit::Model) -> Option<OrgNode> {
-    Some(OrgNode { id: m.id, level: OrgLevel::parse(&m.level)?, name: m.name, path: OrgPath::parse(&m.path)? })
+    Some(OrgNode { id: m.id, level: m.level, name: m.name, path: OrgPath::parse(&m.path)? })
 }
 
 /// The path of an organisation node (for `CurrentUser::can_manage`).
@@ -101,7 +101,7 @@ pub async fn my_contacts(state: &State, user: &CurrentUser) -> AppResult<Vec<Con
     for g in &user.grants {
         for id in g.org_path.ids().into_iter().rev() {
             let Some(m) = org_unit::Entity::find_by_id(id).one(&state.db).await? else { continue };
-            if m.level == OrgLevel::Community.as_str() {
+            if m.level == OrgLevel::Community {
                 if !out.iter().any(|c| c.community_id == m.id) {
                     out.push(contacts_of(m));
                 }
@@ -148,7 +148,7 @@ pub async fn set_contacts(
     use sea_orm::sea_query::Expr;
     let m = org_unit::Entity::find_by_id(community_id).one(&state.db).await?.ok_or(domain::ErrorCode::NotFound)?;
     let path = OrgPath::parse(&m.path).ok_or(domain::ErrorCode::NotFound)?;
-    if m.level != OrgLevel::Community.as_str() || !staff.can_manage(&path) {
+    if m.level != OrgLevel::Community || !staff.can_manage(&path) {
         return Err(domain::ErrorCode::NotFound.into());
     }
     let number = |s: &str| -> AppResult<Option<String>> {

@@ -391,7 +391,7 @@ async fn redemption_views(
             item: items.get(&r.item_id).cloned().unwrap_or_default(),
             cost: r.cost,
             code: format_receipt_code(&r.code),
-            status: RedemptionStatus::parse(&r.status).unwrap_or(RedemptionStatus::Pending),
+            status: r.status,
             created_at: beijing_time(r.created_at),
             expires_at: beijing_time(r.expires_at),
             person: names.get(&r.user_id).cloned().unwrap_or_default(),
@@ -483,7 +483,7 @@ pub async fn redeem(state: &State, user: &CurrentUser, item_id: i64, idem: &str)
         user_id: Set(user.id),
         cost: Set(item.cost),
         code: Set(code),
-        status: Set(RedemptionStatus::Pending.as_str().into()),
+        status: Set(RedemptionStatus::Pending),
         hold_entry_id: Set(hold),
         release_entry_id: Set(None),
         expires_at: Set(expires),
@@ -568,7 +568,7 @@ pub async fn cancel(state: &State, user: &CurrentUser, id: i64) -> AppResult<()>
 
 pub async fn expire_job(state: &State, j: ExpireJob) -> anyhow::Result<()> {
     let Some(r) = redemption::Entity::find_by_id(j.redemption).one(&state.db).await? else { return Ok(()) };
-    if r.status != RedemptionStatus::Pending.as_str() || r.expires_at > Utc::now() {
+    if r.status != RedemptionStatus::Pending || r.expires_at > Utc::now() {
         return Ok(());
     }
     match release(state, &r, RedemptionStatus::Expired, None).await {

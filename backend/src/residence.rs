@@ -92,7 +92,7 @@ pub async fn request(state: &State, user: &CurrentUser, new: NewResidence) -> Ap
         dwelling_id: Set(new.dwelling_id),
         relation: Set(new.relation.as_str().into()),
         area_centi_m2: Set(new.area.map(|a| a.centi())),
-        status: Set(ResidenceStatus::Pending.as_str().into()),
+        status: Set(ResidenceStatus::Pending),
         reason: Set(None),
         reviewed_by: Set(None),
         reviewed_at: Set(None),
@@ -166,7 +166,7 @@ pub async fn decide(state: &State, staff: &CurrentUser, id: i64, approve: bool, 
         if !has_role {
             user_role::ActiveModel {
                 user_id: Set(row.user_id),
-                role: Set(Role::Resident.as_str().into()),
+                role: Set(Role::Resident),
                 org_unit_id: Set(community.id),
                 created_at: Set(now),
                 ..Default::default()
@@ -310,7 +310,7 @@ async fn view(state: &State, r: residence::Model, full: bool, en: bool) -> AppRe
             address: format!("{} {} {}", b.name, d.entrance, d.room),
             relation: Relation::parse(&r.relation).unwrap_or(Relation::FamilyMember),
             area: r.area_centi_m2.and_then(AreaCentiM2::from_centi),
-            status: ResidenceStatus::parse(&r.status).unwrap_or(ResidenceStatus::Pending),
+            status: r.status,
             reason: r.reason,
             applicant_name: crate::support::people::name_of(&u, en),
             applicant_phone: if full { u.phone } else { domain::phone::mask_phone(&u.phone) },

@@ -45,7 +45,7 @@ use crate::{
 };
 
 fn status_of(t: &topic::Model) -> TopicStatus {
-    TopicStatus::parse(&t.status).unwrap_or(TopicStatus::Pending)
+    t.status
 }
 
 async fn can_moderate(state: &State, user: &CurrentUser, community_id: i64) -> AppResult<bool> {
@@ -109,7 +109,7 @@ pub async fn propose(
     let is_community = crate::entities::org_unit::Entity::find_by_id(community_id)
         .one(&state.db)
         .await?
-        .is_some_and(|o| o.level == domain::OrgLevel::Community.as_str());
+        .is_some_and(|o| o.level == domain::OrgLevel::Community);
     if !is_community {
         return Err(ErrorCode::NotFound.into());
     }
@@ -122,7 +122,7 @@ pub async fn propose(
         community_id: Set(community_id),
         title: Set(title),
         body: Set(body),
-        status: Set(if staff { TopicStatus::Published } else { TopicStatus::Pending }.as_str().into()),
+        status: Set(if staff { TopicStatus::Published } else { TopicStatus::Pending }),
         proposed_by: Set(user.id),
         reviewed_by: Set(staff.then_some(user.id)),
         answer_days: Set(answer_days),
@@ -364,7 +364,7 @@ async fn comment_views(
     Ok(rows
         .into_iter()
         .map(|c| {
-            let status = CommentStatus::parse(&c.status).unwrap_or(CommentStatus::Visible);
+            let status = c.status;
             let shown = status == CommentStatus::Visible || moderator || c.user_id == viewer.id;
             CommentView {
                 id: c.id,
@@ -570,7 +570,7 @@ pub struct CommentPointsJob {
 }
 
 async fn comment_points(state: &State, c: &comment::Model) -> AppResult<i64> {
-    if c.official || c.status != CommentStatus::Visible.as_str() {
+    if c.official || c.status != CommentStatus::Visible {
         return Ok(0);
     }
     let t = topic::Entity::find_by_id(c.topic_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
@@ -627,7 +627,7 @@ pub async fn comment(
         user_id: Set(user.id),
         body: Set(body),
         official: Set(official),
-        status: Set(CommentStatus::Visible.as_str().into()),
+        status: Set(CommentStatus::Visible),
         reports: Set(0),
         reviewed: Set(official),
         reviewed_by: Set(None),
@@ -677,7 +677,7 @@ pub async fn report(state: &State, user: &CurrentUser, comment_id: i64, reason: 
     if !matches!(r, sea_orm::TryInsertResult::Inserted(_)) {
         drop(txn);
         let now = comment::Entity::find_by_id(comment_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
-        return Ok(now.status == CommentStatus::Hidden.as_str());
+        return Ok(now.status == CommentStatus::Hidden);
     }
     comment::Entity::update_many()
         .col_expr(comment::Column::Reports, Expr::col(comment::Column::Reports).add(1))

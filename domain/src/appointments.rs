@@ -49,6 +49,9 @@ pub fn day_label(d: NaiveDate, english: bool) -> String {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum Audience {
     /// Anyone with an account; quotas count per person.
     Anyone,
@@ -59,18 +62,10 @@ pub enum Audience {
     Household,
 }
 
+crate::coded!(Audience);
+
 impl Audience {
     pub const ALL: [Audience; 3] = [Audience::Anyone, Audience::Verified, Audience::Household];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Audience::Anyone => "anyone",
-            Audience::Verified => "verified",
-            Audience::Household => "household",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Audience> {
-        Self::ALL.into_iter().find(|a| a.as_str() == s)
-    }
     pub fn needs_residence(self) -> bool {
         !matches!(self, Audience::Anyone)
     }
@@ -89,24 +84,19 @@ impl Audience {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum QuotaPeriod {
     Day,
     Week,
     Month,
 }
 
+crate::coded!(QuotaPeriod);
+
 impl QuotaPeriod {
     pub const ALL: [QuotaPeriod; 3] = [QuotaPeriod::Day, QuotaPeriod::Week, QuotaPeriod::Month];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            QuotaPeriod::Day => "day",
-            QuotaPeriod::Week => "week",
-            QuotaPeriod::Month => "month",
-        }
-    }
-    pub fn parse(s: &str) -> Option<QuotaPeriod> {
-        Self::ALL.into_iter().find(|p| p.as_str() == s)
-    }
     pub fn label(self, english: bool) -> &'static str {
         match (self, english) {
             (QuotaPeriod::Day, false) => "每天",
@@ -148,6 +138,9 @@ impl QuotaPeriod {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum BookingStatus {
     /// A freed seat held for the next person on the waiting list, until they accept or time runs out.
     Offered,
@@ -158,6 +151,8 @@ pub enum BookingStatus {
     Cancelled,
     Expired,
 }
+
+crate::coded!(BookingStatus);
 
 impl BookingStatus {
     pub const ALL: [BookingStatus; 7] = [
@@ -177,20 +172,6 @@ impl BookingStatus {
         BookingStatus::Served,
         BookingStatus::NoShow,
     ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BookingStatus::Offered => "offered",
-            BookingStatus::Booked => "booked",
-            BookingStatus::Arrived => "arrived",
-            BookingStatus::Served => "served",
-            BookingStatus::NoShow => "no_show",
-            BookingStatus::Cancelled => "cancelled",
-            BookingStatus::Expired => "expired",
-        }
-    }
-    pub fn parse(s: &str) -> Option<BookingStatus> {
-        Self::ALL.into_iter().find(|b| b.as_str() == s)
-    }
     pub fn holds_seat(self) -> bool {
         Self::HOLDING.contains(&self)
     }

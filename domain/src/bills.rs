@@ -4,8 +4,11 @@ use crate::{money::Fen, ErrorCode};
 use serde::{Deserialize, Serialize};
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum BillKind {
     Property,
     Water,
@@ -15,22 +18,11 @@ pub enum BillKind {
     Other,
 }
 
+crate::coded!(BillKind);
+
 impl BillKind {
     pub const ALL: [BillKind; 6] =
         [BillKind::Property, BillKind::Water, BillKind::Electricity, BillKind::Gas, BillKind::Parking, BillKind::Other];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BillKind::Property => "property",
-            BillKind::Water => "water",
-            BillKind::Electricity => "electricity",
-            BillKind::Gas => "gas",
-            BillKind::Parking => "parking",
-            BillKind::Other => "other",
-        }
-    }
-    pub fn parse(s: &str) -> Option<BillKind> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
     /// A kind as typed in a spreadsheet: its Chinese label (with or without
     /// 费), or its English name.
     pub fn parse_typed(s: &str) -> Option<BillKind> {
@@ -143,6 +135,9 @@ pub fn title_words(stored: &str, english: bool) -> String {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum BillStatus {
     Unpaid,
     Paid,
@@ -150,24 +145,9 @@ pub enum BillStatus {
     Void,
 }
 
+crate::coded!(BillStatus);
+
 impl BillStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BillStatus::Unpaid => "unpaid",
-            BillStatus::Paid => "paid",
-            BillStatus::Refunded => "refunded",
-            BillStatus::Void => "void",
-        }
-    }
-    pub fn parse(s: &str) -> Option<BillStatus> {
-        match s {
-            "unpaid" => Some(BillStatus::Unpaid),
-            "paid" => Some(BillStatus::Paid),
-            "refunded" => Some(BillStatus::Refunded),
-            "void" => Some(BillStatus::Void),
-            _ => None,
-        }
-    }
     pub fn label(self, english: bool) -> &'static str {
         match (self, english) {
             (BillStatus::Unpaid, false) => "待缴",

@@ -30,7 +30,22 @@ use serde::{Deserialize, Serialize};
 pub const MAX_PERIOD_DAYS: i64 = 366;
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum Metric {
     Closure,
     Presence,
@@ -38,21 +53,10 @@ pub enum Metric {
     Satisfaction,
 }
 
+crate::coded!(Metric);
+
 impl Metric {
     pub const ALL: [Metric; 4] = [Metric::Closure, Metric::Presence, Metric::Updates, Metric::Satisfaction];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Metric::Closure => "closure",
-            Metric::Presence => "presence",
-            Metric::Updates => "updates",
-            Metric::Satisfaction => "satisfaction",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Metric> {
-        Self::ALL.into_iter().find(|m| m.as_str() == s)
-    }
 
     pub fn label(self, en: bool) -> &'static str {
         match (self, en) {

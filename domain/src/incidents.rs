@@ -28,6 +28,9 @@ pub const MAX_DESCRIPTION: usize = 2000;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum Category {
     /// 环境卫生: rubbish, dirty stairwells, overflowing bins
     Sanitation,
@@ -47,6 +50,8 @@ pub enum Category {
     Other,
 }
 
+crate::coded!(Category);
+
 impl Category {
     pub const ALL: [Category; 8] = [
         Category::Sanitation,
@@ -58,23 +63,6 @@ impl Category {
         Category::HomeRepair,
         Category::Other,
     ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::Sanitation => "sanitation",
-            Category::Facilities => "facilities",
-            Category::Safety => "safety",
-            Category::Dispute => "dispute",
-            Category::Construction => "construction",
-            Category::Parking => "parking",
-            Category::HomeRepair => "home_repair",
-            Category::Other => "other",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Category> {
-        Category::ALL.into_iter().find(|c| c.as_str() == s.trim())
-    }
 
     pub fn name(self, english: bool) -> &'static str {
         let (zh, en) = match self {
@@ -110,6 +98,9 @@ impl Category {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum Status {
     Reported,
     Accepted,
@@ -120,6 +111,8 @@ pub enum Status {
     Verified,
     Closed,
 }
+
+crate::coded!(Status);
 
 impl Status {
     pub const ALL: [Status; 8] = [
@@ -132,23 +125,6 @@ impl Status {
         Status::Verified,
         Status::Closed,
     ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Reported => "reported",
-            Status::Accepted => "accepted",
-            Status::Rejected => "rejected",
-            Status::Dispatched => "dispatched",
-            Status::InProgress => "in_progress",
-            Status::Handled => "handled",
-            Status::Verified => "verified",
-            Status::Closed => "closed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|x| x.as_str() == s)
-    }
 
     pub fn text(self, english: bool) -> &'static str {
         let (zh, en) = match self {
@@ -183,6 +159,9 @@ impl Status {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum RejectReason {
     /// 重复上报: already reported (names the other report)
     Duplicate,
@@ -190,20 +169,9 @@ pub enum RejectReason {
     NotOurs,
 }
 
+crate::coded!(RejectReason);
+
 impl RejectReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RejectReason::Duplicate => "duplicate",
-            RejectReason::NotOurs => "not_ours",
-        }
-    }
-    pub fn parse(s: &str) -> Option<RejectReason> {
-        match s.trim() {
-            "duplicate" => Some(RejectReason::Duplicate),
-            "not_ours" => Some(RejectReason::NotOurs),
-            _ => None,
-        }
-    }
     pub fn text(self, english: bool) -> &'static str {
         match (self, english) {
             (RejectReason::Duplicate, false) => "重复上报",
@@ -229,6 +197,9 @@ pub struct Actor {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum Action {
     /// The report itself (first event, not a transition).
     Report,
@@ -245,11 +216,15 @@ pub enum Action {
     Rate,
     /// A progress note or photos without a change of status.
     Note,
+    #[strum(serialize = "extend")]
     RequestExtension,
+    #[strum(serialize = "decide_ext")]
     DecideExtension,
     /// The deadline passed (the system).
     Escalate,
 }
+
+crate::coded!(Action);
 
 impl Action {
     pub const ALL: [Action; 14] = [
@@ -268,29 +243,6 @@ impl Action {
         Action::DecideExtension,
         Action::Escalate,
     ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Report => "report",
-            Action::Accept => "accept",
-            Action::Reject => "reject",
-            Action::Dispatch => "dispatch",
-            Action::Start => "start",
-            Action::Handle => "handle",
-            Action::Verify => "verify",
-            Action::SendBack => "send_back",
-            Action::Close => "close",
-            Action::Rate => "rate",
-            Action::Note => "note",
-            Action::RequestExtension => "extend",
-            Action::DecideExtension => "decide_ext",
-            Action::Escalate => "escalate",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|a| a.as_str() == s)
-    }
 
     /// The event's words on the timeline.
     pub fn text(self, english: bool) -> &'static str {

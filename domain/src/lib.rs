@@ -34,3 +34,90 @@ pub use id_number::IdNumber;
 pub use org::{OrgLevel, OrgPath};
 pub use phone::Phone;
 pub use role::Role;
+
+/// A closed set of codes kept in a text column and sent as JSON strings.
+/// The enum derives its codes once with strum (`IntoStaticStr`,
+/// `EnumString`, `Display`, usually `serialize_all = "snake_case"`) and,
+/// with the `db` feature, sea-orm's `DeriveValueType`, so an entity's
+/// column is the enum itself, never a string; this adds the two names
+/// callers use.
+#[macro_export]
+macro_rules! coded {
+    ($t:ty) => {
+        impl $t {
+            /// The stored code.
+            pub fn as_str(self) -> &'static str {
+                self.into()
+            }
+            /// The value of a stored code; `None` for any other text.
+            pub fn parse(s: &str) -> Option<Self> {
+                s.parse().ok()
+            }
+        }
+        /// A value equals its stored code (`order.status == "paid"`).
+        impl PartialEq<&str> for $t {
+            fn eq(&self, code: &&str) -> bool {
+                self.as_str() == *code
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod coded_tests {
+    use strum::VariantArray;
+
+    /// Every coded enum: each value has its own stored code, which reads back
+    /// to it and is what `Display` writes.
+    fn check<T>()
+    where
+        T: VariantArray
+            + Copy
+            + PartialEq
+            + std::fmt::Debug
+            + std::fmt::Display
+            + Into<&'static str>
+            + std::str::FromStr,
+    {
+        for v in T::VARIANTS {
+            let code: &'static str = (*v).into();
+            assert_eq!(code.parse::<T>().ok(), Some(*v), "{v:?}");
+            assert_eq!(v.to_string(), code);
+        }
+        assert!("no such code".parse::<T>().is_err());
+    }
+
+    #[test]
+    fn every_code_reads_back_to_its_value() {
+        use crate::*;
+        check::<bills::BillKind>();
+        check::<bills::BillStatus>();
+        check::<appointments::Audience>();
+        check::<appointments::QuotaPeriod>();
+        check::<appointments::BookingStatus>();
+        check::<role::Role>();
+        check::<payments::OrderStatus>();
+        check::<payments::TradeState>();
+        check::<volunteer::SignupStatus>();
+        check::<volunteer::Direction>();
+        check::<org::OrgLevel>();
+        check::<residence::Relation>();
+        check::<residence::ResidenceStatus>();
+        check::<incidents::Category>();
+        check::<incidents::Status>();
+        check::<incidents::RejectReason>();
+        check::<incidents::Action>();
+        check::<points::EntryKind>();
+        check::<points::RedemptionStatus>();
+        check::<topics::TopicStatus>();
+        check::<topics::CommentStatus>();
+        check::<notify::NotificationKind>();
+        check::<votes::VoteKind>();
+        check::<votes::Eligibility>();
+        check::<votes::VoteStatus>();
+        check::<patrol::PatrolState>();
+        check::<patrol::Transition>();
+        check::<patrol::GapReason>();
+        check::<figures::Metric>();
+    }
+}

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum NotificationKind {
     /// 社区公告
     Announcement,
@@ -28,6 +31,8 @@ pub enum NotificationKind {
     /// 系统通知 (scheduled reminders staff set up, account events)
     System,
 }
+
+crate::coded!(NotificationKind);
 
 /// RFC 8030 Urgency header values we use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,24 +64,6 @@ impl NotificationKind {
         NotificationKind::MyRequests,
         NotificationKind::System,
     ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NotificationKind::Announcement => "announcement",
-            NotificationKind::Residence => "residence",
-            NotificationKind::AppointmentReminder => "appointment_reminder",
-            NotificationKind::ActivityStart => "activity_start",
-            NotificationKind::VoteClosing => "vote_closing",
-            NotificationKind::Task => "task",
-            NotificationKind::Payment => "payment",
-            NotificationKind::MyRequests => "my_requests",
-            NotificationKind::System => "system",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<NotificationKind> {
-        NotificationKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
 
     pub fn label(self, english: bool) -> &'static str {
         let (zh, en) = match self {

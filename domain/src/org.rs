@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum OrgLevel {
     City,
     District,
@@ -18,21 +21,11 @@ pub enum OrgLevel {
     Grid,
 }
 
+crate::coded!(OrgLevel);
+
 impl OrgLevel {
     pub const ALL: [OrgLevel; 5] =
         [OrgLevel::City, OrgLevel::District, OrgLevel::Street, OrgLevel::Community, OrgLevel::Grid];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgLevel::City => "city",
-            OrgLevel::District => "district",
-            OrgLevel::Street => "street",
-            OrgLevel::Community => "community",
-            OrgLevel::Grid => "grid",
-        }
-    }
-    pub fn parse(s: &str) -> Option<OrgLevel> {
-        Self::ALL.into_iter().find(|l| l.as_str() == s)
-    }
     /// The level a child of this level must have.
     pub fn child(self) -> Option<OrgLevel> {
         match self {

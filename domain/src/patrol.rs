@@ -104,25 +104,18 @@ pub struct SheetItem {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum PatrolState {
     Active,
     Paused,
     Ended,
 }
 
+crate::coded!(PatrolState);
+
 impl PatrolState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PatrolState::Active => "active",
-            PatrolState::Paused => "paused",
-            PatrolState::Ended => "ended",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<PatrolState> {
-        [PatrolState::Active, PatrolState::Paused, PatrolState::Ended].into_iter().find(|p| p.as_str() == s)
-    }
-
     pub fn label(self, en: bool) -> &'static str {
         match (self, en) {
             (PatrolState::Active, false) => "巡逻中",
@@ -139,25 +132,18 @@ impl PatrolState {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum Transition {
     Pause,
     Resume,
     End,
 }
 
+crate::coded!(Transition);
+
 impl Transition {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Transition::Pause => "pause",
-            Transition::Resume => "resume",
-            Transition::End => "end",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Transition> {
-        [Transition::Pause, Transition::Resume, Transition::End].into_iter().find(|t| t.as_str() == s)
-    }
-
     /// The states it may start from, and where it leads.
     pub fn from_to(self) -> (&'static [PatrolState], PatrolState) {
         match self {
@@ -172,6 +158,9 @@ impl Transition {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum GapReason {
     /// The page was hidden or the screen went off.
     Hidden,
@@ -182,22 +171,9 @@ pub enum GapReason {
     NoSignal,
 }
 
+crate::coded!(GapReason);
+
 impl GapReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GapReason::Hidden => "hidden",
-            GapReason::Offline => "offline",
-            GapReason::Permission => "permission",
-            GapReason::NoSignal => "no_signal",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<GapReason> {
-        [GapReason::Hidden, GapReason::Offline, GapReason::Permission, GapReason::NoSignal]
-            .into_iter()
-            .find(|g| g.as_str() == s)
-    }
-
     pub fn label(self, en: bool) -> &'static str {
         match (self, en) {
             (GapReason::Hidden, false) => "页面在后台或熄屏",

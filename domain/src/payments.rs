@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum OrderStatus {
     /// Made, the bills locked to it, nobody sent to pay yet.
     Created,
@@ -24,6 +27,8 @@ pub enum OrderStatus {
     Refunded,
 }
 
+crate::coded!(OrderStatus);
+
 impl OrderStatus {
     pub const ALL: [OrderStatus; 6] = [
         OrderStatus::Created,
@@ -33,21 +38,6 @@ impl OrderStatus {
         OrderStatus::Failed,
         OrderStatus::Refunded,
     ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::Created => "created",
-            OrderStatus::Paying => "paying",
-            OrderStatus::Paid => "paid",
-            OrderStatus::Closed => "closed",
-            OrderStatus::Failed => "failed",
-            OrderStatus::Refunded => "refunded",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<OrderStatus> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
 
     /// Whether the order may move to `to`. Paid is reachable from closed and
     /// failed too: money the provider did take is never ignored (a late
@@ -94,6 +84,9 @@ impl OrderStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum TradeState {
     Notpay,
     Userpaying,
@@ -103,6 +96,8 @@ pub enum TradeState {
     Revoked,
     Payerror,
 }
+
+crate::coded!(TradeState);
 
 impl TradeState {
     pub const ALL: [TradeState; 7] = [
@@ -114,22 +109,6 @@ impl TradeState {
         TradeState::Revoked,
         TradeState::Payerror,
     ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TradeState::Notpay => "NOTPAY",
-            TradeState::Userpaying => "USERPAYING",
-            TradeState::Success => "SUCCESS",
-            TradeState::Refund => "REFUND",
-            TradeState::Closed => "CLOSED",
-            TradeState::Revoked => "REVOKED",
-            TradeState::Payerror => "PAYERROR",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<TradeState> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
 
     /// What this trade state means for an open order: paid (SUCCESS, and
     /// REFUND, which a trade only reaches after being paid), failed, closed,

@@ -14,6 +14,9 @@ use crate::ErrorCode;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum EntryKind {
     /// Volunteer service hours converted to points.
     Service,
@@ -29,6 +32,8 @@ pub enum EntryKind {
     Reversal,
 }
 
+crate::coded!(EntryKind);
+
 impl EntryKind {
     pub const ALL: [EntryKind; 6] = [
         EntryKind::Service,
@@ -38,19 +43,6 @@ impl EntryKind {
         EntryKind::Release,
         EntryKind::Reversal,
     ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Service => "service",
-            Self::Participation => "participation",
-            Self::Adjustment => "adjustment",
-            Self::Hold => "hold",
-            Self::Release => "release",
-            Self::Reversal => "reversal",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
     pub fn label(self, en: bool) -> &'static str {
         match (self, en) {
             (Self::Service, false) => "志愿服务",
@@ -76,6 +68,9 @@ impl EntryKind {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum RedemptionStatus {
     /// Points and stock held; waiting for pickup.
     Pending,
@@ -86,24 +81,9 @@ pub enum RedemptionStatus {
     Cancelled,
 }
 
+crate::coded!(RedemptionStatus);
+
 impl RedemptionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::PickedUp => "picked_up",
-            Self::Expired => "expired",
-            Self::Cancelled => "cancelled",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "pending" => Some(Self::Pending),
-            "picked_up" => Some(Self::PickedUp),
-            "expired" => Some(Self::Expired),
-            "cancelled" => Some(Self::Cancelled),
-            _ => None,
-        }
-    }
     pub fn label(self, en: bool) -> &'static str {
         match (self, en) {
             (Self::Pending, false) => "待领取",

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum Relation {
     Owner,
     CoOwner,
@@ -14,19 +17,10 @@ pub enum Relation {
     FamilyMember,
 }
 
+crate::coded!(Relation);
+
 impl Relation {
     pub const ALL: [Relation; 4] = [Relation::Owner, Relation::CoOwner, Relation::Tenant, Relation::FamilyMember];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Relation::Owner => "owner",
-            Relation::CoOwner => "co_owner",
-            Relation::Tenant => "tenant",
-            Relation::FamilyMember => "family_member",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Relation> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
     /// Owners and co-owners give the registered area (it weighs their vote).
     pub fn needs_area(self) -> bool {
         matches!(self, Relation::Owner | Relation::CoOwner)
@@ -48,28 +42,18 @@ impl Relation {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum ResidenceStatus {
     Pending,
     Approved,
     Rejected,
 }
 
+crate::coded!(ResidenceStatus);
+
 impl ResidenceStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResidenceStatus::Pending => "pending",
-            ResidenceStatus::Approved => "approved",
-            ResidenceStatus::Rejected => "rejected",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "pending" => Some(Self::Pending),
-            "approved" => Some(Self::Approved),
-            "rejected" => Some(Self::Rejected),
-            _ => None,
-        }
-    }
     pub fn label(self, english: bool) -> &'static str {
         match (self, english) {
             (Self::Pending, false) => "待审核",

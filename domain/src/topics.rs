@@ -36,6 +36,9 @@ pub fn hidden_by_reports(reports: i64, reviewed: bool) -> bool {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum TopicStatus {
     /// Proposed by a resident, waiting for staff review (only they see it).
     Pending,
@@ -44,19 +47,10 @@ pub enum TopicStatus {
     Closed,
 }
 
+crate::coded!(TopicStatus);
+
 impl TopicStatus {
     pub const ALL: [TopicStatus; 4] = [Self::Pending, Self::Published, Self::Rejected, Self::Closed];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Published => "published",
-            Self::Rejected => "rejected",
-            Self::Closed => "closed",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
     pub fn label(self, en: bool) -> &'static str {
         match (self, en) {
             (Self::Pending, false) => "待审核",
@@ -74,6 +68,9 @@ impl TopicStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum CommentStatus {
     Visible,
     /// Hidden by reports, waiting for staff review.
@@ -82,18 +79,7 @@ pub enum CommentStatus {
     Removed,
 }
 
-impl CommentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Visible => "visible",
-            Self::Hidden => "hidden",
-            Self::Removed => "removed",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Visible, Self::Hidden, Self::Removed].into_iter().find(|k| k.as_str() == s)
-    }
-}
+crate::coded!(CommentStatus);
 
 /// A comment's text: 1–1000 characters after trimming.
 pub fn parse_comment(s: &str) -> Result<String, ErrorCode> {

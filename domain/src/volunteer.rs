@@ -149,23 +149,18 @@ pub fn window_accepted(code_window: i64, now_window: i64) -> bool {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum SignupStatus {
     SignedUp,
     Waitlisted,
     Withdrawn,
 }
 
+crate::coded!(SignupStatus);
+
 impl SignupStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::SignedUp => "signed_up",
-            Self::Waitlisted => "waitlisted",
-            Self::Withdrawn => "withdrawn",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::SignedUp, Self::Waitlisted, Self::Withdrawn].into_iter().find(|k| k.as_str() == s)
-    }
     pub fn label(self, en: bool) -> &'static str {
         match (self, en) {
             (Self::SignedUp, false) => "已报名",
@@ -182,25 +177,17 @@ impl SignupStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum Direction {
     In,
     Out,
 }
 
+crate::coded!(Direction);
+
 impl Direction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::In => "in",
-            Self::Out => "out",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "in" => Some(Self::In),
-            "out" => Some(Self::Out),
-            _ => None,
-        }
-    }
     pub fn label(self, en: bool) -> &'static str {
         match (self, en) {
             (Self::In, false) => "签到",

@@ -33,7 +33,7 @@ async fn run(database: &'static str, url: String, dir: &std::path::Path) -> Figu
     // an item open to anyone, made by 阳光社区's staff
     let staff = common::user(&state, "13900000002").await;
     let community = staff.grants[0].org_unit_id;
-    let settings = domain::appointment::ItemSettings::parse(&domain::appointment::ItemForm {
+    let settings = domain::appointments::ItemSettings::parse(&domain::appointments::ItemForm {
         name: "压力测试事项",
         guide: "",
         place: "服务大厅",

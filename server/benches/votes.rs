@@ -16,7 +16,7 @@ mod common;
 
 use backend::entities::{ballot, building, vote, vote_participation, vote_roll};
 use chrono::Utc;
-use domain::vote::{BallotRecord, NewVote, VoteForm};
+use domain::votes::{BallotRecord, NewVote, VoteForm};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     Set, Statement,
@@ -43,7 +43,7 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn code(n: u64) -> String {
-    let a = domain::payment::RECEIPT_ALPHABET;
+    let a = domain::payments::RECEIPT_ALPHABET;
     let mut x = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5151;
     (0..12)
         .map(|_| {
@@ -193,10 +193,10 @@ async fn run(database: &'static str, url: String, dir: &std::path::Path) -> Figu
             area: r.area,
             choices: vec![choice],
             channel: "online".into(),
-            receipt_hash: domain::vote::sha256_hex(receipt.as_bytes()),
+            receipt_hash: domain::votes::sha256_hex(receipt.as_bytes()),
             cast_at: cast_at.clone(),
         };
-        let h = domain::vote::chain_next(&head, &rec).unwrap();
+        let h = domain::votes::chain_next(&head, &rec).unwrap();
         area += r.area;
         rows.push(ballot::ActiveModel {
             vote_id: Set(id),

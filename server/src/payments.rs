@@ -110,7 +110,7 @@ pub async fn sandbox_page(req: HttpRequest, state: web::Data<State>, no: web::Pa
         Err(_) => return HttpResponse::InternalServerError().finish(),
     };
     let no = domain::text::escape_xml(&t.out_trade_no);
-    let open = t.state == "NOTPAY";
+    let open = t.state == domain::payments::TradeState::Notpay;
     let actions = if open {
         format!(
             r#"<form method="post" action="/pay/sandbox/{no}">
@@ -121,10 +121,7 @@ pub async fn sandbox_page(req: HttpRequest, state: web::Data<State>, no: web::Pa
             payments::sandbox::LATE_NOTIFY_SECS
         )
     } else {
-        format!(
-            r#"<p>这笔交易已处理({}).</p><p><a href="/pay/orders/{no}">返回商户</a></p>"#,
-            domain::text::escape_xml(&t.state)
-        )
+        format!(r#"<p>这笔交易已处理({}).</p><p><a href="/pay/orders/{no}">返回商户</a></p>"#, t.state.as_str())
     };
     let html = format!(
         r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

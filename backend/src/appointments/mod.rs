@@ -63,7 +63,7 @@ fn leads() -> Vec<Duration> {
 
 fn policy_of(i: &service_item::Model) -> Policy {
     Policy {
-        audience: Audience::parse(&i.audience).unwrap_or(Audience::Verified),
+        audience: i.audience,
         book_notice_minutes: i.book_notice_minutes,
         cancel_notice_minutes: i.cancel_notice_minutes,
         window_days: i.window_days,
@@ -191,7 +191,7 @@ pub async fn item(state: &State, user: &CurrentUser, id: i64) -> AppResult<ItemV
 /// or of a community they belong to); otherwise it does not exist for them.
 async fn visible_item(state: &State, user: &CurrentUser, id: i64) -> AppResult<service_item::Model> {
     let i = item_row(state, id).await?;
-    if i.audience == Audience::Anyone.as_str() || crate::org::visible_ids(state, user).await?.contains(&i.org_unit_id) {
+    if i.audience == Audience::Anyone || crate::org::visible_ids(state, user).await?.contains(&i.org_unit_id) {
         Ok(i)
     } else {
         Err(ErrorCode::NotFound.into())
@@ -399,7 +399,7 @@ async fn insert_booking<C: ConnectionTrait>(
         user_id: Set(who.user_id),
         household_id: Set(who.household_id),
         code: Set(new_code()),
-        status: Set(status.as_str().into()),
+        status: Set(status),
         starts_at: Set(s.starts_at),
         offer_expires_at: Set(offer_expires_at),
         created_at: Set(now),
@@ -580,7 +580,7 @@ pub async fn cancel(state: &State, user: &CurrentUser, id: i64) -> AppResult<()>
     let b = own_booking(state, user, id).await?;
     let s = slot::Entity::find_by_id(b.slot_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     let item = item_row(state, b.item_id).await?;
-    let status = BookingStatus::parse(&b.status).unwrap_or(BookingStatus::Cancelled);
+    let status = b.status;
     let (from, to) = match status {
         BookingStatus::Booked => {
             policy_of(&item).check_cancel(Utc::now(), s.starts_at)?;
@@ -640,7 +640,7 @@ async fn close_offer<C: ConnectionTrait>(txn: &C, booking_id: i64) -> AppResult<
 /// the new seat is taken first, so a failed move leaves the old booking as it was.
 pub async fn reschedule(state: &State, user: &CurrentUser, id: i64, new_slot_id: i64) -> AppResult<i64> {
     let old = own_booking(state, user, id).await?;
-    if old.status != BookingStatus::Booked.as_str() {
+    if old.status != BookingStatus::Booked {
         return Err(ErrorCode::AlreadyDecided.into());
     }
     if old.slot_id == new_slot_id {

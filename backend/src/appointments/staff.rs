@@ -43,7 +43,7 @@ pub(crate) async fn insert_item<C: ConnectionTrait>(
         guide: Set(s.guide),
         place: Set(s.place),
         duration_minutes: Set(s.duration_minutes),
-        audience: Set(s.policy.audience.as_str().into()),
+        audience: Set(s.policy.audience),
         book_notice_minutes: Set(s.policy.book_notice_minutes),
         cancel_notice_minutes: Set(s.policy.cancel_notice_minutes),
         window_days: Set(s.policy.window_days),
@@ -69,7 +69,7 @@ pub async fn update_item(state: &State, staff: &CurrentUser, id: i64, s: ItemSet
     am.guide = Set(s.guide);
     am.place = Set(s.place);
     am.duration_minutes = Set(s.duration_minutes);
-    am.audience = Set(s.policy.audience.as_str().into());
+    am.audience = Set(s.policy.audience);
     am.book_notice_minutes = Set(s.policy.book_notice_minutes);
     am.cancel_notice_minutes = Set(s.policy.cancel_notice_minutes);
     am.window_days = Set(s.policy.window_days);
@@ -262,7 +262,7 @@ pub async fn add_closure(
                 .all(&txn)
                 .await?;
             for b in held {
-                let from_status = BookingStatus::parse(&b.status).unwrap_or(BookingStatus::Booked);
+                let from_status = b.status;
                 let why = format!("社区停止办理:{reason}");
                 if !swap_status(&txn, b.id, &[from_status], BookingStatus::Cancelled, Some(staff.id), Some(why.clone()))
                     .await?
@@ -436,7 +436,7 @@ pub(super) async fn queue_entry(
         name: crate::support::people::name_of(&u, en),
         phone: domain::phone::mask_phone(&u.phone),
         address,
-        status: BookingStatus::parse(&b.status).unwrap_or(BookingStatus::Booked),
+        status: b.status,
         no_shows: no_shows(&state.db, b.user_id).await?,
     })
 }

@@ -67,7 +67,7 @@ pub(super) async fn booking_view(state: &State, b: booking::Model) -> AppResult<
     let s = slot::Entity::find_by_id(b.slot_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     let c = community(state, item.org_unit_id).await?;
     let policy = policy_of(&item);
-    let status = BookingStatus::parse(&b.status).unwrap_or(BookingStatus::Cancelled);
+    let status = b.status;
     let now = Utc::now();
     Ok(BookingView {
         id: b.id,
@@ -136,7 +136,7 @@ pub async fn ics(state: &State, user: &CurrentUser, id: i64) -> AppResult<String
         &format!("预约码 {}\n{}", b.code, item.guide),
         s.starts_at,
         s.ends_at,
-        b.status == BookingStatus::Cancelled.as_str(),
+        b.status == BookingStatus::Cancelled,
         &format!("{}/appointments/bookings/{}", state.config.public_url.trim_end_matches('/'), b.id),
     ))
 }

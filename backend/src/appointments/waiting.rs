@@ -47,8 +47,8 @@ pub async fn accept_offer(state: &State, user: &CurrentUser, id: i64) -> AppResu
     let b = own_booking(state, user, id).await?;
     let item = item_row(state, b.item_id).await?;
     let s = slot::Entity::find_by_id(b.slot_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
-    if b.status != BookingStatus::Offered.as_str() {
-        return Err(if b.status == BookingStatus::Expired.as_str() {
+    if b.status != BookingStatus::Offered {
+        return Err(if b.status == BookingStatus::Expired {
             ErrorCode::OfferExpired
         } else {
             ErrorCode::AlreadyDecided

@@ -10,7 +10,7 @@ pub struct Model {
     pub user_id: i64,
     pub household_id: Option<i64>,
     pub code: String,
-    pub status: String,
+    pub status: domain::appointments::BookingStatus,
     pub starts_at: DateTimeUtc,
     pub offer_expires_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

@@ -7,7 +7,7 @@ pub struct Model {
     pub id: i64,
     pub community_id: i64,
     pub grid_id: Option<i64>,
-    pub category: String,
+    pub category: domain::incidents::Category,
     pub description: String,
     pub lat: Option<f64>,
     pub lng: Option<f64>,
@@ -17,7 +17,7 @@ pub struct Model {
     /// worker, resident, staff or open311
     pub source: String,
     pub client_id: String,
-    pub status: String,
+    pub status: domain::incidents::Status,
     pub assignee_id: Option<i64>,
     pub department: Option<String>,
     pub deadline: Option<DateTimeUtc>,

@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub parent_id: Option<i64>,
-    pub level: String,
+    pub level: domain::org::OrgLevel,
     pub name: String,
     pub path: String,
     /// A grid's outline: a JSON ring of [lng, lat] pairs (WGS-84).

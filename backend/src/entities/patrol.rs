@@ -9,7 +9,7 @@ pub struct Model {
     pub grid_id: i64,
     pub route_id: Option<i64>,
     /// active, paused or ended
-    pub state: String,
+    pub state: domain::patrol::PatrolState,
     pub started_at: DateTimeUtc,
     pub ended_at: Option<DateTimeUtc>,
 }

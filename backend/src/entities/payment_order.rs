@@ -11,7 +11,7 @@ pub struct Model {
     pub provider: String,
     pub amount_fen: i64,
     pub refunded_fen: i64,
-    pub status: String,
+    pub status: domain::payments::OrderStatus,
     pub transaction_id: Option<String>,
     pub receipt_code: Option<String>,
     pub pay_url: Option<String>,

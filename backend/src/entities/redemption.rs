@@ -9,7 +9,7 @@ pub struct Model {
     pub user_id: i64,
     pub cost: i64,
     pub code: String,
-    pub status: String,
+    pub status: domain::points::RedemptionStatus,
     pub hold_entry_id: i64,
     pub release_entry_id: Option<i64>,
     pub expires_at: DateTimeUtc,

@@ -9,7 +9,7 @@ pub struct Model {
     pub dwelling_id: i64,
     pub relation: String,
     pub area_centi_m2: Option<i64>,
-    pub status: String,
+    pub status: domain::residence::ResidenceStatus,
     pub reason: Option<String>,
     pub reviewed_by: Option<i64>,
     pub reviewed_at: Option<DateTimeUtc>,

@@ -11,7 +11,7 @@ pub struct Model {
     pub description: String,
     pub amount_fen: i64,
     pub refunded_fen: i64,
-    pub state: String,
+    pub state: domain::payments::TradeState,
     pub transaction_id: Option<String>,
     pub success_time: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

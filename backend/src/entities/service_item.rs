@@ -10,7 +10,7 @@ pub struct Model {
     pub guide: String,
     pub place: String,
     pub duration_minutes: i32,
-    pub audience: String,
+    pub audience: domain::appointments::Audience,
     pub book_notice_minutes: i32,
     pub cancel_notice_minutes: i32,
     pub window_days: i32,

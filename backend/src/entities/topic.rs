@@ -8,7 +8,7 @@ pub struct Model {
     pub community_id: i64,
     pub title: String,
     pub body: String,
-    pub status: String,
+    pub status: domain::topics::TopicStatus,
     pub proposed_by: i64,
     pub reviewed_by: Option<i64>,
     pub review_note: Option<String>,

@@ -10,7 +10,7 @@ pub struct Model {
     pub user_id: i64,
     pub body: String,
     pub official: bool,
-    pub status: String,
+    pub status: domain::topics::CommentStatus,
     pub reports: i64,
     pub reviewed: bool,
     pub reviewed_by: Option<i64>,

@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub user_id: i64,
-    pub role: String,
+    pub role: domain::role::Role,
     pub org_unit_id: i64,
     pub created_at: DateTimeUtc,
 }

@@ -7,7 +7,7 @@ pub struct Model {
     pub id: i64,
     pub activity_id: i64,
     pub user_id: i64,
-    pub status: String,
+    pub status: domain::volunteer::SignupStatus,
     pub queued_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

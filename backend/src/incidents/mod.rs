@@ -381,7 +381,7 @@ pub(crate) async fn file(
     let inserted = incident::Entity::insert(incident::ActiveModel {
         community_id: Set(community_id),
         grid_id: Set(grid),
-        category: Set(new.category.as_str().into()),
+        category: Set(new.category),
         description: Set(new.description.clone()),
         lat: Set(new.spot.map(|s| s.lat)),
         lng: Set(new.spot.map(|s| s.lng)),
@@ -390,7 +390,7 @@ pub(crate) async fn file(
         reporter_id: Set(user.id),
         source: Set(source.into()),
         client_id: Set(client_id.into()),
-        status: Set(Status::Reported.as_str().into()),
+        status: Set(Status::Reported),
         escalations: Set(0),
         created_at: Set(now),
         updated_at: Set(now),

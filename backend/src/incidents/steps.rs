@@ -12,7 +12,7 @@ pub async fn act(state: &State, user: &CurrentUser, id: i64, step: Step) -> AppR
     if !visible {
         return Err(ErrorCode::NotFound.into());
     }
-    let from = Status::parse(&i.status).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad status")))?;
+    let from = i.status;
     let action = step.action();
     let to = rules::next(from, action, actor)?;
     let now = Utc::now();
@@ -247,7 +247,7 @@ pub struct OverdueJob {
 /// count raised, staff and the worker told — and look again a day later.
 pub async fn overdue_job(state: &State, job: OverdueJob) -> anyhow::Result<()> {
     let Some(i) = incident::Entity::find_by_id(job.incident_id).one(&state.db).await? else { return Ok(()) };
-    let status = Status::parse(&i.status).unwrap_or(Status::Closed);
+    let status = i.status;
     let now = Utc::now();
     if !status.deadline_runs()
         || i.deadline.map(|d| d.timestamp()) != Some(job.deadline)
@@ -262,7 +262,7 @@ pub async fn overdue_job(state: &State, job: OverdueJob) -> anyhow::Result<()> {
         .col_expr(incident::Column::UpdatedAt, Expr::value(now))
         .filter(incident::Column::Id.eq(i.id))
         .filter(incident::Column::Escalations.eq(i.escalations))
-        .filter(incident::Column::Status.eq(i.status.clone()))
+        .filter(incident::Column::Status.eq(i.status))
         .exec(&txn)
         .await?;
     if r.rows_affected == 0 {

@@ -25,10 +25,10 @@ pub(super) async fn rows_of(state: &State, rows: Vec<incident::Model>, en: bool)
     Ok(rows
         .into_iter()
         .map(|i| {
-            let status = Status::parse(&i.status).unwrap_or(Status::Reported);
+            let status = i.status;
             IncidentRow {
                 id: i.id,
-                category: Category::parse(&i.category).unwrap_or(Category::Other),
+                category: i.category,
                 status,
                 summary: i.description.chars().take(60).collect(),
                 place: place_of(&i),
@@ -142,8 +142,8 @@ pub async fn detail(state: &State, user: &CurrentUser, id: i64) -> AppResult<Inc
         Some(g) => org_unit::Entity::find_by_id(g).one(&state.db).await?.map(|c| c.name),
         None => None,
     };
-    let status = Status::parse(&i.status).unwrap_or(Status::Reported);
-    let category = Category::parse(&i.category).unwrap_or(Category::Other);
+    let status = i.status;
+    let category = i.category;
     let default_deadline = i.deadline.unwrap_or_else(|| Utc::now() + Duration::days(category.default_days()));
     // the reporter's exact position is personal: staff and the assignee see it
     let exact = actor.staff || actor.assignee || actor.reporter;

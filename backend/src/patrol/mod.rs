@@ -35,7 +35,7 @@ pub const MAX_IMPORT: usize = 500;
 async fn managed_grid(state: &State, staff: &CurrentUser, grid_id: i64) -> AppResult<org_unit::Model> {
     let g = org_unit::Entity::find_by_id(grid_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     let path = OrgPath::parse(&g.path).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad org path")))?;
-    if !staff.is_staff() || !staff.can_manage(&path) || g.level != OrgLevel::Grid.as_str() {
+    if !staff.is_staff() || !staff.can_manage(&path) || g.level != OrgLevel::Grid {
         return Err(ErrorCode::Forbidden.into());
     }
     Ok(g)

@@ -154,7 +154,7 @@ fn new_trade_no(prefix: &str) -> String {
 }
 
 fn status_of(o: &payment_order::Model) -> OrderStatus {
-    OrderStatus::parse(&o.status).unwrap_or(OrderStatus::Closed)
+    o.status
 }
 
 async fn order_by_no<C: ConnectionTrait>(c: &C, no: &str) -> AppResult<payment_order::Model> {
@@ -220,7 +220,7 @@ pub async fn create_order(
     if bills.len() != ids.len() || bills.iter().any(|b| !households.contains(&b.household_id)) {
         return Err(ErrorCode::NotFound.into());
     }
-    if bills.iter().any(|b| b.status != "unpaid") {
+    if bills.iter().any(|b| b.status != BillStatus::Unpaid) {
         return Err(ErrorCode::BillNotPayable.into());
     }
     let community = bills[0].org_unit_id;
@@ -256,7 +256,7 @@ pub async fn create_order(
         provider: Set(state.payments.name().into()),
         amount_fen: Set(amount),
         refunded_fen: Set(0),
-        status: Set(OrderStatus::Created.as_str().into()),
+        status: Set(OrderStatus::Created),
         transaction_id: Set(None),
         receipt_code: Set(None),
         pay_url: Set(None),

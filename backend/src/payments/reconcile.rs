@@ -77,12 +77,10 @@ pub async fn reconcile(state: &State, date: NaiveDate) -> AppResult<Reconciliati
         let problem = match found {
             None => "我方没有这笔订单".to_string(),
             Some(o) if o.transaction_id.as_deref() == Some(r.transaction_id.as_str()) => continue, // paid just across midnight
-            Some(o) if OrderStatus::parse(&o.status).is_some_and(|s| s.is_open()) => {
-                match super::settle(state, &o.out_trade_no).await {
-                    Ok(OrderStatus::Paid) => "支付平台已收款而我方未确认:已主动查询补记为已支付".into(),
-                    _ => "支付平台已收款而我方订单仍未支付,查询补记未成功".into(),
-                }
-            }
+            Some(o) if o.status.is_open() => match super::settle(state, &o.out_trade_no).await {
+                Ok(OrderStatus::Paid) => "支付平台已收款而我方未确认:已主动查询补记为已支付".into(),
+                _ => "支付平台已收款而我方订单仍未支付,查询补记未成功".into(),
+            },
             Some(o) => format!("支付平台已收款,我方订单状态为 {}", o.status),
         };
         mismatches.push(Mismatch {

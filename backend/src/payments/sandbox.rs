@@ -202,9 +202,9 @@ impl Sandbox {
             out_trade_no: t.out_trade_no.clone(),
             transaction_id: t.transaction_id.clone(),
             trade_type: Some("JSAPI".into()),
-            trade_state: t.state.clone(),
+            trade_state: t.state.as_str().into(),
             trade_state_desc: Some(
-                match TradeState::parse(&t.state) {
+                match Some(t.state) {
                     Some(TradeState::Success) => "支付成功",
                     Some(TradeState::Payerror) => "支付失败",
                     Some(TradeState::Closed) => "已关闭",
@@ -282,7 +282,7 @@ impl Provider for Sandbox {
             description: Set(description.chars().take(100).collect()),
             amount_fen: Set(order.amount_fen),
             refunded_fen: Set(0),
-            state: Set(TradeState::Notpay.as_str().into()),
+            state: Set(TradeState::Notpay),
             transaction_id: Set(None),
             success_time: Set(None),
             created_at: Set(now),
@@ -310,7 +310,7 @@ impl Provider for Sandbox {
             .exec(&state.db)
             .await?;
         let t = trade::Entity::find().filter(trade::Column::OutTradeNo.eq(out_trade_no)).one(&state.db).await?;
-        Ok(match t.and_then(|t| TradeState::parse(&t.state)) {
+        Ok(match t.map(|t| t.state) {
             Some(TradeState::Success | TradeState::Refund) => CloseOutcome::AlreadyPaid,
             _ => CloseOutcome::Closed,
         })

@@ -32,7 +32,7 @@ pub async fn staff_communities(state: &State, staff: &CurrentUser) -> AppResult<
 pub async fn managed_community(state: &State, staff: &CurrentUser, id: i64) -> AppResult<org_unit::Model> {
     let c = org_unit::Entity::find_by_id(id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     let path = OrgPath::parse(&c.path).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad org path")))?;
-    if !staff.can_manage(&path) || c.level != OrgLevel::Community.as_str() {
+    if !staff.can_manage(&path) || c.level != OrgLevel::Community {
         return Err(ErrorCode::Forbidden.into());
     }
     Ok(c)

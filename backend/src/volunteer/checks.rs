@@ -110,7 +110,7 @@ pub async fn check(
         .filter(signup::Column::UserId.eq(user.id))
         .one(&state.db)
         .await?;
-    if s.map(|s| s.status) != Some(SignupStatus::SignedUp.as_str().into()) {
+    if s.map(|s| s.status) != Some(SignupStatus::SignedUp) {
         return Err(ErrorCode::NotSignedUp.into());
     }
     let row = record_check(state, &a, user.id, dir, at(scanned_at)?, "qr", distance).await?;
@@ -411,7 +411,7 @@ pub async fn organise(state: &State, user: &CurrentUser, id: i64) -> AppResult<O
     let roster = signups
         .iter()
         .map(|s| {
-            let status = SignupStatus::parse(&s.status).unwrap_or(SignupStatus::SignedUp);
+            let status = s.status;
             let place = (status == SignupStatus::Waitlisted).then(|| {
                 queue += 1;
                 queue

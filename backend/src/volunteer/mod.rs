@@ -432,7 +432,7 @@ async fn views(state: &State, viewer: &CurrentUser, rows: Vec<activity::Model>) 
     let mut out = vec![];
     for a in rows {
         let my = mine.get(&a.id);
-        let my_status = my.and_then(|s| SignupStatus::parse(&s.status));
+        let my_status = my.map(|s| s.status);
         let my_queue = match my {
             Some(s) if my_status == Some(SignupStatus::Waitlisted) => Some(queue_place(state, s).await?),
             _ => None,
@@ -609,8 +609,8 @@ pub async fn sign_up(state: &State, user: &CurrentUser, id: i64) -> AppResult<Si
         .one(&state.db)
         .await?;
     if let Some(s) = &existing {
-        if s.status != SignupStatus::Withdrawn.as_str() {
-            return Ok(SignupStatus::parse(&s.status).unwrap_or(SignupStatus::SignedUp));
+        if s.status != SignupStatus::Withdrawn {
+            return Ok(s.status);
         }
     }
     let now = Utc::now();
@@ -642,7 +642,7 @@ pub async fn sign_up(state: &State, user: &CurrentUser, id: i64) -> AppResult<Si
             signup::Entity::insert(signup::ActiveModel {
                 activity_id: Set(id),
                 user_id: Set(user.id),
-                status: Set(status.as_str().into()),
+                status: Set(status),
                 queued_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
@@ -662,7 +662,7 @@ pub async fn sign_up(state: &State, user: &CurrentUser, id: i64) -> AppResult<Si
             .one(&state.db)
             .await?
             .ok_or(ErrorCode::Conflict)?;
-        return Ok(SignupStatus::parse(&s.status).unwrap_or(SignupStatus::SignedUp));
+        return Ok(s.status);
     }
     if seat {
         remind(&txn, user.id, &a).await?;
@@ -697,7 +697,7 @@ pub async fn withdraw(state: &State, user: &CurrentUser, id: i64) -> AppResult<(
         .one(&state.db)
         .await?
         .ok_or(ErrorCode::NotFound)?;
-    let was = SignupStatus::parse(&s.status).ok_or(ErrorCode::NotFound)?;
+    let was = s.status;
     if was == SignupStatus::Withdrawn {
         return Ok(());
     }

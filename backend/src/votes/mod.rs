@@ -79,10 +79,10 @@ pub(super) async fn load(state: &State, id: i64) -> AppResult<(vote::Model, org_
 pub(super) async fn visible(state: &State, user: &CurrentUser, id: i64) -> AppResult<(vote::Model, org_unit::Model)> {
     let (v, c) = load(state, id).await?;
     let path = community_path(&c)?;
-    if !crate::support::scope::in_scope(user, &path) || v.status == VoteStatus::Cancelled.as_str() {
+    if !crate::support::scope::in_scope(user, &path) || v.status == VoteStatus::Cancelled {
         return Err(ErrorCode::NotFound.into());
     }
-    if v.status == VoteStatus::Draft.as_str() && !user.can_manage(&path) {
+    if v.status == VoteStatus::Draft && !user.can_manage(&path) {
         return Err(ErrorCode::NotFound.into());
     }
     Ok((v, c))
@@ -97,11 +97,11 @@ pub(super) async fn managed(state: &State, staff: &CurrentUser, id: i64) -> AppR
 }
 
 pub(super) fn kind_of(v: &vote::Model) -> VoteKind {
-    VoteKind::parse(&v.kind).unwrap_or(VoteKind::Poll)
+    v.kind
 }
 
 pub(super) fn status_of(v: &vote::Model) -> VoteStatus {
-    VoteStatus::parse(&v.status).unwrap_or(VoteStatus::Draft)
+    v.status
 }
 
 pub(super) fn options_of(v: &vote::Model) -> Vec<String> {
@@ -133,7 +133,7 @@ pub(crate) async fn create_for(state: &State, c: &org_unit::Model, by: i64, new:
     let row = vote::Entity::insert(vote::ActiveModel {
         community_id: Set(c.id),
         building_id: Set(new.building_id),
-        kind: Set(new.kind.as_str().into()),
+        kind: Set(new.kind),
         title: Set(new.title),
         body: Set(new.body),
         options: Set(serde_json::to_string(&new.options).map_err(AppError::internal)?),
@@ -144,7 +144,7 @@ pub(crate) async fn create_for(state: &State, c: &org_unit::Model, by: i64, new:
         live_results: Set(new.live_results),
         deemed_consent: Set(new.deemed_consent),
         objection_days: Set(new.objection_days as i32),
-        status: Set(VoteStatus::Draft.as_str().into()),
+        status: Set(VoteStatus::Draft),
         starts_at: Set(starts),
         ends_at: Set(ends),
         total_area: Set(0),

@@ -78,13 +78,11 @@ pub async fn list(state: &State, user: &CurrentUser) -> AppResult<Vec<VoteView>>
         }
         let Some(c) = communities.get(&v.community_id) else { continue };
         let path = community_path(c)?;
-        if !crate::support::scope::in_scope(user, &path)
-            || (v.status == VoteStatus::Draft.as_str() && !user.can_manage(&path))
-        {
+        if !crate::support::scope::in_scope(user, &path) || (v.status == VoteStatus::Draft && !user.can_manage(&path)) {
             continue;
         }
         let b = building_name(state, &v).await?;
-        let show = v.status == VoteStatus::Closed.as_str();
+        let show = v.status == VoteStatus::Closed;
         out.push(view_of(&v, c, b, vec![], show));
     }
     Ok(out)

@@ -21,6 +21,9 @@ use crate::ErrorCode;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum VoteKind {
     /// 协商议事 poll: one person one vote, configurable rules, advisory.
     Poll,
@@ -28,20 +31,9 @@ pub enum VoteKind {
     Owners,
 }
 
+crate::coded!(VoteKind);
+
 impl VoteKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VoteKind::Poll => "poll",
-            VoteKind::Owners => "owners",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "poll" => Some(Self::Poll),
-            "owners" => Some(Self::Owners),
-            _ => None,
-        }
-    }
     pub fn label(self, en: bool) -> &'static str {
         match (self, en) {
             (Self::Poll, false) => "议事投票",
@@ -133,6 +125,9 @@ impl Matter {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum Eligibility {
     /// Verified residents (owners, co-owners, tenants, family members).
     Residents,
@@ -140,20 +135,9 @@ pub enum Eligibility {
     Owners,
 }
 
+crate::coded!(Eligibility);
+
 impl Eligibility {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Residents => "residents",
-            Self::Owners => "owners",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "residents" => Some(Self::Residents),
-            "owners" => Some(Self::Owners),
-            _ => None,
-        }
-    }
     pub fn label(self, en: bool) -> &'static str {
         match (self, en) {
             (Self::Residents, false) => "已认证居民",
@@ -167,6 +151,9 @@ impl Eligibility {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub enum VoteStatus {
     /// Made, not yet open: rules may still change.
     Draft,
@@ -178,24 +165,9 @@ pub enum VoteStatus {
     Cancelled,
 }
 
+crate::coded!(VoteStatus);
+
 impl VoteStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Open => "open",
-            Self::Closed => "closed",
-            Self::Cancelled => "cancelled",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "draft" => Some(Self::Draft),
-            "open" => Some(Self::Open),
-            "closed" => Some(Self::Closed),
-            "cancelled" => Some(Self::Cancelled),
-            _ => None,
-        }
-    }
     pub fn label(self, en: bool) -> &'static str {
         match (self, en) {
             (Self::Draft, false) => "未开始",

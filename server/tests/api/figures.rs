@@ -40,7 +40,7 @@ async fn checked_in(
         worker_id: Set(worker),
         grid_id: Set(grid),
         route_id: Set(None),
-        state: Set("ended".into()),
+        state: Set(domain::patrol::PatrolState::Ended),
         started_at: Set(when - Duration::minutes(5)),
         ended_at: Set(Some(when + Duration::minutes(5))),
         ..Default::default()

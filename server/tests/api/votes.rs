@@ -34,7 +34,7 @@ pub async fn resident(app: &TestApp, phone: &str, dwelling_id: i64, relation: &s
     if has_role == 0 {
         user_role::ActiveModel {
             user_id: Set(u.id),
-            role: Set("resident".into()),
+            role: Set(domain::Role::Resident),
             org_unit_id: Set(b.community_id),
             created_at: Set(now),
             ..Default::default()
@@ -48,7 +48,7 @@ pub async fn resident(app: &TestApp, phone: &str, dwelling_id: i64, relation: &s
         dwelling_id: Set(dwelling_id),
         relation: Set(relation.into()),
         area_centi_m2: Set(None),
-        status: Set("approved".into()),
+        status: Set(domain::residence::ResidenceStatus::Approved),
         reason: Set(None),
         reviewed_by: Set(None),
         reviewed_at: Set(Some(now)),

@@ -214,7 +214,7 @@ async fn unpaid(app: &TestApp, who: &backend::auth::CurrentUser) -> Vec<i64> {
         .collect()
 }
 
-async fn status(app: &TestApp, no: &str) -> String {
+async fn status(app: &TestApp, no: &str) -> domain::payments::OrderStatus {
     payment_order::Entity::find()
         .filter(payment_order::Column::OutTradeNo.eq(no))
         .one(&app.state.db)

@@ -52,7 +52,7 @@ pub(crate) async fn seed_demo(state: &State, worker_id: i64, grid_id: i64, staff
         worker_id: Set(worker_id),
         grid_id: Set(grid_id),
         route_id: Set(Some(r)),
-        state: Set(PatrolState::Ended.as_str().into()),
+        state: Set(PatrolState::Ended),
         started_at: Set(start),
         ended_at: Set(Some(end)),
         ..Default::default()

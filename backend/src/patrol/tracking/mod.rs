@@ -93,7 +93,7 @@ pub async fn start(state: &State, worker: &CurrentUser, route_id: Option<i64>, g
         worker_id: Set(worker.id),
         grid_id: Set(grid),
         route_id: Set(route),
-        state: Set(PatrolState::Active.as_str().into()),
+        state: Set(PatrolState::Active),
         started_at: Set(now),
         ended_at: Set(None),
         ..Default::default()
@@ -250,7 +250,7 @@ pub async fn transition_now(
 
 pub(super) async fn current_state(state: &State, id: i64) -> AppResult<PatrolState> {
     let p = patrol::Entity::find_by_id(id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
-    PatrolState::parse(&p.state).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad patrol state")))
+    Ok(p.state)
 }
 
 /// Compares secrets in time independent of where they differ.
@@ -478,13 +478,7 @@ pub async fn ingest(state: &State, worker: &CurrentUser, batch: Batch) -> AppRes
     let l = limits();
     let reckon = |t: i64| geo::reckon(t, batch.sent_at, now_ms, &l);
     let en = worker.lang == "en";
-    let mut reply = BatchReply {
-        stored: 0,
-        duplicates: 0,
-        dropped: vec![],
-        checkins: vec![],
-        state: PatrolState::parse(&p.state).unwrap_or(PatrolState::Ended),
-    };
+    let mut reply = BatchReply { stored: 0, duplicates: 0, dropped: vec![], checkins: vec![], state: p.state };
 
     // 0. every item is understood before anything is applied: a batch
     // refused with 400 changes nothing (a pause before an unknown kind)
@@ -557,7 +551,7 @@ pub async fn ingest(state: &State, worker: &CurrentUser, batch: Batch) -> AppRes
     let ids: Vec<String> = fixes.iter().map(|f| f.client_id.clone()).collect();
     let stored = store_fixes(&state.db, &p, fixes, "app", now).await?;
     let new = stored.new;
-    if new > 0 && p.state == PatrolState::Active.as_str() {
+    if new > 0 && p.state == PatrolState::Active {
         publish_position(state, &p, stored.newest).await;
     }
     reply.stored += new;

@@ -17,7 +17,7 @@ pub async fn checkin_now(
         return Err(ErrorCode::InvalidInput.into());
     }
     let p = own_patrol(state, worker, patrol_id).await?;
-    if p.state == PatrolState::Ended.as_str() {
+    if p.state == PatrolState::Ended {
         return Err(ErrorCode::NoPatrol.into());
     }
     let now = Utc::now();
@@ -145,7 +145,7 @@ pub(super) async fn rows_of(
                 worker: names.get(&p.worker_id).cloned().unwrap_or_default(),
                 grid: grids.get(&p.grid_id).cloned().unwrap_or_default(),
                 route: p.route_id.and_then(|r| routes.get(&r).cloned()),
-                state: PatrolState::parse(&p.state).unwrap_or(PatrolState::Ended),
+                state: p.state,
                 started: domain::time::beijing_time(p.started_at),
                 ended: p.ended_at.map(domain::time::beijing_time),
                 kept: c(false),
