@@ -567,9 +567,9 @@ pub async fn load_grants(state: &State, user_id: i64) -> AppResult<Vec<Grant>> {
         .await?;
     let mut grants = Vec::with_capacity(rows.len());
     for (r, org) in rows {
-        let (Some(role), Some(org)) = (Some(r.role), org) else { continue };
+        let Some(org) = org else { continue };
         let Some(org_path) = OrgPath::parse(&org.path) else { continue };
-        grants.push(Grant { role, org_unit_id: org.id, org_path, org_name: org.name });
+        grants.push(Grant { role: r.role, org_unit_id: org.id, org_path, org_name: org.name });
     }
     grants.sort_by_key(|g| std::cmp::Reverse(g.role));
     Ok(grants)

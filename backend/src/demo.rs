@@ -3,7 +3,7 @@
 //! only into an empty database.
 
 use chrono::Utc;
-use domain::{OrgLevel, OrgPath};
+use domain::{OrgLevel, OrgPath, Role};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use crate::{
@@ -16,14 +16,14 @@ use crate::{
 pub const DEMO_PASSWORD: &str = "demo1234";
 
 /// (phone, name, role, org name, password?)
-pub const DEMO_USERS: &[(&str, &str, &str, &str, bool)] = &[
-    ("13900000001", "王芳", "admin", "幸福街道", true),
-    ("13900000002", "李敏", "staff", "阳光社区", true),
-    ("13900000003", "赵磊", "staff", "和谐社区", true),
-    ("13700000001", "张伟", "grid_worker", "阳光社区第一网格", false),
-    ("13700000002", "刘洋", "grid_worker", "和谐社区第一网格", false),
-    ("13800000001", "陈静", "resident", "阳光社区", false),
-    ("13800000002", "周强", "resident", "和谐社区", false),
+pub const DEMO_USERS: &[(&str, &str, Role, &str, bool)] = &[
+    ("13900000001", "王芳", Role::Admin, "幸福街道", true),
+    ("13900000002", "李敏", Role::Staff, "阳光社区", true),
+    ("13900000003", "赵磊", Role::Staff, "和谐社区", true),
+    ("13700000001", "张伟", Role::GridWorker, "阳光社区第一网格", false),
+    ("13700000002", "刘洋", Role::GridWorker, "和谐社区第一网格", false),
+    ("13800000001", "陈静", Role::Resident, "阳光社区", false),
+    ("13800000002", "周强", Role::Resident, "和谐社区", false),
 ];
 
 pub async fn seed_if_empty(state: &State) -> AppResult<bool> {
@@ -147,15 +147,14 @@ async fn seed(state: &State) -> AppResult<()> {
         .await?;
         user_role::ActiveModel {
             user_id: Set(u.id),
-            role: Set(domain::Role::parse(role)
-                .ok_or_else(|| crate::error::AppError::internal(anyhow::anyhow!("demo role {role}")))?),
+            role: Set(*role),
             org_unit_id: Set(scope.id),
             created_at: Set(now),
             ..Default::default()
         }
         .insert(&state.db)
         .await?;
-        if *role == "resident" {
+        if *role == Role::Resident {
             if let Some(d) = first_dwelling.get(&scope.id) {
                 residence::ActiveModel {
                     user_id: Set(u.id),
@@ -173,7 +172,7 @@ async fn seed(state: &State) -> AppResult<()> {
                 .await?;
             }
         }
-        if *role == "staff" || *role == "admin" {
+        if matches!(role, Role::Staff | Role::Admin) {
             staff_ids.insert(*org_name, u.id);
         }
     }

@@ -129,7 +129,7 @@ pub async fn scope(state: &State, staff: &CurrentUser) -> AppResult<Scope> {
     }
     let grid_ids: Vec<i64> = s.grids.iter().map(|g| g.0).collect();
     let roles = user_role::Entity::find()
-        .filter(user_role::Column::Role.eq(Role::GridWorker.as_str()))
+        .filter(user_role::Column::Role.eq(Role::GridWorker))
         .filter(user_role::Column::OrgUnitId.is_in(grid_ids))
         .order_by_asc(user_role::Column::UserId)
         .all(&state.db)
@@ -201,7 +201,7 @@ pub async fn items(
     let mut steps: HashMap<i64, Vec<incident_event::Model>> = HashMap::new();
     for e in incident_event::Entity::find()
         .filter(incident_event::Column::IncidentId.is_in(due.iter().map(|i| i.id).collect::<Vec<_>>()))
-        .filter(incident_event::Column::Action.is_in([Action::Handle.as_str(), Action::Close.as_str()]))
+        .filter(incident_event::Column::Action.is_in([Action::Handle, Action::Close]))
         .order_by_asc(incident_event::Column::Id)
         .all(&state.db)
         .await?

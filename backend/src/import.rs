@@ -298,7 +298,7 @@ pub async fn import(
 
     let grids: HashMap<String, i64> = org_unit::Entity::find()
         .filter(org_unit::Column::ParentId.eq(community.id))
-        .filter(org_unit::Column::Level.eq(OrgLevel::Grid.as_str()))
+        .filter(org_unit::Column::Level.eq(OrgLevel::Grid))
         .all(&state.db)
         .await?
         .into_iter()

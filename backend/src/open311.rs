@@ -439,7 +439,7 @@ pub async fn updates(state: &State, c: &Client, f: &Filter) -> AppResult<Vec<Upd
     let events = incident_event::Entity::find()
         .filter(incident_event::Column::IncidentId.is_in(ids.clone()))
         .filter(incident_event::Column::At.between(from, to))
-        .filter(incident_event::Column::Action.ne(Action::Report.as_str()))
+        .filter(incident_event::Column::Action.ne(Action::Report))
         .order_by_asc(incident_event::Column::Id)
         .limit(MAX_REQUESTS)
         .all(&state.db)

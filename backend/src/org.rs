@@ -121,7 +121,7 @@ pub async fn staff_contacts(state: &State, staff: &CurrentUser) -> AppResult<Vec
     for g in staff.grants.iter().filter(|g| g.role.is_staff()) {
         let rows = org_unit::Entity::find()
             .filter(org_unit::Column::Path.starts_with(g.org_path.as_str()))
-            .filter(org_unit::Column::Level.eq(OrgLevel::Community.as_str()))
+            .filter(org_unit::Column::Level.eq(OrgLevel::Community))
             .order_by_asc(org_unit::Column::Path)
             .all(&state.db)
             .await?;

@@ -312,7 +312,7 @@ async fn item_views(state: &State, items: Vec<mall_item::Model>) -> AppResult<Ve
         .column(redemption::Column::ItemId)
         .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
         .filter(redemption::Column::ItemId.is_in(ids))
-        .filter(redemption::Column::Status.eq(RedemptionStatus::Pending.as_str()))
+        .filter(redemption::Column::Status.eq(RedemptionStatus::Pending))
         .group_by(redemption::Column::ItemId)
         .into_tuple()
         .all(&state.db)
@@ -414,7 +414,7 @@ pub async fn staff_pending(state: &State, staff: &CurrentUser) -> AppResult<Vec<
     let items: Vec<i64> = staff_items(state, staff).await?.into_iter().map(|i| i.id).collect();
     let rows = redemption::Entity::find()
         .filter(redemption::Column::ItemId.is_in(items))
-        .filter(redemption::Column::Status.eq(RedemptionStatus::Pending.as_str()))
+        .filter(redemption::Column::Status.eq(RedemptionStatus::Pending))
         .order_by_asc(redemption::Column::Id)
         .limit(200)
         .all(&state.db)
@@ -542,7 +542,7 @@ async fn release(state: &State, r: &redemption::Model, to: RedemptionStatus, by:
         .col_expr(redemption::Column::DecidedBy, Expr::value(by))
         .col_expr(redemption::Column::DecidedAt, Expr::value(now))
         .filter(redemption::Column::Id.eq(r.id))
-        .filter(redemption::Column::Status.eq(RedemptionStatus::Pending.as_str()))
+        .filter(redemption::Column::Status.eq(RedemptionStatus::Pending))
         .exec(&txn)
         .await?;
     if u.rows_affected != 1 {
@@ -588,11 +588,11 @@ pub async fn pickup(state: &State, staff: &CurrentUser, code: &str) -> AppResult
         .ok_or(ErrorCode::NotFound)?;
     managed_item(state, staff, r.item_id).await?;
     let u = redemption::Entity::update_many()
-        .col_expr(redemption::Column::Status, Expr::value(RedemptionStatus::PickedUp.as_str()))
+        .col_expr(redemption::Column::Status, Expr::value(RedemptionStatus::PickedUp))
         .col_expr(redemption::Column::DecidedBy, Expr::value(staff.id))
         .col_expr(redemption::Column::DecidedAt, Expr::value(Utc::now()))
         .filter(redemption::Column::Id.eq(r.id))
-        .filter(redemption::Column::Status.eq(RedemptionStatus::Pending.as_str()))
+        .filter(redemption::Column::Status.eq(RedemptionStatus::Pending))
         .exec(&state.db)
         .await?;
     if u.rows_affected != 1 {

@@ -25,7 +25,7 @@ pub use domain::residence::{Choice, ResidenceView};
 
 pub async fn communities(state: &State) -> AppResult<Vec<Choice>> {
     Ok(org_unit::Entity::find()
-        .filter(org_unit::Column::Level.eq(OrgLevel::Community.as_str()))
+        .filter(org_unit::Column::Level.eq(OrgLevel::Community))
         .order_by_asc(org_unit::Column::Path)
         .all(&state.db)
         .await?
@@ -148,7 +148,7 @@ pub async fn decide(state: &State, staff: &CurrentUser, id: i64, approve: bool, 
         .col_expr(residence::Column::ReviewedBy, Expr::value(staff.id))
         .col_expr(residence::Column::ReviewedAt, Expr::value(now))
         .filter(residence::Column::Id.eq(id))
-        .filter(residence::Column::Status.eq(ResidenceStatus::Pending.as_str()))
+        .filter(residence::Column::Status.eq(ResidenceStatus::Pending))
         .exec(&txn)
         .await?;
     if done.rows_affected != 1 {
@@ -158,7 +158,7 @@ pub async fn decide(state: &State, staff: &CurrentUser, id: i64, approve: bool, 
     if approve {
         let has_role = user_role::Entity::find()
             .filter(user_role::Column::UserId.eq(row.user_id))
-            .filter(user_role::Column::Role.eq(Role::Resident.as_str()))
+            .filter(user_role::Column::Role.eq(Role::Resident))
             .filter(user_role::Column::OrgUnitId.eq(community.id))
             .one(&txn)
             .await?
@@ -229,7 +229,7 @@ pub async fn pending(state: &State, staff: &CurrentUser, show: Option<i64>) -> A
         return Err(ErrorCode::Forbidden.into());
     }
     let rows = residence::Entity::find()
-        .filter(residence::Column::Status.eq(ResidenceStatus::Pending.as_str()))
+        .filter(residence::Column::Status.eq(ResidenceStatus::Pending))
         .order_by_asc(residence::Column::Id)
         .all(&state.db)
         .await?;

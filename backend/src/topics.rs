@@ -158,14 +158,14 @@ pub async fn review(
             Expr::value((!note.is_empty()).then(|| note.chars().take(200).collect::<String>())),
         )
         .filter(topic::Column::Id.eq(id))
-        .filter(topic::Column::Status.eq(TopicStatus::Pending.as_str()));
+        .filter(topic::Column::Status.eq(TopicStatus::Pending));
     q = if publish {
-        q.col_expr(topic::Column::Status, Expr::value(TopicStatus::Published.as_str()))
+        q.col_expr(topic::Column::Status, Expr::value(TopicStatus::Published))
             .col_expr(topic::Column::AnswerDays, Expr::value(answer_days))
             .col_expr(topic::Column::PublishedAt, Expr::value(now))
             .col_expr(topic::Column::AnswerDueAt, Expr::value(now + Duration::days(answer_days)))
     } else {
-        q.col_expr(topic::Column::Status, Expr::value(TopicStatus::Rejected.as_str()))
+        q.col_expr(topic::Column::Status, Expr::value(TopicStatus::Rejected))
     };
     let txn = state.db.begin().await?;
     if q.exec(&txn).await?.rows_affected != 1 {
@@ -198,9 +198,9 @@ pub async fn review(
 pub async fn close(state: &State, staff: &CurrentUser, id: i64) -> AppResult<()> {
     moderated(state, staff, id).await?;
     let r = topic::Entity::update_many()
-        .col_expr(topic::Column::Status, Expr::value(TopicStatus::Closed.as_str()))
+        .col_expr(topic::Column::Status, Expr::value(TopicStatus::Closed))
         .filter(topic::Column::Id.eq(id))
-        .filter(topic::Column::Status.eq(TopicStatus::Published.as_str()))
+        .filter(topic::Column::Status.eq(TopicStatus::Published))
         .exec(&state.db)
         .await?;
     if r.rows_affected != 1 {
@@ -233,7 +233,7 @@ async fn views(state: &State, viewer: &CurrentUser, rows: Vec<topic::Model>) -> 
         .column(comment::Column::TopicId)
         .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
         .filter(comment::Column::TopicId.is_in(ids.clone()))
-        .filter(comment::Column::Status.eq(CommentStatus::Visible.as_str()))
+        .filter(comment::Column::Status.eq(CommentStatus::Visible))
         .group_by(comment::Column::TopicId)
         .into_tuple()
         .all(&state.db)
@@ -312,7 +312,7 @@ pub async fn list_for(state: &State, user: &CurrentUser) -> AppResult<Vec<TopicV
         .filter(
             topic::Column::CommunityId
                 .is_in(ids)
-                .and(topic::Column::Status.is_in([TopicStatus::Published.as_str(), TopicStatus::Closed.as_str()]))
+                .and(topic::Column::Status.is_in([TopicStatus::Published, TopicStatus::Closed]))
                 .or(topic::Column::ProposedBy.eq(user.id)),
         )
         .order_by_desc(topic::Column::Id)
@@ -685,9 +685,9 @@ pub async fn report(state: &State, user: &CurrentUser, comment_id: i64, reason: 
         .exec(&txn)
         .await?;
     let hid = comment::Entity::update_many()
-        .col_expr(comment::Column::Status, Expr::value(CommentStatus::Hidden.as_str()))
+        .col_expr(comment::Column::Status, Expr::value(CommentStatus::Hidden))
         .filter(comment::Column::Id.eq(comment_id))
-        .filter(comment::Column::Status.eq(CommentStatus::Visible.as_str()))
+        .filter(comment::Column::Status.eq(CommentStatus::Visible))
         .filter(comment::Column::Reviewed.eq(false))
         .filter(comment::Column::Reports.gte(HIDE_AT_REPORTS))
         .exec(&txn)
@@ -709,7 +709,7 @@ pub async fn moderate(state: &State, staff: &CurrentUser, comment_id: i64, keep:
         .col_expr(comment::Column::Reviewed, Expr::value(true))
         .col_expr(comment::Column::ReviewedBy, Expr::value(staff.id))
         .filter(comment::Column::Id.eq(comment_id))
-        .filter(comment::Column::Status.ne(CommentStatus::Removed.as_str()))
+        .filter(comment::Column::Status.ne(CommentStatus::Removed))
         .exec(&state.db)
         .await?;
     if keep && c.created_at + Duration::hours(COMMENT_SETTLE_HOURS) <= Utc::now() {
@@ -734,7 +734,7 @@ pub async fn moderation_queue(state: &State, staff: &CurrentUser) -> AppResult<V
         .filter(comment::Column::TopicId.is_in(topics))
         .filter(comment::Column::Reports.gt(0))
         .filter(comment::Column::Reviewed.eq(false))
-        .filter(comment::Column::Status.ne(CommentStatus::Removed.as_str()))
+        .filter(comment::Column::Status.ne(CommentStatus::Removed))
         .order_by_desc(comment::Column::Reports)
         .limit(200)
         .all(&state.db)

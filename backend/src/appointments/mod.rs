@@ -162,11 +162,7 @@ pub async fn items_for(state: &State, user: &CurrentUser) -> AppResult<Vec<ItemV
     let visible = crate::org::visible_ids(state, user).await?;
     let rows = service_item::Entity::find()
         .filter(service_item::Column::Active.eq(true))
-        .filter(
-            service_item::Column::OrgUnitId
-                .is_in(visible)
-                .or(service_item::Column::Audience.eq(Audience::Anyone.as_str())),
-        )
+        .filter(service_item::Column::OrgUnitId.is_in(visible).or(service_item::Column::Audience.eq(Audience::Anyone)))
         .order_by_asc(service_item::Column::OrgUnitId)
         .order_by_asc(service_item::Column::Id)
         .all(&state.db)
@@ -223,7 +219,7 @@ pub async fn household_in<C: ConnectionTrait>(conn: &C, user_id: i64, community_
 pub async fn no_shows(conn: &impl ConnectionTrait, user_id: i64) -> AppResult<i32> {
     let n = booking::Entity::find()
         .filter(booking::Column::UserId.eq(user_id))
-        .filter(booking::Column::Status.eq(BookingStatus::NoShow.as_str()))
+        .filter(booking::Column::Status.eq(BookingStatus::NoShow))
         .filter(booking::Column::StartsAt.gt(Utc::now() - Duration::days(90)))
         .count(conn)
         .await?;

@@ -256,9 +256,7 @@ pub async fn add_closure(
                 .await?;
             let held = booking::Entity::find()
                 .filter(booking::Column::SlotId.eq(s.id))
-                .filter(
-                    booking::Column::Status.is_in([BookingStatus::Booked.as_str(), BookingStatus::Offered.as_str()]),
-                )
+                .filter(booking::Column::Status.is_in([BookingStatus::Booked, BookingStatus::Offered]))
                 .all(&txn)
                 .await?;
             for b in held {
@@ -504,7 +502,7 @@ pub async fn counts_today(state: &State, staff: &CurrentUser) -> AppResult<Vec<(
             .filter(booking::Column::ItemId.eq(i.id))
             .filter(booking::Column::StartsAt.gte(from))
             .filter(booking::Column::StartsAt.lt(to))
-            .filter(booking::Column::Status.is_in([BookingStatus::Arrived.as_str(), BookingStatus::Served.as_str()]))
+            .filter(booking::Column::Status.is_in([BookingStatus::Arrived, BookingStatus::Served]))
             .count(&state.db)
             .await?;
         out.push((i.id, n as i64, arrived as i64));

@@ -63,10 +63,10 @@ pub async fn accept_offer(state: &State, user: &CurrentUser, id: i64) -> AppResu
     lock_slot(&txn, b.slot_id).await?;
     // the compare-and-swap orders this against the expiry job
     let done = booking::Entity::update_many()
-        .col_expr(booking::Column::Status, Expr::value(BookingStatus::Booked.as_str()))
+        .col_expr(booking::Column::Status, Expr::value(BookingStatus::Booked))
         .col_expr(booking::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(booking::Column::Id.eq(id))
-        .filter(booking::Column::Status.eq(BookingStatus::Offered.as_str()))
+        .filter(booking::Column::Status.eq(BookingStatus::Offered))
         .filter(booking::Column::OfferExpiresAt.gte(Utc::now()))
         .exec(&txn)
         .await?;
@@ -94,10 +94,10 @@ pub async fn offer_expire_job(state: &State, job: OfferExpireJob) -> anyhow::Res
     let txn = state.db.begin().await?;
     lock_slot(&txn, held.slot_id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let expired = booking::Entity::update_many()
-        .col_expr(booking::Column::Status, Expr::value(BookingStatus::Expired.as_str()))
+        .col_expr(booking::Column::Status, Expr::value(BookingStatus::Expired))
         .col_expr(booking::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(booking::Column::Id.eq(job.booking_id))
-        .filter(booking::Column::Status.eq(BookingStatus::Offered.as_str()))
+        .filter(booking::Column::Status.eq(BookingStatus::Offered))
         .filter(booking::Column::OfferExpiresAt.lte(Utc::now()))
         .exec(&txn)
         .await?;

@@ -257,7 +257,7 @@ async fn staff_over<C: ConnectionTrait>(conn: &C, community: &OrgPath) -> AppRes
         .select_only()
         .column(user_role::Column::UserId)
         .filter(user_role::Column::OrgUnitId.is_in(ids))
-        .filter(user_role::Column::Role.is_in([Role::Staff.as_str(), Role::Admin.as_str()]))
+        .filter(user_role::Column::Role.is_in([Role::Staff, Role::Admin]))
         .into_tuple()
         .all(conn)
         .await?;
@@ -276,7 +276,7 @@ pub async fn assignable(state: &State, community_id: i64, en: bool) -> AppResult
         .map(|n| (n.id, n.name))
         .collect();
     let roles = user_role::Entity::find()
-        .filter(user_role::Column::Role.eq(Role::GridWorker.as_str()))
+        .filter(user_role::Column::Role.eq(Role::GridWorker))
         .filter(user_role::Column::OrgUnitId.is_in(grid_name.keys().copied().collect::<Vec<_>>()))
         .order_by_asc(user_role::Column::UserId)
         .all(&state.db)

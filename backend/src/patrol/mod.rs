@@ -293,7 +293,7 @@ pub async fn sheet(state: &State, staff: &CurrentUser, route_id: i64) -> AppResu
 /// Grid workers of these grids: (user, grid, name shown).
 pub async fn grid_workers(state: &State, grids: &[i64], en: bool) -> AppResult<Vec<(i64, i64, String)>> {
     let roles = user_role::Entity::find()
-        .filter(user_role::Column::Role.eq(Role::GridWorker.as_str()))
+        .filter(user_role::Column::Role.eq(Role::GridWorker))
         .filter(user_role::Column::OrgUnitId.is_in(grids.iter().copied()))
         .order_by_asc(user_role::Column::UserId)
         .all(&state.db)

@@ -390,11 +390,11 @@ pub async fn pay_with(state: &State, payer: &CurrentUser, no: &str, ctx: &PayerC
     let url = state.payments.prepay(state, &o, &description, &ctx).await?;
     let txn = state.db.begin().await?;
     let moved = payment_order::Entity::update_many()
-        .col_expr(payment_order::Column::Status, Expr::value(OrderStatus::Paying.as_str()))
+        .col_expr(payment_order::Column::Status, Expr::value(OrderStatus::Paying))
         .col_expr(payment_order::Column::PayUrl, Expr::value(url.clone()))
         .col_expr(payment_order::Column::UpdatedAt, Expr::value(now))
         .filter(payment_order::Column::Id.eq(o.id))
-        .filter(payment_order::Column::Status.eq(OrderStatus::Created.as_str()))
+        .filter(payment_order::Column::Status.eq(OrderStatus::Created))
         .exec(&txn)
         .await?;
     if moved.rows_affected == 1 {
@@ -486,13 +486,13 @@ pub async fn apply_success(state: &State, tx: &Transaction, source: &str) -> App
     }
     let receipt = new_receipt_code();
     let moved = payment_order::Entity::update_many()
-        .col_expr(payment_order::Column::Status, Expr::value(OrderStatus::Paid.as_str()))
+        .col_expr(payment_order::Column::Status, Expr::value(OrderStatus::Paid))
         .col_expr(payment_order::Column::TransactionId, Expr::value(transaction_id.clone()))
         .col_expr(payment_order::Column::ReceiptCode, Expr::value(receipt.clone()))
         .col_expr(payment_order::Column::PaidAt, Expr::value(now))
         .col_expr(payment_order::Column::UpdatedAt, Expr::value(now))
         .filter(payment_order::Column::Id.eq(o.id))
-        .filter(payment_order::Column::Status.is_in([OrderStatus::Created.as_str(), OrderStatus::Paying.as_str()]))
+        .filter(payment_order::Column::Status.is_in([OrderStatus::Created, OrderStatus::Paying]))
         .exec(&txn)
         .await?;
     if moved.rows_affected != 1 {
@@ -504,7 +504,7 @@ pub async fn apply_success(state: &State, tx: &Transaction, source: &str) -> App
     for l in &lines {
         let paid = bill::Entity::update_many()
             .col_expr(bill::Column::PaidFen, Expr::col(bill::Column::PaidFen).add(l.amount_fen))
-            .col_expr(bill::Column::Status, Expr::value(BillStatus::Paid.as_str()))
+            .col_expr(bill::Column::Status, Expr::value(BillStatus::Paid))
             .col_expr(bill::Column::UpdatedAt, Expr::value(now))
             .filter(bill::Column::Id.eq(l.bill_id))
             .filter(bill::Column::Status.eq("unpaid"))
@@ -632,7 +632,7 @@ async fn end_order(state: &State, o: &payment_order::Model, to: OrderStatus) -> 
         .col_expr(payment_order::Column::ClosedAt, Expr::value(now))
         .col_expr(payment_order::Column::UpdatedAt, Expr::value(now))
         .filter(payment_order::Column::Id.eq(o.id))
-        .filter(payment_order::Column::Status.is_in([OrderStatus::Created.as_str(), OrderStatus::Paying.as_str()]))
+        .filter(payment_order::Column::Status.is_in([OrderStatus::Created, OrderStatus::Paying]))
         .exec(&txn)
         .await?;
     if moved.rows_affected == 1 {

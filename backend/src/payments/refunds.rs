@@ -49,7 +49,7 @@ pub async fn refund(
     }
     let on_order = payment_order::Entity::update_many()
         .col_expr(payment_order::Column::RefundedFen, Expr::col(payment_order::Column::RefundedFen).add(amount.0))
-        .col_expr(payment_order::Column::Status, Expr::value(OrderStatus::Refunded.as_str()))
+        .col_expr(payment_order::Column::Status, Expr::value(OrderStatus::Refunded))
         .col_expr(payment_order::Column::UpdatedAt, Expr::value(now))
         .filter(payment_order::Column::Id.eq(o.id))
         .filter(
@@ -71,7 +71,7 @@ pub async fn refund(
     }
     // fully refunded bills say so
     bill::Entity::update_many()
-        .col_expr(bill::Column::Status, Expr::value(BillStatus::Refunded.as_str()))
+        .col_expr(bill::Column::Status, Expr::value(BillStatus::Refunded))
         .filter(bill::Column::Id.eq(bill_id))
         .filter(Expr::col(bill::Column::RefundedFen).eq(Expr::col(bill::Column::PaidFen)))
         .exec(&txn)
@@ -160,14 +160,14 @@ pub(super) async fn give_back(
         .exec(&txn)
         .await?;
     payment_order::Entity::update_many()
-        .col_expr(payment_order::Column::Status, Expr::value(OrderStatus::Paid.as_str()))
+        .col_expr(payment_order::Column::Status, Expr::value(OrderStatus::Paid))
         .filter(payment_order::Column::Id.eq(o.id))
         .filter(payment_order::Column::RefundedFen.eq(0))
         .exec(&txn)
         .await?;
     bill::Entity::update_many()
         .col_expr(bill::Column::RefundedFen, Expr::col(bill::Column::RefundedFen).sub(amount.0))
-        .col_expr(bill::Column::Status, Expr::value(BillStatus::Paid.as_str()))
+        .col_expr(bill::Column::Status, Expr::value(BillStatus::Paid))
         .filter(bill::Column::Id.eq(line.bill_id))
         .exec(&txn)
         .await?;

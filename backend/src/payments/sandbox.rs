@@ -169,7 +169,7 @@ impl Sandbox {
             .col_expr(trade::Column::SuccessTime, Expr::value((to == TradeState::Success).then_some(now)))
             .col_expr(trade::Column::UpdatedAt, Expr::value(now))
             .filter(trade::Column::Id.eq(t.id))
-            .filter(trade::Column::State.eq(TradeState::Notpay.as_str()))
+            .filter(trade::Column::State.eq(TradeState::Notpay))
             .exec(&txn)
             .await?;
         if moved.rows_affected == 1 {
@@ -303,10 +303,10 @@ impl Provider for Sandbox {
     async fn close(&self, state: &State, out_trade_no: &str) -> AppResult<CloseOutcome> {
         let now = Utc::now();
         trade::Entity::update_many()
-            .col_expr(trade::Column::State, Expr::value(TradeState::Closed.as_str()))
+            .col_expr(trade::Column::State, Expr::value(TradeState::Closed))
             .col_expr(trade::Column::UpdatedAt, Expr::value(now))
             .filter(trade::Column::OutTradeNo.eq(out_trade_no))
-            .filter(trade::Column::State.is_in([TradeState::Notpay.as_str(), TradeState::Userpaying.as_str()]))
+            .filter(trade::Column::State.is_in([TradeState::Notpay, TradeState::Userpaying]))
             .exec(&state.db)
             .await?;
         let t = trade::Entity::find().filter(trade::Column::OutTradeNo.eq(out_trade_no)).one(&state.db).await?;
@@ -319,10 +319,10 @@ impl Provider for Sandbox {
     async fn refund(&self, state: &State, r: &RefundRequest) -> AppResult<RefundAccepted> {
         let moved = trade::Entity::update_many()
             .col_expr(trade::Column::RefundedFen, Expr::col(trade::Column::RefundedFen).add(r.amount.0))
-            .col_expr(trade::Column::State, Expr::value(TradeState::Refund.as_str()))
+            .col_expr(trade::Column::State, Expr::value(TradeState::Refund))
             .col_expr(trade::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(trade::Column::OutTradeNo.eq(r.out_trade_no.as_str()))
-            .filter(trade::Column::State.is_in([TradeState::Success.as_str(), TradeState::Refund.as_str()]))
+            .filter(trade::Column::State.is_in([TradeState::Success, TradeState::Refund]))
             .filter(Expr::col(trade::Column::RefundedFen).add(r.amount.0).lte(Expr::col(trade::Column::AmountFen)))
             .exec(&state.db)
             .await?;

@@ -156,7 +156,7 @@ pub async fn staff_orders(state: &State, staff: &CurrentUser, limit: u64) -> App
         crate::support::scope::staff_communities(state, staff).await?.into_iter().map(|(id, _)| id).collect();
     let rows = payment_order::Entity::find()
         .filter(payment_order::Column::OrgUnitId.is_in(communities))
-        .filter(payment_order::Column::Status.is_in([OrderStatus::Paid.as_str(), OrderStatus::Refunded.as_str()]))
+        .filter(payment_order::Column::Status.is_in([OrderStatus::Paid, OrderStatus::Refunded]))
         .order_by_desc(payment_order::Column::Id)
         .limit(limit)
         .all(&state.db)

@@ -50,7 +50,7 @@ pub async fn visible_communities(state: &State, user: &CurrentUser) -> AppResult
     let ids = crate::org::visible_ids(state, user).await?;
     Ok(org_unit::Entity::find()
         .filter(org_unit::Column::Id.is_in(ids))
-        .filter(org_unit::Column::Level.eq(OrgLevel::Community.as_str()))
+        .filter(org_unit::Column::Level.eq(OrgLevel::Community))
         .order_by_asc(org_unit::Column::Id)
         .all(&state.db)
         .await?

@@ -389,7 +389,7 @@ pub async fn organise(state: &State, user: &CurrentUser, id: i64) -> AppResult<O
     let a = organised(state, user, id).await?;
     let signups = signup::Entity::find()
         .filter(signup::Column::ActivityId.eq(id))
-        .filter(signup::Column::Status.ne(SignupStatus::Withdrawn.as_str()))
+        .filter(signup::Column::Status.ne(SignupStatus::Withdrawn))
         .order_by_asc(signup::Column::QueuedAt)
         .order_by_asc(signup::Column::Id)
         .all(&state.db)

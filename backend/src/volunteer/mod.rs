@@ -348,7 +348,7 @@ pub async fn cancel(state: &State, staff: &CurrentUser, id: i64) -> AppResult<()
     }
     let people = signup::Entity::find()
         .filter(signup::Column::ActivityId.eq(id))
-        .filter(signup::Column::Status.ne(SignupStatus::Withdrawn.as_str()))
+        .filter(signup::Column::Status.ne(SignupStatus::Withdrawn))
         .all(&txn)
         .await?;
     for p in people {
@@ -390,7 +390,7 @@ async fn views(state: &State, viewer: &CurrentUser, rows: Vec<activity::Model>) 
         .column(signup::Column::ActivityId)
         .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
         .filter(signup::Column::ActivityId.is_in(ids.clone()))
-        .filter(signup::Column::Status.eq(SignupStatus::Waitlisted.as_str()))
+        .filter(signup::Column::Status.eq(SignupStatus::Waitlisted))
         .group_by(signup::Column::ActivityId)
         .into_tuple()
         .all(&state.db)
@@ -470,7 +470,7 @@ async fn views(state: &State, viewer: &CurrentUser, rows: Vec<activity::Model>) 
 async fn queue_place(state: &State, s: &signup::Model) -> AppResult<i64> {
     let ahead = signup::Entity::find()
         .filter(signup::Column::ActivityId.eq(s.activity_id))
-        .filter(signup::Column::Status.eq(SignupStatus::Waitlisted.as_str()))
+        .filter(signup::Column::Status.eq(SignupStatus::Waitlisted))
         .filter(
             Expr::col(signup::Column::QueuedAt)
                 .lt(s.queued_at)
@@ -632,7 +632,7 @@ pub async fn sign_up(state: &State, user: &CurrentUser, id: i64) -> AppResult<Si
                 .col_expr(signup::Column::QueuedAt, Expr::value(now))
                 .col_expr(signup::Column::UpdatedAt, Expr::value(now))
                 .filter(signup::Column::Id.eq(s.id))
-                .filter(signup::Column::Status.eq(SignupStatus::Withdrawn.as_str()))
+                .filter(signup::Column::Status.eq(SignupStatus::Withdrawn))
                 .exec(&txn)
                 .await?
                 .rows_affected
@@ -713,7 +713,7 @@ pub async fn withdraw(state: &State, user: &CurrentUser, id: i64) -> AppResult<(
     let now = Utc::now();
     let txn = state.db.begin().await?;
     let r = signup::Entity::update_many()
-        .col_expr(signup::Column::Status, Expr::value(SignupStatus::Withdrawn.as_str()))
+        .col_expr(signup::Column::Status, Expr::value(SignupStatus::Withdrawn))
         .col_expr(signup::Column::UpdatedAt, Expr::value(now))
         .filter(signup::Column::Id.eq(s.id))
         .filter(signup::Column::Status.eq(was.as_str()))
@@ -736,17 +736,17 @@ async fn give_seat_on<C: ConnectionTrait>(txn: &C, a: &activity::Model, now: Dat
     for _ in 0..20 {
         let next = signup::Entity::find()
             .filter(signup::Column::ActivityId.eq(a.id))
-            .filter(signup::Column::Status.eq(SignupStatus::Waitlisted.as_str()))
+            .filter(signup::Column::Status.eq(SignupStatus::Waitlisted))
             .order_by_asc(signup::Column::QueuedAt)
             .order_by_asc(signup::Column::Id)
             .one(txn)
             .await?;
         let Some(next) = next else { break };
         let r = signup::Entity::update_many()
-            .col_expr(signup::Column::Status, Expr::value(SignupStatus::SignedUp.as_str()))
+            .col_expr(signup::Column::Status, Expr::value(SignupStatus::SignedUp))
             .col_expr(signup::Column::UpdatedAt, Expr::value(now))
             .filter(signup::Column::Id.eq(next.id))
-            .filter(signup::Column::Status.eq(SignupStatus::Waitlisted.as_str()))
+            .filter(signup::Column::Status.eq(SignupStatus::Waitlisted))
             .exec(txn)
             .await?;
         if r.rows_affected == 1 {

@@ -65,11 +65,11 @@ pub async fn close(state: &State, id: i64) -> AppResult<Option<Decision>> {
     let txn = state.db.begin().await?;
     let objection_until = now + Duration::days(v.objection_days as i64);
     let r = vote::Entity::update_many()
-        .col_expr(vote::Column::Status, Expr::value(VoteStatus::Closed.as_str()))
+        .col_expr(vote::Column::Status, Expr::value(VoteStatus::Closed))
         .col_expr(vote::Column::ClosedAt, Expr::value(now))
         .col_expr(vote::Column::ObjectionUntil, Expr::value(objection_until))
         .filter(vote::Column::Id.eq(id))
-        .filter(vote::Column::Status.eq(VoteStatus::Open.as_str()))
+        .filter(vote::Column::Status.eq(VoteStatus::Open))
         .exec(&txn)
         .await?;
     if r.rows_affected != 1 {
@@ -120,7 +120,7 @@ pub(super) async fn append(
         .col_expr(vote::Column::ParticipatedCount, Expr::col(vote::Column::ParticipatedCount).add(1))
         .col_expr(vote::Column::ParticipatedArea, Expr::col(vote::Column::ParticipatedArea).add(area))
         .filter(vote::Column::Id.eq(v.id))
-        .filter(vote::Column::Status.eq(VoteStatus::Open.as_str()))
+        .filter(vote::Column::Status.eq(VoteStatus::Open))
         .filter(vote::Column::EndsAt.gt(now))
         .exec(txn)
         .await?;

@@ -204,7 +204,7 @@ pub async fn open_now(state: &State, staff: &CurrentUser, id: i64) -> AppResult<
         vote::Entity::update_many()
             .col_expr(vote::Column::StartsAt, Expr::value(now))
             .filter(vote::Column::Id.eq(id))
-            .filter(vote::Column::Status.eq(VoteStatus::Draft.as_str()))
+            .filter(vote::Column::Status.eq(VoteStatus::Draft))
             .exec(&state.db)
             .await?;
     }
@@ -221,7 +221,7 @@ pub async fn close_now(state: &State, staff: &CurrentUser, id: i64) -> AppResult
     vote::Entity::update_many()
         .col_expr(vote::Column::EndsAt, Expr::value(now))
         .filter(vote::Column::Id.eq(id))
-        .filter(vote::Column::Status.eq(VoteStatus::Open.as_str()))
+        .filter(vote::Column::Status.eq(VoteStatus::Open))
         .filter(vote::Column::EndsAt.gt(now))
         .exec(&state.db)
         .await?;
@@ -232,9 +232,9 @@ pub async fn close_now(state: &State, staff: &CurrentUser, id: i64) -> AppResult
 pub async fn cancel(state: &State, staff: &CurrentUser, id: i64) -> AppResult<()> {
     managed(state, staff, id).await?;
     let r = vote::Entity::update_many()
-        .col_expr(vote::Column::Status, Expr::value(VoteStatus::Cancelled.as_str()))
+        .col_expr(vote::Column::Status, Expr::value(VoteStatus::Cancelled))
         .filter(vote::Column::Id.eq(id))
-        .filter(vote::Column::Status.eq(VoteStatus::Draft.as_str()))
+        .filter(vote::Column::Status.eq(VoteStatus::Draft))
         .exec(&state.db)
         .await?;
     if r.rows_affected != 1 {

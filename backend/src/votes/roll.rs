@@ -153,14 +153,14 @@ pub async fn open(state: &State, id: i64) -> AppResult<()> {
     let h0 = dv::chain_start(&rules);
     let txn = state.db.begin().await?;
     let r = vote::Entity::update_many()
-        .col_expr(vote::Column::Status, Expr::value(VoteStatus::Open.as_str()))
+        .col_expr(vote::Column::Status, Expr::value(VoteStatus::Open))
         .col_expr(vote::Column::TotalArea, Expr::value(total.area))
         .col_expr(vote::Column::TotalCount, Expr::value(total.count))
         .col_expr(vote::Column::RulesText, Expr::value(rules.canonical()))
         .col_expr(vote::Column::HeadHash, Expr::value(h0))
         .col_expr(vote::Column::OpenedAt, Expr::value(now))
         .filter(vote::Column::Id.eq(id))
-        .filter(vote::Column::Status.eq(VoteStatus::Draft.as_str()))
+        .filter(vote::Column::Status.eq(VoteStatus::Draft))
         .exec(&txn)
         .await?;
     if r.rows_affected != 1 {

@@ -63,7 +63,7 @@ pub async fn list(state: &State, user: &CurrentUser) -> AppResult<Vec<VoteView>>
     let ids = crate::org::visible_ids(state, user).await?;
     let rows = vote::Entity::find()
         .filter(vote::Column::CommunityId.is_in(ids))
-        .filter(vote::Column::Status.ne(VoteStatus::Cancelled.as_str()))
+        .filter(vote::Column::Status.ne(VoteStatus::Cancelled))
         .order_by_desc(vote::Column::StartsAt)
         .limit(100)
         .all(&state.db)

@@ -15,7 +15,7 @@ pub async fn osmand(state: &State, positions: Vec<Position>) -> AppResult<()> {
         .ok_or(ErrorCode::NotFound)?;
     let p = patrol::Entity::find()
         .filter(patrol::Column::WorkerId.eq(device.worker_id))
-        .filter(patrol::Column::State.eq(PatrolState::Active.as_str()))
+        .filter(patrol::Column::State.eq(PatrolState::Active))
         .one(&state.db)
         .await?;
     let Some(p) = p else { return Ok(()) };

@@ -62,7 +62,7 @@ pub fn worker_grids(user: &CurrentUser) -> Vec<i64> {
 pub async fn open_patrol(state: &State, worker: &CurrentUser) -> AppResult<Option<patrol::Model>> {
     Ok(patrol::Entity::find()
         .filter(patrol::Column::WorkerId.eq(worker.id))
-        .filter(patrol::Column::State.ne(PatrolState::Ended.as_str()))
+        .filter(patrol::Column::State.ne(PatrolState::Ended))
         .one(&state.db)
         .await?)
 }
