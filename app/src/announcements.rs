@@ -183,7 +183,20 @@ fn paragraphs(body: &str) -> impl IntoView {
     body.split("\n\n")
         .map(|p| {
             let lines: Vec<String> = p.lines().map(str::to_string).collect();
-            view! { <p>{lines.into_iter().enumerate().map(|(i, l)| view! { {(i > 0).then(|| view! { <br/> })}{l} }).collect_view()}</p> }
+            view! {
+                <p>
+                    {lines
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, l)| {
+                            view! {
+                                {(i > 0).then(|| view! { <br /> })}
+                                {l}
+                            }
+                        })
+                        .collect_view()}
+                </p>
+            }
         })
         .collect_view()
 }
@@ -195,21 +208,30 @@ pub fn AnnouncementList(items: Vec<Announcement>, lang: Lang) -> impl IntoView {
     }
     view! {
         <ul class="list">
-            {items.into_iter().map(|a| {
-                let href = format!("/announcements/{}", a.id);
-                view! {
-                    <li class:unread=!a.read>
-                        <a href=href>
-                            <span class="title">
-                                {a.pinned.then(|| view! { <span class="tag">{t(lang, "置顶", "Pinned")}</span> })}
-                                {(!a.read).then(|| view! { <span class="dot" aria-label=t(lang, "未读", "unread")>"●"</span> })}
-                                {a.title}
-                            </span>
-                            <span class="meta">{a.org_name}" · "<span class="nw">{a.published}</span></span>
-                        </a>
-                    </li>
-                }
-            }).collect_view()}
+            {items
+                .into_iter()
+                .map(|a| {
+                    let href = format!("/announcements/{}", a.id);
+                    view! {
+                        <li class:unread=!a.read>
+                            <a href=href>
+                                <span class="title">
+                                    {a.pinned.then(|| view! { <span class="tag">{t(lang, "置顶", "Pinned")}</span> })}
+                                    {(!a.read)
+                                        .then(|| {
+                                            view! {
+                                                <span class="dot" aria-label=t(lang, "未读", "unread")>
+                                                    "●"
+                                                </span>
+                                            }
+                                        })} {a.title}
+                                </span>
+                                <span class="meta">{a.org_name}" · "<span class="nw">{a.published}</span></span>
+                            </a>
+                        </li>
+                    }
+                })
+                .collect_view()}
         </ul>
     }
     .into_any()
@@ -220,33 +242,54 @@ pub fn AnnouncementsPage() -> impl IntoView {
     let page = move || use_query_map().with(|m| m.get("page").and_then(|p| p.parse::<u64>().ok()).unwrap_or(0));
     let data = Resource::new(page, list_announcements);
     view! {
-        <Page title=("社区公告", "Notices") render=move |s: SessionInfo| {
-            let lang = s.lang;
-            view! {
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        match data.await {
-                            Ok(p) => {
-                                let current = page();
-                                let more = (current + 1) * PAGE_SIZE < p.total;
-                                view! {
-                                    <p class="summary">
-                                        {t(lang, "未读 ", "Unread: ")}<strong class="unread-count">{p.unread}</strong>
-                                        {t(lang, " 条,共 ", " of ")}{p.total}{t(lang, " 条", "")}
-                                    </p>
-                                    <AnnouncementList items=p.items lang=lang/>
-                                    <nav class="pager">
-                                        {(current > 0).then(|| view! { <a href=format!("/announcements?page={}", current - 1)>{t(lang, "上一页", "Previous")}</a> })}
-                                        {more.then(|| view! { <a href=format!("/announcements?page={}", current + 1)>{t(lang, "下一页", "Next")}</a> })}
-                                    </nav>
-                                }.into_any()
+        <Page
+            title=("社区公告", "Notices")
+            render=move |s: SessionInfo| {
+                let lang = s.lang;
+                view! {
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match data.await {
+                                Ok(p) => {
+                                    let current = page();
+                                    let more = (current + 1) * PAGE_SIZE < p.total;
+                                    view! {
+                                        <p class="summary">
+                                            {t(lang, "未读 ", "Unread: ")}
+                                            <strong class="unread-count">{p.unread}</strong>
+                                            {t(lang, " 条,共 ", " of ")}{p.total}{t(lang, " 条", "")}
+                                        </p>
+                                        <AnnouncementList items=p.items lang=lang />
+                                        <nav class="pager">
+                                            {(current > 0)
+                                                .then(|| {
+                                                    view! {
+                                                        <a href=format!(
+                                                            "/announcements?page={}",
+                                                            current - 1,
+                                                        )>{t(lang, "上一页", "Previous")}</a>
+                                                    }
+                                                })}
+                                            {more
+                                                .then(|| {
+                                                    view! {
+                                                        <a href=format!(
+                                                            "/announcements?page={}",
+                                                            current + 1,
+                                                        )>{t(lang, "下一页", "Next")}</a>
+                                                    }
+                                                })}
+                                        </nav>
+                                    }
+                                        .into_any()
+                                }
+                                Err(e) => view! { <FormError message=Some(error_text(&e, lang)) /> }.into_any(),
                             }
-                            Err(e) => view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
-                        }
-                    })}
-                </Suspense>
+                        })}
+                    </Suspense>
+                }
             }
-        }/>
+        />
     }
 }
 
@@ -255,29 +298,49 @@ pub fn AnnouncementPage() -> impl IntoView {
     let id = move || use_params_map().with(|m| m.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
     let data = Resource::new(id, get_announcement);
     view! {
-        <Page title=("公告详情", "Notice") render=move |s: SessionInfo| {
-            let lang = s.lang;
-            view! {
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        match data.await {
-                            Ok(a) => view! {
-                                <article class="card notice-body">
-                                    <h2>{a.title}</h2>
-                                    <p class="meta">{a.org_name}" · "{a.author_name}" · "<span class="nw">{a.published}</span></p>
-                                    {paragraphs(&a.body)}
-                                </article>
-                                <p><a href="/announcements">{t(lang, "← 返回公告列表", "← All notices")}</a></p>
-                            }.into_any(),
-                            Err(e) => view! {
-                                <FormError message=Some(error_text(&e, lang))/>
-                                <p><a href="/announcements">{t(lang, "← 返回公告列表", "← All notices")}</a></p>
-                            }.into_any(),
-                        }
-                    })}
-                </Suspense>
+        <Page
+            title=("公告详情", "Notice")
+            render=move |s: SessionInfo| {
+                let lang = s.lang;
+                view! {
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match data.await {
+                                Ok(a) => {
+                                    view! {
+                                        <article class="card notice-body">
+                                            <h2>{a.title}</h2>
+                                            <p class="meta">
+                                                {a.org_name}" · "{a.author_name}" · "
+                                                <span class="nw">{a.published}</span>
+                                            </p>
+                                            {paragraphs(&a.body)}
+                                        </article>
+                                        <p>
+                                            <a href="/announcements">
+                                                {t(lang, "← 返回公告列表", "← All notices")}
+                                            </a>
+                                        </p>
+                                    }
+                                        .into_any()
+                                }
+                                Err(e) => {
+                                    view! {
+                                        <FormError message=Some(error_text(&e, lang)) />
+                                        <p>
+                                            <a href="/announcements">
+                                                {t(lang, "← 返回公告列表", "← All notices")}
+                                            </a>
+                                        </p>
+                                    }
+                                        .into_any()
+                                }
+                            }
+                        })}
+                    </Suspense>
+                }
             }
-        }/>
+        />
     }
 }
 
@@ -288,86 +351,169 @@ pub fn StaffConsolePage() -> impl IntoView {
     let list = Resource::new(|| 0u64, list_announcements);
     let scheduled = Resource::new(|| (), |_| list_scheduled());
     view! {
-        <Page title=("工作台", "Console") render=move |s: SessionInfo| {
-            let lang = s.lang;
-            let error = use_query_map().with_untracked(|m| m.get("error")).map(|c| code_text(&c, lang));
-            let published = use_query_map().with_untracked(|m| m.get("published"));
-            view! {
-                <div class="console">
-                <p class="quick-links wide-card"><a href="/staff/votes">{t(lang, "投票管理", "Votes")}</a>" · "<a href="/staff/residences">{t(lang, "住户认证审核", "Residence requests")}</a>" · "<a href="/staff/import">{t(lang, "导入住户", "Import households")}</a>" · "<a href="/announcements">{t(lang, "公告列表", "Notices")}</a>" · "<a href="/staff/patrol">{t(lang, "巡逻线路", "Patrol routes")}</a>" · "<a href="/staff/patrol/patrols">{t(lang, "巡逻记录", "Patrols")}</a>" · "<a href="/staff/incidents">{t(lang, "事件办理", "Incidents")}</a>" · "<a href="/staff/figures">{t(lang, "考核指标", "Figures")}</a>" · "<a href="/staff/topics">{t(lang, "议事协商", "Deliberation")}</a>" · "<a href="/staff/volunteer">{t(lang, "志愿服务", "Volunteering")}</a>" · "<a href="/staff/points">{t(lang, "积分与积分超市", "Points and the points mall")}</a></p>
-                <section class="card">
-                    <h2>{t(lang, "发布公告", "Publish a notice")}</h2>
-                    {published.map(|id| view! {
-                        <p class="success" role="status">{t(lang, "公告已发布。", "The notice is published. ")}
-                            <a href=format!("/announcements/{id}")>{t(lang, "查看", "View")}</a></p>
-                    })}
-                    <FormError message=error/>
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            match form.await {
-                                Ok(f) => {
-                                    let selected = f.org_unit_id;
+        <Page
+            title=("工作台", "Console")
+            render=move |s: SessionInfo| {
+                let lang = s.lang;
+                let error = use_query_map().with_untracked(|m| m.get("error")).map(|c| code_text(&c, lang));
+                let published = use_query_map().with_untracked(|m| m.get("published"));
+                view! {
+                    <div class="console">
+                        <p class="quick-links wide-card">
+                            <a href="/staff/votes">{t(lang, "投票管理", "Votes")}</a>
+                            " · "
+                            <a href="/staff/residences">{t(lang, "住户认证审核", "Residence requests")}</a>
+                            " · "
+                            <a href="/staff/import">{t(lang, "导入住户", "Import households")}</a>
+                            " · "
+                            <a href="/announcements">{t(lang, "公告列表", "Notices")}</a>
+                            " · "
+                            <a href="/staff/patrol">{t(lang, "巡逻线路", "Patrol routes")}</a>
+                            " · "
+                            <a href="/staff/patrol/patrols">{t(lang, "巡逻记录", "Patrols")}</a>
+                            " · "
+                            <a href="/staff/incidents">{t(lang, "事件办理", "Incidents")}</a>
+                            " · "
+                            <a href="/staff/figures">{t(lang, "考核指标", "Figures")}</a>
+                            " · "
+                            <a href="/staff/topics">{t(lang, "议事协商", "Deliberation")}</a>
+                            " · "
+                            <a href="/staff/volunteer">{t(lang, "志愿服务", "Volunteering")}</a>
+                            " · "
+                            <a href="/staff/points">{t(lang, "积分与积分超市", "Points and the points mall")}</a>
+                        </p>
+                        <section class="card">
+                            <h2>{t(lang, "发布公告", "Publish a notice")}</h2>
+                            {published
+                                .map(|id| {
                                     view! {
-                                        <form method="post" action=PublishAnnouncement::PATH class="stack">
-                                            <label>{t(lang, "发布范围", "Audience")}
-                                                <select name="org_unit_id" required>
-                                                    {f.targets.into_iter().map(|(id, name)| view! {
-                                                        <option value=id.to_string() selected=Some(id) == selected>{name}</option>
-                                                    }).collect_view()}
-                                                </select>
-                                            </label>
-                                            <label>{t(lang, "标题", "Title")}
-                                                <input type="text" name="title" required maxlength="60" value=f.title/>
-                                            </label>
-                                            <label>{t(lang, "正文", "Text")}
-                                                <textarea name="body" required rows="8" maxlength="5000">{f.body}</textarea>
-                                            </label>
-                                            <label class="check"><input type="checkbox" name="pinned" value="1" checked=f.pinned/>{t(lang, "置顶", "Pin to top")}</label>
-                                            <label>{t(lang, "定时发布(北京时间,留空则立即发布)", "Publish later (Beijing time; empty publishes now)")}
-                                                <input type="datetime-local" name="publish_at" value=f.publish_at/>
-                                            </label>
-                                            <button type="submit" class="primary">{t(lang, "发布", "Publish")}</button>
-                                        </form>
-                                    }.into_any()
+                                        <p class="success" role="status">
+                                            {t(lang, "公告已发布。", "The notice is published. ")}
+                                            <a href=format!("/announcements/{id}")>{t(lang, "查看", "View")}</a>
+                                        </p>
+                                    }
+                                })}
+                            <FormError message=error />
+                            <Suspense fallback=|| ()>
+                                {move || Suspend::new(async move {
+                                    match form.await {
+                                        Ok(f) => {
+                                            let selected = f.org_unit_id;
+                                            view! {
+                                                <form method="post" action=PublishAnnouncement::PATH class="stack">
+                                                    <label>
+                                                        {t(lang, "发布范围", "Audience")}
+                                                        <select name="org_unit_id" required>
+                                                            {f
+                                                                .targets
+                                                                .into_iter()
+                                                                .map(|(id, name)| {
+                                                                    view! {
+                                                                        <option value=id.to_string() selected=Some(id) == selected>
+                                                                            {name}
+                                                                        </option>
+                                                                    }
+                                                                })
+                                                                .collect_view()}
+                                                        </select>
+                                                    </label>
+                                                    <label>
+                                                        {t(lang, "标题", "Title")}
+                                                        <input
+                                                            type="text"
+                                                            name="title"
+                                                            required
+                                                            maxlength="60"
+                                                            value=f.title
+                                                        />
+                                                    </label>
+                                                    <label>
+                                                        {t(lang, "正文", "Text")}
+                                                        <textarea name="body" required rows="8" maxlength="5000">
+                                                            {f.body}
+                                                        </textarea>
+                                                    </label>
+                                                    <label class="check">
+                                                        <input
+                                                            type="checkbox"
+                                                            name="pinned"
+                                                            value="1"
+                                                            checked=f.pinned
+                                                        />
+                                                        {t(lang, "置顶", "Pin to top")}
+                                                    </label>
+                                                    <label>
+                                                        {t(
+                                                            lang,
+                                                            "定时发布(北京时间,留空则立即发布)",
+                                                            "Publish later (Beijing time; empty publishes now)",
+                                                        )}
+                                                        <input
+                                                            type="datetime-local"
+                                                            name="publish_at"
+                                                            value=f.publish_at
+                                                        />
+                                                    </label>
+                                                    <button type="submit" class="primary">
+                                                        {t(lang, "发布", "Publish")}
+                                                    </button>
+                                                </form>
+                                            }
+                                                .into_any()
+                                        }
+                                        Err(e) => view! { <FormError message=Some(error_text(&e, lang)) /> }.into_any(),
+                                    }
+                                })}
+                            </Suspense>
+                        </section>
+                        <Suspense fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                match scheduled.await {
+                                    Ok(items) if !items.is_empty() => {
+                                        view! {
+                                            <section class="card" id="scheduled">
+                                                <h2>{t(lang, "待发布", "Scheduled")}</h2>
+                                                <ul class="list">
+                                                    {items
+                                                        .into_iter()
+                                                        .map(|a| {
+                                                            view! {
+                                                                <li>
+                                                                    <a href=format!("/announcements/{}", a.id)>{a.title}</a>
+                                                                    <span class="meta">
+                                                                        {a.org_name}" · "{t(lang, "将于 ", "at ")}
+                                                                        <span class="nw">{a.published}</span>
+                                                                        {t(lang, " 发布", "")}
+                                                                    </span>
+                                                                </li>
+                                                            }
+                                                        })
+                                                        .collect_view()}
+                                                </ul>
+                                            </section>
+                                        }
+                                            .into_any()
+                                    }
+                                    Ok(_) => ().into_any(),
+                                    Err(e) => view! { <FormError message=Some(error_text(&e, lang)) /> }.into_any(),
                                 }
-                                Err(e) => view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
-                            }
-                        })}
-                    </Suspense>
-                </section>
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        match scheduled.await {
-                            Ok(items) if !items.is_empty() => view! {
-                                <section class="card" id="scheduled">
-                                    <h2>{t(lang, "待发布", "Scheduled")}</h2>
-                                    <ul class="list">
-                                        {items.into_iter().map(|a| view! {
-                                            <li><a href=format!("/announcements/{}", a.id)>{a.title}</a>
-                                                <span class="meta">{a.org_name}" · "{t(lang, "将于 ", "at ")}<span class="nw">{a.published}</span>{t(lang, " 发布", "")}</span></li>
-                                        }).collect_view()}
-                                    </ul>
-                                </section>
-                            }.into_any(),
-                            Ok(_) => ().into_any(),
-                            Err(e) => view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
-                        }
-                    })}
-                </Suspense>
-                <section class="card">
-                    <h2>{t(lang, "已发布", "Published")}</h2>
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            match list.await {
-                                Ok(p) => view! { <AnnouncementList items=p.items lang=lang/> }.into_any(),
-                                Err(e) => view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
-                            }
-                        })}
-                    </Suspense>
-                </section>
-                <crate::home::ContactsCard lang=lang/>
-                </div>
+                            })}
+                        </Suspense>
+                        <section class="card">
+                            <h2>{t(lang, "已发布", "Published")}</h2>
+                            <Suspense fallback=|| ()>
+                                {move || Suspend::new(async move {
+                                    match list.await {
+                                        Ok(p) => view! { <AnnouncementList items=p.items lang=lang /> }.into_any(),
+                                        Err(e) => view! { <FormError message=Some(error_text(&e, lang)) /> }.into_any(),
+                                    }
+                                })}
+                            </Suspense>
+                        </section>
+                        <crate::home::ContactsCard lang=lang />
+                    </div>
+                }
             }
-        }/>
+        />
     }
 }

@@ -145,111 +145,250 @@ fn q(key: &'static str) -> Option<String> {
 #[component]
 pub fn LoginPage() -> impl IntoView {
     view! {
-        <Page title=("登录", "Log in") login_required=false render=move |s: SessionInfo| {
-            let lang = s.lang;
-            let phone = q("phone").unwrap_or_default();
-            let sent = q("sent").is_some();
-            let next = q("next").map(|n| safe_next(&n)).unwrap_or_else(|| "/".into());
-            let error = q("error").map(|c| code_text(&c, lang));
-            let already = s.user.clone();
-            view! {
-                <section class="card narrow">
-                    {already.map(|u| view! {
-                        <p class="notice">{t(lang, "您已登录:", "You are logged in as ")}{u.name}" · "<a href="/">{t(lang, "返回首页", "Home")}</a></p>
-                    })}
-                    <p class="lead">{t(lang, "用手机号和短信验证码登录。首次登录将自动注册。", "Log in with your mobile number and a one-time code. First-time users are registered automatically.")}</p>
-                    {(q("wechat").as_deref() == Some("bind")).then(|| view! {
-                        <p class="notice" role="status">{t(lang, "首次使用微信登录:请用手机号登录一次,之后在微信中将自动登录。", "First WeChat login: log in once with your phone number; after that WeChat logs you in.")}</p>
-                    })}
-                    {(s.wechat_login && s.in_wechat).then(|| view! {
-                        <p><a class="button primary wide" href=format!("/auth/wechat?next={}", crate::layout::encode_component(&next))>{t(lang, "微信一键登录", "Log in with WeChat")}</a></p>
-                    })}
-                    <FormError message=error/>
-                    {if sent {
-                        let wait = q("wait").filter(|w| w.len() <= 5 && w.bytes().all(|b| b.is_ascii_digit()));
-                        // the WASM client counts these seconds down and then enables the button
-                        let countdown = q("cd").and_then(|c| c.parse::<u32>().ok()).filter(|c| (1..=3600).contains(c));
-                        view! {
-                            {match wait {
-                                Some(w) => view! {
-                                    <p class="notice" role="status">{if lang.is_en() {
-                                        format!("If a code has reached you, type it below. For a new one, wait {w} seconds, then tap “Send a new code”.")
-                                    } else {
-                                        format!("如果已经收到验证码,请直接在下面输入。需要新的验证码,请等 {w} 秒后再点“重新获取验证码”。")
-                                    }}</p>
-                                }.into_any(),
-                                None => view! {
-                                    <p class="notice" role="status">{t(lang, "验证码已发送,5分钟内有效。", "A code has been sent. It is valid for 5 minutes.")}</p>
-                                }.into_any(),
-                            }}
-                            <form method="post" action=LoginWithCode::PATH class="stack">
-                                <input type="hidden" name="next" value=next.clone()/>
-                                <label>{t(lang, "手机号", "Mobile number")}
-                                    <input type="tel" name="phone" inputmode="numeric" autocomplete="tel" required value=phone.clone()/>
-                                </label>
-                                <label>{t(lang, "验证码", "Code")}
-                                    <input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required autofocus/>
-                                </label>
-                                <button type="submit" class="primary">{t(lang, "登录", "Log in")}</button>
-                            </form>
-                            <form method="post" action=RequestCode::PATH class="inline">
-                                <input type="hidden" name="phone" value=phone/>
-                                <input type="hidden" name="next" value=next.clone()/>
-                                <button type="submit" class="link" id="resend">{t(lang, "重新获取验证码", "Send a new code")}</button>
-                                {countdown.map(|n| view! {
-                                    <p class="meta countdown" data-countdown=n.to_string() data-enables="resend" aria-live="off" hidden
-                                        data-template=t(lang, "{n} 秒后可以重新获取", "You can ask again in {n} s")>
-                                        {crate::enhance::countdown_text(t(lang, "{n} 秒后可以重新获取", "You can ask again in {n} s"), n)}
+        <Page
+            title=("登录", "Log in")
+            login_required=false
+            render=move |s: SessionInfo| {
+                let lang = s.lang;
+                let phone = q("phone").unwrap_or_default();
+                let sent = q("sent").is_some();
+                let next = q("next").map(|n| safe_next(&n)).unwrap_or_else(|| "/".into());
+                let error = q("error").map(|c| code_text(&c, lang));
+                let already = s.user.clone();
+                view! {
+                    <section class="card narrow">
+                        {already
+                            .map(|u| {
+                                view! {
+                                    <p class="notice">
+                                        {t(lang, "您已登录:", "You are logged in as ")}{u.name}" · "
+                                        <a href="/">{t(lang, "返回首页", "Home")}</a>
                                     </p>
-                                })}
-                            </form>
-                        }.into_any()
-                    } else {
-                        view! {
-                            <form method="post" action=RequestCode::PATH class="stack">
-                                <input type="hidden" name="next" value=next.clone()/>
-                                <label>{t(lang, "手机号", "Mobile number")}
-                                    <input type="tel" name="phone" inputmode="numeric" autocomplete="tel" required value=phone placeholder="138 0000 0000"/>
-                                </label>
-                                <button type="submit" class="primary">{t(lang, "获取验证码", "Send code")}</button>
-                            </form>
-                        }.into_any()
-                    }}
-                    <p class="alt"><a href="/login/password">{t(lang, "工作人员密码登录", "Staff: log in with a password")}</a></p>
-                    {s.dev_mode.then(|| view! {
-                        <p class="dev-hint">{t(lang, "开发模式:验证码显示在 ", "Development mode: codes are shown at ")}<a href="/dev/codes">"/dev/codes"</a></p>
-                    })}
-                </section>
+                                }
+                            })}
+                        <p class="lead">
+                            {t(
+                                lang,
+                                "用手机号和短信验证码登录。首次登录将自动注册。",
+                                "Log in with your mobile number and a one-time code. First-time users are registered automatically.",
+                            )}
+                        </p>
+                        {(q("wechat").as_deref() == Some("bind"))
+                            .then(|| {
+                                view! {
+                                    <p class="notice" role="status">
+                                        {t(
+                                            lang,
+                                            "首次使用微信登录:请用手机号登录一次,之后在微信中将自动登录。",
+                                            "First WeChat login: log in once with your phone number; after that WeChat logs you in.",
+                                        )}
+                                    </p>
+                                }
+                            })}
+                        {(s.wechat_login && s.in_wechat)
+                            .then(|| {
+                                view! {
+                                    <p>
+                                        <a
+                                            class="button primary wide"
+                                            href=format!("/auth/wechat?next={}", crate::layout::encode_component(&next))
+                                        >
+                                            {t(lang, "微信一键登录", "Log in with WeChat")}
+                                        </a>
+                                    </p>
+                                }
+                            })} <FormError message=error />
+                        {if sent {
+                            let wait = q("wait").filter(|w| w.len() <= 5 && w.bytes().all(|b| b.is_ascii_digit()));
+                            let countdown = q("cd")
+                                .and_then(|c| c.parse::<u32>().ok())
+                                .filter(|c| (1..=3600).contains(c));
+                            // the WASM client counts these seconds down and then enables the button
+                            view! {
+                                {match wait {
+                                    Some(w) => {
+                                        view! {
+                                            <p class="notice" role="status">
+                                                {if lang.is_en() {
+                                                    format!(
+                                                        "If a code has reached you, type it below. For a new one, wait {w} seconds, then tap “Send a new code”.",
+                                                    )
+                                                } else {
+                                                    format!(
+                                                        "如果已经收到验证码,请直接在下面输入。需要新的验证码,请等 {w} 秒后再点“重新获取验证码”。",
+                                                    )
+                                                }}
+                                            </p>
+                                        }
+                                            .into_any()
+                                    }
+                                    None => {
+                                        view! {
+                                            <p class="notice" role="status">
+                                                {t(
+                                                    lang,
+                                                    "验证码已发送,5分钟内有效。",
+                                                    "A code has been sent. It is valid for 5 minutes.",
+                                                )}
+                                            </p>
+                                        }
+                                            .into_any()
+                                    }
+                                }}
+                                <form method="post" action=LoginWithCode::PATH class="stack">
+                                    <input type="hidden" name="next" value=next.clone() />
+                                    <label>
+                                        {t(lang, "手机号", "Mobile number")}
+                                        <input
+                                            type="tel"
+                                            name="phone"
+                                            inputmode="numeric"
+                                            autocomplete="tel"
+                                            required
+                                            value=phone.clone()
+                                        />
+                                    </label>
+                                    <label>
+                                        {t(lang, "验证码", "Code")}
+                                        <input
+                                            type="text"
+                                            name="code"
+                                            inputmode="numeric"
+                                            autocomplete="one-time-code"
+                                            pattern="[0-9]{6}"
+                                            maxlength="6"
+                                            required
+                                            autofocus
+                                        />
+                                    </label>
+                                    <button type="submit" class="primary">
+                                        {t(lang, "登录", "Log in")}
+                                    </button>
+                                </form>
+                                <form method="post" action=RequestCode::PATH class="inline">
+                                    <input type="hidden" name="phone" value=phone />
+                                    <input type="hidden" name="next" value=next.clone() />
+                                    <button type="submit" class="link" id="resend">
+                                        {t(lang, "重新获取验证码", "Send a new code")}
+                                    </button>
+                                    {countdown
+                                        .map(|n| {
+                                            view! {
+                                                <p
+                                                    class="meta countdown"
+                                                    data-countdown=n.to_string()
+                                                    data-enables="resend"
+                                                    aria-live="off"
+                                                    hidden
+                                                    data-template=t(
+                                                        lang,
+                                                        "{n} 秒后可以重新获取",
+                                                        "You can ask again in {n} s",
+                                                    )
+                                                >
+                                                    {crate::enhance::countdown_text(
+                                                        t(
+                                                            lang,
+                                                            "{n} 秒后可以重新获取",
+                                                            "You can ask again in {n} s",
+                                                        ),
+                                                        n,
+                                                    )}
+                                                </p>
+                                            }
+                                        })}
+                                </form>
+                            }
+                                .into_any()
+                        } else {
+                            view! {
+                                <form method="post" action=RequestCode::PATH class="stack">
+                                    <input type="hidden" name="next" value=next.clone() />
+                                    <label>
+                                        {t(lang, "手机号", "Mobile number")}
+                                        <input
+                                            type="tel"
+                                            name="phone"
+                                            inputmode="numeric"
+                                            autocomplete="tel"
+                                            required
+                                            value=phone
+                                            placeholder="138 0000 0000"
+                                        />
+                                    </label>
+                                    <button type="submit" class="primary">
+                                        {t(lang, "获取验证码", "Send code")}
+                                    </button>
+                                </form>
+                            }
+                                .into_any()
+                        }} <p class="alt">
+                            <a href="/login/password">
+                                {t(lang, "工作人员密码登录", "Staff: log in with a password")}
+                            </a>
+                        </p>
+                        {s
+                            .dev_mode
+                            .then(|| {
+                                view! {
+                                    <p class="dev-hint">
+                                        {t(
+                                            lang,
+                                            "开发模式:验证码显示在 ",
+                                            "Development mode: codes are shown at ",
+                                        )}<a href="/dev/codes">"/dev/codes"</a>
+                                    </p>
+                                }
+                            })}
+                    </section>
+                }
             }
-        }/>
+        />
     }
 }
 
 #[component]
 pub fn PasswordLoginPage() -> impl IntoView {
     view! {
-        <Page title=("工作人员登录", "Staff log in") login_required=false render=move |s: SessionInfo| {
-            let lang = s.lang;
-            let phone = q("phone").unwrap_or_default();
-            let next = q("next").map(|n| safe_next(&n)).unwrap_or_else(|| "/staff".into());
-            let error = q("error").map(|c| code_text(&c, lang));
-            view! {
-                <section class="card narrow">
-                    <FormError message=error/>
-                    <form method="post" action=LoginWithPassword::PATH class="stack">
-                        <input type="hidden" name="next" value=next/>
-                        <label>{t(lang, "手机号", "Mobile number")}
-                            <input type="tel" name="phone" inputmode="numeric" autocomplete="username" required value=phone/>
-                        </label>
-                        <label>{t(lang, "密码", "Password")}
-                            <input type="password" name="password" autocomplete="current-password" required/>
-                        </label>
-                        <button type="submit" class="primary">{t(lang, "登录", "Log in")}</button>
-                    </form>
-                    <p class="alt"><a href="/login">{t(lang, "用验证码登录", "Log in with a code")}</a></p>
-                </section>
+        <Page
+            title=("工作人员登录", "Staff log in")
+            login_required=false
+            render=move |s: SessionInfo| {
+                let lang = s.lang;
+                let phone = q("phone").unwrap_or_default();
+                let next = q("next").map(|n| safe_next(&n)).unwrap_or_else(|| "/staff".into());
+                let error = q("error").map(|c| code_text(&c, lang));
+                view! {
+                    <section class="card narrow">
+                        <FormError message=error />
+                        <form method="post" action=LoginWithPassword::PATH class="stack">
+                            <input type="hidden" name="next" value=next />
+                            <label>
+                                {t(lang, "手机号", "Mobile number")}
+                                <input
+                                    type="tel"
+                                    name="phone"
+                                    inputmode="numeric"
+                                    autocomplete="username"
+                                    required
+                                    value=phone
+                                />
+                            </label>
+                            <label>
+                                {t(lang, "密码", "Password")}
+                                <input type="password" name="password" autocomplete="current-password" required />
+                            </label>
+                            <button type="submit" class="primary">
+                                {t(lang, "登录", "Log in")}
+                            </button>
+                        </form>
+                        <p class="alt">
+                            <a href="/login">{t(lang, "用验证码登录", "Log in with a code")}</a>
+                        </p>
+                    </section>
+                }
             }
-        }/>
+        />
     }
 }
 
@@ -284,63 +423,141 @@ pub fn me_links(primary: Option<domain::Role>) -> Vec<(&'static str, &'static st
 #[component]
 pub fn MePage() -> impl IntoView {
     view! {
-        <Page title=("我的", "Me") render=move |s: SessionInfo| {
-            let lang = s.lang;
-            let large = s.large_text;
-            let u = s.user.clone().unwrap_or_else(|| crate::session::UserInfo {
-                id: 0, name: String::new(), phone_masked: String::new(), roles: vec![], primary: None, unread: 0,
-            });
-            view! {
-                <section class="card">
-                    <h2>{u.name.clone()}</h2>
-                    <p class="muted">{t(lang, "手机号 ", "Mobile ")}{u.phone_masked.clone()}</p>
-                    <ul class="roles">
-                        {u.roles.iter().map(|(r, org)| view! { <li>{r.label(lang.is_en())}" · "{org.clone()}</li> }).collect_view()}
-                    </ul>
-                    {u.roles.is_empty().then(|| view! {
-                        <p class="notice">{t(lang, "您的账号尚未绑定社区住址,绑定后可查看本社区公告和办理业务。",
-                                               "Your account is not yet linked to a home address in a community.")}</p>
-                    })}
-                    <p><a href="/residence">{t(lang, "住户认证(绑定住址)", "Verify my home")}</a></p>
-                </section>
-                <section class="card" id="name">
-                    <h2>{t(lang, "怎么称呼您", "What to call you")}</h2>
-                    {q("saved").filter(|v| v == "name").map(|_| view! { <p class="success" role="status">{t(lang, "称呼已保存", "Your name is saved")}</p> })}
-                    <FormError message=q("error").map(|c| code_text(&c, lang))/>
-                    <form method="post" action=SetMyName::PATH>
-                        <label>{t(lang, "称呼(社区工作人员和邻居看到的名字)", "Name (what staff and neighbours see)")}
-                            <input type="text" name="name" required maxlength="30" autocomplete="name" value=q("name").unwrap_or_else(|| u.name.clone())/>
-                        </label>
-                        <button type="submit">{t(lang, "保存称呼", "Save name")}</button>
-                    </form>
-                </section>
-                {view! { <nav class="card" aria-labelledby="me-links">
-                    <h2 id="me-links">{t(lang, "我的事项", "My things")}</h2>
-                    <ul class="tiles">
-                        {me_links(u.primary).into_iter().map(|(href, icon, zh, en)| view! {
-                            <li><a href=href><span class="icon" aria-hidden="true">{icon}</span><span>{t(lang, zh, en)}</span></a></li>
-                        }).collect_view()}
-                    </ul>
-                </nav> }.into_any()}
-                <section class="card">
-                    <h2>{t(lang, "显示设置", "Display")}</h2>
-                    <form method="post" action=SetPreferences::PATH class="row">
-                        <input type="hidden" name="large_text" value=if large { "0" } else { "1" }/>
-                        <button type="submit">{if large { t(lang, "关闭大字模式", "Normal text") } else { t(lang, "开启大字模式", "Large text") }}</button>
-                    </form>
-                    <form method="post" action=SetPreferences::PATH class="row">
-                        <input type="hidden" name="lang" value=if lang.is_en() { "zh" } else { "en" }/>
-                        <button type="submit" lang=if lang.is_en() { "zh-CN" } else { "en" }>{if lang.is_en() { "切换到中文" } else { "English" }}</button>
-                    </form>
-                </section>
-                {view! { <crate::layout::ConfirmPost
-                    label=t(lang, "退出登录", "Log out")
-                    question=t(lang, "确定要退出登录吗?下次使用要重新输入手机号和验证码。", "Log out? Next time you will need your phone number and a code again.")
-                    yes=t(lang, "确定退出", "Yes, log out")
-                    no=t(lang, "不退出", "Stay logged in")
-                    action=Logout::PATH
-                    fields=vec![]/> }.into_any()}
+        <Page
+            title=("我的", "Me")
+            render=move |s: SessionInfo| {
+                let lang = s.lang;
+                let large = s.large_text;
+                let u = s
+                    .user
+                    .clone()
+                    .unwrap_or_else(|| crate::session::UserInfo {
+                        id: 0,
+                        name: String::new(),
+                        phone_masked: String::new(),
+                        roles: vec![],
+                        primary: None,
+                        unread: 0,
+                    });
+                view! {
+                    <section class="card">
+                        <h2>{u.name.clone()}</h2>
+                        <p class="muted">{t(lang, "手机号 ", "Mobile ")}{u.phone_masked.clone()}</p>
+                        <ul class="roles">
+                            {u
+                                .roles
+                                .iter()
+                                .map(|(r, org)| view! { <li>{r.label(lang.is_en())}" · "{org.clone()}</li> })
+                                .collect_view()}
+                        </ul>
+                        {u
+                            .roles
+                            .is_empty()
+                            .then(|| {
+                                view! {
+                                    <p class="notice">
+                                        {t(
+                                            lang,
+                                            "您的账号尚未绑定社区住址,绑定后可查看本社区公告和办理业务。",
+                                            "Your account is not yet linked to a home address in a community.",
+                                        )}
+                                    </p>
+                                }
+                            })}
+                        <p>
+                            <a href="/residence">{t(lang, "住户认证(绑定住址)", "Verify my home")}</a>
+                        </p>
+                    </section>
+                    <section class="card" id="name">
+                        <h2>{t(lang, "怎么称呼您", "What to call you")}</h2>
+                        {q("saved")
+                            .filter(|v| v == "name")
+                            .map(|_| {
+                                view! {
+                                    <p class="success" role="status">
+                                        {t(lang, "称呼已保存", "Your name is saved")}
+                                    </p>
+                                }
+                            })}
+                        <FormError message=q("error").map(|c| code_text(&c, lang)) />
+                        <form method="post" action=SetMyName::PATH>
+                            <label>
+                                {t(
+                                    lang,
+                                    "称呼(社区工作人员和邻居看到的名字)",
+                                    "Name (what staff and neighbours see)",
+                                )}
+                                <input
+                                    type="text"
+                                    name="name"
+                                    required
+                                    maxlength="30"
+                                    autocomplete="name"
+                                    value=q("name").unwrap_or_else(|| u.name.clone())
+                                />
+                            </label>
+                            <button type="submit">{t(lang, "保存称呼", "Save name")}</button>
+                        </form>
+                    </section>
+                    {view! {
+                        <nav class="card" aria-labelledby="me-links">
+                            <h2 id="me-links">{t(lang, "我的事项", "My things")}</h2>
+                            <ul class="tiles">
+                                {me_links(u.primary)
+                                    .into_iter()
+                                    .map(|(href, icon, zh, en)| {
+                                        view! {
+                                            <li>
+                                                <a href=href>
+                                                    <span class="icon" aria-hidden="true">
+                                                        {icon}
+                                                    </span>
+                                                    <span>{t(lang, zh, en)}</span>
+                                                </a>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        </nav>
+                    }
+                        .into_any()}
+                    <section class="card">
+                        <h2>{t(lang, "显示设置", "Display")}</h2>
+                        <form method="post" action=SetPreferences::PATH class="row">
+                            <input type="hidden" name="large_text" value=if large { "0" } else { "1" } />
+                            <button type="submit">
+                                {if large {
+                                    t(lang, "关闭大字模式", "Normal text")
+                                } else {
+                                    t(lang, "开启大字模式", "Large text")
+                                }}
+                            </button>
+                        </form>
+                        <form method="post" action=SetPreferences::PATH class="row">
+                            <input type="hidden" name="lang" value=if lang.is_en() { "zh" } else { "en" } />
+                            <button type="submit" lang=if lang.is_en() { "zh-CN" } else { "en" }>
+                                {if lang.is_en() { "切换到中文" } else { "English" }}
+                            </button>
+                        </form>
+                    </section>
+                    {view! {
+                        <crate::layout::ConfirmPost
+                            label=t(lang, "退出登录", "Log out")
+                            question=t(
+                                lang,
+                                "确定要退出登录吗?下次使用要重新输入手机号和验证码。",
+                                "Log out? Next time you will need your phone number and a code again.",
+                            )
+                            yes=t(lang, "确定退出", "Yes, log out")
+                            no=t(lang, "不退出", "Stay logged in")
+                            action=Logout::PATH
+                            fields=vec![]
+                        />
+                    }
+                        .into_any()}
+                }
             }
-        }/>
+        />
     }
 }

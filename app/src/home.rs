@@ -129,37 +129,87 @@ fn TodoList(lang: Lang, todo: Vec<Todo>) -> impl IntoView {
         <section class="card" aria-labelledby="todo-h">
             <h2 id="todo-h">{t(lang, "待办", "To do")}</h2>
             {if todo.is_empty() {
-                view! { <p class="empty">{t(lang, "现在没有要办的事。", "Nothing is waiting for you.")}</p> }.into_any()
+                view! { <p class="empty">{t(lang, "现在没有要办的事。", "Nothing is waiting for you.")}</p> }
+                    .into_any()
             } else {
                 view! {
                     <ul class="todo">
-                        {todo.into_iter().map(|item| {
-                            let (href, what, go): (String, AnyView, &str) = match item {
-                                Todo::Due { bills, owed } => (
-                                    "/bills".into(),
-                                    view! { <span class="what">{if en { format!("{bills} unpaid bill(s): ") } else { format!("{bills} 张账单待缴,共 ") }}<span class="amount">{owed.to_string()}</span></span> }.into_any(),
-                                    t(lang, "去缴费", "Pay"),
-                                ),
-                                Todo::Booking { id, item, date, start } => (
-                                    format!("/appointments/bookings/{id}"),
-                                    view! { <span class="what">{t(lang, "下次预约:", "Next booking: ")}{item}" "<span class="nw">{date}" "{start}</span></span> }.into_any(),
-                                    t(lang, "查看", "View"),
-                                ),
-                                Todo::Vote { id, title, ends_at } => (
-                                    format!("/votes/{id}"),
-                                    view! { <span class="what">{t(lang, "等您投票:", "Waiting for your vote: ")}{title}<span class="meta">{t(lang, " 截止 ", " closes ")}<span class="nw">{ends_at}</span></span></span> }.into_any(),
-                                    t(lang, "去投票", "Vote"),
-                                ),
-                                Todo::Reports { open } => (
-                                    "/incidents".into(),
-                                    view! { <span class="what">{if en { format!("{open} of my report(s) being handled") } else { format!("我的上报有 {open} 件正在办理") }}</span> }.into_any(),
-                                    t(lang, "看进展", "Progress"),
-                                ),
-                            };
-                            view! { <li><a href=href>{what}<span class="go">{go}" ›"</span></a></li> }
-                        }).collect_view()}
+                        {todo
+                            .into_iter()
+                            .map(|item| {
+                                let (href, what, go): (String, AnyView, &str) = match item {
+                                    Todo::Due { bills, owed } => {
+                                        (
+                                            "/bills".into(),
+                                            view! {
+                                                <span class="what">
+                                                    {if en {
+                                                        format!("{bills} unpaid bill(s): ")
+                                                    } else {
+                                                        format!("{bills} 张账单待缴,共 ")
+                                                    }}<span class="amount">{owed.to_string()}</span>
+                                                </span>
+                                            }
+                                                .into_any(),
+                                            t(lang, "去缴费", "Pay"),
+                                        )
+                                    }
+                                    Todo::Booking { id, item, date, start } => {
+                                        (
+                                            format!("/appointments/bookings/{id}"),
+                                            view! {
+                                                <span class="what">
+                                                    {t(lang, "下次预约:", "Next booking: ")}{item}" "
+                                                    <span class="nw">{date}" "{start}</span>
+                                                </span>
+                                            }
+                                                .into_any(),
+                                            t(lang, "查看", "View"),
+                                        )
+                                    }
+                                    Todo::Vote { id, title, ends_at } => {
+                                        (
+                                            format!("/votes/{id}"),
+                                            view! {
+                                                <span class="what">
+                                                    {t(lang, "等您投票:", "Waiting for your vote: ")}{title}
+                                                    <span class="meta">
+                                                        {t(lang, " 截止 ", " closes ")}
+                                                        <span class="nw">{ends_at}</span>
+                                                    </span>
+                                                </span>
+                                            }
+                                                .into_any(),
+                                            t(lang, "去投票", "Vote"),
+                                        )
+                                    }
+                                    Todo::Reports { open } => {
+                                        (
+                                            "/incidents".into(),
+                                            view! {
+                                                <span class="what">
+                                                    {if en {
+                                                        format!("{open} of my report(s) being handled")
+                                                    } else {
+                                                        format!("我的上报有 {open} 件正在办理")
+                                                    }}
+                                                </span>
+                                            }
+                                                .into_any(),
+                                            t(lang, "看进展", "Progress"),
+                                        )
+                                    }
+                                };
+                                view! {
+                                    <li>
+                                        <a href=href>{what}<span class="go">{go}" ›"</span></a>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
                     </ul>
-                }.into_any()
+                }
+                    .into_any()
             }}
         </section>
     }
@@ -170,86 +220,150 @@ pub fn HomePage() -> impl IntoView {
     let notices = Resource::new(|| 0u64, list_announcements);
     let data = Resource::new(|| (), |_| home_data());
     view! {
-        <Page title=("首页", "Home") render=move |s: SessionInfo| {
-            let lang = s.lang;
-            let user = s.user.clone();
-            let name = user.as_ref().map(|u| u.name.clone()).unwrap_or_default();
-            if user.as_ref().map(|u| u.is_staff()).unwrap_or(false) {
-                return view! { <crate::layout::GoTo path="/staff"/> }.into_any();
-            }
-            let no_roles = user.as_ref().map(|u| u.roles.is_empty()).unwrap_or(true);
-            view! {
-                <section class="card greeting">
-                    <h2>{t(lang, "您好,", "Hello, ")}{name}</h2>
-                    {no_roles.then(|| view! {
-                        <p class="notice">{t(lang, "您的账号尚未绑定社区住址。完成住户认证后即可查看本社区公告、办理社区业务。",
-                                               "Your account is not linked to a home in a community yet. Verify your residence to see its notices and use its services.")}</p>
-                        <p><a class="button primary" href="/residence">{t(lang, "去认证", "Verify now")}</a></p>
-                    })}
-                </section>
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let d = match data.await {
-                            Ok(d) => d,
-                            Err(e) => return view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
-                        };
-                        let repairs = d.contacts.iter().any(|c| c.repairs);
-                        view! {
-                            <TodoList lang=lang todo=d.todo.clone()/>
-                            <nav class="card" aria-labelledby="services-h">
-                                <h2 id="services-h">{t(lang, "社区服务", "Services")}</h2>
-                                <ul class="tiles">
-                                    {services(repairs).into_iter().map(|(href, icon, zh, en)| view! {
-                                        <li><a href=href><span class="icon" aria-hidden="true">{icon}</span><span>{t(lang, zh, en)}</span></a></li>
-                                    }).collect_view()}
-                                </ul>
-                            </nav>
-                            {(!d.contacts.is_empty()).then(|| view! {
-                                <section class="card" aria-labelledby="phones-h">
-                                    <h2 id="phones-h">{t(lang, "联系电话", "Phone numbers")}</h2>
-                                    <ul class="phones">
-                                        {d.contacts.iter().flat_map(|c| {
-                                            let mut rows = vec![];
-                                            if let Some(n) = c.office_phone.clone() {
-                                                rows.push((format!("{}{}", c.community, t(lang, "居委会", " community office")), n));
-                                            }
-                                            if let Some(n) = c.property_phone.clone() {
-                                                rows.push((c.property_name.clone().unwrap_or_else(|| t(lang, "物业", "Property service").to_string()), n));
-                                            }
-                                            rows
-                                        }).map(|(who, number)| {
-                                            let dial = format!("tel:{}", domain::phone::ContactNumber::tel(&number));
-                                            view! {
-                                            <li><a href=dial>
-                                                <span>{who}</span><span class="num">{number}</span>
-                                            </a></li>
-                                        }}).collect_view()}
-                                    </ul>
-                                </section>
-                            })}
-                        }.into_any()
-                    })}
-                </Suspense>
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        match notices.await {
-                            Ok(p) => {
-                                let latest = p.items.into_iter().take(3).collect::<Vec<_>>();
+        <Page
+            title=("首页", "Home")
+            render=move |s: SessionInfo| {
+                let lang = s.lang;
+                let user = s.user.clone();
+                let name = user.as_ref().map(|u| u.name.clone()).unwrap_or_default();
+                if user.as_ref().map(|u| u.is_staff()).unwrap_or(false) {
+                    return view! { <crate::layout::GoTo path="/staff" /> }.into_any();
+                }
+                let no_roles = user.as_ref().map(|u| u.roles.is_empty()).unwrap_or(true);
+                view! {
+                    <section class="card greeting">
+                        <h2>{t(lang, "您好,", "Hello, ")}{name}</h2>
+                        {no_roles
+                            .then(|| {
                                 view! {
-                                    <section class="card">
-                                        <h2><a href="/announcements">{t(lang, "社区公告", "Notices")}</a>
-                                            {(p.unread > 0).then(|| view! { <span class="badge unread-count">{p.unread}</span> })}
-                                        </h2>
-                                        <AnnouncementList items=latest lang=lang/>
-                                    </section>
-                                }.into_any()
+                                    <p class="notice">
+                                        {t(
+                                            lang,
+                                            "您的账号尚未绑定社区住址。完成住户认证后即可查看本社区公告、办理社区业务。",
+                                            "Your account is not linked to a home in a community yet. Verify your residence to see its notices and use its services.",
+                                        )}
+                                    </p>
+                                    <p>
+                                        <a class="button primary" href="/residence">
+                                            {t(lang, "去认证", "Verify now")}
+                                        </a>
+                                    </p>
+                                }
+                            })}
+                    </section>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let d = match data.await {
+                                Ok(d) => d,
+                                Err(e) => return view! { <FormError message=Some(error_text(&e, lang)) /> }.into_any(),
+                            };
+                            let repairs = d.contacts.iter().any(|c| c.repairs);
+                            view! {
+                                <TodoList lang=lang todo=d.todo.clone() />
+                                <nav class="card" aria-labelledby="services-h">
+                                    <h2 id="services-h">{t(lang, "社区服务", "Services")}</h2>
+                                    <ul class="tiles">
+                                        {services(repairs)
+                                            .into_iter()
+                                            .map(|(href, icon, zh, en)| {
+                                                view! {
+                                                    <li>
+                                                        <a href=href>
+                                                            <span class="icon" aria-hidden="true">
+                                                                {icon}
+                                                            </span>
+                                                            <span>{t(lang, zh, en)}</span>
+                                                        </a>
+                                                    </li>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </ul>
+                                </nav>
+                                {(!d.contacts.is_empty())
+                                    .then(|| {
+                                        view! {
+                                            <section class="card" aria-labelledby="phones-h">
+                                                <h2 id="phones-h">{t(lang, "联系电话", "Phone numbers")}</h2>
+                                                <ul class="phones">
+                                                    {d
+                                                        .contacts
+                                                        .iter()
+                                                        .flat_map(|c| {
+                                                            let mut rows = vec![];
+                                                            if let Some(n) = c.office_phone.clone() {
+                                                                rows.push((
+                                                                    format!(
+                                                                        "{}{}",
+                                                                        c.community,
+                                                                        t(lang, "居委会", " community office"),
+                                                                    ),
+                                                                    n,
+                                                                ));
+                                                            }
+                                                            if let Some(n) = c.property_phone.clone() {
+                                                                rows.push((
+                                                                    c
+                                                                        .property_name
+                                                                        .clone()
+                                                                        .unwrap_or_else(|| {
+                                                                            t(lang, "物业", "Property service").to_string()
+                                                                        }),
+                                                                    n,
+                                                                ));
+                                                            }
+                                                            rows
+                                                        })
+                                                        .map(|(who, number)| {
+                                                            let dial = format!(
+                                                                "tel:{}",
+                                                                domain::phone::ContactNumber::tel(&number),
+                                                            );
+                                                            view! {
+                                                                <li>
+                                                                    <a href=dial>
+                                                                        <span>{who}</span>
+                                                                        <span class="num">{number}</span>
+                                                                    </a>
+                                                                </li>
+                                                            }
+                                                        })
+                                                        .collect_view()}
+                                                </ul>
+                                            </section>
+                                        }
+                                    })}
                             }
-                            Err(e) => view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
-                        }
-                    })}
-                </Suspense>
-            }.into_any()
-        }/>
+                                .into_any()
+                        })}
+                    </Suspense>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match notices.await {
+                                Ok(p) => {
+                                    let latest = p.items.into_iter().take(3).collect::<Vec<_>>();
+                                    view! {
+                                        <section class="card">
+                                            <h2>
+                                                <a href="/announcements">{t(lang, "社区公告", "Notices")}</a>
+                                                {(p.unread > 0)
+                                                    .then(|| {
+                                                        view! { <span class="badge unread-count">{p.unread}</span> }
+                                                    })}
+                                            </h2>
+                                            <AnnouncementList items=latest lang=lang />
+                                        </section>
+                                    }
+                                        .into_any()
+                                }
+                                Err(e) => view! { <FormError message=Some(error_text(&e, lang)) /> }.into_any(),
+                            }
+                        })}
+                    </Suspense>
+                }
+                    .into_any()
+            }
+        />
     }
 }
 
@@ -328,37 +442,79 @@ pub fn ContactsCard(lang: Lang) -> impl IntoView {
     view! {
         <section class="card" id="contacts">
             <h2>{t(lang, "社区联系电话", "Community phone numbers")}</h2>
-            <p class="meta">{t(lang, "居民在首页看到这些电话,点一下就能拨打。", "Residents see these on their home page and call with one tap.")}</p>
-            {saved.then(|| view! { <p class="success" role="status">{t(lang, "已保存。", "Saved.")}</p> })}
+            <p class="meta">
+                {t(
+                    lang,
+                    "居民在首页看到这些电话,点一下就能拨打。",
+                    "Residents see these on their home page and call with one tap.",
+                )}
+            </p>
+            {saved
+                .then(|| {
+                    view! {
+                        <p class="success" role="status">
+                            {t(lang, "已保存。", "Saved.")}
+                        </p>
+                    }
+                })}
             <Suspense fallback=|| ()>
                 {move || {
                     let error = error.clone();
                     let typed = typed.clone();
                     Suspend::new(async move {
                         let rows = data.await.unwrap_or_default();
-                        rows.into_iter().map(|(id, name, office, pname, pphone, repairs)| {
-                            let mine = failed_for == Some(id);
-                            let pick = |typed: &Option<String>, stored: String| if mine { typed.clone().unwrap_or_default() } else { stored };
-                            view! {
-                                <form method="post" action=SetCommunityContacts::PATH class="stack">
-                                    <h3>{name}</h3>
-                                    {mine.then(|| view! { <FormError message=error.clone()/> })}
-                                    <input type="hidden" name="community_id" value=id.to_string()/>
-                                    <label>{t(lang, "居委会电话", "Community office")}
-                                        <input type="tel" name="office_phone" maxlength="30" value=pick(&typed.0, office)/>
-                                    </label>
-                                    <label>{t(lang, "物业名称", "Property service")}
-                                        <input type="text" name="property_name" maxlength="40" value=pick(&typed.1, pname)/>
-                                    </label>
-                                    <label>{t(lang, "物业电话", "Property service phone")}
-                                        <input type="tel" name="property_phone" maxlength="30" value=pick(&typed.2, pphone)/>
-                                    </label>
-                                    <label class="check"><input type="checkbox" name="property_repairs" value="1" checked=repairs/>
-                                        {t(lang, "物业在本平台接受入户报修", "The property service takes home-repair requests here")}</label>
-                                    <button type="submit">{t(lang, "保存", "Save")}</button>
-                                </form>
-                            }
-                        }).collect_view().into_any()
+                        rows.into_iter()
+                            .map(|(id, name, office, pname, pphone, repairs)| {
+                                let mine = failed_for == Some(id);
+                                let pick = |typed: &Option<String>, stored: String| {
+                                    if mine { typed.clone().unwrap_or_default() } else { stored }
+                                };
+                                view! {
+                                    <form method="post" action=SetCommunityContacts::PATH class="stack">
+                                        <h3>{name}</h3>
+                                        {mine.then(|| view! { <FormError message=error.clone() /> })}
+                                        <input type="hidden" name="community_id" value=id.to_string() />
+                                        <label>
+                                            {t(lang, "居委会电话", "Community office")}
+                                            <input
+                                                type="tel"
+                                                name="office_phone"
+                                                maxlength="30"
+                                                value=pick(&typed.0, office)
+                                            />
+                                        </label>
+                                        <label>
+                                            {t(lang, "物业名称", "Property service")}
+                                            <input
+                                                type="text"
+                                                name="property_name"
+                                                maxlength="40"
+                                                value=pick(&typed.1, pname)
+                                            />
+                                        </label>
+                                        <label>
+                                            {t(lang, "物业电话", "Property service phone")}
+                                            <input
+                                                type="tel"
+                                                name="property_phone"
+                                                maxlength="30"
+                                                value=pick(&typed.2, pphone)
+                                            />
+                                        </label>
+                                        <label class="check">
+                                            <input type="checkbox" name="property_repairs" value="1" checked=repairs />
+                                            {t(
+                                                lang,
+                                                "物业在本平台接受入户报修",
+                                                "The property service takes home-repair requests here",
+                                            )}
+                                        </label>
+                                        <button type="submit">{t(lang, "保存", "Save")}</button>
+                                    </form>
+                                }
+                            })
+                            .collect_view()
+                            .into_any()
                     })
                 }}
             </Suspense>

@@ -26,20 +26,26 @@ where
     let session = expect_context::<SessionResource>();
     let location = use_location();
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"…"</p> }>
+        <Suspense fallback=|| {
+            view! { <p class="loading">"…"</p> }
+        }>
             {move || {
                 let render = render.clone();
                 Suspend::new(async move {
                     let s = session.await.unwrap_or_default();
                     let lang = s.lang;
                     if login_required && s.user.is_none() {
-                        let next = format!("{}{}", location.pathname.get_untracked(), {
-                            let q = location.search.get_untracked();
-                            let q = q.trim_start_matches('?');
-                            if q.is_empty() { String::new() } else { format!("?{q}") }
-                        });
+                        let next = format!(
+                            "{}{}",
+                            location.pathname.get_untracked(),
+                            {
+                                let q = location.search.get_untracked();
+                                let q = q.trim_start_matches('?');
+                                if q.is_empty() { String::new() } else { format!("?{q}") }
+                            },
+                        );
                         let to = format!("/login?next={}", encode_component(&next));
-                        return view! { <GoTo path=to/> }.into_any();
+                        return view! { <GoTo path=to /> }.into_any();
                     }
                     let user = s.user.clone();
                     let in_wechat = s.in_wechat;
@@ -53,29 +59,56 @@ where
                     let banner = simulation_banner(&s);
                     let body = render(s);
                     view! {
-                        <Title text=format!("{} · {}", t(lang, title.0, title.1), t(lang, "智慧社区", "Smart Community"))/>
-                        {banner.map(|text| view! { <p class="sim-banner" role="alert">{text}</p> })}
+                        <Title text=format!(
+                            "{} · {}",
+                            t(lang, title.0, title.1),
+                            t(lang, "智慧社区", "Smart Community"),
+                        ) />
+                        {banner
+                            .map(|text| {
+                                view! {
+                                    <p class="sim-banner" role="alert">
+                                        {text}
+                                    </p>
+                                }
+                            })}
                         <header class="topbar">
-                            <a class="brand" href="/">{t(lang, "智慧社区", "Smart Community")}</a>
+                            <a class="brand" href="/">
+                                {t(lang, "智慧社区", "Smart Community")}
+                            </a>
                             <h1>{t(lang, title.0, title.1)}</h1>
                         </header>
-                        {(in_wechat && !hint_closed).then(|| view! {
-                            <div class="wechat-hint" role="note">
-                                <span>{t(lang, "提示:点右上角「⋯」选择「在浏览器打开」,可把智慧社区添加到桌面。",
-                                       "Tip: tap “⋯” at the top right and choose “Open in browser” to install the app.")}</span>
-                                <form method="post" action=crate::auth::SetPreferences::PATH>
-                                    <input type="hidden" name="close_hint" value="1"/>
-                                    <input type="hidden" name="back" value=here.clone()/>
-                                    <button type="submit" aria-label=t(lang, "不再提示", "Do not show again")>{t(lang, "不再提示", "Hide")}</button>
-                                </form>
-                            </div>
-                        })}
+                        {(in_wechat && !hint_closed)
+                            .then(|| {
+                                view! {
+                                    <div class="wechat-hint" role="note">
+                                        <span>
+                                            {t(
+                                                lang,
+                                                "提示:点右上角「⋯」选择「在浏览器打开」,可把智慧社区添加到桌面。",
+                                                "Tip: tap “⋯” at the top right and choose “Open in browser” to install the app.",
+                                            )}
+                                        </span>
+                                        <form method="post" action=crate::auth::SetPreferences::PATH>
+                                            <input type="hidden" name="close_hint" value="1" />
+                                            <input type="hidden" name="back" value=here.clone() />
+                                            <button
+                                                type="submit"
+                                                aria-label=t(lang, "不再提示", "Do not show again")
+                                            >
+                                                {t(lang, "不再提示", "Hide")}
+                                            </button>
+                                        </form>
+                                    </div>
+                                }
+                            })}
                         <div class="frame">
-                            {user.map(|u| view! { <Nav user=u lang=lang/> })}
-                            <main id="main" class="content">{body}</main>
+                            {user.map(|u| view! { <Nav user=u lang=lang /> })} <main id="main" class="content">
+                                {body}
+                            </main>
                         </div>
                     }
-                    .into_any()
+                        .into_any()
                 })
             }}
         </Suspense>
@@ -173,11 +206,19 @@ fn Nav(user: UserInfo, lang: Lang) -> impl IntoView {
                     };
                     view! {
                         <a href=href aria-current=current class=(!on_phone).then_some("wide-only")>
-                            <span class="icon" aria-hidden="true">{icon}</span>
+                            <span class="icon" aria-hidden="true">
+                                {icon}
+                            </span>
                             <span>{t(lang, zh, en)}</span>
-                            {(href == "/inbox").then(|| view! {
-                                <crate::live::LiveBadge unread=unread label=t(lang, "条未读", "unread").to_string()/>
-                            })}
+                            {(href == "/inbox")
+                                .then(|| {
+                                    view! {
+                                        <crate::live::LiveBadge
+                                            unread=unread
+                                            label=t(lang, "条未读", "unread").to_string()
+                                        />
+                                    }
+                                })}
                         </a>
                     }
                 })
@@ -211,11 +252,17 @@ pub fn ConfirmPost(
         <details class="confirm">
             <summary class="button danger">{label}</summary>
             <div class="confirm-box" role="group">
-                <p><strong>{question}</strong></p>
+                <p>
+                    <strong>{question}</strong>
+                </p>
                 <form method="post" action=action class="actions">
-                    {fields.into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v/> }).collect_view()}
-                    <button type="submit" class="danger">{yes}</button>
-                    <button type="button" class="no" data-close-details="1" hidden>{no}</button>
+                    {fields.into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v /> }).collect_view()}
+                    <button type="submit" class="danger">
+                        {yes}
+                    </button>
+                    <button type="button" class="no" data-close-details="1" hidden>
+                        {no}
+                    </button>
                 </form>
             </div>
         </details>
@@ -281,17 +328,34 @@ pub fn CodeCheckForm(
 ) -> impl IntoView {
     view! {
         <form method="get" action=action class="card stack">
-            <label>{t(lang, label.0, label.1)}
-                <input type="text" name="code" required maxlength="20" autocomplete="off" value=typed placeholder="XXXX-XXXX-XXXX"/>
+            <label>
+                {t(lang, label.0, label.1)}
+                <input
+                    type="text"
+                    name="code"
+                    required
+                    maxlength="20"
+                    autocomplete="off"
+                    value=typed
+                    placeholder="XXXX-XXXX-XXXX"
+                />
             </label>
-            <button type="submit" class="primary">{t(lang, "核验", "Check")}</button>
+            <button type="submit" class="primary">
+                {t(lang, "核验", "Check")}
+            </button>
         </form>
     }
 }
 
 #[component]
 pub fn FormError(message: Option<String>) -> impl IntoView {
-    message.map(|m| view! { <p class="form-error" role="alert">{m}</p> })
+    message.map(|m| {
+        view! {
+            <p class="form-error" role="alert">
+                {m}
+            </p>
+        }
+    })
 }
 
 /// Sends the browser to `path`: a real 302 when rendered on the server
@@ -307,7 +371,7 @@ pub fn GoTo(#[prop(into)] path: String) -> impl IntoView {
             res.set_status(StatusCode::FOUND);
         }
     }
-    view! { <leptos_router::components::Redirect path=path/> }
+    view! { <leptos_router::components::Redirect path=path /> }
 }
 
 #[cfg(test)]

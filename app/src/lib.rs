@@ -87,19 +87,19 @@ pub fn shell(assets: Assets) -> impl IntoView {
         <!DOCTYPE html>
         <html lang=lang.html_lang() class=if large { "large-text" } else { "" }>
             <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
-                <meta name="theme-color" content="#c8102e"/>
-                <link rel="manifest" href="/manifest.webmanifest"/>
-                <link rel="icon" href="/favicon.ico" sizes="any"/>
-                <link rel="apple-touch-icon" href="/icons/icon-192.png"/>
-                {css.map(|href| view! { <link rel="stylesheet" href=href/> })}
-                {preload_js.map(|href| view! { <link rel="modulepreload" href=href/> })}
-                <MetaTags/>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
+                <meta name="theme-color" content="#c8102e" />
+                <link rel="manifest" href="/manifest.webmanifest" />
+                <link rel="icon" href="/favicon.ico" sizes="any" />
+                <link rel="apple-touch-icon" href="/icons/icon-192.png" />
+                {css.map(|href| view! { <link rel="stylesheet" href=href /> })}
+                {preload_js.map(|href| view! { <link rel="modulepreload" href=href /> })}
+                <MetaTags />
                 {boot.map(|b| view! { <script type="module" nonce=nonce.clone() inner_html=b></script> })}
             </head>
             <body>
-                <App/>
+                <App />
             </body>
         </html>
     }
@@ -111,62 +111,68 @@ pub fn App() -> impl IntoView {
     let session: layout::SessionResource = Resource::new(|| (), |_| session::get_session());
     provide_context(session);
     view! {
-        <a class="skip" href="#main">"跳到正文 / Skip to content"</a>
+        <a class="skip" href="#main">
+            "跳到正文 / Skip to content"
+        </a>
         <Router>
-            <Routes fallback=|| view! { <NotFound/> }>
-                <Route path=path!("/") view=home::HomePage ssr=SsrMode::Async/>
-                <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async/>
-                <Route path=path!("/login/password") view=auth::PasswordLoginPage ssr=SsrMode::Async/>
-                <Route path=path!("/me") view=auth::MePage ssr=SsrMode::Async/>
-                <Route path=path!("/announcements") view=announcements::AnnouncementsPage ssr=SsrMode::Async/>
-                <Route path=path!("/announcements/:id") view=announcements::AnnouncementPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff") view=announcements::StaffConsolePage ssr=SsrMode::Async/>
-                <Route path=path!("/residence") view=residence::ResidencePage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/residences") view=residence::StaffResidencesPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/personal-data") view=residence::PersonalDataLogPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/import") view=import::ImportPage ssr=SsrMode::Async/>
-                <Route path=path!("/inbox") view=inbox::InboxPage ssr=SsrMode::Async/>
-                <Route path=path!("/inbox/settings") view=inbox::InboxSettingsPage ssr=SsrMode::Async/>
-                <Route path=path!("/appointments") view=appointments::AppointmentsPage ssr=SsrMode::Async/>
-                <Route path=path!("/appointments/mine") view=appointments::MyBookingsPage ssr=SsrMode::Async/>
-                <Route path=path!("/appointments/items/:id") view=appointments::ItemPage ssr=SsrMode::Async/>
-                <Route path=path!("/appointments/bookings/:id") view=appointments::BookingPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/appointments") view=appointments::StaffAppointmentsPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/appointments/items/:id") view=appointments::StaffItemPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/appointments/queue") view=appointments::QueuePage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/appointments/check") view=appointments::CheckPage ssr=SsrMode::Async/>
-                <Route path=path!("/bills") view=bills::BillsPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/bills") view=bills::StaffBillsPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/bills/import") view=bills::BillImportPage ssr=SsrMode::Async/>
-                <Route path=path!("/pay/orders/:no") view=payments::OrderPage ssr=SsrMode::Async/>
-                <Route path=path!("/pay/orders/:no/receipt") view=payments::ReceiptPage ssr=SsrMode::Async/>
-                <Route path=path!("/receipts/check") view=payments::ReceiptCheckPage ssr=SsrMode::Async/>
-                <Route path=path!("/points") view=points::PointsPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/points") view=points::StaffPointsPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/patrol") view=patrol::StaffPatrolPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/patrol/routes/:id/sheet") view=patrol::RouteSheetPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/patrol/patrols") view=patrol::StaffPatrolsPage ssr=SsrMode::Async/>
-                <Route path=path!("/patrol") view=patrol::WorkerPatrolPage ssr=SsrMode::Async/>
-                <Route path=path!("/patrol/checkpoints/:token") view=patrol::QrCheckinPage ssr=SsrMode::Async/>
-                <Route path=path!("/patrols/:id") view=patrol::PatrolDetailPage ssr=SsrMode::Async/>
-                <Route path=path!("/incidents") view=incidents::IncidentsPage ssr=SsrMode::Async/>
-                <Route path=path!("/incidents/:id") view=incidents::IncidentPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/incidents") view=incidents::StaffIncidentsPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/figures") view=figures::FiguresPage ssr=SsrMode::Async/>
-                <Route path=path!("/topics") view=topics::TopicsPage ssr=SsrMode::Async/>
-                <Route path=path!("/topics/:id") view=topics::TopicPageView ssr=SsrMode::Async/>
-                <Route path=path!("/staff/topics") view=topics::StaffTopicsPage ssr=SsrMode::Async/>
-                <Route path=path!("/volunteer") view=volunteer::VolunteerPage ssr=SsrMode::Async/>
-                <Route path=path!("/volunteer/scan") view=volunteer::ScanPage ssr=SsrMode::Async/>
-                <Route path=path!("/volunteer/:id/organise") view=volunteer::OrganisePage ssr=SsrMode::Async/>
-                <Route path=path!("/volunteer/certificate/:code") view=volunteer::CertificatePage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/volunteer") view=volunteer::StaffVolunteerPage ssr=SsrMode::Async/>
-                <Route path=path!("/votes") view=votes::VotesPage ssr=SsrMode::Async/>
-                <Route path=path!("/votes/receipt") view=votes::VoteReceiptPage ssr=SsrMode::Async/>
-                <Route path=path!("/votes/:id") view=votes::VotePage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/votes") view=votes::StaffVotesPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/votes/:id") view=votes::StaffVotePage ssr=SsrMode::Async/>
-                <Route path=path!("/dev/codes") view=dev::DevCodesPage ssr=SsrMode::Async/>
+            <Routes fallback=|| view! { <NotFound /> }>
+                <Route path=path!("/") view=home::HomePage ssr=SsrMode::Async />
+                <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async />
+                <Route path=path!("/login/password") view=auth::PasswordLoginPage ssr=SsrMode::Async />
+                <Route path=path!("/me") view=auth::MePage ssr=SsrMode::Async />
+                <Route path=path!("/announcements") view=announcements::AnnouncementsPage ssr=SsrMode::Async />
+                <Route path=path!("/announcements/:id") view=announcements::AnnouncementPage ssr=SsrMode::Async />
+                <Route path=path!("/staff") view=announcements::StaffConsolePage ssr=SsrMode::Async />
+                <Route path=path!("/residence") view=residence::ResidencePage ssr=SsrMode::Async />
+                <Route path=path!("/staff/residences") view=residence::StaffResidencesPage ssr=SsrMode::Async />
+                <Route path=path!("/staff/personal-data") view=residence::PersonalDataLogPage ssr=SsrMode::Async />
+                <Route path=path!("/staff/import") view=import::ImportPage ssr=SsrMode::Async />
+                <Route path=path!("/inbox") view=inbox::InboxPage ssr=SsrMode::Async />
+                <Route path=path!("/inbox/settings") view=inbox::InboxSettingsPage ssr=SsrMode::Async />
+                <Route path=path!("/appointments") view=appointments::AppointmentsPage ssr=SsrMode::Async />
+                <Route path=path!("/appointments/mine") view=appointments::MyBookingsPage ssr=SsrMode::Async />
+                <Route path=path!("/appointments/items/:id") view=appointments::ItemPage ssr=SsrMode::Async />
+                <Route path=path!("/appointments/bookings/:id") view=appointments::BookingPage ssr=SsrMode::Async />
+                <Route path=path!("/staff/appointments") view=appointments::StaffAppointmentsPage ssr=SsrMode::Async />
+                <Route
+                    path=path!("/staff/appointments/items/:id")
+                    view=appointments::StaffItemPage
+                    ssr=SsrMode::Async
+                />
+                <Route path=path!("/staff/appointments/queue") view=appointments::QueuePage ssr=SsrMode::Async />
+                <Route path=path!("/staff/appointments/check") view=appointments::CheckPage ssr=SsrMode::Async />
+                <Route path=path!("/bills") view=bills::BillsPage ssr=SsrMode::Async />
+                <Route path=path!("/staff/bills") view=bills::StaffBillsPage ssr=SsrMode::Async />
+                <Route path=path!("/staff/bills/import") view=bills::BillImportPage ssr=SsrMode::Async />
+                <Route path=path!("/pay/orders/:no") view=payments::OrderPage ssr=SsrMode::Async />
+                <Route path=path!("/pay/orders/:no/receipt") view=payments::ReceiptPage ssr=SsrMode::Async />
+                <Route path=path!("/receipts/check") view=payments::ReceiptCheckPage ssr=SsrMode::Async />
+                <Route path=path!("/points") view=points::PointsPage ssr=SsrMode::Async />
+                <Route path=path!("/staff/points") view=points::StaffPointsPage ssr=SsrMode::Async />
+                <Route path=path!("/staff/patrol") view=patrol::StaffPatrolPage ssr=SsrMode::Async />
+                <Route path=path!("/staff/patrol/routes/:id/sheet") view=patrol::RouteSheetPage ssr=SsrMode::Async />
+                <Route path=path!("/staff/patrol/patrols") view=patrol::StaffPatrolsPage ssr=SsrMode::Async />
+                <Route path=path!("/patrol") view=patrol::WorkerPatrolPage ssr=SsrMode::Async />
+                <Route path=path!("/patrol/checkpoints/:token") view=patrol::QrCheckinPage ssr=SsrMode::Async />
+                <Route path=path!("/patrols/:id") view=patrol::PatrolDetailPage ssr=SsrMode::Async />
+                <Route path=path!("/incidents") view=incidents::IncidentsPage ssr=SsrMode::Async />
+                <Route path=path!("/incidents/:id") view=incidents::IncidentPage ssr=SsrMode::Async />
+                <Route path=path!("/staff/incidents") view=incidents::StaffIncidentsPage ssr=SsrMode::Async />
+                <Route path=path!("/staff/figures") view=figures::FiguresPage ssr=SsrMode::Async />
+                <Route path=path!("/topics") view=topics::TopicsPage ssr=SsrMode::Async />
+                <Route path=path!("/topics/:id") view=topics::TopicPageView ssr=SsrMode::Async />
+                <Route path=path!("/staff/topics") view=topics::StaffTopicsPage ssr=SsrMode::Async />
+                <Route path=path!("/volunteer") view=volunteer::VolunteerPage ssr=SsrMode::Async />
+                <Route path=path!("/volunteer/scan") view=volunteer::ScanPage ssr=SsrMode::Async />
+                <Route path=path!("/volunteer/:id/organise") view=volunteer::OrganisePage ssr=SsrMode::Async />
+                <Route path=path!("/volunteer/certificate/:code") view=volunteer::CertificatePage ssr=SsrMode::Async />
+                <Route path=path!("/staff/volunteer") view=volunteer::StaffVolunteerPage ssr=SsrMode::Async />
+                <Route path=path!("/votes") view=votes::VotesPage ssr=SsrMode::Async />
+                <Route path=path!("/votes/receipt") view=votes::VoteReceiptPage ssr=SsrMode::Async />
+                <Route path=path!("/votes/:id") view=votes::VotePage ssr=SsrMode::Async />
+                <Route path=path!("/staff/votes") view=votes::StaffVotesPage ssr=SsrMode::Async />
+                <Route path=path!("/staff/votes/:id") view=votes::StaffVotePage ssr=SsrMode::Async />
+                <Route path=path!("/dev/codes") view=dev::DevCodesPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }
@@ -181,7 +187,9 @@ fn NotFound() -> impl IntoView {
     view! {
         <main class="content">
             <h1>"页面不存在 / Not found"</h1>
-            <p><a href="/">"返回首页 / Home"</a></p>
+            <p>
+                <a href="/">"返回首页 / Home"</a>
+            </p>
         </main>
     }
 }

@@ -22,8 +22,16 @@ pub fn unread_of(data: &str) -> Option<u64> {
 pub fn LiveBadge(unread: u64, label: String) -> impl IntoView {
     let shown = if unread > 99 { "99+".to_string() } else { unread.to_string() };
     view! {
-        <span class="badge" data-live="unread" data-label=label.clone() data-unread=unread.to_string()
-            hidden=unread == 0 aria-label=format!("{unread} {label}")>{shown}</span>
+        <span
+            class="badge"
+            data-live="unread"
+            data-label=label.clone()
+            data-unread=unread.to_string()
+            hidden=unread == 0
+            aria-label=format!("{unread} {label}")
+        >
+            {shown}
+        </span>
     }
 }
 

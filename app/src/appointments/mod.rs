@@ -6,10 +6,15 @@
 // Server functions take a form's fields as their arguments.
 #![allow(clippy::too_many_arguments)]
 
+mod bookings;
+pub use bookings::*;
+
 mod desk;
 mod staff;
+mod staff_item;
 pub use desk::*;
 pub use staff::*;
+pub use staff_item::*;
 
 use crate::i18n::{t, Lang};
 use crate::layout::{FormError, Page};
@@ -215,59 +220,111 @@ pub fn AppointmentsPage() -> impl IntoView {
     let items = Resource::new(|| (), |_| appointment_items());
     let mine = Resource::new(|| (), |_| my_bookings());
     view! {
-        <Page title=("预约办事", "Appointments") render=move |s: SessionInfo| {
-            let lang = s.lang;
-            let en = lang.is_en();
-            view! {
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let upcoming = mine.await.map(|v| v.into_iter().filter(|b| b.upcoming).collect::<Vec<_>>()).unwrap_or_default();
-                        view! {
-                            <section class="card">
-                                <h2>{t(lang, "我的预约", "My bookings")}</h2>
-                                {if upcoming.is_empty() {
-                                    view! { <p class="empty">{t(lang, "暂无待办的预约", "No upcoming bookings")}</p> }.into_any()
-                                } else {
-                                    view! {
-                                        <ul class="list">
-                                            {upcoming.into_iter().map(|b| view! {
-                                                <li><a href=format!("/appointments/bookings/{}", b.id)>
-                                                    <span class="title">{b.item.clone()}</span>
-                                                    <span class="meta"><span class="nw">{b.date.clone()}</span>" "{b.start.clone()}"–"{b.end.clone()}" · "<span class=status_class(b.status)>{b.status.label(en)}</span></span>
-                                                </a></li>
-                                            }).collect_view()}
-                                        </ul>
-                                    }.into_any()
-                                }}
-                                <p><a href="/appointments/mine">{t(lang, "全部预约记录", "All my bookings")}</a></p>
-                            </section>
-                        }
-                    })}
-                </Suspense>
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        match items.await {
-                            Ok(list) if list.is_empty() => view! { <p class="empty">{t(lang, "暂无可预约的事项", "Nothing to book yet")}</p> }.into_any(),
-                            Ok(list) => view! {
+        <Page
+            title=("预约办事", "Appointments")
+            render=move |s: SessionInfo| {
+                let lang = s.lang;
+                let en = lang.is_en();
+                view! {
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let upcoming = mine
+                                .await
+                                .map(|v| v.into_iter().filter(|b| b.upcoming).collect::<Vec<_>>())
+                                .unwrap_or_default();
+                            view! {
                                 <section class="card">
-                                    <h2>{t(lang, "可预约事项", "What you can book")}</h2>
-                                    <ul class="list">
-                                        {list.into_iter().map(|i| view! {
-                                            <li><a href=format!("/appointments/items/{}", i.id)>
-                                                <span class="title">{i.name.clone()}</span>
-                                                <span class="meta">{i.community.clone()}" · "{i.place.clone()}</span>
-                                                <span class="meta">{i.policy.audience.label(en)}</span>
-                                            </a></li>
-                                        }).collect_view()}
-                                    </ul>
+                                    <h2>{t(lang, "我的预约", "My bookings")}</h2>
+                                    {if upcoming.is_empty() {
+                                        view! {
+                                            <p class="empty">
+                                                {t(lang, "暂无待办的预约", "No upcoming bookings")}
+                                            </p>
+                                        }
+                                            .into_any()
+                                    } else {
+                                        view! {
+                                            <ul class="list">
+                                                {upcoming
+                                                    .into_iter()
+                                                    .map(|b| {
+                                                        view! {
+                                                            <li>
+                                                                <a href=format!("/appointments/bookings/{}", b.id)>
+                                                                    <span class="title">{b.item.clone()}</span>
+                                                                    <span class="meta">
+                                                                        <span class="nw">{b.date.clone()}</span>
+                                                                        " "
+                                                                        {b.start.clone()}
+                                                                        "–"
+                                                                        {b.end.clone()}
+                                                                        " · "
+                                                                        <span class=status_class(
+                                                                            b.status,
+                                                                        )>{b.status.label(en)}</span>
+                                                                    </span>
+                                                                </a>
+                                                            </li>
+                                                        }
+                                                    })
+                                                    .collect_view()}
+                                            </ul>
+                                        }
+                                            .into_any()
+                                    }}
+                                    <p>
+                                        <a href="/appointments/mine">
+                                            {t(lang, "全部预约记录", "All my bookings")}
+                                        </a>
+                                    </p>
                                 </section>
-                            }.into_any(),
-                            Err(e) => view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
-                        }
-                    })}
-                </Suspense>
+                            }
+                        })}
+                    </Suspense>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match items.await {
+                                Ok(list) if list.is_empty() => {
+                                    view! {
+                                        <p class="empty">
+                                            {t(lang, "暂无可预约的事项", "Nothing to book yet")}
+                                        </p>
+                                    }
+                                        .into_any()
+                                }
+                                Ok(list) => {
+                                    view! {
+                                        <section class="card">
+                                            <h2>{t(lang, "可预约事项", "What you can book")}</h2>
+                                            <ul class="list">
+                                                {list
+                                                    .into_iter()
+                                                    .map(|i| {
+                                                        view! {
+                                                            <li>
+                                                                <a href=format!("/appointments/items/{}", i.id)>
+                                                                    <span class="title">{i.name.clone()}</span>
+                                                                    <span class="meta">
+                                                                        {i.community.clone()}" · "{i.place.clone()}
+                                                                    </span>
+                                                                    <span class="meta">{i.policy.audience.label(en)}</span>
+                                                                </a>
+                                                            </li>
+                                                        }
+                                                    })
+                                                    .collect_view()}
+                                            </ul>
+                                        </section>
+                                    }
+                                        .into_any()
+                                }
+                                Err(e) => view! { <FormError message=Some(error_text(&e, lang)) /> }.into_any(),
+                            }
+                        })}
+                    </Suspense>
+                }
             }
-        }/>
+        />
     }
 }
 
@@ -277,249 +334,287 @@ pub fn ItemPage() -> impl IntoView {
     let moving = q("moving").and_then(|m| m.parse::<i64>().ok());
     let data = Resource::new(move || (id, moving), |(id, m)| item_page(id, m));
     view! {
-        <Page title=("预约", "Book") render=move |s: SessionInfo| {
-            let lang = s.lang;
-            let en = lang.is_en();
-            let error = q("error").map(|c| code_text(&c, lang));
-            let chosen = q("slot").and_then(|v| v.parse::<i64>().ok());
-            let done = q("done");
-            view! {
-                <Suspense fallback=|| ()>
-                    {move || { let error = error.clone(); let done = done.clone(); Suspend::new(async move {
-                        let d = match data.await {
-                            Ok(d) => d,
-                            Err(e) => return view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
-                        };
-                        let item_id = d.item.id.to_string();
-                        let moving_id = d.moving.as_ref().map(|b| b.id.to_string());
-                        // one day at a time: the one asked for, the one with the slot just tried, or the first with a free seat
-                        let shown = q("day")
-                            .filter(|x| d.days.iter().any(|day| &day.date == x))
-                            .or_else(|| chosen.and_then(|c| d.days.iter().find(|day| day.slots.iter().any(|s| s.id == c)).map(|day| day.date.clone())))
-                            .or_else(|| d.days.iter().find(|day| day.slots.iter().any(|s| s.blocked.is_none() && s.free() > 0)).map(|day| day.date.clone()))
-                            .or_else(|| d.days.first().map(|day| day.date.clone()))
-                            .unwrap_or_default();
-                        view! {
-                            <section class="card">
-                                <h2>{d.item.name.clone()}</h2>
-                                <p class="meta">{d.item.community.clone()}" · "{d.item.place.clone()}" · "{t(lang, "约", "about ")}{d.item.duration_minutes}{t(lang, "分钟", " min")}</p>
-                                {(!d.item.guide.is_empty()).then(|| view! {
-                                    <h3>{t(lang, "办事指南", "What to bring")}</h3>
-                                    <p class="guide">{d.item.guide.clone()}</p>
-                                })}
-                                <ul class="rules">{rules_text(&d.item, lang).into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
-                            </section>
-                            {d.moving.clone().map(|b| view! {
-                                <p class="notice" role="note">{t(lang, "正在改约:", "Moving: ")}{b.date}" "{b.start}"–"{b.end}{t(lang, "。请选择新的时段,原预约将在新预约成功后取消。", ". Choose a new time; the old booking is cancelled once the new one is made.")}</p>
-                            })}
-                            {done.map(|d| view! { <p class="success" role="status">{match d.as_str() {
-                                "waiting" => t(lang, "已加入候补名单。有人取消时,我们会通知您在规定时间内确认。", "You are on the waiting list. If a seat frees up, we will ask you to confirm within a set time."),
-                                _ => t(lang, "已退出候补。", "You left the waiting list."),
-                            }}</p> })}
-                            <FormError message=error/>
-                            {if d.days.is_empty() {
-                                view! { <p class="empty">{t(lang, "近期没有可预约的时段", "No times open in the coming days")}</p> }.into_any()
-                            } else {
+        <Page
+            title=("预约", "Book")
+            render=move |s: SessionInfo| {
+                let lang = s.lang;
+                let en = lang.is_en();
+                let error = q("error").map(|c| code_text(&c, lang));
+                let chosen = q("slot").and_then(|v| v.parse::<i64>().ok());
+                let done = q("done");
+                view! {
+                    <Suspense fallback=|| ()>
+                        {move || {
+                            let error = error.clone();
+                            let done = done.clone();
+                            Suspend::new(async move {
+                                let d = match data.await {
+                                    Ok(d) => d,
+                                    Err(e) => {
+                                        return view! { <FormError message=Some(error_text(&e, lang)) /> }.into_any();
+                                    }
+                                };
+                                let item_id = d.item.id.to_string();
+                                let moving_id = d.moving.as_ref().map(|b| b.id.to_string());
+                                let shown = q("day")
+                                    .filter(|x| d.days.iter().any(|day| &day.date == x))
+                                    .or_else(|| {
+                                        chosen
+                                            .and_then(|c| {
+                                                d.days
+                                                    .iter()
+                                                    .find(|day| day.slots.iter().any(|s| s.id == c))
+                                                    .map(|day| day.date.clone())
+                                            })
+                                    })
+                                    .or_else(|| {
+                                        d.days
+                                            .iter()
+                                            .find(|day| day.slots.iter().any(|s| s.blocked.is_none() && s.free() > 0))
+                                            .map(|day| day.date.clone())
+                                    })
+                                    .or_else(|| d.days.first().map(|day| day.date.clone()))
+                                    .unwrap_or_default();
+                                // one day at a time: the one asked for, the one with the slot just tried, or the first with a free seat
                                 view! {
-                                    <nav class="chips" aria-label=t(lang, "日期", "Days")>
-                                        {d.days.iter().map(|day| {
-                                            let label = parse_day(&day.date).map(|x| day_label(x, en)).unwrap_or_default();
-                                            let free: i32 = day.slots.iter().filter(|s| s.blocked.is_none()).map(|s| s.free()).sum();
-                                            let href = match &moving_id {
-                                                Some(m) => format!("?day={}&moving={m}", day.date),
-                                                None => format!("?day={}", day.date),
-                                            };
-                                            let current = (day.date == shown).then_some("page");
-                                            view! { <a href=href aria-current=current>{label}<span class="free">{if free > 0 { if en { format!(" · {free} free") } else { format!(" · 余{free}") } } else { String::new() }}</span></a> }
-                                        }).collect_view()}
-                                    </nav>
-                                    {d.days.into_iter().filter(|day| day.date == shown).map(|day| {
-                                        let label = parse_day(&day.date).map(|x| day_label(x, en)).unwrap_or_default();
-                                        let item_id = item_id.clone();
-                                        let moving_id = moving_id.clone();
-                                        view! {
-                                            <section class="card day" id=format!("d{}", day.date)>
-                                                <h2>{label}</h2>
-                                                <ul class="slots">
-                                                    {day.slots.into_iter().map(|sl| {
-                                                        let free = sl.free();
-                                                        let sid = sl.id.to_string();
-                                                        let picked = chosen == Some(sl.id);
-                                                        let item_id = item_id.clone();
-                                                        let moving_id = moving_id.clone();
-                                                        let seats = if !sl.open {
-                                                            t(lang, "停止办理", "Closed").to_string()
-                                                        } else if free > 0 {
-                                                            if en { format!("{free} of {} free", sl.capacity) } else { format!("余{free}/{}", sl.capacity) }
-                                                        } else if en { format!("Full · {} waiting", sl.waiting_count) } else { format!("已约满 · 候补{}人", sl.waiting_count) };
-                                                        let seats_class = if free > 0 && sl.open { "seats" } else { "seats full" };
-                                                        let action = if let Some(b) = sl.mine {
-                                                            view! { <a class="button" href=format!("/appointments/bookings/{b}")>{t(lang, "已预约 ›", "Booked ›")}</a> }.into_any()
-                                                        } else if let Some(why) = sl.blocked {
-                                                            view! { <span class="meta why">{why.message(en)}</span> }.into_any()
-                                                        } else if free > 0 {
-                                                            view! {
-                                                                <form method="post" action=BookSlot::PATH>
-                                                                    <input type="hidden" name="item" value=item_id.clone()/>
-                                                                    <input type="hidden" name="slot" value=sid.clone()/>
-                                                                    {moving_id.clone().map(|m| view! { <input type="hidden" name="moving" value=m/> })}
-                                                                    <button type="submit" class="primary">{if moving_id.is_some() { t(lang, "改到此时段", "Move here") } else { t(lang, "预约", "Book") }}</button>
-                                                                </form>
-                                                            }.into_any()
-                                                        } else if sl.waiting {
-                                                            view! {
-                                                                <form method="post" action=WaitlistSlot::PATH>
-                                                                    <input type="hidden" name="item" value=item_id.clone()/>
-                                                                    <input type="hidden" name="slot" value=sid.clone()/>
-                                                                    <input type="hidden" name="leave" value="1"/>
-                                                                    <button type="submit">{t(lang, "退出候补", "Leave waiting list")}</button>
-                                                                </form>
-                                                            }.into_any()
-                                                        } else {
-                                                            view! {
-                                                                <form method="post" action=WaitlistSlot::PATH>
-                                                                    <input type="hidden" name="item" value=item_id.clone()/>
-                                                                    <input type="hidden" name="slot" value=sid.clone()/>
-                                                                    <button type="submit">{t(lang, "排队候补", "Join waiting list")}</button>
-                                                                </form>
-                                                            }.into_any()
-                                                        };
-                                                        view! {
-                                                            <li class=if picked { "slot picked" } else { "slot" } data-slot=sid.clone()>
-                                                                <span class="time">{sl.start.clone()}"–"{sl.end.clone()}</span>
-                                                                <span class=seats_class>{seats}</span>
-                                                                {action}
-                                                            </li>
+                                    <section class="card">
+                                        <h2>{d.item.name.clone()}</h2>
+                                        <p class="meta">
+                                            {d.item.community.clone()}" · "{d.item.place.clone()}" · "
+                                            {t(lang, "约", "about ")}{d.item.duration_minutes}
+                                            {t(lang, "分钟", " min")}
+                                        </p>
+                                        {(!d.item.guide.is_empty())
+                                            .then(|| {
+                                                view! {
+                                                    <h3>{t(lang, "办事指南", "What to bring")}</h3>
+                                                    <p class="guide">{d.item.guide.clone()}</p>
+                                                }
+                                            })}
+                                        <ul class="rules">
+                                            {rules_text(&d.item, lang)
+                                                .into_iter()
+                                                .map(|r| view! { <li>{r}</li> })
+                                                .collect_view()}
+                                        </ul>
+                                    </section>
+                                    {d
+                                        .moving
+                                        .clone()
+                                        .map(|b| {
+                                            view! {
+                                                <p class="notice" role="note">
+                                                    {t(lang, "正在改约:", "Moving: ")}
+                                                    {b.date}
+                                                    " "
+                                                    {b.start}
+                                                    "–"
+                                                    {b.end}
+                                                    {t(
+                                                        lang,
+                                                        "。请选择新的时段,原预约将在新预约成功后取消。",
+                                                        ". Choose a new time; the old booking is cancelled once the new one is made.",
+                                                    )}
+                                                </p>
+                                            }
+                                        })}
+                                    {done
+                                        .map(|d| {
+                                            view! {
+                                                <p class="success" role="status">
+                                                    {match d.as_str() {
+                                                        "waiting" => {
+                                                            t(
+                                                                lang,
+                                                                "已加入候补名单。有人取消时,我们会通知您在规定时间内确认。",
+                                                                "You are on the waiting list. If a seat frees up, we will ask you to confirm within a set time.",
+                                                            )
                                                         }
-                                                    }).collect_view()}
-                                                </ul>
-                                            </section>
+                                                        _ => t(lang, "已退出候补。", "You left the waiting list."),
+                                                    }}
+                                                </p>
+                                            }
+                                        })}
+                                    <FormError message=error />
+                                    {if d.days.is_empty() {
+                                        view! {
+                                            <p class="empty">
+                                                {t(
+                                                    lang,
+                                                    "近期没有可预约的时段",
+                                                    "No times open in the coming days",
+                                                )}
+                                            </p>
                                         }
-                                    }).collect_view()}
-                                }.into_any()
-                            }}
-                        }.into_any()
-                    })}}
-                </Suspense>
-            }
-        }/>
-    }
-}
-
-#[component]
-pub fn MyBookingsPage() -> impl IntoView {
-    let list = Resource::new(|| (), |_| my_bookings());
-    view! {
-        <Page title=("我的预约", "My bookings") render=move |s: SessionInfo| {
-            let lang = s.lang;
-            let en = lang.is_en();
-            view! {
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        match list.await {
-                            Ok(v) if v.is_empty() => view! { <p class="empty">{t(lang, "还没有预约记录。", "No bookings yet.")}" "<a href="/appointments">{t(lang, "去预约", "Book something")}</a></p> }.into_any(),
-                            Ok(v) => view! {
-                                <ul class="list card">
-                                    {v.into_iter().map(|b| view! {
-                                        <li class=if b.upcoming { "" } else { "past" }><a href=format!("/appointments/bookings/{}", b.id)>
-                                            <span class="title">{b.item.clone()}</span>
-                                            <span class="meta"><span class="nw">{b.date.clone()}</span>" "{b.start.clone()}"–"{b.end.clone()}" · "{b.place.clone()}</span>
-                                            <span class=status_class(b.status)>{b.status.label(en)}</span>
-                                        </a></li>
-                                    }).collect_view()}
-                                </ul>
-                            }.into_any(),
-                            Err(e) => view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
-                        }
-                    })}
-                </Suspense>
-            }
-        }/>
-    }
-}
-
-#[component]
-pub fn BookingPage() -> impl IntoView {
-    let id = param_id();
-    let data = Resource::new(move || id, booking_page);
-    view! {
-        <Page title=("预约详情", "Booking") render=move |s: SessionInfo| {
-            let lang = s.lang;
-            let en = lang.is_en();
-            let error = q("error").map(|c| code_text(&c, lang));
-            let done = q("done");
-            view! {
-                <Suspense fallback=|| ()>
-                    {move || { let error = error.clone(); let done = done.clone(); Suspend::new(async move {
-                        let d = match data.await {
-                            Ok(d) => d,
-                            Err(e) => return view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
-                        };
-                        let b = d.booking;
-                        let id = b.id.to_string();
-                        let holds = b.status.holds_seat();
-                        view! {
-                            {done.map(|x| view! { <p class="success" role="status">{match x.as_str() {
-                                "booked" => t(lang, "预约成功!到场时出示下方二维码或预约码。", "Booked! Show the QR code or the code below at the desk."),
-                                "cancel" => t(lang, "已取消预约。", "The booking is cancelled."),
-                                "accept" => t(lang, "已确认,名额是您的了。", "Confirmed: the seat is yours."),
-                                _ => t(lang, "已放弃候补名额。", "You declined the seat."),
-                            }}</p> })}
-                            <FormError message=error/>
-                            <section class="card booking">
-                                <h2>{b.item.clone()}</h2>
-                                <p class="when"><strong>{parse_day(&b.date).map(|x| day_label(x, en)).unwrap_or_default()}" "{b.start.clone()}"–"{b.end.clone()}</strong></p>
-                                <p class="meta">{b.community.clone()}" · "{b.place.clone()}</p>
-                                <p><span class=status_class(b.status)>{b.status.label(en)}</span></p>
-                                {b.cancel_reason.clone().map(|r| view! { <p class="meta">{t(lang, "原因:", "Reason: ")}{r}</p> })}
-                                {holds.then(|| view! {
-                                    <figure class="qr">
-                                        <div class="qr-img" role="img" aria-label=t(lang, "预约二维码", "Booking QR code") inner_html=d.qr.clone()></div>
-                                        <figcaption>{t(lang, "预约码", "Code")}" "<strong class="code">{b.code.clone()}</strong></figcaption>
-                                    </figure>
-                                })}
-                                {(!b.guide.is_empty()).then(|| view! { <h3>{t(lang, "办事指南", "What to bring")}</h3><p class="guide">{b.guide.clone()}</p> })}
-                            </section>
-                            {(d.mine && b.status == BookingStatus::Offered).then(|| view! {
-                                <section class="card">
-                                    <p class="notice">{t(lang, "候补到号!名额为您保留至 ", "A seat is held for you until ")}{b.offer_expires_at.clone().unwrap_or_default()}{t(lang, "(北京时间),逾期顺延给下一位。", " (Beijing time); after that it passes on.")}</p>
-                                    <form method="post" action=ChangeBooking::PATH class="row">
-                                        <input type="hidden" name="id" value=id.clone()/>
-                                        <input type="hidden" name="action" value="accept"/>
-                                        <button type="submit" class="primary wide">{t(lang, "确认预约", "Take the seat")}</button>
-                                    </form>
-                                    <form method="post" action=ChangeBooking::PATH class="row">
-                                        <input type="hidden" name="id" value=id.clone()/>
-                                        <input type="hidden" name="action" value="decline"/>
-                                        <button type="submit" class="danger wide">{t(lang, "放弃", "Decline")}</button>
-                                    </form>
-                                </section>
-                            })}
-                            {(d.mine && b.status == BookingStatus::Booked).then(|| view! {
-                                <section class="card">
-                                    <p><a class="button" href=format!("/appointments/bookings/{}/calendar.ics", b.id) download="appointment.ics">{t(lang, "添加到日历", "Add to calendar")}</a></p>
-                                    <p class="meta">{t(lang, "可在线取消或改约至 ", "You can cancel or move it online until ")}<span class="nw">{b.cancel_deadline.clone()}</span>{t(lang, "(北京时间)", " (Beijing time)")}</p>
-                                    {if b.can_cancel {
-                                        view! { <p><a class="button" href=format!("/appointments/items/{}?moving={}", b.item_id, b.id)>{t(lang, "改约", "Move")}</a></p> }.into_any()
+                                            .into_any()
                                     } else {
-                                        view! { <p class="notice">{t(lang, "已过取消截止时间,不能在线取消或改约;如有变化请联系社区工作人员。", "Past the cancellation deadline: please contact community staff for changes.")}</p> }.into_any()
+                                        view! {
+                                            <nav class="chips" aria-label=t(lang, "日期", "Days")>
+                                                {d
+                                                    .days
+                                                    .iter()
+                                                    .map(|day| {
+                                                        let label = parse_day(&day.date)
+                                                            .map(|x| day_label(x, en))
+                                                            .unwrap_or_default();
+                                                        let free: i32 = day
+                                                            .slots
+                                                            .iter()
+                                                            .filter(|s| s.blocked.is_none())
+                                                            .map(|s| s.free())
+                                                            .sum();
+                                                        let href = match &moving_id {
+                                                            Some(m) => format!("?day={}&moving={m}", day.date),
+                                                            None => format!("?day={}", day.date),
+                                                        };
+                                                        let current = (day.date == shown).then_some("page");
+                                                        view! {
+                                                            <a href=href aria-current=current>
+                                                                {label}
+                                                                <span class="free">
+                                                                    {if free > 0 {
+                                                                        if en {
+                                                                            format!(" · {free} free")
+                                                                        } else {
+                                                                            format!(" · 余{free}")
+                                                                        }
+                                                                    } else {
+                                                                        String::new()
+                                                                    }}
+                                                                </span>
+                                                            </a>
+                                                        }
+                                                    })
+                                                    .collect_view()}
+                                            </nav>
+                                            {d
+                                                .days
+                                                .into_iter()
+                                                .filter(|day| day.date == shown)
+                                                .map(|day| {
+                                                    let label = parse_day(&day.date)
+                                                        .map(|x| day_label(x, en))
+                                                        .unwrap_or_default();
+                                                    let item_id = item_id.clone();
+                                                    let moving_id = moving_id.clone();
+                                                    view! {
+                                                        <section class="card day" id=format!("d{}", day.date)>
+                                                            <h2>{label}</h2>
+                                                            <ul class="slots">
+                                                                {day
+                                                                    .slots
+                                                                    .into_iter()
+                                                                    .map(|sl| {
+                                                                        let free = sl.free();
+                                                                        let sid = sl.id.to_string();
+                                                                        let picked = chosen == Some(sl.id);
+                                                                        let item_id = item_id.clone();
+                                                                        let moving_id = moving_id.clone();
+                                                                        let seats = if !sl.open {
+                                                                            t(lang, "停止办理", "Closed").to_string()
+                                                                        } else if free > 0 {
+                                                                            if en {
+                                                                                format!("{free} of {} free", sl.capacity)
+                                                                            } else {
+                                                                                format!("余{free}/{}", sl.capacity)
+                                                                            }
+                                                                        } else if en {
+                                                                            format!("Full · {} waiting", sl.waiting_count)
+                                                                        } else {
+                                                                            format!("已约满 · 候补{}人", sl.waiting_count)
+                                                                        };
+                                                                        let seats_class = if free > 0 && sl.open {
+                                                                            "seats"
+                                                                        } else {
+                                                                            "seats full"
+                                                                        };
+                                                                        let action = if let Some(b) = sl.mine {
+                                                                            view! {
+                                                                                <a
+                                                                                    class="button"
+                                                                                    href=format!("/appointments/bookings/{b}")
+                                                                                >
+                                                                                    {t(lang, "已预约 ›", "Booked ›")}
+                                                                                </a>
+                                                                            }
+                                                                                .into_any()
+                                                                        } else if let Some(why) = sl.blocked {
+                                                                            view! { <span class="meta why">{why.message(en)}</span> }
+                                                                                .into_any()
+                                                                        } else if free > 0 {
+                                                                            view! {
+                                                                                <form method="post" action=BookSlot::PATH>
+                                                                                    <input type="hidden" name="item" value=item_id.clone() />
+                                                                                    <input type="hidden" name="slot" value=sid.clone() />
+                                                                                    {moving_id
+                                                                                        .clone()
+                                                                                        .map(|m| {
+                                                                                            view! { <input type="hidden" name="moving" value=m /> }
+                                                                                        })}
+                                                                                    <button type="submit" class="primary">
+                                                                                        {if moving_id.is_some() {
+                                                                                            t(lang, "改到此时段", "Move here")
+                                                                                        } else {
+                                                                                            t(lang, "预约", "Book")
+                                                                                        }}
+                                                                                    </button>
+                                                                                </form>
+                                                                            }
+                                                                                .into_any()
+                                                                        } else if sl.waiting {
+                                                                            view! {
+                                                                                <form method="post" action=WaitlistSlot::PATH>
+                                                                                    <input type="hidden" name="item" value=item_id.clone() />
+                                                                                    <input type="hidden" name="slot" value=sid.clone() />
+                                                                                    <input type="hidden" name="leave" value="1" />
+                                                                                    <button type="submit">
+                                                                                        {t(lang, "退出候补", "Leave waiting list")}
+                                                                                    </button>
+                                                                                </form>
+                                                                            }
+                                                                                .into_any()
+                                                                        } else {
+                                                                            view! {
+                                                                                <form method="post" action=WaitlistSlot::PATH>
+                                                                                    <input type="hidden" name="item" value=item_id.clone() />
+                                                                                    <input type="hidden" name="slot" value=sid.clone() />
+                                                                                    <button type="submit">
+                                                                                        {t(lang, "排队候补", "Join waiting list")}
+                                                                                    </button>
+                                                                                </form>
+                                                                            }
+                                                                                .into_any()
+                                                                        };
+                                                                        view! {
+                                                                            <li
+                                                                                class=if picked { "slot picked" } else { "slot" }
+                                                                                data-slot=sid.clone()
+                                                                            >
+                                                                                <span class="time">
+                                                                                    {sl.start.clone()}"–"{sl.end.clone()}
+                                                                                </span>
+                                                                                <span class=seats_class>{seats}</span>
+                                                                                {action}
+                                                                            </li>
+                                                                        }
+                                                                    })
+                                                                    .collect_view()}
+                                                            </ul>
+                                                        </section>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        }
+                                            .into_any()
                                     }}
-                                    // past the deadline the server refuses it, in words
-                                    <crate::layout::ConfirmPost
-                                        label=t(lang, "取消预约", "Cancel booking")
-                                        question=t(lang, "确定要取消这次预约吗?取消后这个时段可能被别人约走。", "Cancel this booking? Someone else may then take the time.")
-                                        yes=t(lang, "确定取消", "Yes, cancel it")
-                                        no=t(lang, "不取消", "Keep it")
-                                        action=ChangeBooking::PATH
-                                        fields=vec![("id", id.clone()), ("action", "cancel".to_string())]/>
-                                </section>
-                            })}
-                            <p><a href="/appointments">{t(lang, "‹ 返回预约", "‹ Appointments")}</a></p>
-                        }.into_any()
-                    })}}
-                </Suspense>
+                                }
+                                    .into_any()
+                            })
+                        }}
+                    </Suspense>
+                }
             }
-        }/>
+        />
     }
 }
 

@@ -18,19 +18,46 @@ pub(super) fn TrackSvg(map: domain::patrol::TrackMap, lang: crate::i18n::Lang) -
     view! {
         <figure class="track-map">
             <svg viewBox=format!("0 0 {w} {h}") role="img" aria-label=t(lang, "巡逻轨迹图", "Patrol track")>
-                <rect width=w height=h class="bg"/>
-                {map.tiles.iter().map(|t| view! { <image href=t.href.clone() x=t.x y=t.y width=t.w height=t.h preserveAspectRatio="none"/> }).collect_view()}
-                {map.outlines.iter().map(|d| view! { <path d=d.clone() class="outline"/> }).collect_view()}
-                {map.checkpoints.iter().map(|(x, y, r, name, visited)| view! {
-                    <g class=if *visited { "cp visited" } else { "cp" }>
-                        <circle cx=*x cy=*y r=*r/>
-                        <text x=x + r + 3.0 y=y + 7.0>{name.clone()}</text>
-                    </g>
-                }).collect_view()}
-                {map.segments.iter().map(|d| view! { <path d=d.clone() class="trk"/> }).collect_view()}
-                <g class="scale"><line x1="16" y1=h - 12.0 x2="116" y2=h - 12.0/><text x="16" y=h - 16.0>{format!("{} m", map.metres_per_100px)}</text></g>
+                <rect width=w height=h class="bg" />
+                {map
+                    .tiles
+                    .iter()
+                    .map(|t| {
+                        view! {
+                            <image href=t.href.clone() x=t.x y=t.y width=t.w height=t.h preserveAspectRatio="none" />
+                        }
+                    })
+                    .collect_view()}
+                {map.outlines.iter().map(|d| view! { <path d=d.clone() class="outline" /> }).collect_view()}
+                {map
+                    .checkpoints
+                    .iter()
+                    .map(|(x, y, r, name, visited)| {
+                        view! {
+                            <g class=if *visited { "cp visited" } else { "cp" }>
+                                <circle cx=*x cy=*y r=*r />
+                                <text x=x + r + 3.0 y=y + 7.0>
+                                    {name.clone()}
+                                </text>
+                            </g>
+                        }
+                    })
+                    .collect_view()}
+                {map.segments.iter().map(|d| view! { <path d=d.clone() class="trk" /> }).collect_view()}
+                <g class="scale">
+                    <line x1="16" y1=h - 12.0 x2="116" y2=h - 12.0 />
+                    <text x="16" y=h - 16.0>
+                        {format!("{} m", map.metres_per_100px)}
+                    </text>
+                </g>
             </svg>
-            <figcaption class="meta">{t(lang, "示意图,北在上;实线为轨迹(中断处为信号或记录间断),圆圈为点位范围,绿色为已签到,虚线为网格边界。", "Sketch, north up: lines are the track (breaks are gaps), circles the checkpoints' ranges, green ones checked in, dashes the grid outline.")}{(!map.attribution.is_empty()).then(|| format!(" © {}", map.attribution))}</figcaption>
+            <figcaption class="meta">
+                {t(
+                    lang,
+                    "示意图,北在上;实线为轨迹(中断处为信号或记录间断),圆圈为点位范围,绿色为已签到,虚线为网格边界。",
+                    "Sketch, north up: lines are the track (breaks are gaps), circles the checkpoints' ranges, green ones checked in, dashes the grid outline.",
+                )}{(!map.attribution.is_empty()).then(|| format!(" © {}", map.attribution))}
+            </figcaption>
         </figure>
     }
     .into_any()
@@ -41,58 +68,138 @@ pub fn PatrolDetailPage() -> impl IntoView {
     let id = use_params_map().with_untracked(|m| m.get("id")).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
     let data = Resource::new(move || id, patrol_detail);
     view! {
-        <Page title=("巡逻轨迹", "Patrol track") render=move |s: SessionInfo| {
-            let lang = s.lang;
-            view! {
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let d = match data.await {
-                            Ok(d) => d,
-                            Err(e) => return view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
-                        };
-                        let r = d.row.clone();
-                        view! {
-                            <div class="console">
-                                <section class="card wide-card">
-                                    <h2>{r.worker.clone()}" · "{r.route.clone().unwrap_or_else(|| t(lang, "自由巡逻", "Free patrol").to_string())}" "{state_badge(r.state, lang)}</h2>
-                                    <p class="meta">{r.started.clone()}{r.ended.clone().map(|e| format!(" – {e}"))}" · "{d.minutes}{t(lang, " 分钟 · ", " min · ")}{format!("{:.2} km", d.distance_m / 1000.0)}" · "{r.grid.clone()}</p>
-                                    <div class="replay" data-replay=format!("[{}]", d.replay.iter().map(|(x, y, at)| format!("[{x},{y},{at}]")).collect::<Vec<_>>().join(","))>
-                                        <TrackSvg map=d.map.clone() lang=lang/>
-                                        <div class="replay-controls" hidden>
-                                            <button type="button" class="play">{t(lang, "回放", "Replay")}</button>
-                                            <input type="range" min="0" max="1000" value="1000" aria-label=t(lang, "回放进度", "Replay position")/>
-                                            <output aria-live="off"></output>
+        <Page
+            title=("巡逻轨迹", "Patrol track")
+            render=move |s: SessionInfo| {
+                let lang = s.lang;
+                view! {
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let d = match data.await {
+                                Ok(d) => d,
+                                Err(e) => return view! { <FormError message=Some(error_text(&e, lang)) /> }.into_any(),
+                            };
+                            let r = d.row.clone();
+                            view! {
+                                <div class="console">
+                                    <section class="card wide-card">
+                                        <h2>
+                                            {r.worker.clone()}" · "
+                                            {r
+                                                .route
+                                                .clone()
+                                                .unwrap_or_else(|| t(lang, "自由巡逻", "Free patrol").to_string())}
+                                            " "{state_badge(r.state, lang)}
+                                        </h2>
+                                        <p class="meta">
+                                            {r.started.clone()}{r.ended.clone().map(|e| format!(" – {e}"))}" · "
+                                            {d.minutes}{t(lang, " 分钟 · ", " min · ")}
+                                            {format!("{:.2} km", d.distance_m / 1000.0)}" · "{r.grid.clone()}
+                                        </p>
+                                        <div
+                                            class="replay"
+                                            data-replay=format!(
+                                                "[{}]",
+                                                d
+                                                    .replay
+                                                    .iter()
+                                                    .map(|(x, y, at)| format!("[{x},{y},{at}]"))
+                                                    .collect::<Vec<_>>()
+                                                    .join(","),
+                                            )
+                                        >
+                                            <TrackSvg map=d.map.clone() lang=lang />
+                                            <div class="replay-controls" hidden>
+                                                <button type="button" class="play">
+                                                    {t(lang, "回放", "Replay")}
+                                                </button>
+                                                <input
+                                                    type="range"
+                                                    min="0"
+                                                    max="1000"
+                                                    value="1000"
+                                                    aria-label=t(lang, "回放进度", "Replay position")
+                                                />
+                                                <output aria-live="off"></output>
+                                            </div>
                                         </div>
-                                    </div>
-                                    {(d.replay.len() >= 2).then(|| view! { <script src="/patrol-replay.js" defer></script> })}
-                                    <p>
-                                        <a class="button" href=format!("/api/v1/patrols/{}.gpx", r.id) download="">{t(lang, "导出 GPX", "Export GPX")}</a>" "
-                                        <a class="button" href=format!("/api/v1/patrols/{}.geojson", r.id) download="">{t(lang, "导出 GeoJSON", "Export GeoJSON")}</a>
-                                    </p>
-                                </section>
-                                <section class="card">
-                                    <h2>{checkpoint_tally(lang, &r)}</h2>
-                                    {d.checkins.is_empty().then(|| view! { <p class="meta">{t(lang, "暂无签到", "None yet")}</p> })}
-                                    <ul class="list plain">
-                                        {d.checkins.iter().map(|c| view! {
-                                            <li><span class="title">{c.checkpoint.clone()}</span><CheckinLines checkins=vec![c.clone()] lang=lang/></li>
-                                        }).collect_view()}
-                                    </ul>
-                                </section>
-                                <section class="card">
-                                    <h2>{t(lang, "轨迹质量", "Track quality")}</h2>
-                                    <p>{t(lang, "轨迹点 ", "Points in the track: ")}{r.kept}</p>
-                                    <ul class="list plain">
-                                        {d.dropped.iter().map(|(why, n)| view! { <li>{t(lang, "未计入:", "Left out: ")}{why.clone()}" × "{*n}</li> }).collect_view()}
-                                        {d.gaps.iter().map(|g| view! { <li class="gap">{t(lang, "中断 ", "Gap ")}{g.from.clone()}" – "{g.to.clone()}" ("{g.minutes}{t(lang, " 分钟,", " min, ")}{g.reason.clone()}")"</li> }).collect_view()}
-                                    </ul>
-                                </section>
-                            </div>
-                        }.into_any()
-                    })}
-                </Suspense>
+                                        {(d.replay.len() >= 2)
+                                            .then(|| view! { <script src="/patrol-replay.js" defer></script> })}
+                                        <p>
+                                            <a class="button" href=format!("/api/v1/patrols/{}.gpx", r.id) download="">
+                                                {t(lang, "导出 GPX", "Export GPX")}
+                                            </a>
+                                            " "
+                                            <a
+                                                class="button"
+                                                href=format!("/api/v1/patrols/{}.geojson", r.id)
+                                                download=""
+                                            >
+                                                {t(lang, "导出 GeoJSON", "Export GeoJSON")}
+                                            </a>
+                                        </p>
+                                    </section>
+                                    <section class="card">
+                                        <h2>{checkpoint_tally(lang, &r)}</h2>
+                                        {d
+                                            .checkins
+                                            .is_empty()
+                                            .then(|| {
+                                                view! { <p class="meta">{t(lang, "暂无签到", "None yet")}</p> }
+                                            })}
+                                        <ul class="list plain">
+                                            {d
+                                                .checkins
+                                                .iter()
+                                                .map(|c| {
+                                                    view! {
+                                                        <li>
+                                                            <span class="title">{c.checkpoint.clone()}</span>
+                                                            <CheckinLines checkins=vec![c.clone()] lang=lang />
+                                                        </li>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </ul>
+                                    </section>
+                                    <section class="card">
+                                        <h2>{t(lang, "轨迹质量", "Track quality")}</h2>
+                                        <p>{t(lang, "轨迹点 ", "Points in the track: ")}{r.kept}</p>
+                                        <ul class="list plain">
+                                            {d
+                                                .dropped
+                                                .iter()
+                                                .map(|(why, n)| {
+                                                    view! {
+                                                        <li>
+                                                            {t(lang, "未计入:", "Left out: ")}{why.clone()}" × "{*n}
+                                                        </li>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                            {d
+                                                .gaps
+                                                .iter()
+                                                .map(|g| {
+                                                    view! {
+                                                        <li class="gap">
+                                                            {t(lang, "中断 ", "Gap ")}{g.from.clone()}" – "
+                                                            {g.to.clone()}" ("{g.minutes}{t(lang, " 分钟,", " min, ")}
+                                                            {g.reason.clone()}")"
+                                                        </li>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </ul>
+                                    </section>
+                                </div>
+                            }
+                                .into_any()
+                        })}
+                    </Suspense>
+                }
             }
-        }/>
+        />
     }
 }
 
@@ -117,23 +224,66 @@ pub(super) fn LiveMap(b: domain::patrol::LiveBoard, lang: crate::i18n::Lang) -> 
     let topics = b.grids.iter().map(|g| format!("patrols:{g}")).collect::<Vec<_>>().join(",");
     view! {
         <figure class="track-map" id="live-board" data-proj=proj data-topics=topics>
-            <svg viewBox=format!("0 0 {w} {h}") role="img" aria-label=t(lang, "巡逻实时位置", "Live patrol positions")>
-                <rect width=w height=h class="bg"/>
-                {m.tiles.iter().map(|t| view! { <image href=t.href.clone() x=t.x y=t.y width=t.w height=t.h preserveAspectRatio="none"/> }).collect_view()}
-                {m.outlines.iter().map(|d| view! { <path d=d.clone() class="outline"/> }).collect_view()}
-                {m.checkpoints.iter().map(|(x, y, r, name, _)| view! {
-                    <g class="cp"><circle cx=*x cy=*y r=*r/><text x=x + r + 3.0 y=y + 7.0>{name.clone()}</text></g>
-                }).collect_view()}
+            <svg
+                viewBox=format!("0 0 {w} {h}")
+                role="img"
+                aria-label=t(lang, "巡逻实时位置", "Live patrol positions")
+            >
+                <rect width=w height=h class="bg" />
+                {m
+                    .tiles
+                    .iter()
+                    .map(|t| {
+                        view! {
+                            <image href=t.href.clone() x=t.x y=t.y width=t.w height=t.h preserveAspectRatio="none" />
+                        }
+                    })
+                    .collect_view()}
+                {m.outlines.iter().map(|d| view! { <path d=d.clone() class="outline" /> }).collect_view()}
+                {m
+                    .checkpoints
+                    .iter()
+                    .map(|(x, y, r, name, _)| {
+                        view! {
+                            <g class="cp">
+                                <circle cx=*x cy=*y r=*r />
+                                <text x=x + r + 3.0 y=y + 7.0>
+                                    {name.clone()}
+                                </text>
+                            </g>
+                        }
+                    })
+                    .collect_view()}
                 <g class="dots">
-                    {b.dots.iter().map(|(id, x, y, who)| view! {
-                        <g class="dot" data-patrol=id.to_string() transform=format!("translate({x} {y})")>
-                            <circle r="9"/><text x="12" y="7">{who.clone()}</text>
-                        </g>
-                    }).collect_view()}
+                    {b
+                        .dots
+                        .iter()
+                        .map(|(id, x, y, who)| {
+                            view! {
+                                <g class="dot" data-patrol=id.to_string() transform=format!("translate({x} {y})")>
+                                    <circle r="9" />
+                                    <text x="12" y="7">
+                                        {who.clone()}
+                                    </text>
+                                </g>
+                            }
+                        })
+                        .collect_view()}
                 </g>
-                <g class="scale"><line x1="16" y1=h - 12.0 x2="116" y2=h - 12.0/><text x="16" y=h - 16.0>{format!("{} m", m.metres_per_100px)}</text></g>
+                <g class="scale">
+                    <line x1="16" y1=h - 12.0 x2="116" y2=h - 12.0 />
+                    <text x="16" y=h - 16.0>
+                        {format!("{} m", m.metres_per_100px)}
+                    </text>
+                </g>
             </svg>
-            <figcaption class="meta" id="live-status" aria-live="polite">{t(lang, "蓝点为巡逻中网格员的最新位置,自动更新。", "Blue dots: the latest positions of workers on patrol, updated live.")}</figcaption>
+            <figcaption class="meta" id="live-status" aria-live="polite">
+                {t(
+                    lang,
+                    "蓝点为巡逻中网格员的最新位置,自动更新。",
+                    "Blue dots: the latest positions of workers on patrol, updated live.",
+                )}
+            </figcaption>
             {(!m.attribution.is_empty()).then(|| view! { <p class="meta">"© "{m.attribution.clone()}</p> })}
         </figure>
     }
@@ -144,36 +294,50 @@ pub(super) fn LiveMap(b: domain::patrol::LiveBoard, lang: crate::i18n::Lang) -> 
 pub fn StaffPatrolsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| staff_patrols());
     view! {
-        <Page title=("巡逻记录", "Patrols") render=move |s: SessionInfo| {
-            let lang = s.lang;
-            view! {
-                <p><a href="/staff/patrol">{t(lang, "巡逻线路与点位", "Routes and checkpoints")}</a></p>
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        match data.await {
-                            Ok(b) => {
-                                let rows = b.rows.clone();
-                                view! {
-                                    <div class="console">
-                                        <section class="card wide-card">
-                                            <h2>{t(lang, "实时位置", "Live positions")}</h2>
-                                            <LiveMap b=b lang=lang/>
-                                        </section>
-                                        <section class="card wide-card">
-                                            <h2>{t(lang, "巡逻记录", "Patrols")}</h2>
-                                            {rows.is_empty().then(|| view! { <p class="meta">{t(lang, "还没有巡逻记录", "No patrols yet")}</p> })}
-                                            <PatrolRows rows=rows lang=lang staff=true/>
-                                        </section>
-                                    </div>
-                                    <script src="/patrol-watch.js" defer></script>
-                                }.into_any()
+        <Page
+            title=("巡逻记录", "Patrols")
+            render=move |s: SessionInfo| {
+                let lang = s.lang;
+                view! {
+                    <p>
+                        <a href="/staff/patrol">{t(lang, "巡逻线路与点位", "Routes and checkpoints")}</a>
+                    </p>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match data.await {
+                                Ok(b) => {
+                                    let rows = b.rows.clone();
+                                    view! {
+                                        <div class="console">
+                                            <section class="card wide-card">
+                                                <h2>{t(lang, "实时位置", "Live positions")}</h2>
+                                                <LiveMap b=b lang=lang />
+                                            </section>
+                                            <section class="card wide-card">
+                                                <h2>{t(lang, "巡逻记录", "Patrols")}</h2>
+                                                {rows
+                                                    .is_empty()
+                                                    .then(|| {
+                                                        view! {
+                                                            <p class="meta">
+                                                                {t(lang, "还没有巡逻记录", "No patrols yet")}
+                                                            </p>
+                                                        }
+                                                    })}
+                                                <PatrolRows rows=rows lang=lang staff=true />
+                                            </section>
+                                        </div>
+                                        <script src="/patrol-watch.js" defer></script>
+                                    }
+                                        .into_any()
+                                }
+                                Err(e) => view! { <FormError message=Some(error_text(&e, lang)) /> }.into_any(),
                             }
-                            Err(e) => view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
-                        }
-                    })}
-                </Suspense>
+                        })}
+                    </Suspense>
+                }
             }
-        }/>
+        />
     }
 }
 

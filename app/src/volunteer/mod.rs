@@ -182,34 +182,78 @@ fn ActivityCard(a: ActivityView, lang: Lang) -> impl IntoView {
     view! {
         <li class="card activity" id=format!("a{id}")>
             <h3>{a.title.clone()}{a.cancelled.then(|| t(lang, "(已取消)", " (cancelled)"))}</h3>
-            <p class="meta"><span class="nw">{a.starts_at.clone()}</span>" – "<span class="nw">{a.ends_at.clone()}</span></p>
-            <p class="meta">{a.place.clone()}" · "{a.community.clone()}{t(lang, " · 组织者 ", " · organiser ")}{a.organiser.clone()}</p>
+            <p class="meta">
+                <span class="nw">{a.starts_at.clone()}</span>
+                " – "
+                <span class="nw">{a.ends_at.clone()}</span>
+            </p>
+            <p class="meta">
+                {a.place.clone()}" · "{a.community.clone()}{t(lang, " · 组织者 ", " · organiser ")}
+                {a.organiser.clone()}
+            </p>
             {(!a.description.is_empty()).then(|| view! { <p>{a.description.clone()}</p> })}
             <p class="meta">{rule_text(&a, lang)}</p>
-            <p class="meta">{t(lang, "名额 ", "Places ")}{a.signed_up}" / "{a.capacity}{(a.waitlisted > 0).then(|| format!("{}{}", t(lang, " · 候补 ", " · waitlist "), a.waitlisted))}
-                {a.geofence.map(|_| t(lang, " · 须在现场定位签到", " · check-in needs your location on site"))}</p>
-            {status.map(|s| view! {
-                <p class=if s == SignupStatus::SignedUp { "status approved" } else { "status pending" }>
-                    {s.label(en)}{a.my_queue.map(|n| format!("{}{n}", t(lang, " · 第 ", " · number "))).unwrap_or_default()}{a.my_queue.map(|_| t(lang, " 位", "")).unwrap_or_default()}
-                </p>
-            })}
-            {a.my_attendance.clone().map(|m| view! { <p class="attendance">{crate::layout::nw_text(my_attendance(&m, lang))}</p> })}
+            <p class="meta">
+                {t(lang, "名额 ", "Places ")}{a.signed_up}" / "{a.capacity}
+                {(a.waitlisted > 0).then(|| format!("{}{}", t(lang, " · 候补 ", " · waitlist "), a.waitlisted))}
+                {a
+                    .geofence
+                    .map(|_| t(lang, " · 须在现场定位签到", " · check-in needs your location on site"))}
+            </p>
+            {status
+                .map(|s| {
+                    view! {
+                        <p class=if s == SignupStatus::SignedUp {
+                            "status approved"
+                        } else {
+                            "status pending"
+                        }>
+                            {s.label(en)}
+                            {a
+                                .my_queue
+                                .map(|n| format!("{}{n}", t(lang, " · 第 ", " · number ")))
+                                .unwrap_or_default()}{a.my_queue.map(|_| t(lang, " 位", "")).unwrap_or_default()}
+                        </p>
+                    }
+                })}
+            {a
+                .my_attendance
+                .clone()
+                .map(|m| view! { <p class="attendance">{crate::layout::nw_text(my_attendance(&m, lang))}</p> })}
             <div class="actions">
-                {(!over && status.is_none()).then(|| view! {
-                    <form method="post" action=VolunteerSignUp::PATH class="inline-form">
-                        <input type="hidden" name="id" value=id.to_string()/>
-                        <button type="submit" class="primary">{if full { t(lang, "加入候补", "Join the waitlist") } else { t(lang, "报名", "Sign up") }}</button>
-                    </form>
-                })}
-                {(!over && status.is_some() && a.my_attendance.is_none()).then(|| view! {
-                    <form method="post" action=VolunteerWithdraw::PATH class="inline-form">
-                        <input type="hidden" name="id" value=id.to_string()/>
-                        <button type="submit">{t(lang, "取消报名", "Withdraw")}</button>
-                    </form>
-                })}
-                {a.can_organise.then(|| view! {
-                    <a class="button" href=format!("/volunteer/{id}/organise")>{t(lang, "组织者:签到码与时长确认", "Organiser: code and hours")}</a>
-                })}
+                {(!over && status.is_none())
+                    .then(|| {
+                        view! {
+                            <form method="post" action=VolunteerSignUp::PATH class="inline-form">
+                                <input type="hidden" name="id" value=id.to_string() />
+                                <button type="submit" class="primary">
+                                    {if full {
+                                        t(lang, "加入候补", "Join the waitlist")
+                                    } else {
+                                        t(lang, "报名", "Sign up")
+                                    }}
+                                </button>
+                            </form>
+                        }
+                    })}
+                {(!over && status.is_some() && a.my_attendance.is_none())
+                    .then(|| {
+                        view! {
+                            <form method="post" action=VolunteerWithdraw::PATH class="inline-form">
+                                <input type="hidden" name="id" value=id.to_string() />
+                                <button type="submit">{t(lang, "取消报名", "Withdraw")}</button>
+                            </form>
+                        }
+                    })}
+                {a
+                    .can_organise
+                    .then(|| {
+                        view! {
+                            <a class="button" href=format!("/volunteer/{id}/organise")>
+                                {t(lang, "组织者:签到码与时长确认", "Organiser: code and hours")}
+                            </a>
+                        }
+                    })}
             </div>
         </li>
     }
@@ -219,17 +263,46 @@ fn ActivityCard(a: ActivityView, lang: Lang) -> impl IntoView {
 fn RecordView(r: HoursRecord, lang: Lang) -> impl IntoView {
     view! {
         <dl class="facts">
-            <dt>{t(lang, "志愿服务时长", "Service hours")}</dt><dd class="amount">{hours(r.service_minutes, lang)}</dd>
-            <dt>{t(lang, "荣誉时长(不计积分)", "Honour hours (no points)")}</dt><dd>{hours(r.honour_minutes, lang)}</dd>
-            <dt>{t(lang, "志愿服务积分", "Service points")}</dt><dd>{r.service_points}</dd>
+            <dt>{t(lang, "志愿服务时长", "Service hours")}</dt>
+            <dd class="amount">{hours(r.service_minutes, lang)}</dd>
+            <dt>{t(lang, "荣誉时长(不计积分)", "Honour hours (no points)")}</dt>
+            <dd>{hours(r.honour_minutes, lang)}</dd>
+            <dt>{t(lang, "志愿服务积分", "Service points")}</dt>
+            <dd>{r.service_points}</dd>
         </dl>
         <ul class="list">
-            {r.attendances.iter().map(|a| view! {
-                <li><span class="title">{a.activity.clone()}</span><span class="meta"><span class="nw">{a.date.clone()}</span>" · "{crate::layout::nw_text(my_attendance(a, lang))}</span></li>
-            }).collect_view()}
-            {r.honour.iter().map(|h| view! {
-                <li><span class="title">{h.reason.clone()}</span><span class="meta"><span class="nw">{h.date.clone()}</span>{t(lang, " · 荣誉时长 ", " · honour hours ")}{hours(h.minutes, lang)}</span></li>
-            }).collect_view()}
+            {r
+                .attendances
+                .iter()
+                .map(|a| {
+                    view! {
+                        <li>
+                            <span class="title">{a.activity.clone()}</span>
+                            <span class="meta">
+                                <span class="nw">{a.date.clone()}</span>
+                                " · "
+                                {crate::layout::nw_text(my_attendance(a, lang))}
+                            </span>
+                        </li>
+                    }
+                })
+                .collect_view()}
+            {r
+                .honour
+                .iter()
+                .map(|h| {
+                    view! {
+                        <li>
+                            <span class="title">{h.reason.clone()}</span>
+                            <span class="meta">
+                                <span class="nw">{h.date.clone()}</span>
+                                {t(lang, " · 荣誉时长 ", " · honour hours ")}
+                                {hours(h.minutes, lang)}
+                            </span>
+                        </li>
+                    }
+                })
+                .collect_view()}
         </ul>
     }
 }
@@ -238,48 +311,139 @@ fn RecordView(r: HoursRecord, lang: Lang) -> impl IntoView {
 pub fn VolunteerPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| volunteer_home());
     view! {
-        <Page title=("志愿服务", "Volunteering") render=move |s: SessionInfo| {
-            let lang = s.lang;
-            let error = q("error").map(|c| code_text(&c, lang));
-            view! {
-                {q("signed").map(|s| view! { <p class="success" role="status">{if s == "waitlisted" { t(lang, "名额已满,您已加入候补;有人取消时会按顺序递补并通知您。", "The activity is full; you are on the waitlist and will be told if a place frees up.") } else if q("started").is_some() { t(lang, "报名成功。活动已经开始了,请尽快到活动地点,找组织者扫码签到。", "You are signed up. The activity has already started: please go to the place now and check in with the organiser's code.") } else { t(lang, "报名成功,活动开始前会提醒您。", "You are signed up; we will remind you before it starts.") }}</p> })}
-                {q("withdrawn").map(|_| view! { <p class="success" role="status">{t(lang, "已取消报名。", "Withdrawn.")}</p> })}
-                {q("checked").map(|d| view! { <p class="success" role="status">{if d == "out" { t(lang, "签退成功,时长由组织者确认后记入。", "Checked out; the organiser confirms your hours.") } else { t(lang, "签到成功!活动结束时请再扫签退码。", "Checked in! Scan the check-out code when you leave.") }}</p> })}
-                <FormError message=error/>
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let d = match data.await {
-                            Ok(d) => d,
-                            Err(e) => return view! { <FormError message=Some(error_text(&e, lang))/> }.into_any(),
-                        };
-                        let has_hours = d.record.service_minutes + d.record.honour_minutes > 0;
-                        view! {
-                            <section>
-                                <h2>{t(lang, "志愿活动", "Activities")}</h2>
-                                {if d.activities.is_empty() { view! { <p class="empty">{t(lang, "暂时没有志愿活动", "No activities yet")}</p> }.into_any() } else { view! {
-                                    <ul class="activities">
-                                        {d.activities.into_iter().map(|a| view! { <ActivityCard a=a lang=lang/> }).collect_view()}
-                                    </ul>
-                                }.into_any() }}
-                            </section>
-                            <section class="card">
-                                <h2>{t(lang, "我的志愿记录", "My record")}</h2>
-                                <RecordView r=d.record.clone() lang=lang/>
-                                {has_hours.then(|| view! {
-                                    <form method="post" action=IssueCertificate::PATH>
-                                        <button type="submit">{t(lang, "开具志愿服务证明", "Issue a certificate of service")}</button>
-                                    </form>
-                                })}
-                                <p class="meta"><a href="/points">{t(lang, "查看积分与积分超市", "Points and the points mall")}</a></p>
-                            </section>
-                            {(!d.organiser_in.is_empty()).then(|| view! {
-                                <PublishForm lang=lang communities=d.organiser_in.clone() default_start=d.default_start.clone() default_end=d.default_end.clone() staff=false/>
-                            })}
-                        }.into_any()
-                    })}
-                </Suspense>
+        <Page
+            title=("志愿服务", "Volunteering")
+            render=move |s: SessionInfo| {
+                let lang = s.lang;
+                let error = q("error").map(|c| code_text(&c, lang));
+                view! {
+                    {q("signed")
+                        .map(|s| {
+                            view! {
+                                <p class="success" role="status">
+                                    {if s == "waitlisted" {
+                                        t(
+                                            lang,
+                                            "名额已满,您已加入候补;有人取消时会按顺序递补并通知您。",
+                                            "The activity is full; you are on the waitlist and will be told if a place frees up.",
+                                        )
+                                    } else if q("started").is_some() {
+                                        t(
+                                            lang,
+                                            "报名成功。活动已经开始了,请尽快到活动地点,找组织者扫码签到。",
+                                            "You are signed up. The activity has already started: please go to the place now and check in with the organiser's code.",
+                                        )
+                                    } else {
+                                        t(
+                                            lang,
+                                            "报名成功,活动开始前会提醒您。",
+                                            "You are signed up; we will remind you before it starts.",
+                                        )
+                                    }}
+                                </p>
+                            }
+                        })}
+                    {q("withdrawn")
+                        .map(|_| {
+                            view! {
+                                <p class="success" role="status">
+                                    {t(lang, "已取消报名。", "Withdrawn.")}
+                                </p>
+                            }
+                        })}
+                    {q("checked")
+                        .map(|d| {
+                            view! {
+                                <p class="success" role="status">
+                                    {if d == "out" {
+                                        t(
+                                            lang,
+                                            "签退成功,时长由组织者确认后记入。",
+                                            "Checked out; the organiser confirms your hours.",
+                                        )
+                                    } else {
+                                        t(
+                                            lang,
+                                            "签到成功!活动结束时请再扫签退码。",
+                                            "Checked in! Scan the check-out code when you leave.",
+                                        )
+                                    }}
+                                </p>
+                            }
+                        })}
+                    <FormError message=error />
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let d = match data.await {
+                                Ok(d) => d,
+                                Err(e) => return view! { <FormError message=Some(error_text(&e, lang)) /> }.into_any(),
+                            };
+                            let has_hours = d.record.service_minutes + d.record.honour_minutes > 0;
+                            view! {
+                                <section>
+                                    <h2>{t(lang, "志愿活动", "Activities")}</h2>
+                                    {if d.activities.is_empty() {
+                                        view! {
+                                            <p class="empty">
+                                                {t(lang, "暂时没有志愿活动", "No activities yet")}
+                                            </p>
+                                        }
+                                            .into_any()
+                                    } else {
+                                        view! {
+                                            <ul class="activities">
+                                                {d
+                                                    .activities
+                                                    .into_iter()
+                                                    .map(|a| view! { <ActivityCard a=a lang=lang /> })
+                                                    .collect_view()}
+                                            </ul>
+                                        }
+                                            .into_any()
+                                    }}
+                                </section>
+                                <section class="card">
+                                    <h2>{t(lang, "我的志愿记录", "My record")}</h2>
+                                    <RecordView r=d.record.clone() lang=lang />
+                                    {has_hours
+                                        .then(|| {
+                                            view! {
+                                                <form method="post" action=IssueCertificate::PATH>
+                                                    <button type="submit">
+                                                        {t(
+                                                            lang,
+                                                            "开具志愿服务证明",
+                                                            "Issue a certificate of service",
+                                                        )}
+                                                    </button>
+                                                </form>
+                                            }
+                                        })}
+                                    <p class="meta">
+                                        <a href="/points">
+                                            {t(lang, "查看积分与积分超市", "Points and the points mall")}
+                                        </a>
+                                    </p>
+                                </section>
+                                {(!d.organiser_in.is_empty())
+                                    .then(|| {
+                                        view! {
+                                            <PublishForm
+                                                lang=lang
+                                                communities=d.organiser_in.clone()
+                                                default_start=d.default_start.clone()
+                                                default_end=d.default_end.clone()
+                                                staff=false
+                                            />
+                                        }
+                                    })}
+                            }
+                                .into_any()
+                        })}
+                    </Suspense>
+                }
             }
-        }/>
+        />
     }
 }
 
@@ -335,44 +499,89 @@ pub fn ScanPage() -> impl IntoView {
     );
     let data = Resource::new(move || args.clone(), |(a, d, w, s)| volunteer_scan(a, d, w, s));
     view! {
-        <Page title=("扫码签到", "Check in") render=move |s: SessionInfo| {
-            let lang = s.lang;
-            let en = lang.is_en();
-            view! {
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let v = match data.await {
-                            Ok(v) => v,
-                            Err(e) => return view! {
-                                <FormError message=Some(error_text(&e, lang))/>
-                                <p><a href="/volunteer">{t(lang, "返回志愿服务", "Back to volunteering")}</a></p>
-                            }.into_any(),
-                        };
-                        let geo = v.activity.geofence.is_some();
-                        view! {
-                            <section class="card scan">
-                                <h2>{v.activity.title.clone()}</h2>
-                                <p class="meta">{v.activity.place.clone()}" · "<span class="nw">{v.activity.starts_at.clone()}</span>" – "<span class="nw">{v.activity.ends_at.clone()}</span></p>
-                                {v.activity.my_attendance.clone().map(|m| view! { <p class="attendance">{crate::layout::nw_text(my_attendance(&m, lang))}</p> })}
-                                <form method="post" action=VolunteerCheck::PATH class="stack" data-geo=geo.then_some("1")>
-                                    <input type="hidden" name="a" value=v.activity.id.to_string()/>
-                                    <input type="hidden" name="d" value=v.direction.as_str()/>
-                                    <input type="hidden" name="at" value=v.at.to_string()/>
-                                    <input type="hidden" name="ticket" value=v.ticket.clone()/>
-                                    <input type="hidden" name="lat" value=""/>
-                                    <input type="hidden" name="lng" value=""/>
-                                    <input type="hidden" name="acc" value=""/>
-                                    {geo.then(|| view! { <p class="meta geo-status" role="status">{t(lang, "此活动须在现场签到:点击后请允许获取位置。", "This activity checks that you are on site: allow location access when asked.")}</p> })}
-                                    <button type="submit" class="primary big">{format!("{}{}", t(lang, "确认", "Confirm: "), v.direction.label(en))}</button>
-                                </form>
-                                <p class="meta">{t(lang, "请在 10 分钟内确认。", "Confirm within 10 minutes.")}</p>
-                            </section>
-                            <script src="/volunteer.js" defer></script>
-                        }.into_any()
-                    })}
-                </Suspense>
+        <Page
+            title=("扫码签到", "Check in")
+            render=move |s: SessionInfo| {
+                let lang = s.lang;
+                let en = lang.is_en();
+                view! {
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let v = match data.await {
+                                Ok(v) => v,
+                                Err(e) => {
+                                    return view! {
+                                        <FormError message=Some(error_text(&e, lang)) />
+                                        <p>
+                                            <a href="/volunteer">
+                                                {t(lang, "返回志愿服务", "Back to volunteering")}
+                                            </a>
+                                        </p>
+                                    }
+                                        .into_any();
+                                }
+                            };
+                            let geo = v.activity.geofence.is_some();
+                            view! {
+                                <section class="card scan">
+                                    <h2>{v.activity.title.clone()}</h2>
+                                    <p class="meta">
+                                        {v.activity.place.clone()}" · "
+                                        <span class="nw">{v.activity.starts_at.clone()}</span>" – "
+                                        <span class="nw">{v.activity.ends_at.clone()}</span>
+                                    </p>
+                                    {v
+                                        .activity
+                                        .my_attendance
+                                        .clone()
+                                        .map(|m| {
+                                            view! {
+                                                <p class="attendance">
+                                                    {crate::layout::nw_text(my_attendance(&m, lang))}
+                                                </p>
+                                            }
+                                        })}
+                                    <form
+                                        method="post"
+                                        action=VolunteerCheck::PATH
+                                        class="stack"
+                                        data-geo=geo.then_some("1")
+                                    >
+                                        <input type="hidden" name="a" value=v.activity.id.to_string() />
+                                        <input type="hidden" name="d" value=v.direction.as_str() />
+                                        <input type="hidden" name="at" value=v.at.to_string() />
+                                        <input type="hidden" name="ticket" value=v.ticket.clone() />
+                                        <input type="hidden" name="lat" value="" />
+                                        <input type="hidden" name="lng" value="" />
+                                        <input type="hidden" name="acc" value="" />
+                                        {geo
+                                            .then(|| {
+                                                view! {
+                                                    <p class="meta geo-status" role="status">
+                                                        {t(
+                                                            lang,
+                                                            "此活动须在现场签到:点击后请允许获取位置。",
+                                                            "This activity checks that you are on site: allow location access when asked.",
+                                                        )}
+                                                    </p>
+                                                }
+                                            })}
+                                        <button type="submit" class="primary big">
+                                            {format!("{}{}", t(lang, "确认", "Confirm: "), v.direction.label(en))}
+                                        </button>
+                                    </form>
+                                    <p class="meta">
+                                        {t(lang, "请在 10 分钟内确认。", "Confirm within 10 minutes.")}
+                                    </p>
+                                </section>
+                                <script src="/volunteer.js" defer></script>
+                            }
+                                .into_any()
+                        })}
+                    </Suspense>
+                }
             }
-        }/>
+        />
     }
 }
 
