@@ -112,7 +112,7 @@ pub async fn set_preferences(
     if let Some(l) = lang.as_deref().and_then(crate::i18n::Lang::parse) {
         set_cookie(cookie(LANG_COOKIE, l.code(), YEAR, false)?);
         if let Some(u) = current_user() {
-            backend::auth::set_language(&state()?, u.id, l.code()).await.map_err(app_err)?;
+            backend::auth::set_language(&state()?, u.id, l).await.map_err(app_err)?;
         }
     }
     if let Some(v) = large_text.as_deref() {

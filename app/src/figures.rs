@@ -30,7 +30,7 @@ pub async fn load_figures(
         (Some(s), Some(m)) => Some((s, m)),
         _ => None,
     };
-    backend::figures::report(&state, &user, period, drill, user.lang == "en").await.map_err(app_err)
+    backend::figures::report(&state, &user, period, drill, user.lang.is_en()).await.map_err(app_err)
 }
 
 #[component]

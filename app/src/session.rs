@@ -297,7 +297,7 @@ pub mod ssr {
         // a language chosen on another device follows the user, unless this browser has its own
         if req.cookie(LANG_COOKIE).is_none() {
             let state = state()?;
-            if backend::auth::language(&state, s.user_id).await.map_err(app_err)?.as_deref() == Some("en") {
+            if backend::auth::language(&state, s.user_id).await.map_err(app_err)? == Some(crate::i18n::Lang::En) {
                 set_cookie(cookie(LANG_COOKIE, "en", 365 * 86_400, false)?);
             }
         }

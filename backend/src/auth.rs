@@ -43,7 +43,7 @@ pub struct CurrentUser {
     pub id: i64,
     pub name: String,
     pub phone: Phone,
-    pub lang: String,
+    pub lang: domain::i18n::Lang,
     pub grants: Vec<Grant>,
     /// The login (refresh-token family) this request belongs to.
     pub session_id: String,
@@ -231,7 +231,7 @@ pub fn new_user(phone: &str, name: &str) -> user::ActiveModel {
         name: Set(name.to_string()),
         password_hash: Set(None),
         wechat_openid: Set(None),
-        lang: Set("zh".into()),
+        lang: Set(domain::i18n::Lang::Zh),
         failed_logins: Set(0),
         locked_until: Set(None),
         active: Set(true),
@@ -506,7 +506,7 @@ pub async fn authenticate(state: &State, token: &str) -> AppResult<CurrentUser> 
     let phone = Phone::parse(&u.phone).map_err(AppError::internal)?;
     Ok(CurrentUser {
         id: u.id,
-        name: crate::support::people::name_of(&u, u.lang == "en"),
+        name: crate::support::people::name_of(&u, u.lang.is_en()),
         phone,
         lang: u.lang,
         grants: load_grants(state, claims.sub).await?,
@@ -522,7 +522,7 @@ pub async fn acting_as(state: &State, user_id: i64) -> AppResult<Option<CurrentU
     };
     Ok(Some(CurrentUser {
         id: u.id,
-        name: crate::support::people::name_of(&u, u.lang == "en"),
+        name: crate::support::people::name_of(&u, u.lang.is_en()),
         phone: Phone::parse(&u.phone).map_err(AppError::internal)?,
         lang: u.lang,
         grants: load_grants(state, u.id).await?,
@@ -531,10 +531,7 @@ pub async fn acting_as(state: &State, user_id: i64) -> AppResult<Option<CurrentU
 }
 
 /// Remembers the user's language ("zh" or "en") so it follows them to a new device.
-pub async fn set_language(state: &State, user_id: i64, lang: &str) -> AppResult<()> {
-    if !matches!(lang, "zh" | "en") {
-        return Err(ErrorCode::InvalidInput.into());
-    }
+pub async fn set_language(state: &State, user_id: i64, lang: domain::i18n::Lang) -> AppResult<()> {
     user::Entity::update_many()
         .col_expr(user::Column::Lang, Expr::value(lang))
         .filter(user::Column::Id.eq(user_id))
@@ -555,7 +552,7 @@ pub async fn set_name(state: &State, user_id: i64, name: domain::text::PersonNam
 }
 
 /// The language a user chose, if any.
-pub async fn language(state: &State, user_id: i64) -> AppResult<Option<String>> {
+pub async fn language(state: &State, user_id: i64) -> AppResult<Option<domain::i18n::Lang>> {
     Ok(user::Entity::find_by_id(user_id).one(&state.db).await?.map(|u| u.lang))
 }
 

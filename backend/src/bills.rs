@@ -228,7 +228,7 @@ pub async fn mine(state: &State, user: &CurrentUser) -> AppResult<Vec<BillView>>
             amount: Fen(b.amount_fen),
             paid: Fen(b.paid_fen),
             status: b.status,
-            basis: domain::msg::render(&b.basis, user.lang == "en"),
+            basis: domain::msg::render(&b.basis, user.lang.is_en()),
         });
     }
     let (unpaid, mut rest): (Vec<_>, Vec<_>) = out.into_iter().partition(|b| b.status == BillStatus::Unpaid);

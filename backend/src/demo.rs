@@ -136,7 +136,7 @@ async fn seed(state: &State) -> AppResult<()> {
             name: Set((*name).into()),
             password_hash: Set(has_pw.then(|| pw.clone())),
             wechat_openid: Set(None),
-            lang: Set("zh".into()),
+            lang: Set(domain::i18n::Lang::Zh),
             failed_logins: Set(0),
             locked_until: Set(None),
             active: Set(true),
@@ -439,7 +439,7 @@ async fn past_service(state: &State, c: &org_unit::Model, by: i64) -> AppResult<
         id: staff.id,
         name: staff.name.clone(),
         phone: domain::Phone::parse(&staff.phone).map_err(crate::error::AppError::from)?,
-        lang: "zh".into(),
+        lang: domain::i18n::Lang::Zh,
         grants: crate::auth::load_grants(state, staff.id).await?,
         session_id: String::new(),
     };

@@ -153,7 +153,7 @@ pub async fn inbox(state: &State, user: &CurrentUser, limit: u64, offset: u64) -
         .offset(Ord::min(offset, crate::MAX_OFFSET))
         .all(&state.db)
         .await?;
-    let en = user.lang == "en";
+    let en = user.lang.is_en();
     Ok(Inbox { items: rows.into_iter().filter_map(|r| item(r, en)).collect(), total, unread })
 }
 
@@ -302,7 +302,7 @@ pub async fn deliver_job(state: &State, job: DeliverJob) -> anyhow::Result<()> {
     };
     // system messages go out in the reader's language (`domain::msg`)
     let en =
-        crate::entities::user::Entity::find_by_id(item.user_id).one(&state.db).await?.is_some_and(|u| u.lang == "en");
+        crate::entities::user::Entity::find_by_id(item.user_id).one(&state.db).await?.is_some_and(|u| u.lang.is_en());
     item.title = domain::msg::render(&item.title, en);
     item.body = domain::msg::render(&item.body, en);
     let Some(kind) = NotificationKind::parse(&item.kind) else { return Ok(()) };

@@ -9,6 +9,7 @@ pub mod bills;
 pub mod error;
 pub mod figures;
 pub mod geo;
+pub mod i18n;
 pub mod id_number;
 pub mod import;
 pub mod incidents;

@@ -27,7 +27,7 @@ async fn rows(
     let Some(u) = req.extensions().get::<CurrentUser>().cloned() else {
         return Err(HttpResponse::SeeOther().insert_header(("Location", "/login?next=/staff/figures")).finish());
     };
-    let en = u.lang == "en";
+    let en = u.lang.is_en();
     let today = domain::time::beijing_date(chrono::Utc::now());
     let period = domain::figures::Period::parse(q.from.as_deref().unwrap_or(""), q.to.as_deref().unwrap_or(""), today)
         .map_err(|c| plain(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, c.message(en)))?;

@@ -9,7 +9,7 @@ pub struct Model {
     pub name: String,
     pub password_hash: Option<String>,
     pub wechat_openid: Option<String>,
-    pub lang: String,
+    pub lang: domain::i18n::Lang,
     pub failed_logins: i32,
     pub locked_until: Option<DateTimeUtc>,
     pub active: bool,

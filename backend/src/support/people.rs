@@ -20,7 +20,7 @@ pub fn default_name(phone: &str) -> String {
 
 /// Whether the reader reads English.
 pub fn english(reader: &CurrentUser) -> bool {
-    reader.lang == "en"
+    reader.lang.is_en()
 }
 
 /// One user's name in the reader's words (the masked phone when it is blank).

@@ -130,7 +130,7 @@ pub async fn issue_certificate(state: &State, user: &CurrentUser) -> AppResult<S
     let now = Utc::now();
     let mut cert = Certificate {
         code: String::new(),
-        name: crate::support::people::name_of(&u, u.lang == "en"),
+        name: crate::support::people::name_of(&u, u.lang.is_en()),
         communities,
         service_minutes: r.service_minutes,
         honour_minutes: r.honour_minutes,

@@ -63,7 +63,7 @@ pub async fn gpx(state: &State, user: &CurrentUser, id: i64) -> AppResult<String
 pub async fn geojson(state: &State, user: &CurrentUser, id: i64) -> AppResult<serde_json::Value> {
     use serde_json::json;
     let t = track(state, user, id).await?;
-    let en = user.lang == "en";
+    let en = user.lang.is_en();
     let rows = patrol_checkin::Entity::find()
         .filter(patrol_checkin::Column::PatrolId.eq(id))
         .order_by_asc(patrol_checkin::Column::At)

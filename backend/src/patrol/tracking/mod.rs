@@ -477,7 +477,7 @@ pub async fn ingest(state: &State, worker: &CurrentUser, batch: Batch) -> AppRes
     let now_ms = now.timestamp_millis();
     let l = limits();
     let reckon = |t: i64| geo::reckon(t, batch.sent_at, now_ms, &l);
-    let en = worker.lang == "en";
+    let en = worker.lang.is_en();
     let mut reply = BatchReply { stored: 0, duplicates: 0, dropped: vec![], checkins: vec![], state: p.state };
 
     // 0. every item is understood before anything is applied: a batch

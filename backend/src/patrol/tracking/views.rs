@@ -23,7 +23,7 @@ pub async fn checkin_now(
     let now = Utc::now();
     let (view, _) = checkin(
         state,
-        worker.lang == "en",
+        worker.lang.is_en(),
         &p,
         client_id,
         checkpoint_id,
@@ -194,7 +194,7 @@ pub async fn worker_home(state: &State, worker: &CurrentUser) -> AppResult<domai
     if grid_ids.is_empty() {
         return Err(ErrorCode::Forbidden.into());
     }
-    let en = worker.lang == "en";
+    let en = worker.lang.is_en();
     let grids: Vec<(i64, String)> = org_unit::Entity::find()
         .filter(org_unit::Column::Id.is_in(grid_ids.clone()))
         .order_by_asc(org_unit::Column::Id)
@@ -238,7 +238,7 @@ pub async fn worker_home(state: &State, worker: &CurrentUser) -> AppResult<domai
         plans_today: crate::patrol::plans_today(state, worker.id)
             .await?
             .into_iter()
-            .map(|(route, rule)| format!("{route} · {}", rule.describe(worker.lang == "en")))
+            .map(|(route, rule)| format!("{route} · {}", rule.describe(worker.lang.is_en())))
             .collect(),
     })
 }
@@ -371,7 +371,7 @@ pub(super) fn split(t: &Track) -> Vec<Vec<domain::patrol::TrackPoint>> {
 
 /// A patrol's track, checkpoints and check-ins, for the worker or staff.
 pub async fn detail(state: &State, user: &CurrentUser, id: i64) -> AppResult<domain::patrol::PatrolDetail> {
-    let en = user.lang == "en";
+    let en = user.lang.is_en();
     let t = track(state, user, id).await?;
     let row = rows_of(state, vec![t.p.clone()], crate::support::people::english(user))
         .await?
