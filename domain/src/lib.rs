@@ -120,5 +120,6 @@ mod coded_tests {
         check::<patrol::Transition>();
         check::<patrol::GapReason>();
         check::<figures::Metric>();
+        check::<i18n::Lang>();
     }
 }
