@@ -77,7 +77,7 @@
   // --- sending ------------------------------------------------------------
   function strip(i) {
     var o = {};
-    for (var k in i) if (k !== "patrol" && i[k] !== null && i[k] !== undefined) o[k] = i[k];
+    for (var k in i) if (k !== "patrol" && k !== "refused" && i[k] !== null && i[k] !== undefined) o[k] = i[k];
     return o;
   }
   // Newest first, at most 500; a check-in brings its two minutes of fixes along.
@@ -130,12 +130,24 @@
     });
     if (reply.state === "ended" && state !== "ended") { state = "ended"; stop(); reloadWhenSent = true; }
   }
+  // Waiting to be sent: never refused, or refused for a passing reason
+  // (domain::patrol::outbox::Kept::waiting).
+  function waits(i) { return !i.refused || i.refused.reason === "over_limit"; }
+  function count(items) {
+    pending = items.filter(waits).length;
+    refused = items.length - pending;
+  }
+  // A refused item stays on the phone, marked with the server's reason.
+  function mark(items, reason, text) {
+    return Promise.all(items.map(function (i) { i.refused = { reason: reason, text: text }; return put(i); }));
+  }
   function flush() {
     if (sending) return;
     sending = true;
     var more = false;
     all().then(function (items) {
-      pending = items.length;
+      count(items);
+      items = items.filter(waits);
       if (!items.length) return;
       var p = items.reduce(function (m, i) { return Math.min(m, i.patrol); }, Infinity);
       var mine = items.filter(function (i) { return i.patrol === p; });
@@ -147,12 +159,22 @@
         headers: { "Content-Type": "application/json", "Accept-Language": en ? "en" : "zh-CN" },
         body: JSON.stringify({ patrol: p, sent_at: Date.now(), items: batch.map(strip) })
       }).then(function (r) {
-        var ids = batch.map(function (i) { return i.id; });
-        if (r.ok) return r.json().then(function (reply) { return remove(ids).then(function () { onReply(reply); show(""); }); });
+        if (r.ok) return r.json().then(function (reply) {
+          var no = {};
+          (reply.refused || []).forEach(function (x) { no[x.id] = x; });
+          var gone = batch.filter(function (i) { return !no[i.id]; }).map(function (i) { return i.id; });
+          var kept = batch.filter(function (i) { return no[i.id]; });
+          return remove(gone).then(function () {
+            return Promise.all(kept.map(function (i) { return mark([i], no[i.id].reason, no[i.id].text); }));
+          }).then(function () { onReply(reply); show(""); });
+        });
         if (r.status === 401) { more = false; show(T("登录已过期:重新登录后会自动补传", "Signed out: sign in again and the rest is sent")); return; }
         if (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429) {
-          refused += ids.length;
-          return remove(ids);
+          // the server cannot take the batch at all: kept aside, never deleted
+          var gone404 = r.status === 404 || r.status === 403;
+          return mark(batch, gone404 ? "patrol_gone" : "batch_refused",
+            gone404 ? T("这次巡逻已不存在或不属于您", "this patrol no longer exists or is not yours")
+                    : T("服务器拒收了这一批,记录已留在手机上", "the server refused the batch; the records stay on the phone"));
         }
         more = false;
         show(T("服务器忙,稍后重试", "Server busy; will retry"));
@@ -163,7 +185,7 @@
     }).then(function () {
       sending = false;
       return all().then(function (items) {
-        pending = items.length;
+        count(items);
         show();
         if (more && pending) setTimeout(flush, 200);
         else if (reloadWhenSent && !pending) location.replace("/patrol");

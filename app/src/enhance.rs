@@ -1,5 +1,6 @@
 //! Small improvements the WASM client makes to server-rendered pages, on the
-//! plain DOM (see `live.rs` for why not islands). Every page works without
+//! plain DOM (they apply to server-rendered forms and buttons wherever they
+//! are, so they are not islands). Every page works without
 //! them; with them:
 //! - `button[data-print]` prints the page (a receipt, a certificate);
 //! - `button[data-close-details]` closes the question it sits in ("不取消");

@@ -45,12 +45,16 @@ pub struct Assets {
 }
 
 impl Assets {
-    /// The one inline script of our own on every page: loads the WASM client
-    /// and registers the service worker. It runs by the page's CSP nonce.
+    /// The one inline script of our own on every page: loads the WASM client,
+    /// hydrates each island (`<leptos-island data-component=…>`: the
+    /// client's export of that name; what Leptos' own island loader does,
+    /// which cannot carry our nonce) and registers the service worker. It
+    /// runs by the page's CSP nonce.
     pub fn boot_script(&self) -> Option<String> {
         match (&self.js, &self.wasm) {
             (Some(js), Some(wasm)) => Some(format!(
-                "import('/pkg/{js}').then(m=>m.default({{module_or_path:'/pkg/{wasm}'}}).then(()=>m.hydrate())).catch(e=>console.warn('hydration skipped',e));\
+                "import('/pkg/{js}').then(m=>m.default({{module_or_path:'/pkg/{wasm}'}}).then(()=>{{m.hydrate();\
+                 for(const el of document.querySelectorAll('leptos-island')){{const f=m[el.dataset.component];f?f(el):console.warn('no island',el.dataset.component)}}}})).catch(e=>console.warn('hydration skipped',e));\
                  if('serviceWorker' in navigator){{addEventListener('load',()=>navigator.serviceWorker.register('/sw.js').catch(()=>{{}}))}}"
             )),
             _ => None,

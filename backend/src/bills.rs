@@ -192,7 +192,7 @@ pub(crate) async fn address(state: &State, household_id: i64) -> AppResult<Strin
 pub async fn my_households(state: &State, user: &CurrentUser) -> AppResult<Vec<i64>> {
     let rows = residence::Entity::find()
         .filter(residence::Column::UserId.eq(user.id))
-        .filter(residence::Column::Status.eq("approved"))
+        .filter(residence::Column::Status.eq(domain::residence::ResidenceStatus::Approved))
         .all(&state.db)
         .await?;
     let dwellings: Vec<i64> = rows.iter().map(|r| r.dwelling_id).collect();

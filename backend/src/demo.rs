@@ -430,7 +430,7 @@ async fn past_service(state: &State, c: &org_unit::Model, by: i64) -> AppResult<
         in_how: Set("qr".into()),
         check_out_at: Set(Some(end)),
         out_how: Set(Some("qr".into())),
-        status: Set("open".into()),
+        status: Set(domain::volunteer::AttendanceStatus::Open),
         ..Default::default()
     }
     .insert(&state.db)

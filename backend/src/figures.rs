@@ -211,9 +211,9 @@ pub async fn items(
     for i in &due {
         let Some(deadline) = i.deadline else { continue };
         let evs = steps.get(&i.id).map(Vec::as_slice).unwrap_or(&[]);
-        let close = evs.iter().find(|e| e.action == Action::Close.as_str());
+        let close = evs.iter().find(|e| e.action == Action::Close);
         // the handling that was verified: the last one before the close
-        let handled = close.and_then(|c| evs.iter().rfind(|e| e.action == Action::Handle.as_str() && e.id < c.id));
+        let handled = close.and_then(|c| evs.iter().rfind(|e| e.action == Action::Handle && e.id < c.id));
         let on_time = close.is_some() && handled.is_some_and(|h| h.at <= deadline);
         // closed by the deadline: the outcome is known at the close, and is
         // counted then; otherwise the deadline decides, once it has passed
@@ -307,7 +307,7 @@ pub async fn items(
         .collect();
     for e in &events {
         let Some(i) = incidents.get(&e.incident_id) else { continue };
-        let Some(action) = Action::parse(&e.action) else { continue };
+        let action = e.action;
         if action == Action::Rate {
             let Some(stars) = i.rating else { continue };
             let comment = i.rating_comment.as_deref().map(|c| short(c, 40)).unwrap_or_default();

@@ -69,7 +69,13 @@ impl Handlers {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A job's state (the column `jobs.status`).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
+#[derive(sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
 pub enum Status {
     Pending,
     Done,
@@ -77,16 +83,7 @@ pub enum Status {
     Cancelled,
 }
 
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pending => "pending",
-            Status::Done => "done",
-            Status::Failed => "failed",
-            Status::Cancelled => "cancelled",
-        }
-    }
-}
+domain::coded!(Status);
 
 /// A job to enqueue. The dedupe key makes enqueueing idempotent: a second
 /// job with the same key is not added (and reports `false`).
@@ -123,7 +120,7 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, new: NewJob) -> AppResult<boo
         dedupe_key: Set(new.dedupe_key),
         payload: Set(new.payload.to_string()),
         run_at: Set(new.run_at),
-        status: Set(Status::Pending.as_str().to_string()),
+        status: Set(Status::Pending),
         attempts: Set(0),
         max_attempts: Set(Ord::max(new.max_attempts, 1)),
         created_at: Set(Utc::now()),
@@ -141,10 +138,10 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, new: NewJob) -> AppResult<boo
 pub async fn cancel<C: ConnectionTrait>(conn: &C, dedupe_key: &str) -> AppResult<bool> {
     let now = Utc::now();
     let r = job::Entity::update_many()
-        .col_expr(job::Column::Status, Expr::value(Status::Cancelled.as_str()))
+        .col_expr(job::Column::Status, Expr::value(Status::Cancelled))
         .col_expr(job::Column::FinishedAt, Expr::value(now))
         .filter(job::Column::DedupeKey.eq(dedupe_key))
-        .filter(job::Column::Status.eq(Status::Pending.as_str()))
+        .filter(job::Column::Status.eq(Status::Pending))
         .filter(job::Column::LockedUntil.is_null().or(job::Column::LockedUntil.lt(now)))
         .exec(conn)
         .await?;
@@ -201,7 +198,7 @@ fn hostname() -> String {
 pub async fn run_due(state: &State, instance: &str) -> AppResult<usize> {
     let now = Utc::now();
     let due = job::Entity::find()
-        .filter(job::Column::Status.eq(Status::Pending.as_str()))
+        .filter(job::Column::Status.eq(Status::Pending))
         .filter(job::Column::RunAt.lte(now))
         .filter(job::Column::LockedUntil.is_null().or(job::Column::LockedUntil.lt(now)))
         .order_by_asc(job::Column::RunAt)
@@ -236,7 +233,7 @@ async fn claim(state: &State, j: job::Model, instance: &str) -> AppResult<Option
         .col_expr(job::Column::LockedUntil, Expr::value(now + lease))
         .col_expr(job::Column::Attempts, Expr::col(job::Column::Attempts).add(1))
         .filter(job::Column::Id.eq(j.id))
-        .filter(job::Column::Status.eq(Status::Pending.as_str()))
+        .filter(job::Column::Status.eq(Status::Pending))
         .filter(job::Column::LockedUntil.is_null().or(job::Column::LockedUntil.lt(now)))
         .exec(&state.db)
         .await?;
@@ -261,7 +258,7 @@ async fn run_one(state: &State, j: job::Model, instance: &str) -> AppResult<()> 
         Ok(()) => {
             tracing::debug!(job = j.id, kind = %j.kind, "job done");
             update = update
-                .col_expr(job::Column::Status, Expr::value(Status::Done.as_str()))
+                .col_expr(job::Column::Status, Expr::value(Status::Done))
                 .col_expr(job::Column::FinishedAt, Expr::value(now));
         }
         Err(e) => {
@@ -269,7 +266,7 @@ async fn run_one(state: &State, j: job::Model, instance: &str) -> AppResult<()> 
             if j.attempts >= j.max_attempts {
                 tracing::error!(job = j.id, kind = %j.kind, error = %message, "job failed for good");
                 update = update
-                    .col_expr(job::Column::Status, Expr::value(Status::Failed.as_str()))
+                    .col_expr(job::Column::Status, Expr::value(Status::Failed))
                     .col_expr(job::Column::FinishedAt, Expr::value(now));
             } else {
                 tracing::warn!(job = j.id, kind = %j.kind, attempt = j.attempts, error = %message, "job failed; will retry");

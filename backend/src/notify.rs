@@ -57,7 +57,7 @@ pub async fn put<C: ConnectionTrait>(conn: &C, user_id: i64, draft: Draft) -> Ap
     let d = draft.checked();
     let row = notification::ActiveModel {
         user_id: Set(user_id),
-        kind: Set(d.kind.as_str().to_string()),
+        kind: Set(d.kind),
         title: Set(d.title),
         body: Set(d.body),
         link: Set(d.link),
@@ -154,21 +154,21 @@ pub async fn inbox(state: &State, user: &CurrentUser, limit: u64, offset: u64) -
         .all(&state.db)
         .await?;
     let en = user.lang.is_en();
-    Ok(Inbox { items: rows.into_iter().filter_map(|r| item(r, en)).collect(), total, unread })
+    Ok(Inbox { items: rows.into_iter().map(|r| item(r, en)).collect(), total, unread })
 }
 
 /// An inbox row as its reader sees it: system messages (`domain::msg`) in
 /// the reader's language.
-fn item(r: notification::Model, en: bool) -> Option<InboxItem> {
-    Some(InboxItem {
+fn item(r: notification::Model, en: bool) -> InboxItem {
+    InboxItem {
         id: r.id,
-        kind: NotificationKind::parse(&r.kind)?,
+        kind: r.kind,
         title: domain::msg::render(&r.title, en),
         body: domain::msg::render(&r.body, en),
         link: r.link,
         created: domain::time::beijing_time(r.created_at),
         read: r.read_at.is_some(),
-    })
+    }
 }
 
 pub async fn unread(state: &State, user_id: i64) -> AppResult<u64> {
@@ -305,7 +305,7 @@ pub async fn deliver_job(state: &State, job: DeliverJob) -> anyhow::Result<()> {
         crate::entities::user::Entity::find_by_id(item.user_id).one(&state.db).await?.is_some_and(|u| u.lang.is_en());
     item.title = domain::msg::render(&item.title, en);
     item.body = domain::msg::render(&item.body, en);
-    let Some(kind) = NotificationKind::parse(&item.kind) else { return Ok(()) };
+    let kind = item.kind;
     let unread = unread(state, item.user_id).await.unwrap_or(0);
     let data = serde_json::json!({
         "id": item.id, "kind": kind.as_str(), "title": item.title, "link": item.link, "unread": unread,

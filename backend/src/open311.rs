@@ -454,8 +454,8 @@ pub async fn updates(state: &State, c: &Client, f: &Filter) -> AppResult<Vec<Upd
     Ok(events
         .into_iter()
         .map(|e| {
-            let action = Action::parse(&e.action).unwrap_or(Action::Note);
-            let to = Status::parse(&e.to_status).unwrap_or(Status::Reported);
+            let action = e.action;
+            let to = e.to_status;
             let i = incidents.get(&e.incident_id);
             let reject = i.and_then(|i| i.reject_reason.as_deref()).and_then(RejectReason::parse);
             let department = i.is_some_and(|i| i.department.is_some());

@@ -74,7 +74,7 @@ pub async fn post<C: ConnectionTrait>(conn: &C, p: Posting<'_>) -> AppResult<Opt
         .await?;
     let res = points_entry::Entity::insert(points_entry::ActiveModel {
         user_id: Set(p.user_id),
-        kind: Set(p.kind.as_str().into()),
+        kind: Set(p.kind),
         points: Set(p.points),
         entry_key: Set(p.key.chars().take(160).collect()),
         reason: Set(p.reason.chars().take(200).collect()),
@@ -135,7 +135,7 @@ pub async fn ledger(state: &State, user_id: i64) -> AppResult<(i64, Vec<EntryVie
         .zip(running)
         .map(|(e, after)| EntryView {
             id: e.id,
-            kind: EntryKind::parse(&e.kind).unwrap_or(EntryKind::Adjustment),
+            kind: e.kind,
             points: e.points,
             reason: e.reason.clone(),
             at: beijing_time(e.created_at),
@@ -194,7 +194,7 @@ pub async fn award(
 /// Refused when the points were already spent (no balance below zero).
 pub async fn reverse(state: &State, staff: &CurrentUser, entry_id: i64, reason: &str) -> AppResult<()> {
     let e = points_entry::Entity::find_by_id(entry_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
-    let kind = EntryKind::parse(&e.kind).ok_or(ErrorCode::InvalidInput)?;
+    let kind = e.kind;
     if !kind.reversible() {
         return Err(ErrorCode::InvalidInput.into());
     }

@@ -647,6 +647,38 @@ pub struct StaffSlot {
     pub waiting: i32,
 }
 
+/// Whether a time can still be booked (staff close a time, e.g. a sick day).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+pub enum SlotStatus {
+    Open,
+    Closed,
+}
+
+crate::coded!(SlotStatus);
+
+/// A place on a time's waiting list: waiting, offered a freed seat, done
+/// (booked or the offer ran out) or left.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+pub enum WaitStatus {
+    Waiting,
+    Offered,
+    /// Booked, or the offer was not taken.
+    Done,
+    Left,
+}
+
+crate::coded!(WaitStatus);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -522,6 +522,21 @@ pub struct ApiKeyView {
     pub revoked: bool,
 }
 
+/// A request for more time on an incident, decided by a supervisor.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+pub enum ExtensionStatus {
+    Pending,
+    Approved,
+    Refused,
+}
+
+crate::coded!(ExtensionStatus);
+
 #[cfg(test)]
 mod tests {
     use super::*;

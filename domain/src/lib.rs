@@ -119,7 +119,17 @@ mod coded_tests {
         check::<patrol::PatrolState>();
         check::<patrol::Transition>();
         check::<patrol::GapReason>();
+        check::<patrol::EventKind>();
+        check::<patrol::outbox::RefusalReason>();
         check::<figures::Metric>();
         check::<i18n::Lang>();
+        check::<appointments::SlotStatus>();
+        check::<appointments::WaitStatus>();
+        check::<payments::RefundState>();
+        check::<payments::ReconStatus>();
+        check::<votes::PaperStatus>();
+        check::<incidents::ExtensionStatus>();
+        check::<volunteer::ActivityStatus>();
+        check::<volunteer::AttendanceStatus>();
     }
 }

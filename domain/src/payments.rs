@@ -198,8 +198,7 @@ pub struct Reconciliation {
     /// Beijing date, "2026-11-22".
     pub date: String,
     pub provider: String,
-    /// ok, mismatch, failed
-    pub status: String,
+    pub status: ReconStatus,
     pub provider_count: i64,
     pub provider_total: Fen,
     pub our_count: i64,
@@ -224,6 +223,39 @@ pub fn normalize_receipt_code(s: &str) -> Option<String> {
 pub fn format_receipt_code(c: &str) -> String {
     c.as_bytes().chunks(4).map(|g| String::from_utf8_lossy(g).into_owned()).collect::<Vec<_>>().join("-")
 }
+
+/// Where a refund stands at the provider.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+pub enum RefundState {
+    Processing,
+    Success,
+    /// Closed or abnormal: the money did not go back; the reservation is given back.
+    Failed,
+}
+
+crate::coded!(RefundState);
+
+/// How a day's reconciliation with the provider's bill ended.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+pub enum ReconStatus {
+    /// Every trade matched.
+    Ok,
+    Mismatch,
+    /// The provider's bill could not be fetched or read.
+    Failed,
+}
+
+crate::coded!(ReconStatus);
 
 #[cfg(test)]
 mod tests {

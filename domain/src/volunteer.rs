@@ -394,6 +394,35 @@ pub struct ScanView {
     pub ticket: String,
 }
 
+/// A volunteer activity: published, or cancelled by its organiser.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+pub enum ActivityStatus {
+    Published,
+    Cancelled,
+}
+
+crate::coded!(ActivityStatus);
+
+/// One stay at an activity: open from check-in until the organiser confirms
+/// the hours (and the points are credited).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+pub enum AttendanceStatus {
+    Open,
+    Confirmed,
+}
+
+crate::coded!(AttendanceStatus);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -68,7 +68,7 @@ async fn run(database: &'static str, url: String, dir: &std::path::Path) -> Figu
             ends_at: Set(starts + Duration::minutes(30)),
             capacity: Set(SEATS),
             booked: Set(0),
-            status: Set("open".into()),
+            status: Set(domain::appointments::SlotStatus::Open),
             created_at: Set(Utc::now()),
             ..Default::default()
         }

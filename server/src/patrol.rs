@@ -11,9 +11,9 @@
 use actix_web::{get, post};
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use backend::{patrol, State};
-use domain::{osmand, patrol::Batch, ErrorCode};
+use domain::{osmand, ErrorCode};
 
-use crate::api::{api_err, code_err, user, ApiError};
+use crate::api::{api_err, user, ApiError};
 
 /// A batch of 1,000 fixes is about 150 KB of JSON.
 const BATCH_LIMIT: usize = 1024 * 1024;
@@ -69,12 +69,13 @@ pub fn osmand_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
     .service(utoipa_actix_web::scope("/osmand").app_data(limit()).service(osmand_get).service(osmand_post));
 }
 
-#[utoipa::path(post, tag = "patrol", summary = "The grid worker's outbox: GPS fixes, check-ins and notes, idempotent; every item accounted for", request_body(content = domain::patrol::Batch, description = "`{patrol, sent_at, items: [...]}`", content_type = "application/json"), responses((status = 200, description = "per item: stored, duplicate or dropped with the reason", body = domain::patrol::BatchReply), (status = 413, description = "over 1 MiB", body = crate::openapi::ErrorBody), crate::openapi::Refused))]
+#[utoipa::path(post, tag = "patrol", summary = "The grid worker's outbox: GPS fixes, check-ins and notes, idempotent; every item accounted for", request_body(content = domain::patrol::Batch, description = "`{patrol, sent_at, items: [...]}`", content_type = "application/json"), responses((status = 200, description = "per item: stored, duplicate, dropped from the track or refused, each with the reason", body = domain::patrol::BatchReply), (status = 413, description = "over 1 MiB", body = crate::openapi::ErrorBody), crate::openapi::Refused))]
 #[post("/batch")]
 async fn patrol_batch(req: HttpRequest, state: web::Data<State>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let u = user(&req)?;
-    let batch: Batch = serde_json::from_slice(&body).map_err(|_| code_err(&req, ErrorCode::InvalidInput))?;
-    let reply = patrol::ingest(&state, &u, batch).await.map_err(api_err(&req))?;
+    let (batch, unreadable) = patrol::read_batch(&body, u.lang.is_en()).map_err(api_err(&req))?;
+    let mut reply = patrol::ingest(&state, &u, batch).await.map_err(api_err(&req))?;
+    reply.refused.splice(0..0, unreadable);
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(reply))
 }
 

@@ -520,12 +520,13 @@ pub fn StaffBillsPage() -> impl IntoView {
                                                                     <span class="title">
                                                                         <span class="nw">{r.date.clone()}</span>
                                                                         " "
-                                                                        <span class=if r.status == "ok" {
+                                                                        <span class=if r.status == domain::payments::ReconStatus::Ok
+                                                                        {
                                                                             "status approved"
                                                                         } else {
                                                                             "status rejected"
                                                                         }>
-                                                                            {if r.status == "ok" {
+                                                                            {if r.status == domain::payments::ReconStatus::Ok {
                                                                                 t(lang, "一致", "all match")
                                                                             } else {
                                                                                 t(lang, "有差异", "differences")

@@ -30,7 +30,7 @@ use domain::time::{beijing_at, beijing_date, beijing_hhmm, beijing_time};
 use domain::{
     appointments::{
         Audience, BookingStatus, BookingView, Closure, ClosureView, DayView, DeskMark, HoursRule, ItemSettings,
-        ItemView, Policy, QueueEntry, QuotaPeriod, SlotView, StaffSlot, CODE_ALPHABET,
+        ItemView, Policy, QueueEntry, QuotaPeriod, SlotStatus, SlotView, StaffSlot, WaitStatus, CODE_ALPHABET,
     },
     notify::NotificationKind,
     ErrorCode, OrgPath,
@@ -198,7 +198,7 @@ async fn visible_item(state: &State, user: &CurrentUser, id: i64) -> AppResult<s
 pub async fn household_in<C: ConnectionTrait>(conn: &C, user_id: i64, community_id: i64) -> AppResult<Option<i64>> {
     let rows = residence::Entity::find()
         .filter(residence::Column::UserId.eq(user_id))
-        .filter(residence::Column::Status.eq("approved"))
+        .filter(residence::Column::Status.eq(domain::residence::ResidenceStatus::Approved))
         .order_by_asc(residence::Column::Id)
         .all(conn)
         .await?;
@@ -323,7 +323,7 @@ async fn take_seat<C: ConnectionTrait>(txn: &C, slot_id: i64) -> AppResult<()> {
     let r = slot::Entity::update_many()
         .col_expr(slot::Column::Booked, Expr::col(slot::Column::Booked).add(1))
         .filter(slot::Column::Id.eq(slot_id))
-        .filter(slot::Column::Status.eq("open"))
+        .filter(slot::Column::Status.eq(domain::appointments::SlotStatus::Open))
         .filter(Expr::col(slot::Column::Booked).lt(Expr::col(slot::Column::Capacity)))
         .exec(txn)
         .await?;
@@ -331,7 +331,7 @@ async fn take_seat<C: ConnectionTrait>(txn: &C, slot_id: i64) -> AppResult<()> {
         return Ok(());
     }
     let s = slot::Entity::find_by_id(slot_id).one(txn).await?.ok_or(ErrorCode::NotFound)?;
-    Err(if s.status != "open" { ErrorCode::SlotClosed } else { ErrorCode::SlotFull }.into())
+    Err(if s.status != SlotStatus::Open { ErrorCode::SlotClosed } else { ErrorCode::SlotFull }.into())
 }
 
 fn reminder_key(booking_id: i64) -> String {
@@ -484,10 +484,10 @@ async fn release_seat<C: ConnectionTrait>(txn: &C, s: &slot::Model, item: &servi
     let now = Utc::now();
     let policy = policy_of(item);
     let last_call = s.starts_at - Duration::minutes(policy.book_notice_minutes as i64);
-    if s.status == "open" && item.active && now < last_call {
+    if s.status == SlotStatus::Open && item.active && now < last_call {
         let next = waitlist::Entity::find()
             .filter(waitlist::Column::SlotId.eq(s.id))
-            .filter(waitlist::Column::Status.eq("waiting"))
+            .filter(waitlist::Column::Status.eq(domain::appointments::WaitStatus::Waiting))
             .order_by_asc(waitlist::Column::Id)
             .one(txn)
             .await?;
@@ -497,7 +497,7 @@ async fn release_seat<C: ConnectionTrait>(txn: &C, s: &slot::Model, item: &servi
             let who = Booker { user_id: w.user_id, household_id };
             let b = insert_booking(txn, s, &who, BookingStatus::Offered, Some(expires)).await?;
             waitlist::Entity::update_many()
-                .col_expr(waitlist::Column::Status, Expr::value("offered"))
+                .col_expr(waitlist::Column::Status, Expr::value(domain::appointments::WaitStatus::Offered))
                 .col_expr(waitlist::Column::BookingId, Expr::value(b.id))
                 .col_expr(waitlist::Column::UpdatedAt, Expr::value(now))
                 .filter(waitlist::Column::Id.eq(w.id))
@@ -623,7 +623,7 @@ pub async fn cancel(state: &State, user: &CurrentUser, id: i64) -> AppResult<()>
 
 async fn close_offer<C: ConnectionTrait>(txn: &C, booking_id: i64) -> AppResult<()> {
     waitlist::Entity::update_many()
-        .col_expr(waitlist::Column::Status, Expr::value("done"))
+        .col_expr(waitlist::Column::Status, Expr::value(domain::appointments::WaitStatus::Done))
         .col_expr(waitlist::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(waitlist::Column::BookingId.eq(booking_id))
         .exec(txn)

@@ -157,7 +157,7 @@ pub async fn ensure_slots(state: &State, item_id: i64) -> AppResult<usize> {
             ends_at: Set(ends_at),
             capacity: Set(capacity),
             booked: Set(0),
-            status: Set("open".into()),
+            status: Set(SlotStatus::Open),
             created_at: Set(now),
             ..Default::default()
         })
@@ -250,7 +250,7 @@ pub async fn add_closure(
             .await?;
         for s in slots {
             slot::Entity::update_many()
-                .col_expr(slot::Column::Status, Expr::value("closed"))
+                .col_expr(slot::Column::Status, Expr::value(domain::appointments::SlotStatus::Closed))
                 .filter(slot::Column::Id.eq(s.id))
                 .exec(&txn)
                 .await?;
@@ -295,9 +295,9 @@ pub async fn add_closure(
                 cancelled += 1;
             }
             waitlist::Entity::update_many()
-                .col_expr(waitlist::Column::Status, Expr::value("left"))
+                .col_expr(waitlist::Column::Status, Expr::value(domain::appointments::WaitStatus::Left))
                 .filter(waitlist::Column::SlotId.eq(s.id))
-                .filter(waitlist::Column::Status.eq("waiting"))
+                .filter(waitlist::Column::Status.eq(domain::appointments::WaitStatus::Waiting))
                 .exec(&txn)
                 .await?;
         }
@@ -348,7 +348,7 @@ pub async fn staff_slots(state: &State, staff: &CurrentUser, item_id: i64) -> Ap
     let ids: Vec<i64> = rows.iter().map(|s| s.id).collect();
     let waits = waitlist::Entity::find()
         .filter(waitlist::Column::SlotId.is_in(ids))
-        .filter(waitlist::Column::Status.eq("waiting"))
+        .filter(waitlist::Column::Status.eq(domain::appointments::WaitStatus::Waiting))
         .all(&state.db)
         .await?;
     Ok(rows
@@ -360,7 +360,7 @@ pub async fn staff_slots(state: &State, staff: &CurrentUser, item_id: i64) -> Ap
             end: beijing_hhmm(s.ends_at),
             capacity: s.capacity,
             booked: s.booked,
-            open: s.status == "open",
+            open: s.status == SlotStatus::Open,
             waiting: waits.iter().filter(|w| w.slot_id == s.id).count() as i32,
         })
         .collect())

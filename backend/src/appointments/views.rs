@@ -27,7 +27,7 @@ pub async fn days(state: &State, user: &CurrentUser, item_id: i64) -> AppResult<
         .await?;
     let waits = waitlist::Entity::find()
         .filter(waitlist::Column::SlotId.is_in(ids))
-        .filter(waitlist::Column::Status.eq("waiting"))
+        .filter(waitlist::Column::Status.eq(domain::appointments::WaitStatus::Waiting))
         .all(&state.db)
         .await?;
     let verified =
@@ -35,7 +35,7 @@ pub async fn days(state: &State, user: &CurrentUser, item_id: i64) -> AppResult<
     let mut out: Vec<DayView> = vec![];
     for s in slots {
         let date = beijing_date(s.starts_at).format("%Y-%m-%d").to_string();
-        let blocked = if s.status != "open" || !item.active {
+        let blocked = if s.status != SlotStatus::Open || !item.active {
             Some(ErrorCode::SlotClosed)
         } else if !verified {
             Some(ErrorCode::NotVerified)
@@ -48,7 +48,7 @@ pub async fn days(state: &State, user: &CurrentUser, item_id: i64) -> AppResult<
             end: beijing_hhmm(s.ends_at),
             capacity: s.capacity,
             booked: s.booked,
-            open: s.status == "open",
+            open: s.status == SlotStatus::Open,
             mine: mine.iter().find(|b| b.slot_id == s.id).map(|b| b.id),
             waiting: waits.iter().any(|w| w.slot_id == s.id && w.user_id == user.id),
             waiting_count: waits.iter().filter(|w| w.slot_id == s.id).count() as i32,

@@ -15,7 +15,7 @@ pub async fn join_waitlist(state: &State, user: &CurrentUser, slot_id: i64) -> A
     let res = waitlist::ActiveModel {
         slot_id: Set(slot_id),
         user_id: Set(user.id),
-        status: Set("waiting".into()),
+        status: Set(WaitStatus::Waiting),
         booking_id: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -32,11 +32,11 @@ pub async fn join_waitlist(state: &State, user: &CurrentUser, slot_id: i64) -> A
 
 pub async fn leave_waitlist(state: &State, user: &CurrentUser, slot_id: i64) -> AppResult<()> {
     waitlist::Entity::update_many()
-        .col_expr(waitlist::Column::Status, Expr::value("left"))
+        .col_expr(waitlist::Column::Status, Expr::value(domain::appointments::WaitStatus::Left))
         .col_expr(waitlist::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(waitlist::Column::SlotId.eq(slot_id))
         .filter(waitlist::Column::UserId.eq(user.id))
-        .filter(waitlist::Column::Status.eq("waiting"))
+        .filter(waitlist::Column::Status.eq(domain::appointments::WaitStatus::Waiting))
         .exec(&state.db)
         .await?;
     Ok(())
@@ -107,7 +107,7 @@ pub async fn offer_expire_job(state: &State, job: OfferExpireJob) -> anyhow::Res
         return Ok(());
     }
     waitlist::Entity::update_many()
-        .col_expr(waitlist::Column::Status, Expr::value("done"))
+        .col_expr(waitlist::Column::Status, Expr::value(domain::appointments::WaitStatus::Done))
         .filter(waitlist::Column::BookingId.eq(job.booking_id))
         .exec(&txn)
         .await?;

@@ -6,9 +6,9 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub incident_id: i64,
-    pub action: String,
-    pub from_status: String,
-    pub to_status: String,
+    pub action: domain::incidents::Action,
+    pub from_status: domain::incidents::Status,
+    pub to_status: domain::incidents::Status,
     /// None: the system (an escalation).
     pub actor_id: Option<i64>,
     pub at: DateTimeUtc,

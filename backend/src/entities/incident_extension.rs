@@ -10,7 +10,7 @@ pub struct Model {
     pub until: DateTimeUtc,
     pub reason: String,
     /// pending, approved or refused
-    pub status: String,
+    pub status: domain::incidents::ExtensionStatus,
     pub decided_by: Option<i64>,
     pub decided_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

@@ -10,7 +10,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub payload: String,
     pub run_at: DateTimeUtc,
-    pub status: String,
+    pub status: crate::jobs::Status,
     pub attempts: i32,
     pub max_attempts: i32,
     pub locked_until: Option<DateTimeUtc>,

@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub user_id: i64,
-    pub kind: String,
+    pub kind: domain::notify::NotificationKind,
     pub title: String,
     pub body: String,
     pub link: String,

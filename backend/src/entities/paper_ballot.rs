@@ -8,7 +8,7 @@ pub struct Model {
     pub vote_id: i64,
     pub key_no: i64,
     pub choices: String,
-    pub status: String,
+    pub status: domain::votes::PaperStatus,
     pub note: Option<String>,
     pub entered_by: i64,
     pub entered_at: DateTimeUtc,

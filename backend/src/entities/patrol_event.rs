@@ -7,8 +7,7 @@ pub struct Model {
     pub id: i64,
     pub patrol_id: i64,
     pub client_id: String,
-    /// start, pause, resume, end or gap
-    pub kind: String,
+    pub kind: domain::patrol::EventKind,
     pub reason: Option<String>,
     pub at: DateTimeUtc,
     pub until: Option<DateTimeUtc>,

@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub user_id: i64,
-    pub kind: String,
+    pub kind: domain::points::EntryKind,
     pub points: i64,
     pub entry_key: String,
     pub reason: String,

@@ -7,7 +7,7 @@ pub struct Model {
     pub id: i64,
     pub provider: String,
     pub bill_date: String,
-    pub status: String,
+    pub status: domain::payments::ReconStatus,
     pub provider_count: i64,
     pub provider_total_fen: i64,
     pub our_count: i64,

@@ -10,7 +10,7 @@ pub struct Model {
     pub line_id: i64,
     pub amount_fen: i64,
     pub reason: String,
-    pub status: String,
+    pub status: domain::payments::RefundState,
     pub refund_id: Option<String>,
     pub created_by: i64,
     pub created_at: DateTimeUtc,

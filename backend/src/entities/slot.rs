@@ -11,7 +11,7 @@ pub struct Model {
     pub capacity: i32,
     /// Seats held; the database keeps it within 0..=capacity.
     pub booked: i32,
-    pub status: String,
+    pub status: domain::appointments::SlotStatus,
     pub created_at: DateTimeUtc,
 }
 

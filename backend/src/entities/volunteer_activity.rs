@@ -22,7 +22,7 @@ pub struct Model {
     pub geo_radius_m: Option<i64>,
     pub organiser_id: i64,
     pub secret: String,
-    pub status: String,
+    pub status: domain::volunteer::ActivityStatus,
     pub created_by: i64,
     pub created_at: DateTimeUtc,
 }

@@ -13,7 +13,7 @@ pub struct Model {
     pub check_out_at: Option<DateTimeUtc>,
     pub out_how: Option<String>,
     pub out_distance_m: Option<i64>,
-    pub status: String,
+    pub status: domain::volunteer::AttendanceStatus,
     pub credited_minutes: Option<i64>,
     pub points: Option<i64>,
     pub capped_by: Option<String>,

@@ -7,7 +7,7 @@ pub struct Model {
     pub id: i64,
     pub slot_id: i64,
     pub user_id: i64,
-    pub status: String,
+    pub status: domain::appointments::WaitStatus,
     pub booking_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

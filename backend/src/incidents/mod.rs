@@ -467,9 +467,9 @@ async fn event<C: ConnectionTrait>(
 ) -> AppResult<i64> {
     let r = incident_event::Entity::insert(incident_event::ActiveModel {
         incident_id: Set(incident_id),
-        action: Set(action.as_str().into()),
-        from_status: Set(from.as_str().into()),
-        to_status: Set(to.as_str().into()),
+        action: Set(action),
+        from_status: Set(from),
+        to_status: Set(to),
         actor_id: Set(actor),
         at: Set(at),
         note: Set(note),

@@ -38,7 +38,7 @@ pub async fn act(state: &State, user: &CurrentUser, id: i64, step: Step) -> AppR
         Step::DecideExtension { .. } => Some(
             incident_extension::Entity::find()
                 .filter(incident_extension::Column::IncidentId.eq(id))
-                .filter(incident_extension::Column::Status.eq("pending"))
+                .filter(incident_extension::Column::Status.eq(domain::incidents::ExtensionStatus::Pending))
                 .one(&state.db)
                 .await?
                 .ok_or(ErrorCode::AlreadyDecided)?,
@@ -135,7 +135,7 @@ pub async fn act(state: &State, user: &CurrentUser, id: i64, step: Step) -> AppR
                 requested_by: Set(user.id),
                 until: Set(*until),
                 reason: Set(reason.clone()),
-                status: Set("pending".into()),
+                status: Set(domain::incidents::ExtensionStatus::Pending),
                 created_at: Set(now),
                 ..Default::default()
             })
@@ -164,7 +164,7 @@ pub async fn act(state: &State, user: &CurrentUser, id: i64, step: Step) -> AppR
                 .col_expr(incident_extension::Column::DecidedBy, Expr::value(user.id))
                 .col_expr(incident_extension::Column::DecidedAt, Expr::value(now))
                 .filter(incident_extension::Column::Id.eq(x.id))
-                .filter(incident_extension::Column::Status.eq("pending"))
+                .filter(incident_extension::Column::Status.eq(domain::incidents::ExtensionStatus::Pending))
                 .exec(&txn)
                 .await?;
             if r.rows_affected == 0 {

@@ -121,7 +121,7 @@ pub async fn detail(state: &State, user: &CurrentUser, id: i64) -> AppResult<Inc
         .await?;
     let ext = incident_extension::Entity::find()
         .filter(incident_extension::Column::IncidentId.eq(id))
-        .filter(incident_extension::Column::Status.eq("pending"))
+        .filter(incident_extension::Column::Status.eq(domain::incidents::ExtensionStatus::Pending))
         .one(&state.db)
         .await?;
     let names = crate::support::people::names(
@@ -180,7 +180,7 @@ pub async fn detail(state: &State, user: &CurrentUser, id: i64) -> AppResult<Inc
         events: events
             .iter()
             .map(|e| EventView {
-                action: Action::parse(&e.action).unwrap_or(Action::Note),
+                action: e.action,
                 actor: e.actor_id.map(name).unwrap_or_else(|| "系统".into()),
                 at: beijing_time(e.at),
                 note: e.note.clone(),

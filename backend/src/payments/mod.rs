@@ -87,14 +87,8 @@ pub struct RefundAccepted {
     pub done: bool,
 }
 
-/// Where a refund stands at the provider.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RefundState {
-    Success,
-    Processing,
-    /// Closed or abnormal: the money did not go back; the reservation is given back.
-    Failed,
-}
+/// Where a refund stands at the provider (also the column `refunds.status`).
+pub use domain::payments::RefundState;
 
 /// Who is paying, and from where (JSAPI inside WeChat needs the openid; H5
 /// needs the payer's address).

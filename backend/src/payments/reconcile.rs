@@ -7,7 +7,7 @@
 use chrono::{Duration, NaiveDate, NaiveTime, Utc};
 use domain::{
     money::Fen,
-    payments::{Mismatch, OrderStatus, Reconciliation},
+    payments::{Mismatch, OrderStatus, ReconStatus, Reconciliation},
     time::{beijing_at, beijing_date},
 };
 use sea_orm::{sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
@@ -105,7 +105,7 @@ pub async fn reconcile(state: &State, date: NaiveDate) -> AppResult<Reconciliati
     let report = Reconciliation {
         date: date.format("%Y-%m-%d").to_string(),
         provider: provider.into(),
-        status: if mismatches.is_empty() { "ok" } else { "mismatch" }.into(),
+        status: if mismatches.is_empty() { ReconStatus::Ok } else { ReconStatus::Mismatch },
         provider_count: success.len() as i64,
         provider_total: Fen(success.iter().map(|r| r.amount).sum()),
         our_count: ours.len() as i64,
@@ -114,7 +114,7 @@ pub async fn reconcile(state: &State, date: NaiveDate) -> AppResult<Reconciliati
         at: domain::time::beijing_time(Utc::now()),
     };
     save(&state.db, &report).await?;
-    if report.status == "ok" {
+    if report.status == ReconStatus::Ok {
         tracing::info!(date = %report.date, count = report.our_count, "reconciled: all match");
     } else {
         tracing::warn!(date = %report.date, mismatches = report.mismatches.len(), "reconciliation found differences");
@@ -128,7 +128,7 @@ async fn save<C: ConnectionTrait>(db: &C, r: &Reconciliation) -> AppResult<()> {
     let inserted = reconciliation::Entity::insert(reconciliation::ActiveModel {
         provider: Set(r.provider.clone()),
         bill_date: Set(r.date.clone()),
-        status: Set(r.status.clone()),
+        status: Set(r.status),
         provider_count: Set(r.provider_count),
         provider_total_fen: Set(r.provider_total.0),
         our_count: Set(r.our_count),
@@ -142,7 +142,7 @@ async fn save<C: ConnectionTrait>(db: &C, r: &Reconciliation) -> AppResult<()> {
     .await?;
     if !matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
         reconciliation::Entity::update_many()
-            .col_expr(reconciliation::Column::Status, Expr::value(r.status.clone()))
+            .col_expr(reconciliation::Column::Status, Expr::value(r.status))
             .col_expr(reconciliation::Column::ProviderCount, Expr::value(r.provider_count))
             .col_expr(reconciliation::Column::ProviderTotalFen, Expr::value(r.provider_total.0))
             .col_expr(reconciliation::Column::OurCount, Expr::value(r.our_count))

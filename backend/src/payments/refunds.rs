@@ -82,7 +82,7 @@ pub async fn refund(
         line_id: Set(line.id),
         amount_fen: Set(amount.0),
         reason: Set(reason.into()),
-        status: Set("processing".into()),
+        status: Set(RefundState::Processing),
         refund_id: Set(None),
         created_by: Set(staff.id),
         created_at: Set(now),
@@ -140,10 +140,10 @@ pub(super) async fn give_back(
     let now = Utc::now();
     let txn = state.db.begin().await?;
     let moved = refund::Entity::update_many()
-        .col_expr(refund::Column::Status, Expr::value("failed"))
+        .col_expr(refund::Column::Status, Expr::value(domain::payments::RefundState::Failed))
         .col_expr(refund::Column::UpdatedAt, Expr::value(now))
         .filter(refund::Column::Id.eq(refund_row))
-        .filter(refund::Column::Status.eq("processing"))
+        .filter(refund::Column::Status.eq(domain::payments::RefundState::Processing))
         .exec(&txn)
         .await?;
     if moved.rows_affected != 1 {
@@ -206,10 +206,10 @@ pub(super) async fn refund_settled(state: &State, refund_row: i64, outcome: Refu
         RefundState::Success => {
             let txn = state.db.begin().await?;
             let moved = refund::Entity::update_many()
-                .col_expr(refund::Column::Status, Expr::value("success"))
+                .col_expr(refund::Column::Status, Expr::value(domain::payments::RefundState::Success))
                 .col_expr(refund::Column::UpdatedAt, Expr::value(Utc::now()))
                 .filter(refund::Column::Id.eq(r.id))
-                .filter(refund::Column::Status.eq("processing"))
+                .filter(refund::Column::Status.eq(domain::payments::RefundState::Processing))
                 .exec(&txn)
                 .await?;
             if moved.rows_affected == 1 {
@@ -242,8 +242,8 @@ pub async fn check_refund(state: &State, refund_row: i64) -> AppResult<RefundSta
     let Some(r) = refund::Entity::find_by_id(refund_row).one(&state.db).await? else {
         return Err(ErrorCode::NotFound.into());
     };
-    if r.status != "processing" {
-        return Ok(if r.status == "success" { RefundState::Success } else { RefundState::Failed });
+    if r.status != RefundState::Processing {
+        return Ok(r.status);
     }
     let now = state.payments.refund_status(state, &r.out_refund_no).await?;
     refund_settled(state, r.id, now).await?;

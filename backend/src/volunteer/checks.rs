@@ -4,7 +4,7 @@
 use super::*;
 
 pub(super) fn on_site_window(a: &activity::Model, now: DateTime<Utc>) -> AppResult<()> {
-    if a.status != "published" || now > a.ends_at + Duration::minutes(LATE_MINUTES) {
+    if a.status != ActivityStatus::Published || now > a.ends_at + Duration::minutes(LATE_MINUTES) {
         return Err(ErrorCode::ActivityClosed.into());
     }
     if now < a.starts_at - Duration::minutes(EARLY_MINUTES) {
@@ -134,7 +134,7 @@ pub(super) async fn record_check(
                 check_in_at: Set(when),
                 in_how: Set(how.into()),
                 in_distance_m: Set(distance),
-                status: Set("open".into()),
+                status: Set(AttendanceStatus::Open),
                 ..Default::default()
             })
             .on_conflict_do_nothing_on([attendance::Column::ActivityId, attendance::Column::UserId])
@@ -148,14 +148,14 @@ pub(super) async fn record_check(
                 .col_expr(attendance::Column::OutDistanceM, Expr::value(distance))
                 .filter(attendance::Column::ActivityId.eq(a.id))
                 .filter(attendance::Column::UserId.eq(user_id))
-                .filter(attendance::Column::Status.eq("open"))
+                .filter(attendance::Column::Status.eq(domain::volunteer::AttendanceStatus::Open))
                 .filter(attendance::Column::CheckInAt.lte(when))
                 .exec(&state.db)
                 .await?;
             if r.rows_affected != 1 {
                 let row = find_attendance(state, a.id, user_id).await?;
                 return Err(match row {
-                    Some(r) if r.status == "confirmed" => ErrorCode::AlreadyDecided.into(),
+                    Some(r) if r.status == AttendanceStatus::Confirmed => ErrorCode::AlreadyDecided.into(),
                     _ => ErrorCode::NotCheckedIn.into(),
                 });
             }
@@ -221,7 +221,7 @@ pub async fn correct(
         .col_expr(attendance::Column::OutHow, Expr::value(row.out_how.clone().unwrap_or_else(|| "organiser".into())))
         .col_expr(attendance::Column::CorrectedBy, Expr::value(organiser.id))
         .filter(attendance::Column::Id.eq(attendance_id))
-        .filter(attendance::Column::Status.eq("open"))
+        .filter(attendance::Column::Status.eq(domain::volunteer::AttendanceStatus::Open))
         .exec(&state.db)
         .await?;
     if r.rows_affected != 1 {
@@ -280,7 +280,7 @@ pub async fn confirm(state: &State, organiser: &CurrentUser, attendance_id: i64)
     let a = organised(state, organiser, row.activity_id).await?;
     for _ in 0..10 {
         let row = attendance::Entity::find_by_id(attendance_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
-        if row.status != "open" {
+        if row.status != AttendanceStatus::Open {
             return Err(ErrorCode::AlreadyDecided.into());
         }
         let out = row.check_out_at.ok_or(ErrorCode::NotCheckedOut)?;
@@ -321,7 +321,7 @@ pub async fn confirm(state: &State, organiser: &CurrentUser, attendance_id: i64)
             None
         };
         let r = attendance::Entity::update_many()
-            .col_expr(attendance::Column::Status, Expr::value("confirmed"))
+            .col_expr(attendance::Column::Status, Expr::value(domain::volunteer::AttendanceStatus::Confirmed))
             .col_expr(attendance::Column::CreditedMinutes, Expr::value(c.credited_minutes))
             .col_expr(attendance::Column::Points, Expr::value(c.points))
             .col_expr(
@@ -332,7 +332,7 @@ pub async fn confirm(state: &State, organiser: &CurrentUser, attendance_id: i64)
             .col_expr(attendance::Column::ConfirmedBy, Expr::value(organiser.id))
             .col_expr(attendance::Column::ConfirmedAt, Expr::value(Utc::now()))
             .filter(attendance::Column::Id.eq(row.id))
-            .filter(attendance::Column::Status.eq("open"))
+            .filter(attendance::Column::Status.eq(domain::volunteer::AttendanceStatus::Open))
             .exec(&txn)
             .await?;
         if r.rows_affected != 1 {
@@ -369,7 +369,7 @@ pub async fn confirm_all(state: &State, organiser: &CurrentUser, id: i64) -> App
     organised(state, organiser, id).await?;
     let rows = attendance::Entity::find()
         .filter(attendance::Column::ActivityId.eq(id))
-        .filter(attendance::Column::Status.eq("open"))
+        .filter(attendance::Column::Status.eq(domain::volunteer::AttendanceStatus::Open))
         .filter(attendance::Column::CheckOutAt.is_not_null())
         .all(&state.db)
         .await?;

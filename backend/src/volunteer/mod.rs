@@ -29,9 +29,9 @@ use domain::{
     payments::{format_receipt_code, normalize_receipt_code},
     points::EntryKind,
     volunteer::{
-        code_window, credit, window_accepted, ActivityView, AttendanceView, Cap, Certificate, CertificateLine,
-        CodeView, Credit, Direction, Geofence, HonourView, HoursRecord, HoursRule, OrganiseView, OrganiserRow,
-        RosterRow, ScanView, SignupStatus,
+        code_window, credit, window_accepted, ActivityStatus, ActivityView, AttendanceStatus, AttendanceView, Cap,
+        Certificate, CertificateLine, CodeView, Credit, Direction, Geofence, HonourView, HoursRecord, HoursRule,
+        OrganiseView, OrganiserRow, RosterRow, ScanView, SignupStatus,
     },
     ErrorCode, OrgPath, Phone,
 };
@@ -320,7 +320,7 @@ pub(crate) async fn create_for(
         geo_radius_m: Set(new.geofence.map(|g| g.radius_m)),
         organiser_id: Set(organiser),
         secret: Set(hex::encode(secret)),
-        status: Set("published".into()),
+        status: Set(ActivityStatus::Published),
         created_by: Set(by),
         created_at: Set(Utc::now()),
         ..Default::default()
@@ -338,9 +338,9 @@ pub async fn cancel(state: &State, staff: &CurrentUser, id: i64) -> AppResult<()
     }
     let txn = state.db.begin().await?;
     let r = activity::Entity::update_many()
-        .col_expr(activity::Column::Status, Expr::value("cancelled"))
+        .col_expr(activity::Column::Status, Expr::value(domain::volunteer::ActivityStatus::Cancelled))
         .filter(activity::Column::Id.eq(id))
-        .filter(activity::Column::Status.eq("published"))
+        .filter(activity::Column::Status.eq(domain::volunteer::ActivityStatus::Published))
         .exec(&txn)
         .await?;
     if r.rows_affected != 1 {
@@ -456,8 +456,8 @@ async fn views(state: &State, viewer: &CurrentUser, rows: Vec<activity::Model>) 
             rule: rule_of(&a),
             geofence: fence_of(&a),
             organiser: organisers.get(&a.organiser_id).cloned().unwrap_or_default(),
-            cancelled: a.status == "cancelled",
-            over: a.status == "cancelled" || a.ends_at <= Utc::now(),
+            cancelled: a.status == ActivityStatus::Cancelled,
+            over: a.status == ActivityStatus::Cancelled || a.ends_at <= Utc::now(),
             my_status,
             my_queue,
             my_attendance: attended.remove(&a.id),
@@ -500,8 +500,8 @@ async fn attendance_views(state: &State, rows: Vec<attendance::Model>, en: bool)
     for r in rows {
         let Some(a) = acts.get(&r.activity_id) else { continue };
         let person = people.get(&r.user_id);
-        let preview = match (r.status.as_str(), r.check_out_at) {
-            ("open", Some(out)) => {
+        let preview = match (r.status, r.check_out_at) {
+            (AttendanceStatus::Open, Some(out)) => {
                 let (day, year) = periods(r.check_in_at);
                 let used = used_minutes(&state.db, r.user_id, &day, &year).await?;
                 Some(credit(&rule_of(a), ts(r.check_in_at), ts(out), (ts(a.starts_at), ts(a.ends_at)), used.0, used.1))
@@ -522,7 +522,7 @@ async fn attendance_views(state: &State, rows: Vec<attendance::Model>, en: bool)
             in_by_organiser: r.in_how == "organiser",
             out_by_organiser: r.out_how.as_deref() == Some("organiser"),
             in_distance_m: r.in_distance_m,
-            confirmed: r.status == "confirmed",
+            confirmed: r.status == AttendanceStatus::Confirmed,
             credited_minutes: r.credited_minutes,
             points: r.points,
             capped_by: match r.capped_by.as_deref() {
@@ -600,7 +600,7 @@ async fn remind<C: ConnectionTrait>(conn: &C, user_id: i64, a: &activity::Model)
 /// Signing up twice changes nothing.
 pub async fn sign_up(state: &State, user: &CurrentUser, id: i64) -> AppResult<SignupStatus> {
     let a = visible(state, user, id).await?;
-    if a.status != "published" || a.ends_at <= Utc::now() {
+    if a.status != ActivityStatus::Published || a.ends_at <= Utc::now() {
         return Err(ErrorCode::ActivityClosed.into());
     }
     let existing = signup::Entity::find()
@@ -618,7 +618,7 @@ pub async fn sign_up(state: &State, user: &CurrentUser, id: i64) -> AppResult<Si
     let seat = activity::Entity::update_many()
         .col_expr(activity::Column::SignedUp, Expr::col(activity::Column::SignedUp).add(1))
         .filter(activity::Column::Id.eq(id))
-        .filter(activity::Column::Status.eq("published"))
+        .filter(activity::Column::Status.eq(domain::volunteer::ActivityStatus::Published))
         .filter(Expr::col(activity::Column::SignedUp).lt(Expr::col(activity::Column::Capacity)))
         .exec(&txn)
         .await?

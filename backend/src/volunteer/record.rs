@@ -96,7 +96,7 @@ pub async fn issue_certificate(state: &State, user: &CurrentUser) -> AppResult<S
     lines.sort_by(|a, b| a.date.cmp(&b.date));
     let ids: Vec<i64> = attendance::Entity::find()
         .filter(attendance::Column::UserId.eq(user.id))
-        .filter(attendance::Column::Status.eq("confirmed"))
+        .filter(attendance::Column::Status.eq(domain::volunteer::AttendanceStatus::Confirmed))
         .all(&state.db)
         .await?
         .into_iter()

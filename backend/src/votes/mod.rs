@@ -36,8 +36,9 @@ use domain::{
     notify::NotificationKind,
     payments::{format_receipt_code, normalize_receipt_code},
     votes::{
-        self as dv, BallotRecord, Decision, Eligibility, Matter, MyStanding, NewVote, OwnerKey, OwnerTally, PaperView,
-        ReceiptView, RollRow, Rules, StaffVote, UnitOwners, VoteKind, VoteStatus, VoteView, Weight,
+        self as dv, BallotRecord, Decision, Eligibility, Matter, MyStanding, NewVote, OwnerKey, OwnerTally,
+        PaperStatus, PaperView, ReceiptView, RollRow, Rules, StaffVote, UnitOwners, VoteKind, VoteStatus, VoteView,
+        Weight,
     },
     ErrorCode, OrgPath,
 };

@@ -26,7 +26,7 @@ pub(super) async fn owner_roll(state: &State, v: &vote::Model) -> AppResult<Roll
     for chunk in dwellings.chunks(5_000) {
         let rows = residence::Entity::find()
             .filter(residence::Column::DwellingId.is_in(chunk.iter().map(|d| d.id).collect::<Vec<_>>()))
-            .filter(residence::Column::Status.eq("approved"))
+            .filter(residence::Column::Status.eq(domain::residence::ResidenceStatus::Approved))
             .filter(residence::Column::Relation.is_in(["owner", "co_owner"]))
             .all(&state.db)
             .await?;
@@ -95,7 +95,7 @@ pub(super) async fn poll_roll(state: &State, v: &vote::Model) -> AppResult<Roll>
     for chunk in dwellings.chunks(5_000) {
         let mut q = residence::Entity::find()
             .filter(residence::Column::DwellingId.is_in(chunk.to_vec()))
-            .filter(residence::Column::Status.eq("approved"));
+            .filter(residence::Column::Status.eq(domain::residence::ResidenceStatus::Approved));
         if v.eligibility == Eligibility::Owners.as_str() {
             q = q.filter(residence::Column::Relation.is_in(["owner", "co_owner"]));
         }

@@ -27,7 +27,7 @@ pub async fn staff_view(state: &State, staff: &CurrentUser, id: i64) -> AppResul
     let owners = vote_roll_owner::Entity::find().filter(vote_roll_owner::Column::VoteId.eq(id)).all(&state.db).await?;
     let papers = paper_ballot::Entity::find()
         .filter(paper_ballot::Column::VoteId.eq(id))
-        .filter(paper_ballot::Column::Status.eq("pending"))
+        .filter(paper_ballot::Column::Status.eq(domain::votes::PaperStatus::Pending))
         .order_by_asc(paper_ballot::Column::Id)
         .all(&state.db)
         .await?;
@@ -111,7 +111,7 @@ pub async fn enter_paper(
         vote_id: Set(id),
         key_no: Set(key_no),
         choices: Set(choices.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",")),
-        status: Set("pending".into()),
+        status: Set(PaperStatus::Pending),
         note: Set((!note.is_empty()).then_some(note)),
         entered_by: Set(staff.id),
         entered_at: Set(Utc::now()),
@@ -128,7 +128,7 @@ pub async fn enter_paper(
 pub async fn decide_paper(state: &State, staff: &CurrentUser, paper_id: i64, confirm: bool) -> AppResult<()> {
     let p = paper_ballot::Entity::find_by_id(paper_id).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     let (v, _) = managed(state, staff, p.vote_id).await?;
-    if p.status != "pending" {
+    if p.status != PaperStatus::Pending {
         return Err(ErrorCode::AlreadyDecided.into());
     }
     if p.entered_by == staff.id {
@@ -144,12 +144,15 @@ pub async fn decide_paper(state: &State, staff: &CurrentUser, paper_id: i64, con
         None
     };
     let r = paper_ballot::Entity::update_many()
-        .col_expr(paper_ballot::Column::Status, Expr::value(if confirm { "confirmed" } else { "rejected" }))
+        .col_expr(
+            paper_ballot::Column::Status,
+            Expr::value(if confirm { PaperStatus::Confirmed } else { PaperStatus::Rejected }),
+        )
         .col_expr(paper_ballot::Column::DecidedBy, Expr::value(staff.id))
         .col_expr(paper_ballot::Column::DecidedAt, Expr::value(now))
         .col_expr(paper_ballot::Column::BallotId, Expr::value(ballot_id))
         .filter(paper_ballot::Column::Id.eq(paper_id))
-        .filter(paper_ballot::Column::Status.eq("pending"))
+        .filter(paper_ballot::Column::Status.eq(domain::votes::PaperStatus::Pending))
         .exec(&txn)
         .await?;
     if r.rows_affected != 1 {

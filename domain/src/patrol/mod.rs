@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ErrorCode;
 
+pub mod outbox;
+
 /// A checkpoint as staff enter or import it (already checked).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -154,6 +156,34 @@ impl Transition {
     }
 }
 
+/// What a patrol's event log records (the column `patrol_events.kind`):
+/// its start, each transition, and each gap the phone reported.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+pub enum EventKind {
+    Start,
+    Pause,
+    Resume,
+    End,
+    Gap,
+}
+
+crate::coded!(EventKind);
+
+impl From<Transition> for EventKind {
+    fn from(t: Transition) -> EventKind {
+        match t {
+            Transition::Pause => EventKind::Pause,
+            Transition::Resume => EventKind::Resume,
+            Transition::End => EventKind::End,
+        }
+    }
+}
+
 /// Why the phone recorded no positions for a while.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -222,12 +252,14 @@ pub enum OutboxItem {
     Event {
         id: String,
         t: i64,
-        kind: String,
+        /// pause, resume, end or gap (a phone never sends start)
+        kind: EventKind,
         /// For gaps: when recording resumed.
         #[serde(default)]
         until: Option<i64>,
+        /// For gaps: why nothing was recorded.
         #[serde(default)]
-        reason: Option<String>,
+        reason: Option<GapReason>,
     },
 }
 
@@ -295,6 +327,10 @@ pub struct BatchReply {
     /// Fixes stored raw but left out of the track, with the reason.
     pub dropped: Vec<DroppedView>,
     pub checkins: Vec<CheckinView>,
+    /// Items refused, each with the reason; the rest of the batch is
+    /// answered as usual.
+    #[serde(default)]
+    pub refused: Vec<outbox::RefusedItem>,
     pub state: PatrolState,
 }
 

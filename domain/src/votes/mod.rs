@@ -406,6 +406,22 @@ pub fn parse_choices(raw: &[String], options: usize, max: usize) -> Result<Vec<i
     Ok(out)
 }
 
+/// A paper ballot typed in by one staff member, waiting for a second to
+/// confirm it (four eyes) or reject it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+pub enum PaperStatus {
+    Pending,
+    Confirmed,
+    Rejected,
+}
+
+crate::coded!(PaperStatus);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,7 +54,7 @@ pub async fn a_slot(app: &TestApp, item: i64, from_now: Duration, capacity: i32)
         ends_at: Set(starts + Duration::minutes(30)),
         capacity: Set(capacity),
         booked: Set(0),
-        status: Set("open".into()),
+        status: Set(domain::appointments::SlotStatus::Open),
         created_at: Set(Utc::now()),
         ..Default::default()
     }

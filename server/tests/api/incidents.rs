@@ -241,7 +241,7 @@ async fn a_report_goes_through_the_whole_workflow_on_plain_forms() {
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.action)
+        .map(|e| e.action.as_str().to_string())
         .collect();
     assert_eq!(
         events,

@@ -60,8 +60,8 @@ pub(crate) async fn seed_demo(state: &State, worker_id: i64, grid_id: i64, staff
     .exec(&state.db)
     .await?
     .last_insert_id;
-    for (kind, at) in [("start", start), ("end", end)] {
-        event(&state.db, p, kind, kind, None, at, None, worker_id).await?;
+    for (kind, at) in [(EventKind::Start, start), (EventKind::End, end)] {
+        event(&state.db, p, kind.as_str(), kind, None, at, None, worker_id).await?;
     }
     let p = patrol::Entity::find_by_id(p).one(&state.db).await?.ok_or(ErrorCode::NotFound)?;
     let mut fixes = vec![];

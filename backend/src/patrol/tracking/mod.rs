@@ -25,7 +25,11 @@ use domain::time::beijing_clock;
 use domain::{
     geo::{self, Dropped, Evidence, Fix, Limits},
     osmand::Position,
-    patrol::{Batch, BatchReply, CheckinView, DroppedView, GapReason, OutboxItem, PatrolState, Transition, MAX_BATCH},
+    patrol::{
+        outbox::{RefusalReason, RefusedItem},
+        Batch, BatchReply, CheckinView, DroppedView, EventKind, GapReason, OutboxItem, PatrolState, Transition,
+        MAX_BATCH,
+    },
     ErrorCode, Role,
 };
 use rand::Rng;
@@ -108,7 +112,7 @@ pub async fn start(state: &State, worker: &CurrentUser, route_id: Option<i64>, g
         }
     })?;
     let id = inserted.last_insert_id;
-    event(&txn, id, "start", "start", None, now, None, worker.id).await?;
+    event(&txn, id, "start", EventKind::Start, None, now, None, worker.id).await?;
     txn.commit().await?;
     tracing::info!(patrol = id, "patrol started");
     if let Ok(Some(p)) = patrol::Entity::find_by_id(id).one(&state.db).await {
@@ -122,7 +126,7 @@ pub(super) async fn event<C: ConnectionTrait>(
     conn: &C,
     patrol_id: i64,
     client_id: &str,
-    kind: &str,
+    kind: EventKind,
     reason: Option<&str>,
     at: DateTime<Utc>,
     until: Option<DateTime<Utc>>,
@@ -131,7 +135,7 @@ pub(super) async fn event<C: ConnectionTrait>(
     let r = patrol_event::Entity::insert(patrol_event::ActiveModel {
         patrol_id: Set(patrol_id),
         client_id: Set(client_id.into()),
-        kind: Set(kind.into()),
+        kind: Set(kind),
         reason: Set(reason.map(str::to_string)),
         at: Set(at),
         until: Set(until),
@@ -169,7 +173,7 @@ pub async fn transition(
     let (from, to) = what.from_to();
     let txn = state.db.begin().await?;
     // the event first: a write opens the transaction on SQLite, and a repeat is a no-op
-    if !event(&txn, id, client_id, what.as_str(), None, at, None, worker.id).await? {
+    if !event(&txn, id, client_id, what.into(), None, at, None, worker.id).await? {
         txn.rollback().await?;
         return current_state(state, id).await;
     }
@@ -462,35 +466,69 @@ FROM UNNEST($4::text[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], 
      AS u(c, la, lo, ac, sp, he, al, ba, de, t, dr, dv)
 ON CONFLICT (patrol_id, client_id) DO NOTHING"#;
 
+/// A batch as the phone sent it, each item read on its own: the items the
+/// server cannot read are refused one by one (with the id they carry), the
+/// rest go on. `Err` only when the batch itself cannot be read.
+pub fn read_batch(body: &[u8], en: bool) -> AppResult<(Batch, Vec<RefusedItem>)> {
+    #[derive(serde::Deserialize)]
+    struct Raw {
+        patrol: i64,
+        sent_at: i64,
+        items: Vec<serde_json::Value>,
+    }
+    let raw: Raw = serde_json::from_slice(body).map_err(|_| ErrorCode::InvalidInput)?;
+    let mut items = Vec::with_capacity(raw.items.len());
+    let mut refused = vec![];
+    for v in raw.items {
+        let id = v.get("id").and_then(|i| i.as_str()).unwrap_or_default().to_string();
+        match serde_json::from_value::<OutboxItem>(v) {
+            Ok(item) => items.push(item),
+            Err(_) => refused.push(RefusedItem::new(id, RefusalReason::Unreadable, en)),
+        }
+    }
+    Ok((Batch { patrol: raw.patrol, sent_at: raw.sent_at, items }, refused))
+}
+
+/// Why one item of a batch cannot be taken as it is, if it cannot.
+fn refusal(item: &OutboxItem) -> Option<RefusalReason> {
+    if !domain::patrol::valid_client_id(item.id()) {
+        return Some(RefusalReason::BadId);
+    }
+    match item {
+        OutboxItem::Event { kind: EventKind::Start, .. }
+        | OutboxItem::Event { kind: EventKind::Gap, reason: None, .. } => Some(RefusalReason::UnknownEvent),
+        _ => None,
+    }
+}
+
 /// Accepts a batch from the phone's outbox. Every item is accounted for in
-/// the reply: stored now, already stored, or stored raw and left out of the
-/// track (with the reason). Check-ins come back with their verdict.
-pub async fn ingest(state: &State, worker: &CurrentUser, batch: Batch) -> AppResult<BatchReply> {
-    if batch.items.len() > MAX_BATCH {
-        return Err(ErrorCode::InvalidInput.into());
-    }
-    if batch.items.iter().any(|i| !domain::patrol::valid_client_id(i.id())) {
-        return Err(ErrorCode::InvalidInput.into());
-    }
+/// the reply: stored now, already stored, stored raw and left out of the
+/// track (with the reason), or refused (with the reason; one bad item does
+/// not fail the rest). Check-ins come back with their verdict.
+pub async fn ingest(state: &State, worker: &CurrentUser, mut batch: Batch) -> AppResult<BatchReply> {
+    let en = worker.lang.is_en();
     let p = own_patrol(state, worker, batch.patrol).await?;
+    let mut reply =
+        BatchReply { stored: 0, duplicates: 0, dropped: vec![], checkins: vec![], refused: vec![], state: p.state };
+    // 0. the items that cannot be taken are refused, one by one, before
+    // anything is applied; past the limit, the oldest wait for the next batch
+    if batch.items.len() > MAX_BATCH {
+        batch.items.sort_by_key(|i| std::cmp::Reverse(i.t()));
+        for i in batch.items.drain(MAX_BATCH..) {
+            reply.refused.push(RefusedItem::new(i.id(), RefusalReason::OverLimit, en));
+        }
+    }
+    batch.items.retain(|i| match refusal(i) {
+        Some(r) => {
+            reply.refused.push(RefusedItem::new(i.id(), r, en));
+            false
+        }
+        None => true,
+    });
     let now = Utc::now();
     let now_ms = now.timestamp_millis();
     let l = limits();
     let reckon = |t: i64| geo::reckon(t, batch.sent_at, now_ms, &l);
-    let en = worker.lang.is_en();
-    let mut reply = BatchReply { stored: 0, duplicates: 0, dropped: vec![], checkins: vec![], state: p.state };
-
-    // 0. every item is understood before anything is applied: a batch
-    // refused with 400 changes nothing (a pause before an unknown kind)
-    for item in &batch.items {
-        if let OutboxItem::Event { kind, reason, .. } = item {
-            let known = Transition::parse(kind).is_some()
-                || (kind == "gap" && reason.as_deref().and_then(GapReason::parse).is_some());
-            if !known {
-                return Err(ErrorCode::InvalidInput.into());
-            }
-        }
-    }
 
     // 1. events (pause, resume, end, gaps), in time order
     let mut events: Vec<&OutboxItem> = batch.items.iter().filter(|i| matches!(i, OutboxItem::Event { .. })).collect();
@@ -499,7 +537,13 @@ pub async fn ingest(state: &State, worker: &CurrentUser, batch: Batch) -> AppRes
     for item in events {
         let OutboxItem::Event { id, t, kind, until, reason } = item else { continue };
         let at = ts(reckon(*t).unwrap_or(now.timestamp()));
-        if let Some(tr) = Transition::parse(kind) {
+        let tr = match kind {
+            EventKind::Pause => Some(Transition::Pause),
+            EventKind::Resume => Some(Transition::Resume),
+            EventKind::End => Some(Transition::End),
+            EventKind::Start | EventKind::Gap => None,
+        };
+        if let Some(tr) = tr {
             let before = reply.state;
             match transition(state, worker, p.id, tr, id, at).await {
                 Ok(s) => reply.state = s,
@@ -511,18 +555,16 @@ pub async fn ingest(state: &State, worker: &CurrentUser, batch: Batch) -> AppRes
             } else {
                 reply.stored += 1;
             }
-        } else if kind == "gap" {
-            let reason = reason.as_deref().and_then(GapReason::parse).ok_or(ErrorCode::InvalidInput)?;
+        } else if let (EventKind::Gap, Some(reason)) = (kind, reason) {
             let until_at = until.and_then(|u| reckon(u).ok()).map(ts).unwrap_or(at);
             let until_at = Ord::max(until_at, at);
-            if event(&state.db, p.id, id, "gap", Some(reason.as_str()), at, Some(until_at), worker.id).await? {
+            if event(&state.db, p.id, id, EventKind::Gap, Some(reason.as_str()), at, Some(until_at), worker.id).await? {
                 reply.stored += 1;
             } else {
                 reply.duplicates += 1;
             }
-        } else {
-            return Err(ErrorCode::InvalidInput.into());
         }
+        // (a start, or a gap without its reason, was refused above)
     }
     // the events may have ended it
     let p = if changed { own_patrol(state, worker, batch.patrol).await? } else { p };
@@ -584,7 +626,14 @@ pub async fn ingest(state: &State, worker: &CurrentUser, batch: Batch) -> AppRes
     for item in &batch.items {
         let OutboxItem::Checkin { id, t, checkpoint: cp_id, qr } = item else { continue };
         let at = reckon(*t).unwrap_or(now.timestamp());
-        let (view, new) = checkin(state, en, &p, id, *cp_id, at, *t, qr.as_deref(), now).await?;
+        let (view, new) = match checkin(state, en, &p, id, *cp_id, at, *t, qr.as_deref(), now).await {
+            Ok(answer) => answer,
+            Err(e) if e.code == ErrorCode::NotFound => {
+                reply.refused.push(RefusedItem::new(id.as_str(), RefusalReason::UnknownCheckpoint, en));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         if new {
             reply.stored += 1;
         } else {

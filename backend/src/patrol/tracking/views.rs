@@ -330,7 +330,7 @@ pub(super) async fn track(state: &State, user: &CurrentUser, id: i64) -> AppResu
         .await?;
     let gaps = patrol_event::Entity::find()
         .filter(patrol_event::Column::PatrolId.eq(id))
-        .filter(patrol_event::Column::Kind.is_in(["gap", "pause", "resume"]))
+        .filter(patrol_event::Column::Kind.is_in([EventKind::Gap, EventKind::Pause, EventKind::Resume]))
         .order_by_asc(patrol_event::Column::At)
         .all(&state.db)
         .await?;
@@ -345,7 +345,7 @@ pub(super) fn track_points(t: &Track) -> Vec<domain::patrol::TrackPoint> {
 /// Segments as indices into the track: split where no fix came for a
 /// while, and at pauses.
 pub(super) fn split_idx(t: &Track) -> Vec<Vec<usize>> {
-    let pauses: Vec<i64> = t.gaps.iter().filter(|e| e.kind == "pause").map(|e| e.at.timestamp()).collect();
+    let pauses: Vec<i64> = t.gaps.iter().filter(|e| e.kind == EventKind::Pause).map(|e| e.at.timestamp()).collect();
     let mut out: Vec<Vec<usize>> = vec![];
     let mut cur: Vec<usize> = vec![];
     for (i, p) in t.points.iter().enumerate() {
@@ -396,13 +396,13 @@ pub async fn detail(state: &State, user: &CurrentUser, id: i64) -> AppResult<dom
     }
     let mut gaps = vec![];
     for e in &t.gaps {
-        let (to, reason) = match e.kind.as_str() {
-            "gap" => (
+        let (to, reason) = match e.kind {
+            EventKind::Gap => (
                 e.until.unwrap_or(e.at),
                 e.reason.as_deref().and_then(GapReason::parse).map(|g| g.label(en).to_string()),
             ),
-            "pause" => {
-                let resumed = t.gaps.iter().find(|r| r.kind == "resume" && r.at >= e.at).map(|r| r.at);
+            EventKind::Pause => {
+                let resumed = t.gaps.iter().find(|r| r.kind == EventKind::Resume && r.at >= e.at).map(|r| r.at);
                 (
                     resumed.or(t.p.ended_at).unwrap_or_else(Utc::now),
                     Some(if en { "paused" } else { "暂停" }.to_string()),

@@ -245,15 +245,32 @@ async fn check_ins_need_real_evidence() {
             .await;
     assert_eq!(r["checkins"][0]["accepted"], false);
 
-    // a checkpoint of no route of this patrol
-    let bad = json!({"patrol": id, "sent_at": sent, "items": [{"type": "checkin", "id": "x", "t": sent, "checkpoint": 999_999}]});
-    assert_eq!(app.post_bearer("/api/v1/patrol/batch", &token, bad).await.status(), 404);
-    // a malformed item id refuses the batch as a whole
-    let bad = json!({"patrol": id, "sent_at": sent, "items": [{"type": "fix", "id": "a b", "t": sent, "lat": 1, "lng": 2, "acc": 3}]});
-    let r = app.post_bearer("/api/v1/patrol/batch", &token, bad).await;
-    assert_eq!(r.status(), 400);
-    assert!(r.text().await.unwrap().contains("invalid_input"));
-    // so does a body that is not a batch
+    // a checkpoint of no route of this patrol, and a malformed item id: each
+    // item is refused with its reason, and the good fix beside them is stored
+    let r = send(
+        &app,
+        &token,
+        id,
+        sent,
+        vec![
+            json!({"type": "checkin", "id": "x", "t": sent, "checkpoint": 999_999}),
+            json!({"type": "fix", "id": "a b", "t": sent, "lat": 1, "lng": 2, "acc": 3}),
+            json!({"type": "fix", "id": "good", "t": sent, "lat": BLOCK_3.0, "lng": BLOCK_3.1, "acc": 5.0}),
+        ],
+    )
+    .await;
+    assert_eq!(r["stored"], 1);
+    let refused: Vec<(&str, &str)> = r["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["id"].as_str().unwrap(), x["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(refused.len(), 2, "{r}");
+    assert!(refused.contains(&("x", "unknown_checkpoint")), "{r}");
+    assert!(refused.contains(&("a b", "bad_id")), "{r}");
+    assert!(r["refused"][0]["text"].as_str().is_some_and(|t| !t.is_empty()));
+    // a body that is not a batch is refused as a whole
     let r = app.post_bearer("/api/v1/patrol/batch", &token, json!({"patrol": "one"})).await;
     assert_eq!(r.status(), 400);
     assert_eq!(
@@ -303,10 +320,16 @@ async fn pause_resume_end_and_gaps_from_the_outbox() {
     // a new patrol may start
     let again = patrol::start(&app.state, &worker, Some(route), None).await.unwrap();
     assert_ne!(again, id);
-    let r = app
-        .post_bearer("/api/v1/patrol/batch", &token, json!({"patrol": again, "sent_at": sent, "items": [{"type": "event", "id": "g", "t": sent, "kind": "gap", "until": sent, "reason": "bored"}]}))
-        .await;
-    assert_eq!(r.status(), 400);
+    let r = send(
+        &app,
+        &token,
+        again,
+        sent,
+        vec![json!({"type": "event", "id": "g", "t": sent, "kind": "gap", "until": sent, "reason": "bored"})],
+    )
+    .await;
+    assert_eq!((r["stored"].as_u64(), r["refused"][0]["id"].as_str()), (Some(0), Some("g")));
+    assert_eq!(r["refused"][0]["reason"], "unreadable");
 }
 
 #[tokio::test]
@@ -660,31 +683,66 @@ async fn a_phone_clock_off_by_up_to_two_minutes_loses_no_real_fix() {
 }
 
 #[tokio::test]
-async fn a_batch_refused_for_an_unknown_item_changes_nothing() {
+async fn one_bad_item_is_refused_and_the_rest_of_the_batch_applied() {
     let app = spawn_app().await;
     let (route, _, _) = a_route(&app).await;
     let token = token_of(&app, WORKER_A).await;
     let id = a_patrol(&app, route).await;
     let sent = Utc::now().timestamp_millis();
-    let items = json!([
-        {"type": "event", "id": "p1", "t": sent - 2000, "kind": "pause"},
-        {"type": "event", "id": "x1", "t": sent - 1000, "kind": "teleport"}
-    ]);
-    let r =
-        app.post_bearer("/api/v1/patrol/batch", &token, json!({"patrol": id, "sent_at": sent, "items": items})).await;
-    assert_eq!(r.status(), 400);
+    let refused = |r: &Value| -> Vec<(String, String)> {
+        r["refused"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| (x["id"].as_str().unwrap().to_string(), x["reason"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    // an unknown kind, an item of no known type, a start (the server's own)
+    let r = send(
+        &app,
+        &token,
+        id,
+        sent,
+        vec![
+            json!({"type": "event", "id": "p1", "t": sent - 2000, "kind": "pause"}),
+            json!({"type": "event", "id": "x1", "t": sent - 1000, "kind": "teleport"}),
+            json!({"type": "selfie", "id": "s1", "t": sent - 1000}),
+            json!({"type": "event", "id": "st", "t": sent - 1000, "kind": "start"}),
+            json!({"type": "event", "id": "gn", "t": sent - 1000, "kind": "gap"}),
+        ],
+    )
+    .await;
+    assert_eq!(r["stored"], 1);
+    let mut got = refused(&r);
+    got.sort();
+    let want: Vec<(String, String)> =
+        [("gn", "unknown_event"), ("s1", "unreadable"), ("st", "unknown_event"), ("x1", "unreadable")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+    assert_eq!(got, want);
     let p = patrol_entity::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
-    assert_eq!(p.state, PatrolState::Active.as_str(), "the pause before the bad item was not applied");
-    // a gap with an unknown reason likewise
-    let items = json!([
-        {"type": "event", "id": "p2", "t": sent - 2000, "kind": "pause"},
-        {"type": "event", "id": "g1", "t": sent - 1000, "kind": "gap", "reason": "aliens"}
-    ]);
-    let r =
-        app.post_bearer("/api/v1/patrol/batch", &token, json!({"patrol": id, "sent_at": sent, "items": items})).await;
-    assert_eq!(r.status(), 400);
+    assert_eq!(p.state, PatrolState::Paused.as_str(), "the pause beside the bad items was applied");
+    // a gap with an unknown reason: refused, the resume beside it applied
+    let r = send(
+        &app,
+        &token,
+        id,
+        sent,
+        vec![
+            json!({"type": "event", "id": "r1", "t": sent - 500, "kind": "resume"}),
+            json!({"type": "event", "id": "g1", "t": sent - 1000, "kind": "gap", "reason": "aliens"}),
+        ],
+    )
+    .await;
+    assert_eq!(refused(&r), [("g1".to_string(), "unreadable".to_string())]);
     let p = patrol_entity::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
     assert_eq!(p.state, PatrolState::Active.as_str());
+    // past the batch's limit the oldest wait for the next batch (transient)
+    let fixes = walk("o", BLOCK_3, (BLOCK_3.0 + 0.001, BLOCK_3.1), 1001, 1, 0, sent);
+    let r = send(&app, &token, id, sent, fixes).await;
+    assert_eq!(r["stored"].as_u64().unwrap() + r["duplicates"].as_u64().unwrap(), 1000);
+    assert_eq!(refused(&r), [("o0".to_string(), "over_limit".to_string())], "the oldest fix waits");
 }
 
 #[tokio::test]
