@@ -46,12 +46,7 @@ pub fn day_label(d: NaiveDate, english: bool) -> String {
 }
 
 /// Who may book an item.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum Audience {
     /// Anyone with an account; quotas count per person.
     Anyone,
@@ -61,8 +56,6 @@ pub enum Audience {
     /// the whole household unless the quota says otherwise).
     Household,
 }
-
-crate::coded!(Audience);
 
 impl Audience {
     pub const ALL: [Audience; 3] = [Audience::Anyone, Audience::Verified, Audience::Household];
@@ -81,19 +74,12 @@ impl Audience {
     }
 }
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum QuotaPeriod {
     Day,
     Week,
     Month,
 }
-
-crate::coded!(QuotaPeriod);
 
 impl QuotaPeriod {
     pub const ALL: [QuotaPeriod; 3] = [QuotaPeriod::Day, QuotaPeriod::Week, QuotaPeriod::Month];
@@ -135,12 +121,7 @@ impl QuotaPeriod {
 
 /// A booking's life. Seats are held by `Offered`, `Booked`, `Arrived`,
 /// `Served` and `NoShow`; `Cancelled` and `Expired` hold none.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum BookingStatus {
     /// A freed seat held for the next person on the waiting list, until they accept or time runs out.
     Offered,
@@ -151,8 +132,6 @@ pub enum BookingStatus {
     Cancelled,
     Expired,
 }
-
-crate::coded!(BookingStatus);
 
 impl BookingStatus {
     pub const ALL: [BookingStatus; 7] = [
@@ -648,27 +627,15 @@ pub struct StaffSlot {
 }
 
 /// Whether a time can still be booked (staff close a time, e.g. a sick day).
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum SlotStatus {
     Open,
     Closed,
 }
 
-crate::coded!(SlotStatus);
-
 /// A place on a time's waiting list: waiting, offered a freed seat, done
 /// (booked or the offer ran out) or left.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum WaitStatus {
     Waiting,
     Offered,
@@ -676,8 +643,6 @@ pub enum WaitStatus {
     Done,
     Left,
 }
-
-crate::coded!(WaitStatus);
 
 #[cfg(test)]
 mod tests {

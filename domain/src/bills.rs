@@ -3,12 +3,7 @@
 use crate::{money::Fen, ErrorCode};
 use serde::{Deserialize, Serialize};
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum BillKind {
     Property,
     Water,
@@ -17,8 +12,6 @@ pub enum BillKind {
     Parking,
     Other,
 }
-
-crate::coded!(BillKind);
 
 impl BillKind {
     pub const ALL: [BillKind; 6] =
@@ -132,20 +125,13 @@ pub fn title_words(stored: &str, english: bool) -> String {
     }
 }
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum BillStatus {
     Unpaid,
     Paid,
     Refunded,
     Void,
 }
-
-crate::coded!(BillStatus);
 
 impl BillStatus {
     pub fn label(self, english: bool) -> &'static str {

@@ -25,12 +25,7 @@ pub const NEARBY_M: f64 = 250.0;
 pub const MAX_DESCRIPTION: usize = 2000;
 
 /// What kind of matter it is. Each category doubles as an Open311 service.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum Category {
     /// 环境卫生: rubbish, dirty stairwells, overflowing bins
     Sanitation,
@@ -49,8 +44,6 @@ pub enum Category {
     /// 其他
     Other,
 }
-
-crate::coded!(Category);
 
 impl Category {
     pub const ALL: [Category; 8] = [
@@ -95,12 +88,7 @@ impl Category {
     }
 }
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum Status {
     Reported,
     Accepted,
@@ -111,8 +99,6 @@ pub enum Status {
     Verified,
     Closed,
 }
-
-crate::coded!(Status);
 
 impl Status {
     pub const ALL: [Status; 8] = [
@@ -156,20 +142,13 @@ impl Status {
 }
 
 /// Why a report is not taken on.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum RejectReason {
     /// 重复上报: already reported (names the other report)
     Duplicate,
     /// 非本社区职责: not ours to handle
     NotOurs,
 }
-
-crate::coded!(RejectReason);
 
 impl RejectReason {
     pub fn text(self, english: bool) -> &'static str {
@@ -194,12 +173,7 @@ pub struct Actor {
 }
 
 /// One step of the workflow.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum Action {
     /// The report itself (first event, not a transition).
     Report,
@@ -223,8 +197,6 @@ pub enum Action {
     /// The deadline passed (the system).
     Escalate,
 }
-
-crate::coded!(Action);
 
 impl Action {
     pub const ALL: [Action; 14] = [
@@ -523,19 +495,12 @@ pub struct ApiKeyView {
 }
 
 /// A request for more time on an incident, decided by a supervisor.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum ExtensionStatus {
     Pending,
     Approved,
     Refused,
 }
-
-crate::coded!(ExtensionStatus);
 
 #[cfg(test)]
 mod tests {

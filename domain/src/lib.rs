@@ -36,12 +36,31 @@ pub use org::{OrgLevel, OrgPath};
 pub use phone::Phone;
 pub use role::Role;
 
-/// A closed set of codes kept in a text column and sent as JSON strings.
-/// The enum derives its codes once with strum (`IntoStaticStr`,
-/// `EnumString`, `Display`, usually `serialize_all = "snake_case"`) and,
-/// with the `db` feature, sea-orm's `DeriveValueType`, so an entity's
-/// column is the enum itself, never a string; this adds the two names
-/// callers use.
+/// A closed set of codes kept in a text column and sent as JSON strings,
+/// declared with `#[macro_rules_attribute::apply(crate::coded_enum!)]` on
+/// the enum: its snake_case codes are derived once with strum
+/// (`IntoStaticStr`, `EnumString`, `Display`, `VariantArray`), serde uses
+/// the same codes, and with the `db` feature sea-orm's `DeriveValueType`
+/// makes it an entity's column type, never a string; `coded!` adds
+/// `as_str`, `parse` and `== "code"`. (Enums with other codes, such as
+/// WeChat Pay's SCREAMING_CASE `TradeState`, derive these themselves.)
+#[macro_export]
+macro_rules! coded_enum {
+    ($(#[$m:meta])* $vis:vis enum $name:ident $body:tt) => {
+        $(#[$m])*
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        #[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
+        #[strum(serialize_all = "snake_case")]
+        #[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+        $vis enum $name $body
+        $crate::coded!($name);
+    };
+}
+
+/// The two names callers use for a coded enum's codes (`coded_enum!` adds
+/// them; an enum with other derives calls this itself).
 #[macro_export]
 macro_rules! coded {
     ($t:ty) => {

@@ -4,12 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum NotificationKind {
     /// 社区公告
     Announcement,
@@ -31,8 +26,6 @@ pub enum NotificationKind {
     /// 系统通知 (scheduled reminders staff set up, account events)
     System,
 }
-
-crate::coded!(NotificationKind);
 
 /// RFC 8030 Urgency header values we use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

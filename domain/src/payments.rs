@@ -6,12 +6,7 @@ use crate::money::Fen;
 use serde::{Deserialize, Serialize};
 
 /// created → paying → paid | closed | failed; paid → refunded.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum OrderStatus {
     /// Made, the bills locked to it, nobody sent to pay yet.
     Created,
@@ -26,8 +21,6 @@ pub enum OrderStatus {
     /// Paid, then part or all of it refunded.
     Refunded,
 }
-
-crate::coded!(OrderStatus);
 
 impl OrderStatus {
     pub const ALL: [OrderStatus; 6] = [
@@ -225,12 +218,7 @@ pub fn format_receipt_code(c: &str) -> String {
 }
 
 /// Where a refund stands at the provider.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum RefundState {
     Processing,
     Success,
@@ -238,15 +226,8 @@ pub enum RefundState {
     Failed,
 }
 
-crate::coded!(RefundState);
-
 /// How a day's reconciliation with the provider's bill ended.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum ReconStatus {
     /// Every trade matched.
     Ok,
@@ -254,8 +235,6 @@ pub enum ReconStatus {
     /// The provider's bill could not be fetched or read.
     Failed,
 }
-
-crate::coded!(ReconStatus);
 
 #[cfg(test)]
 mod tests {

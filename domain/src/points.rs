@@ -11,12 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ErrorCode;
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum EntryKind {
     /// Volunteer service hours converted to points.
     Service,
@@ -31,8 +26,6 @@ pub enum EntryKind {
     /// The reversal of an earlier entry (opposite amount).
     Reversal,
 }
-
-crate::coded!(EntryKind);
 
 impl EntryKind {
     pub const ALL: [EntryKind; 6] = [
@@ -65,12 +58,7 @@ impl EntryKind {
     }
 }
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum RedemptionStatus {
     /// Points and stock held; waiting for pickup.
     Pending,
@@ -80,8 +68,6 @@ pub enum RedemptionStatus {
     /// Cancelled by the resident: released.
     Cancelled,
 }
-
-crate::coded!(RedemptionStatus);
 
 impl RedemptionStatus {
     pub fn label(self, en: bool) -> &'static str {

@@ -4,20 +4,13 @@
 use crate::ErrorCode;
 use serde::{Deserialize, Serialize};
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum Relation {
     Owner,
     CoOwner,
     Tenant,
     FamilyMember,
 }
-
-crate::coded!(Relation);
 
 impl Relation {
     pub const ALL: [Relation; 4] = [Relation::Owner, Relation::CoOwner, Relation::Tenant, Relation::FamilyMember];
@@ -39,19 +32,12 @@ impl Relation {
     }
 }
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum ResidenceStatus {
     Pending,
     Approved,
     Rejected,
 }
-
-crate::coded!(ResidenceStatus);
 
 impl ResidenceStatus {
     pub fn label(self, english: bool) -> &'static str {

@@ -33,12 +33,7 @@ pub fn hidden_by_reports(reports: i64, reviewed: bool) -> bool {
     !reviewed && reports >= HIDE_AT_REPORTS
 }
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum TopicStatus {
     /// Proposed by a resident, waiting for staff review (only they see it).
     Pending,
@@ -46,8 +41,6 @@ pub enum TopicStatus {
     Rejected,
     Closed,
 }
-
-crate::coded!(TopicStatus);
 
 impl TopicStatus {
     pub const ALL: [TopicStatus; 4] = [Self::Pending, Self::Published, Self::Rejected, Self::Closed];
@@ -65,12 +58,7 @@ impl TopicStatus {
     }
 }
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum CommentStatus {
     Visible,
     /// Hidden by reports, waiting for staff review.
@@ -78,8 +66,6 @@ pub enum CommentStatus {
     /// Removed by staff.
     Removed,
 }
-
-crate::coded!(CommentStatus);
 
 /// A comment's text: 1–1000 characters after trimming.
 pub fn parse_comment(s: &str) -> Result<String, ErrorCode> {

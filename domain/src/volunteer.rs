@@ -146,19 +146,12 @@ pub fn window_accepted(code_window: i64, now_window: i64) -> bool {
 }
 
 /// Where a volunteer may sign up: a seat, the waitlist, or gone.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum SignupStatus {
     SignedUp,
     Waitlisted,
     Withdrawn,
 }
-
-crate::coded!(SignupStatus);
 
 impl SignupStatus {
     pub fn label(self, en: bool) -> &'static str {
@@ -174,18 +167,11 @@ impl SignupStatus {
 }
 
 /// Checking in or out.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum Direction {
     In,
     Out,
 }
-
-crate::coded!(Direction);
 
 impl Direction {
     pub fn label(self, en: bool) -> &'static str {
@@ -395,33 +381,19 @@ pub struct ScanView {
 }
 
 /// A volunteer activity: published, or cancelled by its organiser.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum ActivityStatus {
     Published,
     Cancelled,
 }
 
-crate::coded!(ActivityStatus);
-
 /// One stay at an activity: open from check-in until the organiser confirms
 /// the hours (and the points are credited).
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum AttendanceStatus {
     Open,
     Confirmed,
 }
-
-crate::coded!(AttendanceStatus);
 
 #[cfg(test)]
 mod tests {

@@ -103,19 +103,12 @@ pub struct SheetItem {
 // ------------------------------------------------------------ patrols
 
 /// Where a patrol is.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum PatrolState {
     Active,
     Paused,
     Ended,
 }
-
-crate::coded!(PatrolState);
 
 impl PatrolState {
     pub fn label(self, en: bool) -> &'static str {
@@ -131,19 +124,12 @@ impl PatrolState {
 }
 
 /// What a worker does to a patrol under way.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum Transition {
     Pause,
     Resume,
     End,
 }
-
-crate::coded!(Transition);
 
 impl Transition {
     /// The states it may start from, and where it leads.
@@ -158,12 +144,7 @@ impl Transition {
 
 /// What a patrol's event log records (the column `patrol_events.kind`):
 /// its start, each transition, and each gap the phone reported.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum EventKind {
     Start,
     Pause,
@@ -171,8 +152,6 @@ pub enum EventKind {
     End,
     Gap,
 }
-
-crate::coded!(EventKind);
 
 impl From<Transition> for EventKind {
     fn from(t: Transition) -> EventKind {
@@ -185,12 +164,7 @@ impl From<Transition> for EventKind {
 }
 
 /// Why the phone recorded no positions for a while.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum GapReason {
     /// The page was hidden or the screen went off.
     Hidden,
@@ -200,8 +174,6 @@ pub enum GapReason {
     /// The phone gave no fix (indoors, tunnel).
     NoSignal,
 }
-
-crate::coded!(GapReason);
 
 impl GapReason {
     pub fn label(self, en: bool) -> &'static str {

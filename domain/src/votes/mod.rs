@@ -18,20 +18,13 @@ use std::collections::BTreeMap;
 use crate::ErrorCode;
 
 /// What is being decided.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum VoteKind {
     /// 协商议事 poll: one person one vote, configurable rules, advisory.
     Poll,
     /// 业主共同决定 (Art. 278): one ballot per owner key, area and head count.
     Owners,
 }
-
-crate::coded!(VoteKind);
 
 impl VoteKind {
     pub fn label(self, en: bool) -> &'static str {
@@ -122,20 +115,13 @@ impl Matter {
 }
 
 /// Who may vote in a poll.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum Eligibility {
     /// Verified residents (owners, co-owners, tenants, family members).
     Residents,
     /// Verified owners and co-owners only.
     Owners,
 }
-
-crate::coded!(Eligibility);
 
 impl Eligibility {
     pub fn label(self, en: bool) -> &'static str {
@@ -148,12 +134,7 @@ impl Eligibility {
     }
 }
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum VoteStatus {
     /// Made, not yet open: rules may still change.
     Draft,
@@ -164,8 +145,6 @@ pub enum VoteStatus {
     /// Withdrawn before it opened.
     Cancelled,
 }
-
-crate::coded!(VoteStatus);
 
 impl VoteStatus {
     pub fn label(self, en: bool) -> &'static str {
@@ -408,19 +387,12 @@ pub fn parse_choices(raw: &[String], options: usize, max: usize) -> Result<Vec<i
 
 /// A paper ballot typed in by one staff member, waiting for a second to
 /// confirm it (four eyes) or reject it.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(strum::IntoStaticStr, strum::EnumString, strum::Display, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-#[cfg_attr(feature = "db", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[macro_rules_attribute::apply(crate::coded_enum!)]
 pub enum PaperStatus {
     Pending,
     Confirmed,
     Rejected,
 }
-
-crate::coded!(PaperStatus);
 
 #[cfg(test)]
 mod tests {
