@@ -120,3 +120,52 @@ test("a grid worker walks a route, goes offline halfway and back: every fix arri
   await context.close();
   await desk.close();
 });
+
+test("an item the server refuses stays on the phone with the server's reason and is not sent again", async ({ browser }) => {
+  test.setTimeout(120_000);
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    locale: "zh-CN",
+    permissions: ["geolocation"],
+    geolocation: { ...EAST_GATE, accuracy: 8 },
+  });
+  const page = await context.newPage();
+  page.on("dialog", (d) => d.accept());
+  await loginWithCode(page, "13700000001");
+  await page.goto("/patrol");
+  await page.locator("li", { hasText: "日常巡逻线" }).getByRole("button", { name: "按此线路开始" }).click();
+  await expect(page.locator("#rec")).toContainText("正在记录轨迹");
+  const patrol = Number(await page.locator("#patrol").getAttribute("data-patrol"));
+  // an item the server cannot take (an id with a space), as a phone with a bad build would keep it
+  await page.evaluate(
+    (p) =>
+      new Promise((ok, fail) => {
+        const r = indexedDB.open("zhsq-patrol", 1);
+        r.onsuccess = () => {
+          const tx = r.result.transaction("outbox", "readwrite");
+          tx.objectStore("outbox").put({ type: "fix", id: "bad id", t: Date.now(), lat: 39.96, lng: 116.418, acc: 8, patrol: p });
+          tx.oncomplete = () => ok(null);
+          tx.onerror = () => fail(tx.error);
+        };
+      }),
+    patrol,
+  );
+  await page.evaluate(() => window.dispatchEvent(new Event("online")));
+  await expect(page.locator("#rec")).toContainText("被拒绝 1", { timeout: 45_000 });
+  // still on the phone, marked with the reason the server gave for it
+  const kept: any = await page.evaluate(
+    () =>
+      new Promise((ok) => {
+        const r = indexedDB.open("zhsq-patrol", 1);
+        r.onsuccess = () => {
+          const g = r.result.transaction("outbox").objectStore("outbox").get("bad id");
+          g.onsuccess = () => ok(g.result);
+        };
+      }),
+  );
+  expect(kept.refused.reason).toBe("bad_id");
+  // it does not hold up the patrol: the end is sent and the page moves on
+  await page.getByRole("button", { name: "结束巡逻" }).click();
+  await expect(page.getByRole("button", { name: "按此线路开始" }).first()).toBeVisible({ timeout: 20_000 });
+  await context.close();
+});
