@@ -1,7 +1,11 @@
 // 智慧社区 service worker.
 // - Hashed assets (/pkg/*) are immutable: cache first.
-// - Pages are never served from cache (always the network), so a page can
-//   never pair stale JS glue with new WASM; when offline, /offline.html.
+// - Pages come from the network; when offline, /offline.html. The one
+//   exception is the grid worker's patrol page (/patrol): the last copy the
+//   network gave is kept, and served when a reload finds no network, so the
+//   recorder reopens on its outbox and keeps recording in a dead zone. Its
+//   module is precached with the rest of this build. The copy goes when the
+//   page answers anything but itself (signed out: a redirect) and on logout.
 // - A form posted on a network that fails gets /offline.html too, not the
 //   browser's error page; going back, the form's page puts back what was
 //   typed (app/src/enhance.rs keeps it until the server answers).
@@ -10,6 +14,8 @@
 const BUILD = "__BUILD__";
 const CACHE = "zhsq-" + BUILD;
 const PRECACHE = __PRECACHE__;
+const PAGES = "zhsq-pages";
+const KEPT_PAGE = "/patrol";
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -20,21 +26,44 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil(
     caches.keys()
-      .then((keys) => Promise.all(keys.filter((k) => k.startsWith("zhsq-") && k !== CACHE).map((k) => caches.delete(k))))
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith("zhsq-") && k !== CACHE && k !== PAGES).map((k) => caches.delete(k))))
       .then(() => self.clients.claim())
   );
 });
 
+// Keeps a copy of the patrol page when that is what the network answered.
+function keep(res) {
+  if (res.ok && new URL(res.url).pathname === KEPT_PAGE) {
+    const copy = res.clone();
+    caches.open(PAGES).then((c) => c.put(KEPT_PAGE, copy));
+  }
+  return res;
+}
+
 self.addEventListener("fetch", (event) => {
   const req = event.request;
+  const url = new URL(req.url);
   if (req.method !== "GET") {
+    if (url.pathname.includes("logout")) caches.delete(PAGES);
     if (req.mode === "navigate") {
-      event.respondWith(fetch(req).catch(() => caches.match("/offline.html")));
+      // a form whose answer is the patrol page (start, pause, end) keeps it too
+      event.respondWith(fetch(req).then(keep).catch(() => caches.match("/offline.html")));
     }
     return;
   }
-  const url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
+  if (req.mode === "navigate" && url.pathname === KEPT_PAGE) {
+    event.respondWith(
+      fetch(req).then((res) => {
+        // anything but the page itself (signed out: the login page) drops the copy
+        if (new URL(res.url).pathname !== KEPT_PAGE || !res.ok) caches.open(PAGES).then((c) => c.delete(KEPT_PAGE));
+        return keep(res);
+      }).catch(() => caches.open(PAGES)
+        .then((c) => c.match(KEPT_PAGE))
+        .then((hit) => hit || caches.match("/offline.html")))
+    );
+    return;
+  }
   if (req.mode === "navigate") {
     event.respondWith(fetch(req).catch(() => caches.match("/offline.html")));
     return;

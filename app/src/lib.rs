@@ -39,9 +39,14 @@ use leptos_router::{
 /// Hashed file names of the built assets (see script/build), read at start-up.
 #[derive(Clone, Debug, Default)]
 pub struct Assets {
+    /// The resident's module (plain DOM: live badge, form help).
     pub js: Option<String>,
     pub wasm: Option<String>,
     pub css: Option<String>,
+    /// The grid worker's module: the resident's and the islands (the patrol
+    /// recorder). Loaded only by a page that has an island.
+    pub worker_js: Option<String>,
+    pub worker_wasm: Option<String>,
 }
 
 impl Assets {
@@ -51,13 +56,28 @@ impl Assets {
     /// which cannot carry our nonce) and registers the service worker. It
     /// runs by the page's CSP nonce.
     pub fn boot_script(&self) -> Option<String> {
-        match (&self.js, &self.wasm) {
-            (Some(js), Some(wasm)) => Some(format!(
-                "import('/pkg/{js}').then(m=>m.default({{module_or_path:'/pkg/{wasm}'}}).then(()=>{{m.hydrate();\
-                 for(const el of document.querySelectorAll('leptos-island')){{const f=m[el.dataset.component];f?f(el):console.warn('no island',el.dataset.component)}}}})).catch(e=>console.warn('hydration skipped',e));\
-                 if('serviceWorker' in navigator){{addEventListener('load',()=>navigator.serviceWorker.register('/sw.js').catch(()=>{{}}))}}"
-            )),
-            _ => None,
+        let (js, wasm) = (self.js.as_ref()?, self.wasm.as_ref()?);
+        // a page with an island takes the worker's module, when built
+        let worker = match (&self.worker_js, &self.worker_wasm) {
+            (Some(wjs), Some(wwasm)) => format!("document.querySelector('leptos-island')?['{wjs}','{wwasm}']:"),
+            _ => String::new(),
+        };
+        Some(format!(
+            "const [j,w]={worker}['{js}','{wasm}'];\
+             import('/pkg/'+j).then(m=>m.default({{module_or_path:'/pkg/'+w}}).then(()=>{{m.hydrate();\
+             for(const el of document.querySelectorAll('leptos-island')){{const f=m[el.dataset.component];f?f(el):console.warn('no island',el.dataset.component)}}}})).catch(e=>console.warn('hydration skipped',e));\
+             if('serviceWorker' in navigator){{addEventListener('load',()=>navigator.serviceWorker.register('/sw.js').catch(()=>{{}}))}}"
+        ))
+    }
+
+    /// The module a page at `path` loads: the worker's on the patrol pages
+    /// (their recorder is an island), the resident's elsewhere.
+    pub fn module_for(&self, path: &str) -> Option<&String> {
+        let worker_page = path == "/patrol" || path.starts_with("/patrol/");
+        if worker_page && self.worker_js.is_some() {
+            self.worker_js.as_ref()
+        } else {
+            self.js.as_ref()
         }
     }
 }
@@ -72,9 +92,9 @@ pub fn shell(assets: Assets) -> impl IntoView {
     if let Some(sc) = Owner::current_shared_context() {
         sc.set_is_hydrating(false);
     }
-    let (lang, large) = match request() {
-        Ok(r) => (lang_of(&r), large_text_of(&r)),
-        Err(_) => (i18n::Lang::Zh, false),
+    let (lang, large, path) = match request() {
+        Ok(r) => (lang_of(&r), large_text_of(&r), r.path().to_string()),
+        Err(_) => (i18n::Lang::Zh, false, String::new()),
     };
     let css = assets.css.clone().map(|c| format!("/pkg/{c}"));
     let boot = assets.boot_script();
@@ -86,7 +106,7 @@ pub fn shell(assets: Assets) -> impl IntoView {
             res.insert_header(actix_web::http::header::HeaderName::from_static(session::ssr::NONCE_HEADER), v);
         }
     }
-    let preload_js = assets.js.clone().map(|j| format!("/pkg/{j}"));
+    let preload_js = assets.module_for(&path).map(|j| format!("/pkg/{j}"));
     view! {
         <!DOCTYPE html>
         <html lang=lang.html_lang() class=if large { "large-text" } else { "" }>

@@ -19,6 +19,28 @@ pub fn distance_m(lat1: f64, lng1: f64, lat2: f64, lng2: f64) -> f64 {
     2.0 * EARTH_RADIUS_M * a.sqrt().min(1.0).asin()
 }
 
+/// The initial bearing from the first point to the second, in degrees
+/// clockwise from north (0–360).
+pub fn bearing_deg(lat1: f64, lng1: f64, lat2: f64, lng2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dl = (lng2 - lng1).to_radians();
+    let y = dl.sin() * p2.cos();
+    let x = p1.cos() * p2.sin() - p1.sin() * p2.cos() * dl.cos();
+    (y.atan2(x).to_degrees() + 360.0) % 360.0
+}
+
+/// A bearing as one of eight directions, in plain words: "东北", "north-east".
+pub fn compass(bearing: f64, english: bool) -> &'static str {
+    const ZH: [&str; 8] = ["北", "东北", "东", "东南", "南", "西南", "西", "西北"];
+    const EN: [&str; 8] = ["north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west"];
+    let i = (((bearing % 360.0 + 360.0) % 360.0 + 22.5) / 45.0) as usize % 8;
+    if english {
+        EN[i]
+    } else {
+        ZH[i]
+    }
+}
+
 // ------------------------------------------------------------------ GCJ-02
 
 const KRASOVSKY_A: f64 = 6_378_245.0;

@@ -105,6 +105,23 @@ pub fn parse_beijing_local(s: &str) -> Option<i64> {
     Some(days * 86_400 + h * 3600 + min * 60 + sec - 8 * 3600)
 }
 
+/// A length of time in plain words, never rounded to nothing: "44 秒",
+/// "3 分钟", "1 小时 5 分钟" ("44 s", "3 min", "1 h 5 min").
+pub fn duration_words(seconds: i64, english: bool) -> String {
+    let s = seconds.max(0);
+    let (h, m) = (s / 3600, (s % 3600) / 60);
+    match (h, m, english) {
+        (0, 0, false) => format!("{s} 秒"),
+        (0, 0, true) => format!("{s} s"),
+        (0, m, false) => format!("{m} 分钟"),
+        (0, m, true) => format!("{m} min"),
+        (h, 0, false) => format!("{h} 小时"),
+        (h, 0, true) => format!("{h} h"),
+        (h, m, false) => format!("{h} 小时 {m} 分钟"),
+        (h, m, true) => format!("{h} h {m} min"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,5 +165,14 @@ mod tests {
         assert_eq!(parse_beijing_local("2026-11-22T24:00"), None);
         assert_eq!(parse_beijing_local("tomorrow"), None);
         assert_eq!(parse_beijing_local(""), None);
+    }
+
+    #[test]
+    fn durations_are_never_rounded_to_nothing() {
+        assert_eq!(super::duration_words(44, false), "44 秒");
+        assert_eq!(super::duration_words(44, true), "44 s");
+        assert_eq!(super::duration_words(180, false), "3 分钟");
+        assert_eq!(super::duration_words(3900, false), "1 小时 5 分钟");
+        assert_eq!(super::duration_words(7200, true), "2 h");
     }
 }

@@ -11,6 +11,11 @@ pub struct Manifest {
     pub js: Option<String>,
     pub wasm: Option<String>,
     pub css: Option<String>,
+    /// The grid worker's module (the patrol recorder's island).
+    #[serde(default)]
+    pub worker_js: Option<String>,
+    #[serde(default)]
+    pub worker_wasm: Option<String>,
     #[serde(skip)]
     pub pkg_dir: PathBuf,
 }
@@ -77,7 +82,6 @@ pub fn public_files(cfg: &mut web::ServiceConfig, site_root: PathBuf) {
         ("/sw.js", "text/javascript; charset=utf-8", "no-cache"),
         ("/push.js", "text/javascript; charset=utf-8", "no-cache"),
         ("/volunteer.js", "text/javascript; charset=utf-8", "no-cache"),
-        ("/patrol.js", "text/javascript; charset=utf-8", "no-cache"),
         ("/incident.js", "text/javascript; charset=utf-8", "no-cache"),
         ("/patrol-watch.js", "text/javascript; charset=utf-8", "no-cache"),
         ("/patrol-replay.js", "text/javascript; charset=utf-8", "no-cache"),

@@ -120,7 +120,13 @@ fn serve(listener: TcpListener, state: State) -> anyhow::Result<Server> {
 }
 
 fn to_shell(m: &assets::Manifest) -> app::Assets {
-    app::Assets { js: m.js.clone(), wasm: m.wasm.clone(), css: m.css.clone() }
+    app::Assets {
+        js: m.js.clone(),
+        wasm: m.wasm.clone(),
+        css: m.css.clone(),
+        worker_js: m.worker_js.clone(),
+        worker_wasm: m.worker_wasm.clone(),
+    }
 }
 
 /// Start-up for the binary: logging, configuration, then serve until stopped.

@@ -4,6 +4,7 @@
 // a plain form's fields are a server function's arguments
 #![allow(clippy::too_many_arguments)]
 
+pub mod recorder;
 mod staff;
 mod track;
 pub use staff::*;
@@ -159,16 +160,41 @@ fn OpenPatrol(h: domain::patrol::WorkerHome, lang: crate::i18n::Lang) -> impl In
     let cid = h.form_id.clone();
     let done = h.checkpoints.iter().filter(|c| c.done()).count();
     let total = h.checkpoints.len();
+    // the route for the recorder's guidance, and its sketch with the worker's dot
+    let route: Vec<domain::patrol::guide::Waypoint> = h
+        .checkpoints
+        .iter()
+        .map(|c| domain::patrol::guide::Waypoint {
+            id: c.checkpoint.id,
+            name: c.checkpoint.name.clone(),
+            lat: c.checkpoint.lat,
+            lng: c.checkpoint.lng,
+            radius_m: c.checkpoint.radius_m,
+            done: c.done(),
+        })
+        .collect();
+    let ordered = h.routes.iter().any(|r| r.ordered && p.route.as_ref() == Some(&r.name));
+    let map = (!route.is_empty()).then(|| {
+        let cps: Vec<(domain::patrol::CheckpointView, bool)> =
+            h.checkpoints.iter().map(|c| (c.checkpoint.clone(), c.done())).collect();
+        domain::patrol::track_map(&[], &cps, &[], 360.0)
+    });
     view! {
         <section class="card wide-card" id="patrol" data-patrol=p.id.to_string() data-state=p.state.as_str()>
             <h2>{p.route.clone().unwrap_or_else(|| p.grid.clone())}" "{state_badge(p.state, lang)}</h2>
             <p class="meta">{t(lang, "开始于 ", "Started ")}{p.started.clone()}" · "{p.grid.clone()}</p>
             <PlansToday plans=h.plans_today.clone() lang=lang />
-            <p id="rec" class="rec" role="status" aria-live="polite">
-                {t(lang, "已记录轨迹点 ", "Track points: ")}
-                {p.kept}
-                {p.last_fix.clone().map(|l| view! { <span>{t(lang, ",最近 ", ", last ")}{l}</span> })}
-            </p>
+            <recorder::PatrolRecorder
+                patrol=p.id
+                state=p.state
+                lang=lang
+                kept=p.kept
+                last_fix=p.last_fix.clone()
+                route=route
+                ordered=ordered
+                map=map.clone()
+            />
+            {map.map(|m| view! { <TrackSvg map=m lang=lang me=true /> })}
             <noscript>
                 <p class="meta">
                     {t(
@@ -201,7 +227,7 @@ fn OpenPatrol(h: domain::patrol::WorkerHome, lang: crate::i18n::Lang) -> impl In
                     </button>
                 </form>
             </div>
-            <h3>{t(lang, "点位签到 ", "Checkpoints ")}{done}" / "{total}</h3>
+            <h3 id="cp-tally">{t(lang, "点位签到 ", "Checkpoints ")}{done}" / "{total}</h3>
             <ol class="list plain checkpoints">
                 {h
                     .checkpoints
@@ -527,7 +553,6 @@ pub fn WorkerPatrolPage() -> impl IntoView {
                                         <PatrolRows rows=recent lang=lang staff=false />
                                     </section> <Devices h=h lang=lang />
                                 </div>
-                                <script src="/patrol.js" defer></script>
                             }
                                 .into_any()
                         })}
@@ -601,9 +626,17 @@ pub fn QrCheckinPage() -> impl IntoView {
                                                 {t(lang, "签到", "Check in")}
                                             </button>
                                         </form>
-                                        <p id="rec" class="rec" role="status" aria-live="polite"></p>
+                                        <recorder::PatrolRecorder
+                                            patrol=patrol
+                                            state=domain::patrol::PatrolState::Active
+                                            lang=lang
+                                            kept=0
+                                            last_fix=None
+                                            route=vec![]
+                                            ordered=false
+                                            map=None
+                                        />
                                     </section>
-                                    <script src="/patrol.js" defer></script>
                                 }
                                     .into_any()
                             })

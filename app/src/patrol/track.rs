@@ -13,10 +13,16 @@ pub async fn patrol_detail(id: i64) -> Result<domain::patrol::PatrolDetail, Serv
 }
 
 #[component]
-pub(super) fn TrackSvg(map: domain::patrol::TrackMap, lang: crate::i18n::Lang) -> impl IntoView {
+pub(super) fn TrackSvg(
+    map: domain::patrol::TrackMap,
+    lang: crate::i18n::Lang,
+    /// The worker's own page: a dot for where they are (`#me`, placed by the recorder).
+    #[prop(optional)]
+    me: bool,
+) -> impl IntoView {
     let (w, h) = (map.width, map.height);
     view! {
-        <figure class="track-map">
+        <figure class="track-map" id=me.then_some("route-map")>
             <svg viewBox=format!("0 0 {w} {h}") role="img" aria-label=t(lang, "巡逻轨迹图", "Patrol track")>
                 <rect width=w height=h class="bg" />
                 {map
@@ -44,6 +50,7 @@ pub(super) fn TrackSvg(map: domain::patrol::TrackMap, lang: crate::i18n::Lang) -
                     })
                     .collect_view()}
                 {map.segments.iter().map(|d| view! { <path d=d.clone() class="trk" /> }).collect_view()}
+                {me.then(|| view! { <circle id="me" class="me" cx="-20" cy="-20" r="9" visibility="hidden" /> })}
                 <g class="scale">
                     <line x1="16" y1=h - 12.0 x2="116" y2=h - 12.0 />
                     <text x="16" y=h - 16.0>
@@ -184,7 +191,7 @@ pub fn PatrolDetailPage() -> impl IntoView {
                                                     view! {
                                                         <li class="gap">
                                                             {t(lang, "中断 ", "Gap ")}{g.from.clone()}" – "
-                                                            {g.to.clone()}" ("{g.minutes}{t(lang, " 分钟,", " min, ")}
+                                                            {g.to.clone()}" ("{g.length.clone()}{t(lang, ",", ", ")}
                                                             {g.reason.clone()}")"
                                                         </li>
                                                     }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ErrorCode;
 
+pub mod guide;
 pub mod outbox;
 
 /// A checkpoint as staff enter or import it (already checked).
@@ -372,6 +373,12 @@ pub struct GapView {
     pub from: String,
     pub to: String,
     pub minutes: i64,
+    /// Its true length, for the words: a 44 s gap is "44 秒", not "0 分钟".
+    #[serde(default)]
+    pub seconds: i64,
+    /// Its length in words, in the viewer's language.
+    #[serde(default)]
+    pub length: String,
     pub reason: String,
 }
 

@@ -92,14 +92,17 @@ impl RefusedItem {
     }
 }
 
-/// An item as the phone keeps it.
+/// An item as the phone keeps it: the item's own fields (`type`, `id`,
+/// `t`, …) beside the patrol it belongs to and, once the server refused it,
+/// the reason. Flat, so the records an older phone stored read back.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Kept {
     pub patrol: i64,
+    #[serde(flatten)]
     pub item: OutboxItem,
     /// Set when the server refused it: the item stays, and is shown to the
     /// worker with this reason.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refused: Option<Refusal>,
 }
 
@@ -328,8 +331,14 @@ mod tests {
         );
         let json = serde_json::to_string(&k).expect("json");
         assert_eq!(serde_json::from_str::<Kept>(&json).expect("read back"), k);
-        // stored before refusals existed
-        let old = r#"{"patrol":7,"item":{"type":"fix","id":"f","t":1,"lat":30,"lng":120,"acc":5}}"#;
-        assert_eq!(serde_json::from_str::<Kept>(old).expect("old form").refused, None);
+        assert!(json.contains(r#""type":"event""#) && !json.contains("refused"), "flat: {json}");
+        // as the JavaScript recorder stored them (before refusals existed, and after)
+        let old = r#"{"type":"fix","id":"f","t":1,"lat":30,"lng":120,"acc":5,"speed":null,"patrol":7}"#;
+        let old = serde_json::from_str::<Kept>(old).expect("old form");
+        assert_eq!((old.patrol, old.item.id(), old.refused), (7, "f", None));
+        let marked = r#"{"type":"fix","id":"bad id","t":1,"lat":30,"lng":120,"acc":5,"patrol":7,
+            "refused":{"reason":"bad_id","text":"记录编号无效"}}"#;
+        let marked = serde_json::from_str::<Kept>(marked).expect("refused form");
+        assert_eq!(marked.refused.map(|r| r.reason), Some(RefusalReason::BadId));
     }
 }

@@ -43,6 +43,7 @@ fn site_with_assets() -> (std::path::PathBuf, app::Assets) {
         js: Some("app-0123abcd.js".into()),
         wasm: Some("app-0123abcd.wasm".into()),
         css: Some("app-0123abcd.css".into()),
+        ..app::Assets::default()
     };
     (dir, assets)
 }

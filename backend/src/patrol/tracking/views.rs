@@ -343,9 +343,15 @@ pub(super) fn track_points(t: &Track) -> Vec<domain::patrol::TrackPoint> {
 }
 
 /// Segments as indices into the track: split where no fix came for a
-/// while, and at pauses.
+/// while, at pauses, and at every gap the phone reported (however short:
+/// the map shows a break there, never a straight line across it).
 pub(super) fn split_idx(t: &Track) -> Vec<Vec<usize>> {
-    let pauses: Vec<i64> = t.gaps.iter().filter(|e| e.kind == EventKind::Pause).map(|e| e.at.timestamp()).collect();
+    let pauses: Vec<i64> = t
+        .gaps
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Pause | EventKind::Gap))
+        .map(|e| e.at.timestamp())
+        .collect();
     let mut out: Vec<Vec<usize>> = vec![];
     let mut cur: Vec<usize> = vec![];
     for (i, p) in t.points.iter().enumerate() {
@@ -414,6 +420,8 @@ pub async fn detail(state: &State, user: &CurrentUser, id: i64) -> AppResult<dom
             from: domain::time::beijing_time(e.at),
             to: domain::time::beijing_time(to),
             minutes: (to - e.at).num_minutes(),
+            seconds: (to - e.at).num_seconds(),
+            length: domain::time::duration_words((to - e.at).num_seconds(), en),
             reason: reason.unwrap_or_default(),
         });
     }

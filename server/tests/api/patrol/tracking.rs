@@ -462,7 +462,16 @@ async fn the_worker_page_plain_forms_track_page_and_exports() {
     let r = worker.form(path::<app::patrol::StartPatrol>(), "/patrol", &[("route", &route)]).await;
     assert!(location(&r).contains("error=patrol_under_way"), "{}", location(&r));
     let (_, html) = worker.page("/patrol").await;
-    assert!(html.contains("id=\"patrol\"") && html.contains("data-state=\"active\"") && html.contains("/patrol.js"));
+    assert!(html.contains("id=\"patrol\"") && html.contains("data-state=\"active\""));
+    // the recorder is an island, with the patrol it records in its props
+    assert!(html.contains("<leptos-island data-component=\"PatrolRecorder_"), "{html}");
+    assert!(
+        html.contains(&format!(
+            "&quot;patrol&quot;:{}",
+            patrol::open_patrol(&app.state, &w).await.unwrap().unwrap().id
+        )),
+        "{html}"
+    );
     let open = patrol::open_patrol(&app.state, &w).await.unwrap().unwrap();
     // a check-in without any fix, from a plain form: stored and flagged, with the reason shown
     let cp = home.routes[0].checkpoints[1].id.to_string();
