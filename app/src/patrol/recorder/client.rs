@@ -170,10 +170,12 @@ pub fn start(setup: Setup) {
         r.on_fix = Some(fix.into_js_value().unchecked_into());
         r.on_error = Some(error.into_js_value().unchecked_into());
     }
-    listen(&s);
     spawn_local(async move {
         let store = Store::open(store::DB_NAME).await;
         s.borrow_mut().store = Some(Rc::new(store));
+        // only now: a button pressed before the outbox is open is a plain
+        // form, which the server takes as it is
+        listen(&s);
         begin(&s).await;
     });
 }
@@ -272,6 +274,7 @@ async fn begin(s: &Shared) {
 // --- the outbox ---------------------------------------------------------------
 
 fn store_of(s: &Shared) -> Rc<Store> {
+    // set before anything can be kept (`start` opens it before listening)
     s.borrow().store.clone().unwrap_or_else(|| Rc::new(Store::in_memory()))
 }
 
