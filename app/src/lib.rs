@@ -71,9 +71,13 @@ impl Assets {
     }
 
     /// The module a page at `path` loads: the worker's on the patrol pages
-    /// (their recorder is an island), the resident's elsewhere.
+    /// (their islands: the recorder, the live board, the replay), the
+    /// resident's elsewhere.
     pub fn module_for(&self, path: &str) -> Option<&String> {
-        let worker_page = path == "/patrol" || path.starts_with("/patrol/");
+        let worker_page = path == "/patrol"
+            || path.starts_with("/patrol/")
+            || path.starts_with("/patrols/")
+            || path == "/staff/patrol/patrols";
         if worker_page && self.worker_js.is_some() {
             self.worker_js.as_ref()
         } else {

@@ -43,6 +43,13 @@ pub fn beijing_clock(t: DateTime<Utc>) -> String {
     local(t).format("%H:%M:%S").to_string()
 }
 
+/// `beijing_clock` of Unix seconds, by arithmetic (Beijing has no daylight
+/// time): the browser's replay uses it without chrono's formatter.
+pub fn beijing_clock_at(unix: i64) -> String {
+    let s = (unix + 8 * 3600).rem_euclid(86_400);
+    format!("{:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
+}
+
 /// "2026-11-23T09:00": an instant in a `datetime-local` field.
 pub fn local_input(t: DateTime<Utc>) -> String {
     local(t).format("%Y-%m-%dT%H:%M").to_string()
@@ -165,6 +172,14 @@ mod tests {
         assert_eq!(parse_beijing_local("2026-11-22T24:00"), None);
         assert_eq!(parse_beijing_local("tomorrow"), None);
         assert_eq!(parse_beijing_local(""), None);
+    }
+
+    #[test]
+    fn the_clock_by_arithmetic_is_chronos() {
+        for unix in [0, 1_764_000_000, 1_764_043_199, -1] {
+            let t = DateTime::from_timestamp(unix, 0).expect("in range");
+            assert_eq!(super::beijing_clock_at(unix), super::beijing_clock(t));
+        }
     }
 
     #[test]

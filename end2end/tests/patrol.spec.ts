@@ -61,6 +61,8 @@ test("a grid worker walks a route, goes offline halfway and back: every fix arri
   await loginWithPassword(staff, "13900000002");
   await staff.goto("/staff/patrol/patrols");
   await expect(staff.locator("#live-board[data-live=open]")).toBeVisible();
+  // the live board is an island of the worker's module, on the server's projection
+  await expect(staff.locator("#live-board leptos-island #live-status")).toBeVisible();
   await page.goto("/patrol");
   await expect(page.getByRole("link", { name: "巡逻", exact: true })).toBeVisible();
   const start = page.locator("li", { hasText: "日常巡逻线" }).getByRole("button", { name: "按此线路开始" });
@@ -139,7 +141,7 @@ test("a grid worker walks a route, goes offline halfway and back: every fix arri
   expect(points).toBeGreaterThanOrEqual(fixes - 1);
   await expectNoHorizontalOverflow(page);
   // the replay: at the start the marker is where the track starts, at the time the first fix was taken
-  const slider = page.getByRole("slider", { name: "回放进度" });
+  const slider = page.locator("leptos-island").getByRole("slider", { name: "回放进度" });
   await expect(slider).toBeVisible();
   const slide = (v: string) => slider.evaluate((el: HTMLInputElement, v) => { el.value = v; el.dispatchEvent(new Event("input")); }, v);
   await slide("0");

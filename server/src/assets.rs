@@ -83,8 +83,6 @@ pub fn public_files(cfg: &mut web::ServiceConfig, site_root: PathBuf) {
         ("/push.js", "text/javascript; charset=utf-8", "no-cache"),
         ("/volunteer.js", "text/javascript; charset=utf-8", "no-cache"),
         ("/incident.js", "text/javascript; charset=utf-8", "no-cache"),
-        ("/patrol-watch.js", "text/javascript; charset=utf-8", "no-cache"),
-        ("/patrol-replay.js", "text/javascript; charset=utf-8", "no-cache"),
         ("/manifest.webmanifest", "application/manifest+json", "no-cache"),
         ("/offline.html", "text/html; charset=utf-8", "no-cache"),
         ("/favicon.ico", "image/x-icon", "public, max-age=86400"),

@@ -4,6 +4,7 @@
 // a plain form's fields are a server function's arguments
 #![allow(clippy::too_many_arguments)]
 
+pub mod desk;
 pub mod recorder;
 mod staff;
 mod track;

@@ -103,35 +103,15 @@ pub fn PatrolDetailPage() -> impl IntoView {
                                             {d.minutes}{t(lang, " 分钟 · ", " min · ")}
                                             {format!("{:.2} km", d.distance_m / 1000.0)}" · "{r.grid.clone()}
                                         </p>
-                                        <div
-                                            class="replay"
-                                            data-replay=format!(
-                                                "[{}]",
-                                                d
-                                                    .replay
-                                                    .iter()
-                                                    .map(|(x, y, at)| format!("[{x},{y},{at}]"))
-                                                    .collect::<Vec<_>>()
-                                                    .join(","),
-                                            )
-                                        >
+                                        <div class="replay">
                                             <TrackSvg map=d.map.clone() lang=lang />
-                                            <div class="replay-controls" hidden>
-                                                <button type="button" class="play">
-                                                    {t(lang, "回放", "Replay")}
-                                                </button>
-                                                <input
-                                                    type="range"
-                                                    min="0"
-                                                    max="1000"
-                                                    value="1000"
-                                                    aria-label=t(lang, "回放进度", "Replay position")
-                                                />
-                                                <output aria-live="off"></output>
-                                            </div>
+                                            {if d.replay.len() >= 2 {
+                                                view! { <super::desk::Replay points=d.replay.clone() lang=lang /> }
+                                                    .into_any()
+                                            } else {
+                                                ().into_any()
+                                            }}
                                         </div>
-                                        {(d.replay.len() >= 2)
-                                            .then(|| view! { <script src="/patrol-replay.js" defer></script> })}
                                         <p>
                                             <a class="button" href=format!("/api/v1/patrols/{}.gpx", r.id) download="">
                                                 {t(lang, "导出 GPX", "Export GPX")}
@@ -224,13 +204,11 @@ pub async fn staff_patrols() -> Result<domain::patrol::LiveBoard, ServerFnError>
 pub(super) fn LiveMap(b: domain::patrol::LiveBoard, lang: crate::i18n::Lang) -> impl IntoView {
     let m = b.map.clone();
     let (w, h) = (m.width, m.height);
-    let proj = format!(
-        "{{\"cx\":{},\"cy\":{},\"k\":{},\"scale\":{},\"w\":{w},\"h\":{h}}}",
-        m.centre.1, m.centre.0, m.k, m.scale
-    );
     let topics = b.grids.iter().map(|g| format!("patrols:{g}")).collect::<Vec<_>>().join(",");
+    // the board's projection for the live dots: the sketch without its drawing
+    let projection = domain::patrol::TrackMap { checkpoints: vec![], outlines: vec![], tiles: vec![], ..m.clone() };
     view! {
-        <figure class="track-map" id="live-board" data-proj=proj data-topics=topics>
+        <figure class="track-map" id="live-board">
             <svg
                 viewBox=format!("0 0 {w} {h}")
                 role="img"
@@ -284,13 +262,7 @@ pub(super) fn LiveMap(b: domain::patrol::LiveBoard, lang: crate::i18n::Lang) -> 
                     </text>
                 </g>
             </svg>
-            <figcaption class="meta" id="live-status" aria-live="polite">
-                {t(
-                    lang,
-                    "蓝点为巡逻中网格员的最新位置,自动更新。",
-                    "Blue dots: the latest positions of workers on patrol, updated live.",
-                )}
-            </figcaption>
+            <super::desk::LiveWatch map=projection topics=topics lang=lang />
             {(!m.attribution.is_empty()).then(|| view! { <p class="meta">"© "{m.attribution.clone()}</p> })}
         </figure>
     }
@@ -334,7 +306,6 @@ pub fn StaffPatrolsPage() -> impl IntoView {
                                                 <PatrolRows rows=rows lang=lang staff=true />
                                             </section>
                                         </div>
-                                        <script src="/patrol-watch.js" defer></script>
                                     }
                                         .into_any()
                                 }

@@ -158,6 +158,35 @@ impl TrackMap {
     }
 }
 
+impl TrackMap {
+    /// Where a point falls, kept `margin` px inside the box: a worker
+    /// outside the sketch is pinned to its edge rather than lost.
+    pub fn project_pinned(&self, lat: f64, lng: f64, margin: f64) -> (f64, f64) {
+        let (x, y) = self.project(lat, lng);
+        (x.clamp(margin, (self.width - margin).max(margin)), y.clamp(margin, (self.height - margin).max(margin)))
+    }
+}
+
+/// A worker's newest position, as the server publishes it to the staff's
+/// live board (event `position` on the grid's topic) and the board reads it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LivePosition {
+    pub patrol: i64,
+    pub lat: f64,
+    pub lng: f64,
+    /// Accuracy in metres.
+    pub acc: f64,
+    /// Beijing time of the fix, "14:05:09".
+    pub at: String,
+}
+
+/// A patrol that started, paused, resumed or ended (event `patrol`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiveState {
+    pub patrol: i64,
+    pub state: super::PatrolState,
+}
+
 /// The staff's live board.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

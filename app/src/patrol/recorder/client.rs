@@ -18,16 +18,14 @@ use std::rc::Rc;
 
 use domain::patrol::guide::{self, Waypoint};
 use domain::patrol::outbox::Kept;
-use domain::patrol::{
-    Batch, BatchReply, CheckinView, EventKind, GapReason, OutboxItem, PatrolState, TrackMap, Transition,
-};
+use domain::patrol::{Batch, BatchReply, EventKind, GapReason, OutboxItem, PatrolState, TrackMap, Transition};
 use leptos::serde_json;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
-    Document, Element, Headers, HtmlButtonElement, HtmlFormElement, HtmlInputElement, Position, PositionError,
-    PositionOptions, RequestCredentials, RequestInit, Response, Window,
+    Document, Headers, HtmlButtonElement, HtmlFormElement, HtmlInputElement, Position, PositionError, PositionOptions,
+    RequestCredentials, RequestInit, Response, Window,
 };
 
 use super::store::{self, Answer, Store};
@@ -386,24 +384,13 @@ fn soon(s: &Shared) {
     });
 }
 
-fn el(doc: &Document, tag: &str, class: &str, text: &str) -> Option<Element> {
-    let e = doc.create_element(tag).ok()?;
-    if !class.is_empty() {
-        e.set_class_name(class);
-    }
-    if !text.is_empty() {
-        e.set_text_content(Some(text));
-    }
-    Some(e)
-}
-
 /// Shows each check-in the server judged beside its checkpoint, with the
 /// next step as the server's page would show it: done, or try again.
 fn on_reply(s: &Shared, reply: &BatchReply) {
     let lang = s.borrow().lang;
     if let Some(doc) = document() {
         for c in &reply.checkins {
-            show_checkin(&doc, c, lang);
+            super::page::show_checkin(&doc, c, lang);
         }
     }
     {
@@ -430,70 +417,6 @@ fn on_reply(s: &Shared, reply: &BatchReply) {
         }
         stop(s);
     }
-}
-
-fn show_checkin(doc: &Document, c: &CheckinView, lang: Lang) -> Option<()> {
-    let line = el(doc, "li", if c.accepted { "ok" } else { "flag" }, "")?;
-    let verdict = if c.accepted { t(lang, "签到有效", "accepted") } else { t(lang, "签到存疑", "flagged") };
-    let head = el(doc, "strong", "", &format!("{} {verdict}", c.at))?;
-    line.append_child(&head).ok()?;
-    for e in &c.evidence {
-        let piece = el(doc, "span", "meta", e)?;
-        line.append_child(&piece).ok()?;
-    }
-    let li = doc.get_element_by_id(&format!("cp{}", c.checkpoint_id));
-    let list = li.as_ref().and_then(|li| li.query_selector("ul.evidence").ok().flatten());
-    let (Some(li), Some(list)) = (li, list) else {
-        // not on this page: under the status line
-        let rec = doc.get_element_by_id("rec")?;
-        rec.parent_node()?.insert_before(&line, rec.next_sibling().as_ref()).ok()?;
-        return Some(());
-    };
-    list.append_child(&line).ok()?;
-    let form = li.query_selector("form[data-outbox=checkin]").ok().flatten();
-    let button = form
-        .as_ref()
-        .and_then(|f| f.query_selector("button").ok().flatten())
-        .and_then(|b| b.dyn_into::<HtmlButtonElement>().ok());
-    if let Some(b) = &button {
-        if let Some(label) = b.get_attribute("data-label") {
-            b.set_text_content(Some(&label));
-            b.set_disabled(false);
-        }
-    }
-    if c.accepted {
-        let _ = li.class_list().add_1("done");
-        if let Some(f) = &form {
-            let ok = el(
-                doc,
-                "p",
-                "success",
-                t(lang, "已签到,请前往下一个点位。", "Checked in. Go on to the next checkpoint."),
-            )?;
-            f.parent_node()?.replace_child(&ok, f).ok()?;
-        }
-    } else if !li.class_list().contains("done") {
-        if let Some(b) = &button {
-            b.set_text_content(Some(t(lang, "再次签到", "Check in again")));
-            let _ = b.remove_attribute("data-label");
-        }
-        if li.query_selector("p.notice").ok().flatten().is_none() {
-            if let Some(f) = &form {
-                let hint = el(
-                    doc,
-                    "p",
-                    "notice",
-                    t(
-                        lang,
-                        "签到未通过。请走到点位旁,等手机定位稳定后再签到一次。",
-                        "Not accepted. Walk up to the checkpoint, let the phone's position settle, then check in again.",
-                    ),
-                )?;
-                f.parent_node()?.insert_before(&hint, Some(f)).ok()?;
-            }
-        }
-    }
-    Some(())
 }
 
 /// The next checkpoint in words, and the worker's dot on the route's

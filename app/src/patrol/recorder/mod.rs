@@ -17,6 +17,8 @@
 #[cfg(feature = "worker")]
 mod client;
 #[cfg(feature = "worker")]
+mod page;
+#[cfg(feature = "worker")]
 pub mod store;
 
 use crate::i18n::{t, Lang};

@@ -116,7 +116,7 @@ pub async fn start(state: &State, worker: &CurrentUser, route_id: Option<i64>, g
     txn.commit().await?;
     tracing::info!(patrol = id, "patrol started");
     if let Ok(Some(p)) = patrol::Entity::find_by_id(id).one(&state.db).await {
-        publish(state, &p, "patrol", serde_json::json!({ "patrol": id, "state": "active" })).await;
+        publish(state, &p, "patrol", &domain::patrol::LiveState { patrol: id, state: PatrolState::Active }).await;
     }
     Ok(id)
 }
@@ -198,7 +198,7 @@ pub async fn transition(
     }
     txn.commit().await?;
     tracing::info!(patrol = id, to = to.as_str(), "patrol transition");
-    publish(state, &p, "patrol", serde_json::json!({ "patrol": id, "state": to.as_str() })).await;
+    publish(state, &p, "patrol", &domain::patrol::LiveState { patrol: id, state: to }).await;
     Ok(to)
 }
 
@@ -217,9 +217,15 @@ pub async fn may_watch(state: &State, user: &CurrentUser, grid_id: i64) -> AppRe
 /// Tells staff watching the grid where the patrol is now (the newest kept
 /// fix) or what state it is in. Live updates are a convenience: a failure
 /// is logged, never returned.
-pub(super) async fn publish(state: &State, p: &patrol::Model, kind: &str, data: serde_json::Value) {
+/// Publishes to the staff's live board, in the types the board reads
+/// (`domain::patrol::{LivePosition, LiveState}`).
+pub(super) async fn publish(state: &State, p: &patrol::Model, kind: &str, data: &impl serde::Serialize) {
     let topic = crate::events::Topic::Patrols(p.grid_id);
-    if let Err(e) = state.bus.publish(&topic, kind, &data).await {
+    let sent = match serde_json::to_value(data) {
+        Ok(v) => state.bus.publish(&topic, kind, &v).await.map(|_| ()).map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = sent {
         tracing::warn!(patrol = p.id, "live patrol update not published: {e}");
     }
 }
@@ -231,14 +237,8 @@ pub(super) async fn publish_position(state: &State, p: &patrol::Model, newest: O
     if Utc::now().timestamp() - at > 300 {
         return;
     }
-    let data = serde_json::json!({
-        "patrol": p.id,
-        "lat": lat,
-        "lng": lng,
-        "acc": acc,
-        "at": beijing_clock(ts(at)),
-    });
-    publish(state, p, "position", data).await;
+    let data = domain::patrol::LivePosition { patrol: p.id, lat, lng, acc, at: beijing_clock(ts(at)) };
+    publish(state, p, "position", &data).await;
 }
 
 /// A transition now, by the server's clock (plain forms).
