@@ -45,9 +45,18 @@ pub(crate) async fn seed_demo(state: &State, worker_id: i64, grid_id: i64, staff
         .last_insert_id;
         cps.push(id);
     }
-    // this morning: 40 minutes, a fix every 10 s along the checkpoints
-    let start = now - chrono::Duration::hours(3);
-    let end = start + chrono::Duration::minutes(40);
+    // this morning: 40 minutes, a fix every 10 s along the checkpoints; all
+    // of it on one Beijing day, as a plan's window is (started at 02:40
+    // Beijing, the walk crossed midnight and its last check-in fell outside
+    // the plan)
+    let walk = chrono::Duration::minutes(40);
+    let mut start = now - chrono::Duration::hours(3);
+    let midnight =
+        domain::time::beijing_at(domain::time::beijing_date(start) + chrono::Duration::days(1), chrono::NaiveTime::MIN);
+    if start + walk + chrono::Duration::minutes(5) > midnight {
+        start = midnight - walk - chrono::Duration::minutes(5);
+    }
+    let end = start + walk;
     let p = patrol::Entity::insert(patrol::ActiveModel {
         worker_id: Set(worker_id),
         grid_id: Set(grid_id),
