@@ -3,15 +3,17 @@ import * as fs from "fs";
 import { expectNoHorizontalOverflow, loginWithPassword } from "./helpers";
 
 test("staff set a patrol plan, and the figures explain themselves item by item", async ({ page }) => {
-  // 和谐社区's staff plan a route for their grid worker
+  // 和谐社区's staff plan a route for their grid worker (a new name each try:
+  // a retry must not find the first try's route)
+  const routeName = `考核测试线${Date.now() % 100000}`;
   await loginWithPassword(page, "13900000003");
   await page.waitForURL("**/staff");
   await page.goto("/staff/patrol");
   const create = page.locator("form", { has: page.getByRole("button", { name: "创建" }) });
-  await create.getByLabel("线路名称").fill("考核测试线");
+  await create.getByLabel("线路名称").fill(routeName);
   await create.getByRole("button", { name: "创建" }).click();
   await expect(page.getByText("线路已创建")).toBeVisible();
-  const card = page.locator("section.route", { has: page.getByRole("heading", { name: "考核测试线" }) });
+  const card = page.locator("section.route", { has: page.getByRole("heading", { name: routeName }) });
   await card.getByText("新建计划").click();
   const plan = card.locator("form.plan-form");
   // a window that ends before it starts is refused, with what was typed kept
@@ -19,13 +21,13 @@ test("staff set a patrol plan, and the figures explain themselves item by item",
   await plan.getByLabel("结束(时:分)").fill("17:00");
   await plan.getByRole("button", { name: "保存计划" }).click();
   await expect(page.getByText("巡逻计划无效")).toBeVisible();
-  const again = page.locator("section.route", { has: page.getByRole("heading", { name: "考核测试线" }) }).locator("form.plan-form");
+  const again = page.locator("section.route", { has: page.getByRole("heading", { name: routeName }) }).locator("form.plan-form");
   await expect(again.getByLabel("开始(时:分)")).toHaveValue("18:00");
   await again.getByLabel("结束(时:分)").fill("20:00");
   await again.getByLabel("周六").check();
   await again.getByRole("button", { name: "保存计划" }).click();
   await expect(page.getByText("巡逻计划已保存")).toBeVisible();
-  await expect(page.locator("section.route", { has: page.getByRole("heading", { name: "考核测试线" }) }).getByText("刘洋 · 周一至周六 18:00–20:00")).toBeVisible();
+  await expect(page.locator("section.route", { has: page.getByRole("heading", { name: routeName }) }).getByText("刘洋 · 周一至周六 18:00–20:00")).toBeVisible();
 
   // 阳光社区's staff look at their figures: the demo plan of 张伟 required visits
   await page.context().clearCookies();
