@@ -14,7 +14,8 @@
 const BUILD = "__BUILD__";
 const CACHE = "zhsq-" + BUILD;
 const PRECACHE = __PRECACHE__;
-const PAGES = "zhsq-pages";
+// the kept page names this build's module, so it goes with the build
+const PAGES = "zhsq-pages-" + BUILD;
 const KEPT_PAGE = "/patrol";
 
 self.addEventListener("install", (event) => {

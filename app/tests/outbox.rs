@@ -61,6 +61,7 @@ async fn the_oldest_patrol_goes_first_newest_items_first() {
     let seen = Rc::new(RefCell::new(vec![]));
     let round = store::send_next(&store, false, 10, server(&seen, Answer::Reply(reply(3, vec![])))).await;
     assert_eq!((round.sent, round.gone, round.more), (3, 3, true));
+    assert_eq!(round.counts, store.counts().await, "the round's counts are the outbox's");
     let batch = seen.borrow()[0].clone();
     assert_eq!((batch.patrol, batch.sent_at), (1, 10));
     assert_eq!(ids(&batch), ["f3", "f2", "f1"]);

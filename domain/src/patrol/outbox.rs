@@ -9,6 +9,8 @@
 //! transient; a batch the server cannot read at all is quarantined the
 //! same way, never deleted.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::{Deserialize, Serialize};
 
 use super::{BatchReply, OutboxItem, MAX_BATCH};
@@ -161,12 +163,14 @@ pub fn next_batch(kept: &[Kept]) -> Option<(i64, Vec<usize>)> {
 /// leaves the outbox, except those it refused, which stay marked with the
 /// reason. Returns how many left.
 pub fn settle(kept: &mut Vec<Kept>, patrol: i64, sent: &[String], reply: &BatchReply) -> usize {
+    let sent: HashSet<&str> = sent.iter().map(String::as_str).collect();
+    let refused: HashMap<&str, &RefusedItem> = reply.refused.iter().map(|r| (r.id.as_str(), r)).collect();
     let before = kept.len();
     kept.retain_mut(|k| {
-        if k.patrol != patrol || !sent.iter().any(|s| s == k.item.id()) {
+        if k.patrol != patrol || !sent.contains(k.item.id()) {
             return true;
         }
-        match reply.refused.iter().find(|r| r.id == k.item.id()) {
+        match refused.get(k.item.id()) {
             Some(r) => {
                 k.refused = Some(Refusal { reason: r.reason, text: r.text.clone() });
                 true
@@ -181,7 +185,8 @@ pub fn settle(kept: &mut Vec<Kept>, patrol: i64, sent: &[String], reply: &BatchR
 /// whole of it): every item sent is kept aside with that reason, for staff
 /// to recover; nothing is deleted.
 pub fn quarantine(kept: &mut [Kept], patrol: i64, sent: &[String], reason: RefusalReason, en: bool) {
-    for k in kept.iter_mut().filter(|k| k.patrol == patrol && sent.iter().any(|s| s == k.item.id())) {
+    let sent: HashSet<&str> = sent.iter().map(String::as_str).collect();
+    for k in kept.iter_mut().filter(|k| k.patrol == patrol && sent.contains(k.item.id())) {
         k.refused = Some(Refusal { reason, text: reason.text(en).into() });
     }
 }

@@ -348,14 +348,13 @@ async fn flush_now(s: &Shared) {
             Some(t(lang, "记录保存在手机上,联网后自动发送", "kept on the phone and sent when back online").into())
         }
     };
-    let counts = store.counts().await;
     let reload = {
         let mut r = s.borrow_mut();
         r.sending = false;
         if let Some(m) = message {
             r.status.message = m;
         }
-        if let Some(c) = counts {
+        if let Some(c) = round.counts {
             r.status.waiting = c.waiting;
             r.status.refused = c.refused;
         }

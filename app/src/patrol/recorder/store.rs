@@ -49,6 +49,9 @@ pub struct Round {
     /// More waits and is worth sending at once (the server answered).
     pub more: bool,
     pub answer: Option<Answer>,
+    /// The outbox after the round (unreadable records count as refused),
+    /// from what was read for it: no second read. None when unreadable.
+    pub counts: Option<Counts>,
 }
 
 fn to_js(k: &Kept) -> Option<JsValue> {
@@ -159,35 +162,47 @@ where
     F: FnOnce(Batch) -> Fut,
     Fut: Future<Output = Answer>,
 {
-    let idle = Round { sent: 0, gone: 0, more: false, answer: None };
-    let Some((kept, _)) = store.all().await else { return idle };
-    let Some((patrol, chosen)) = outbox::next_batch(&kept) else { return idle };
-    let mut mine: Vec<Kept> = chosen.iter().map(|&i| kept[i].clone()).collect();
-    let sent: Vec<String> = mine.iter().map(|k| k.item.id().to_string()).collect();
+    let Some((mut kept, unreadable)) = store.all().await else {
+        return Round { sent: 0, gone: 0, more: false, answer: None, counts: None };
+    };
+    let counted = |kept: &[Kept]| {
+        let c = outbox::counts(kept);
+        Some(Counts { waiting: c.waiting, refused: c.refused + unreadable })
+    };
+    let Some((patrol, chosen)) = outbox::next_batch(&kept) else {
+        return Round { sent: 0, gone: 0, more: false, answer: None, counts: counted(&kept) };
+    };
+    let sent: Vec<String> = chosen.iter().map(|&i| kept[i].item.id().to_string()).collect();
     let waiting = outbox::counts(&kept).waiting;
-    let batch = Batch { patrol, sent_at: now_ms, items: mine.iter().map(|k| k.item.clone()).collect() };
+    let batch = Batch { patrol, sent_at: now_ms, items: chosen.iter().map(|&i| kept[i].item.clone()).collect() };
     let answer = post(batch).await;
-    let mut round = Round { sent: sent.len(), gone: 0, more: false, answer: None };
+    let mut round = Round { sent: sent.len(), gone: 0, more: false, answer: None, counts: None };
+    // the outbox as it is after the answer, and the records that changed
+    let marked = |kept: &[Kept]| -> Vec<Kept> {
+        let sent: HashSet<&str> = sent.iter().map(String::as_str).collect();
+        kept.iter().filter(|k| k.patrol == patrol && sent.contains(k.item.id())).cloned().collect()
+    };
     match &answer {
         Answer::Reply(reply) => {
-            outbox::settle(&mut mine, patrol, &sent, reply);
-            let refused: HashSet<&str> = mine.iter().map(|k| k.item.id()).collect();
+            round.gone = outbox::settle(&mut kept, patrol, &sent, reply);
+            let stay = marked(&kept);
+            let refused: HashSet<&str> = stay.iter().map(|k| k.item.id()).collect();
             let gone: Vec<String> = sent.iter().filter(|i| !refused.contains(i.as_str())).cloned().collect();
             store.remove(&gone).await;
-            store.put(&mine).await;
-            round.gone = gone.len();
+            store.put(&stay).await;
             round.more = waiting > sent.len();
         }
         Answer::Status(code) if quarantines(*code) => {
             // the server cannot take the batch at all: kept aside, never deleted
             let reason =
                 if *code == 403 || *code == 404 { RefusalReason::PatrolGone } else { RefusalReason::BatchRefused };
-            outbox::quarantine(&mut mine, patrol, &sent, reason, en);
-            store.put(&mine).await;
+            outbox::quarantine(&mut kept, patrol, &sent, reason, en);
+            store.put(&marked(&kept)).await;
             round.more = waiting > sent.len();
         }
         Answer::Status(_) | Answer::Offline => {}
     }
+    round.counts = counted(&kept);
     round.answer = Some(answer);
     round
 }
